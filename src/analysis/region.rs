@@ -1,0 +1,80 @@
+//! Regions of the decision table as boxes: the allowed space, the flows a
+//! logging rule decides, and so on, merged into few (source, destination,
+//! service) boxes for the nftables output.
+
+use super::{Analysis, FamilyTable};
+use crate::addr::service::ServiceSet;
+use crate::addr::{Bound, IntervalSet};
+use std::collections::BTreeMap;
+
+/// A box of flows: every source in `src` to every destination in `dst` on every
+/// service in `services`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Block<T: Bound> {
+    pub src: IntervalSet<T>,
+    pub dst: IntervalSet<T>,
+    pub services: ServiceSet,
+}
+
+/// The cells whose deciding rule satisfies `decides` (given a rule ordinal), and
+/// whose source or destination is in scope, as boxes. Cells are grouped first by
+/// service set, then by destination set, so a rule that covers many addresses
+/// on a few services becomes a few boxes.
+pub fn blocks<T: Bound>(
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+    decides: impl Fn(usize) -> bool,
+) -> Vec<Block<T>> {
+    let scope = analysis.layout.scope_bit();
+    let service_count = analysis.services.len();
+    // (destination classes, service classes) -> source classes.
+    let mut groups: BTreeMap<(Vec<u32>, Vec<u32>), Vec<u32>> = BTreeMap::new();
+    for s in 0..table.src.len() {
+        let src_in_scope = table.src.membership[s].get(scope);
+        // service classes -> destination classes, for this source class.
+        let mut by_services: BTreeMap<Vec<u32>, Vec<u32>> = BTreeMap::new();
+        for d in 0..table.dst.len() {
+            if !src_in_scope && !table.dst.membership[d].get(scope) {
+                continue;
+            }
+            let services: Vec<u32> = (0..service_count)
+                .filter(|&v| table.decision(s, d, v).is_some_and(&decides))
+                .map(|v| v as u32)
+                .collect();
+            if !services.is_empty() {
+                by_services.entry(services).or_default().push(d as u32);
+            }
+        }
+        for (services, dsts) in by_services {
+            groups.entry((dsts, services)).or_default().push(s as u32);
+        }
+    }
+    let union = |classes: &[u32], sets: &[IntervalSet<T>]| -> IntervalSet<T> {
+        IntervalSet::from_intervals(
+            classes
+                .iter()
+                .flat_map(|&c| sets[c as usize].intervals().iter().copied())
+                .collect(),
+        )
+    };
+    let mut out: Vec<Block<T>> = groups
+        .into_iter()
+        .map(|((dsts, services), srcs)| Block {
+            src: union(&srcs, &table.src.classes),
+            dst: union(&dsts, &table.dst.classes),
+            services: IntervalSet::from_intervals(
+                services
+                    .iter()
+                    .flat_map(|&v| {
+                        analysis.services.classes[v as usize]
+                            .intervals()
+                            .iter()
+                            .copied()
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,264 @@
+//! The command line: parses arguments, runs the pipeline, renders findings and
+//! writes output. The only module that prints.
+
+mod render;
+mod write;
+
+use crate::lints::registry::{Code, Level};
+use crate::nft;
+use crate::pipeline::{self, Checked, Levels};
+use crate::syntax::Date;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write as _;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bmcwall",
+    version,
+    about = "Check a BMC management-network policy and compile it to nftables"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Report every problem in one or more policies.
+    Check(CheckArgs),
+    /// Compile a policy into an nftables table (refuses while errors remain).
+    Compile(CompileArgs),
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// The date `until` is compared with (YYYY-MM-DD); default: today (UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    today: Option<Date>,
+    /// Report CODE as an error (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    deny: Vec<Code>,
+    /// Report CODE as a warning (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    warn: Vec<Code>,
+    /// Do not report CODE (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    allow: Vec<Code>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Only print errors.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Also show waived findings.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl Common {
+    fn levels(&self) -> Levels {
+        let mut levels = Levels::default();
+        for (codes, level) in [
+            (&self.allow, Level::Allow),
+            (&self.warn, Level::Warning),
+            (&self.deny, Level::Error),
+        ] {
+            for code in codes {
+                levels.set(*code, level);
+            }
+        }
+        levels
+    }
+
+    fn today(&self) -> Date {
+        self.today.unwrap_or_else(pipeline::today_utc)
+    }
+
+    fn render_options(&self) -> render::Options {
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        render::Options {
+            color,
+            quiet: self.quiet,
+            verbose: self.verbose,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum CheckFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Policy files to check.
+    #[arg(required = true, value_name = "POLICY.wall")]
+    policies: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum OutputFormat {
+    /// nft text, for `nft -f`.
+    Nft,
+    /// nft JSON, for `nft -j -f`.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Layout {
+    /// The allowed space as concatenated interval sets.
+    Sets,
+}
+
+#[derive(Args, Debug)]
+struct CompileArgs {
+    #[arg(value_name = "POLICY.wall")]
+    policy: PathBuf,
+    /// Write here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Nft)]
+    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Layout::Sets)]
+    layout: Layout,
+    /// Name of the nftables table (family inet).
+    #[arg(long, value_name = "NAME", default_value = nft::DEFAULT_TABLE, value_parser = parse_table)]
+    table: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+fn parse_code(text: &str) -> Result<Code, String> {
+    Code::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a bmcwall code; `bmcwall lints` lists them"))
+}
+
+fn parse_table(text: &str) -> Result<String, String> {
+    let mut chars = text.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && text.len() <= 64;
+    valid
+        .then(|| text.to_string())
+        .ok_or_else(|| format!("`{text}` is not a table name (letters, digits, `_`, `-`)"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Compile(args) => compile(args),
+    }
+}
+
+fn check(args: CheckArgs) -> u8 {
+    let levels = args.common.levels();
+    let today = args.common.today();
+    let results: Vec<Checked> = args
+        .policies
+        .iter()
+        .map(|path| pipeline::check(path, today, &levels))
+        .collect();
+    match args.format {
+        CheckFormat::Human => {
+            let options = args.common.render_options();
+            let mut stderr = std::io::stderr().lock();
+            for checked in &results {
+                let _ = stderr.write_all(render::human(checked, &options).as_bytes());
+            }
+            if !options.quiet {
+                let _ = stderr.write_all(render::summary(&results).as_bytes());
+            }
+        }
+        CheckFormat::Json => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(render::json(&results).as_bytes());
+        }
+    }
+    results.iter().map(Checked::exit_code).max().unwrap_or(0)
+}
+
+fn compile(args: CompileArgs) -> u8 {
+    let levels = args.common.levels();
+    let checked = pipeline::check(&args.policy, args.common.today(), &levels);
+    let options = args.common.render_options();
+    let report = render::human(&checked, &options);
+    let _ = std::io::stderr().lock().write_all(report.as_bytes());
+    let Some((policy, analysis)) = checked.model.as_ref().filter(|_| !checked.has_errors()) else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "bmcwall: not compiled: {}",
+            if checked.input_invalid() {
+                "the policy is not valid"
+            } else {
+                "error-level findings remain"
+            }
+        );
+        return checked.exit_code();
+    };
+    let Layout::Sets = args.layout;
+    let ruleset = nft::build(policy, analysis, &args.table);
+    let text = match args.format {
+        OutputFormat::Nft => {
+            let header = format!(
+                "Generated by bmcwall {} from {}. Do not edit: change the policy.",
+                env!("CARGO_PKG_VERSION"),
+                checked
+                    .sources
+                    .file(crate::source::FileId(0))
+                    .display_path()
+            );
+            nft::text::render(&ruleset, &header)
+        }
+        OutputFormat::Json => nft::json::render(&ruleset),
+    };
+    match &args.output {
+        Some(path) => match write::atomically(path, text.as_bytes()) {
+            Ok(()) => 0,
+            Err(error) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "bmcwall: cannot write {}: {error}",
+                    path.display()
+                );
+                2
+            }
+        },
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            0
+        }
+    }
+}

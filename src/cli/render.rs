@@ -1,0 +1,289 @@
+//! Rendering findings: miette for people, JSON for machines.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::pipeline::{Checked, Finding};
+use crate::source::{SourceMap, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde::Serialize;
+use std::fmt;
+
+pub struct Options {
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// A finding in the shape miette renders: labels in the primary file, and
+/// labels in other files as related reports.
+#[derive(Debug)]
+struct Report {
+    code: String,
+    severity: miette::Severity,
+    message: String,
+    help: Option<String>,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
+        }
+    }
+}
+
+fn named_source(sources: &SourceMap, span: Span) -> NamedSource<String> {
+    let file = sources.file(span.file);
+    NamedSource::new(file.display_path(), file.text.clone())
+}
+
+fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {
+    let offset = span.start as usize;
+    let len = (span.end - span.start) as usize;
+    if primary {
+        LabeledSpan::new_primary_with_span(Some(message.to_string()), (offset, len))
+    } else {
+        LabeledSpan::new_with_span(Some(message.to_string()), (offset, len))
+    }
+}
+
+fn miette_severity(severity: Severity) -> miette::Severity {
+    match severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+fn report(sources: &SourceMap, diagnostic: &Diagnostic, waived: Option<&str>) -> Report {
+    let primary = diagnostic.primary();
+    let mut labels = vec![labeled(primary.span, &primary.message, true)];
+    let mut related = Vec::new();
+    for label in &diagnostic.labels[1..] {
+        if label.span.file == primary.span.file {
+            labels.push(labeled(label.span, &label.message, false));
+        } else {
+            related.push(Report {
+                code: String::new(),
+                severity: miette::Severity::Advice,
+                message: label.message.clone(),
+                help: None,
+                source: named_source(sources, label.span),
+                labels: vec![labeled(label.span, &label.message, true)],
+                related: Vec::new(),
+            });
+        }
+    }
+    let mut help = diagnostic.help.clone();
+    if let Some(witness) = &diagnostic.witness {
+        let line = format!("witness flow: {witness}");
+        help = Some(match help {
+            Some(h) => format!("{h}\n{line}"),
+            None => line,
+        });
+    }
+    if let Some(reason) = waived {
+        help = Some(format!("waived: {reason}"));
+    }
+    Report {
+        code: format!("{}({})", diagnostic.code, diagnostic.code.name()),
+        severity: miette_severity(diagnostic.severity),
+        message: diagnostic.message.clone(),
+        help,
+        source: named_source(sources, primary.span),
+        labels,
+        related,
+    }
+}
+
+/// Every finding of one policy, rendered for a terminal.
+pub fn human(checked: &Checked, options: &Options) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for finding in &checked.findings {
+        let shown = match (&finding.waived, finding.diagnostic.severity) {
+            (Some(_), _) => options.verbose,
+            (None, Severity::Error) => true,
+            (None, _) => !options.quiet,
+        };
+        if !shown {
+            continue;
+        }
+        let report = report(
+            &checked.sources,
+            &finding.diagnostic,
+            finding.waived.as_deref(),
+        );
+        let _ = handler.render_report(&mut out, &report);
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Default, Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    waived: usize,
+}
+
+fn count(results: &[Checked]) -> Summary {
+    let mut summary = Summary::default();
+    for finding in results.iter().flat_map(|c| &c.findings) {
+        if finding.waived.is_some() {
+            summary.waived += 1;
+            continue;
+        }
+        match finding.diagnostic.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Info => summary.infos += 1,
+        }
+    }
+    summary
+}
+
+/// The closing line of human output.
+pub fn summary(results: &[Checked]) -> String {
+    let s = count(results);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "bmcwall: {}, {}, {}",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.infos, "info")
+    );
+    if s.waived > 0 {
+        line.push_str(&format!(", {} waived", s.waived));
+    }
+    line.push('\n');
+    line
+}
+
+#[derive(Serialize)]
+struct JsonLocation {
+    message: String,
+    file: String,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    message: &'a str,
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    related: Vec<JsonLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witness: Option<&'a crate::diagnostic::Witness>,
+    waived: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: Summary,
+}
+
+fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnostic<'a> {
+    let diagnostic = &finding.diagnostic;
+    let primary = diagnostic.primary().span;
+    let file = sources.file(primary.file);
+    let (line, column) = file.line_col(primary.start as usize);
+    let (end_line, end_column) = file.line_col(primary.end as usize);
+    JsonDiagnostic {
+        code: diagnostic.code.as_str(),
+        name: diagnostic.code.name(),
+        severity: diagnostic.severity,
+        message: &diagnostic.message,
+        file: file.display_path(),
+        line,
+        column,
+        end_line,
+        end_column,
+        related: diagnostic.labels[1..]
+            .iter()
+            .map(|label| {
+                let file = sources.file(label.span.file);
+                let (line, column) = file.line_col(label.span.start as usize);
+                JsonLocation {
+                    message: label.message.clone(),
+                    file: file.display_path(),
+                    line,
+                    column,
+                }
+            })
+            .collect(),
+        help: diagnostic.help.as_deref(),
+        witness: diagnostic.witness.as_ref(),
+        waived: finding.waived.as_deref(),
+    }
+}
+
+/// The JSON report of docs/lints.md's contract, for all policies checked.
+pub fn json(results: &[Checked]) -> String {
+    let report = JsonReport {
+        version: 1,
+        diagnostics: results
+            .iter()
+            .flat_map(|checked| {
+                checked
+                    .findings
+                    .iter()
+                    .map(move |f| json_diagnostic(&checked.sources, f))
+            })
+            .collect(),
+        summary: count(results),
+    };
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    text.push('\n');
+    text
+}

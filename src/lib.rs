@@ -1,0 +1,13 @@
+//! bmcwall: compile a BMC management-network policy into nftables, after
+//! checking it. The modules follow the pipeline; see ARCHITECTURE.md.
+
+pub mod addr;
+pub mod analysis;
+pub mod cli;
+pub mod diagnostic;
+pub mod lints;
+pub mod nft;
+pub mod pipeline;
+pub mod resolve;
+pub mod source;
+pub mod syntax;

@@ -1,0 +1,248 @@
+//! The nft JSON form (`nft -j -f`), built with the nftables crate's schema types.
+
+use super::{Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
+use crate::addr::{to_prefixes, PrefixBits};
+use nftables::expr::{self, Expression, NamedExpression};
+use nftables::schema::{self, NfCmd, NfListObject, NfObject, Nftables, SetTypeValue};
+use nftables::stmt;
+use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Renders the commands that replace the table atomically: add (so the delete
+/// always finds it), delete, and add with its contents.
+pub fn render(ruleset: &Ruleset) -> String {
+    let document = build(ruleset);
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn build(ruleset: &Ruleset) -> Nftables<'static> {
+    let name = ruleset.table.clone();
+    let table = || schema::Table {
+        family: NfFamily::INet,
+        name: Cow::Owned(name.clone()),
+        handle: None,
+    };
+    let mut objects = vec![
+        NfObject::CmdObject(NfCmd::Add(NfListObject::Table(table()))),
+        NfObject::CmdObject(NfCmd::Delete(NfListObject::Table(table()))),
+        NfObject::CmdObject(NfCmd::Add(NfListObject::Table(table()))),
+    ];
+    for set in &ruleset.sets {
+        objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Set(
+            Box::new(set_object(&name, set)),
+        ))));
+    }
+    objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Chain(
+        schema::Chain {
+            family: NfFamily::INet,
+            table: Cow::Owned(name.clone()),
+            name: Cow::Owned(ruleset.chain.name.clone()),
+            newname: None,
+            handle: None,
+            _type: Some(NfChainType::Filter),
+            hook: Some(NfHook::Forward),
+            prio: Some(0),
+            dev: None,
+            policy: Some(NfChainPolicy::Accept),
+        },
+    ))));
+    for rule in &ruleset.chain.rules {
+        objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Rule(
+            schema::Rule {
+                family: NfFamily::INet,
+                table: Cow::Owned(name.clone()),
+                chain: Cow::Owned(ruleset.chain.name.clone()),
+                expr: Cow::Owned(rule_statements(rule)),
+                handle: None,
+                index: None,
+                comment: None,
+            },
+        ))));
+    }
+    Nftables {
+        objects: Cow::Owned(objects),
+    }
+}
+
+fn set_type(key: KeyType) -> schema::SetType {
+    match key {
+        KeyType::Ipv4Addr => schema::SetType::Ipv4Addr,
+        KeyType::Ipv6Addr => schema::SetType::Ipv6Addr,
+        KeyType::InetProto => schema::SetType::InetProto,
+        KeyType::InetService => schema::SetType::InetService,
+    }
+}
+
+fn set_object(table: &str, set: &Set) -> schema::Set<'static> {
+    let set_type = if set.key.len() == 1 {
+        SetTypeValue::Single(set_type(set.key[0]))
+    } else {
+        SetTypeValue::Concatenated(Cow::Owned(set.key.iter().map(|k| set_type(*k)).collect()))
+    };
+    let elements: Vec<Expression<'static>> = set
+        .elements
+        .iter()
+        .map(|element| {
+            if element.len() == 1 {
+                field_expr(element[0])
+            } else {
+                Expression::Named(NamedExpression::Concat(
+                    element.iter().map(|f| field_expr(*f)).collect(),
+                ))
+            }
+        })
+        .collect();
+    schema::Set {
+        family: NfFamily::INet,
+        table: Cow::Owned(table.to_string()),
+        name: Cow::Owned(set.name.clone()),
+        handle: None,
+        set_type,
+        policy: None,
+        flags: Some(HashSet::from([schema::SetFlag::Interval])),
+        elem: (!elements.is_empty()).then(|| Cow::Owned(elements)),
+        timeout: None,
+        gc_interval: None,
+        size: None,
+        comment: None,
+    }
+}
+
+fn field_expr(field: Field) -> Expression<'static> {
+    match field {
+        Field::V4(lo, hi) => addr_expr(lo, hi, |a| Ipv4Addr::from(a).to_string()),
+        Field::V6(lo, hi) => addr_expr(lo, hi, |a| Ipv6Addr::from(a).to_string()),
+        Field::Proto(lo, hi) => number_range(u32::from(lo), u32::from(hi)),
+        Field::Port(lo, hi) => number_range(u32::from(lo), u32::from(hi)),
+    }
+}
+
+fn addr_expr<T>(lo: T, hi: T, show: impl Fn(T) -> String) -> Expression<'static>
+where
+    T: crate::addr::Bound + PrefixBits,
+{
+    if lo == hi {
+        return Expression::String(Cow::Owned(show(lo)));
+    }
+    match to_prefixes(lo, hi).as_slice() {
+        [(network, len)] => Expression::Named(NamedExpression::Prefix(expr::Prefix {
+            addr: Box::new(Expression::String(Cow::Owned(show(*network)))),
+            len: u32::from(*len),
+        })),
+        _ => Expression::Range(Box::new(expr::Range {
+            range: [
+                Expression::String(Cow::Owned(show(lo))),
+                Expression::String(Cow::Owned(show(hi))),
+            ],
+        })),
+    }
+}
+
+fn number_range(lo: u32, hi: u32) -> Expression<'static> {
+    if lo == hi {
+        Expression::Number(lo)
+    } else {
+        Expression::Range(Box::new(expr::Range {
+            range: [Expression::Number(lo), Expression::Number(hi)],
+        }))
+    }
+}
+
+fn selector_expr(selector: Selector) -> Expression<'static> {
+    let payload = |protocol: &'static str, field: &'static str| {
+        Expression::Named(NamedExpression::Payload(expr::Payload::PayloadField(
+            expr::PayloadField {
+                protocol: Cow::Borrowed(protocol),
+                field: Cow::Borrowed(field),
+            },
+        )))
+    };
+    match selector {
+        Selector::IpSaddr => payload("ip", "saddr"),
+        Selector::IpDaddr => payload("ip", "daddr"),
+        Selector::Ip6Saddr => payload("ip6", "saddr"),
+        Selector::Ip6Daddr => payload("ip6", "daddr"),
+        Selector::ThDport => payload("th", "dport"),
+        Selector::L4proto => Expression::Named(NamedExpression::Meta(expr::Meta {
+            key: expr::MetaKey::L4proto,
+        })),
+    }
+}
+
+fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
+    let mut out = Vec::new();
+    for m in &rule.matches {
+        out.push(match m {
+            Match::CtState(states) => stmt::Statement::Match(stmt::Match {
+                left: Expression::Named(NamedExpression::CT(expr::CT {
+                    key: Cow::Borrowed("state"),
+                    family: None,
+                    dir: None,
+                })),
+                right: if states.len() == 1 {
+                    Expression::String(Cow::Borrowed(states[0]))
+                } else {
+                    Expression::List(
+                        states
+                            .iter()
+                            .map(|s| Expression::String(Cow::Borrowed(*s)))
+                            .collect(),
+                    )
+                },
+                op: stmt::Operator::IN,
+            }),
+            Match::L4protoIn(protos) => stmt::Statement::Match(stmt::Match {
+                left: selector_expr(Selector::L4proto),
+                right: Expression::Named(NamedExpression::Set(
+                    protos
+                        .iter()
+                        .map(|&p| expr::SetItem::Element(Expression::Number(u32::from(p))))
+                        .collect(),
+                )),
+                op: stmt::Operator::EQ,
+            }),
+            Match::InSet { key, set, negate } => stmt::Statement::Match(stmt::Match {
+                left: if key.len() == 1 {
+                    selector_expr(key[0])
+                } else {
+                    Expression::Named(NamedExpression::Concat(
+                        key.iter().map(|s| selector_expr(*s)).collect(),
+                    ))
+                },
+                right: Expression::String(Cow::Owned(format!("@{set}"))),
+                op: if *negate {
+                    stmt::Operator::NEQ
+                } else {
+                    stmt::Operator::EQ
+                },
+            }),
+        });
+    }
+    for statement in &rule.statements {
+        out.push(match statement {
+            Statement::Limit { per_second, burst } => stmt::Statement::Limit(stmt::Limit {
+                rate: *per_second,
+                rate_unit: None,
+                per: Some(Cow::Borrowed("second")),
+                burst: Some(*burst),
+                burst_unit: Some(Cow::Borrowed("packets")),
+                inv: None,
+            }),
+            Statement::Log { prefix } => stmt::Statement::Log(Some(stmt::Log {
+                prefix: Some(Cow::Owned(prefix.clone())),
+                group: None,
+                snaplen: None,
+                queue_threshold: None,
+                level: None,
+                flags: None,
+            })),
+            Statement::Accept => stmt::Statement::Accept(None),
+            Statement::Drop => stmt::Statement::Drop(None),
+        });
+    }
+    out
+}

@@ -1,0 +1,152 @@
+//! The nft text form (`nft -f`), written by hand for the subset bmcwall emits.
+
+use super::{Field, Match, Rule, Ruleset, Selector, Set, Statement};
+use crate::addr::service;
+use crate::addr::to_prefixes;
+use std::fmt::Write;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Renders the file that replaces the table atomically: declaring it first makes
+/// the `delete` succeed when the table does not exist yet.
+pub fn render(ruleset: &Ruleset, header: &str) -> String {
+    let mut out = String::new();
+    for line in header.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    let table = &ruleset.table;
+    let _ = writeln!(out, "table inet {table} {{}}");
+    let _ = writeln!(out, "delete table inet {table}");
+    let _ = writeln!(out, "table inet {table} {{");
+    for set in &ruleset.sets {
+        render_set(&mut out, set);
+    }
+    let _ = writeln!(out, "\tchain {} {{", ruleset.chain.name);
+    let _ = writeln!(
+        out,
+        "\t\ttype filter hook forward priority filter; policy accept;"
+    );
+    for rule in &ruleset.chain.rules {
+        let _ = writeln!(out, "\t\t{}", rule_text(rule));
+    }
+    let _ = writeln!(out, "\t}}");
+    let _ = writeln!(out, "}}");
+    out
+}
+
+fn render_set(out: &mut String, set: &Set) {
+    let key: Vec<&str> = set.key.iter().map(|k| k.as_str()).collect();
+    let _ = writeln!(out, "\tset {} {{", set.name);
+    let _ = writeln!(out, "\t\ttype {}", key.join(" . "));
+    let _ = writeln!(out, "\t\tflags interval");
+    if !set.elements.is_empty() {
+        let _ = writeln!(out, "\t\telements = {{");
+        let count = set.elements.len();
+        for (i, element) in set.elements.iter().enumerate() {
+            let fields: Vec<String> = element.iter().map(|f| field_text(*f)).collect();
+            let separator = if i + 1 == count { "" } else { "," };
+            let _ = writeln!(out, "\t\t\t{}{separator}", fields.join(" . "));
+        }
+        let _ = writeln!(out, "\t\t}}");
+    }
+    let _ = writeln!(out, "\t}}");
+}
+
+/// A field as nft writes it: a single value, a prefix, or a range.
+pub fn field_text(field: Field) -> String {
+    match field {
+        Field::V4(lo, hi) => addr_text(lo, hi, 32, |a| Ipv4Addr::from(a).to_string()),
+        Field::V6(lo, hi) => addr_text(lo, hi, 128, |a| Ipv6Addr::from(a).to_string()),
+        Field::Proto(lo, hi) => range_text(lo, hi, proto_text),
+        Field::Port(lo, hi) => range_text(lo, hi, |p| p.to_string()),
+    }
+}
+
+fn addr_text<T>(lo: T, hi: T, bits: u8, show: impl Fn(T) -> String) -> String
+where
+    T: crate::addr::Bound + crate::addr::PrefixBits,
+{
+    if lo == hi {
+        return show(lo);
+    }
+    match to_prefixes(lo, hi).as_slice() {
+        [(network, len)] if *len < bits => format!("{}/{len}", show(*network)),
+        _ => format!("{}-{}", show(lo), show(hi)),
+    }
+}
+
+fn range_text<T: PartialEq + Copy>(lo: T, hi: T, show: impl Fn(T) -> String) -> String {
+    if lo == hi {
+        show(lo)
+    } else {
+        format!("{}-{}", show(lo), show(hi))
+    }
+}
+
+fn proto_text(proto: u8) -> String {
+    match proto {
+        service::TCP => "tcp".into(),
+        service::UDP => "udp".into(),
+        other => other.to_string(),
+    }
+}
+
+fn selector_text(selector: Selector) -> &'static str {
+    match selector {
+        Selector::IpSaddr => "ip saddr",
+        Selector::IpDaddr => "ip daddr",
+        Selector::Ip6Saddr => "ip6 saddr",
+        Selector::Ip6Daddr => "ip6 daddr",
+        Selector::L4proto => "meta l4proto",
+        Selector::ThDport => "th dport",
+    }
+}
+
+fn rule_text(rule: &Rule) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for m in &rule.matches {
+        parts.push(match m {
+            Match::CtState(states) => {
+                if states.len() == 1 {
+                    format!("ct state {}", states[0])
+                } else {
+                    format!("ct state {{ {} }}", states.join(", "))
+                }
+            }
+            Match::L4protoIn(protos) => {
+                let names: Vec<String> = protos.iter().map(|&p| proto_text(p)).collect();
+                format!("meta l4proto {{ {} }}", names.join(", "))
+            }
+            Match::InSet { key, set, negate } => {
+                let key: Vec<&str> = key.iter().map(|s| selector_text(*s)).collect();
+                let op = if *negate { "!= " } else { "" };
+                format!("{} {op}@{set}", key.join(" . "))
+            }
+        });
+    }
+    for statement in &rule.statements {
+        parts.push(match statement {
+            Statement::Limit { per_second, burst } => {
+                format!("limit rate {per_second}/second burst {burst} packets")
+            }
+            Statement::Log { prefix } => format!("log prefix {}", quote(prefix)),
+            Statement::Accept => "accept".into(),
+            Statement::Drop => "drop".into(),
+        });
+    }
+    parts.join(" ")
+}
+
+/// A double-quoted nft string; quotes and backslashes cannot be escaped in nft,
+/// so they are replaced.
+pub fn quote(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    format!("\"{clean}\"")
+}

@@ -1,0 +1,141 @@
+//! The pipeline from a policy file to checked findings, shared by every command.
+
+use crate::analysis::Analysis;
+use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::lints::registry::{Code, Level};
+use crate::lints::{self, Context};
+use crate::resolve::{self, Policy};
+use crate::source::SourceMap;
+use crate::syntax::Date;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Per-code level overrides from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Levels {
+    overrides: BTreeMap<Code, Level>,
+}
+
+impl Levels {
+    pub fn set(&mut self, code: Code, level: Level) {
+        self.overrides.insert(code, level);
+    }
+
+    /// The level of `code`. Errors that make the input invalid (BW001-BW007)
+    /// cannot be lowered: such a policy has no meaning to check.
+    pub fn level(&self, code: Code) -> Level {
+        let default = code.default_level();
+        if code.is_input_error() && default == Level::Error {
+            return default;
+        }
+        self.overrides.get(&code).copied().unwrap_or(default)
+    }
+}
+
+/// A finding after levels and waivers.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub diagnostic: Diagnostic,
+    /// The waiver's reason when a `waive` on the rule silences it.
+    pub waived: Option<String>,
+}
+
+impl Finding {
+    pub fn counts_as_error(&self) -> bool {
+        self.waived.is_none() && self.diagnostic.severity == Severity::Error
+    }
+}
+
+pub struct Checked {
+    pub sources: SourceMap,
+    /// `None` when the input is not a valid policy.
+    pub model: Option<(Policy, Analysis)>,
+    pub findings: Vec<Finding>,
+}
+
+impl Checked {
+    /// Any error-level BW0xx: the input is not a valid policy.
+    pub fn input_invalid(&self) -> bool {
+        self.model.is_none()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::counts_as_error)
+    }
+
+    /// Exit status: 0 clean, 1 error-level findings, 2 invalid input.
+    pub fn exit_code(&self) -> u8 {
+        if self.input_invalid() {
+            2
+        } else if self.has_errors() {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Reads, resolves, analyses and checks one policy.
+pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
+    let mut sources = SourceMap::default();
+    let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
+    let invalid = diagnostics
+        .iter()
+        .any(|d| d.code.is_input_error() && d.severity == Severity::Error);
+    let model = if invalid {
+        None
+    } else {
+        let analysis = Analysis::new(&policy);
+        let context = Context {
+            policy: &policy,
+            analysis: &analysis,
+            sources: &sources,
+            today,
+        };
+        diagnostics.extend(lints::run(&context));
+        Some((policy, analysis))
+    };
+    let findings = apply_levels(diagnostics, levels, model.as_ref().map(|(p, _)| p));
+    Checked {
+        sources,
+        model,
+        findings,
+    }
+}
+
+/// Applies level overrides and waivers, drops `allow`-level findings, and sorts.
+fn apply_levels(
+    mut diagnostics: Vec<Diagnostic>,
+    levels: &Levels,
+    policy: Option<&Policy>,
+) -> Vec<Finding> {
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
+        .into_iter()
+        .filter_map(|mut diagnostic| {
+            diagnostic.severity = levels.level(diagnostic.code).severity()?;
+            let primary = diagnostic.primary().span;
+            let waived = policy.and_then(|p| {
+                p.rules
+                    .iter()
+                    .filter(|r| {
+                        r.span.file == primary.file
+                            && r.span.start <= primary.start
+                            && primary.end <= r.span.end
+                    })
+                    .flat_map(|r| &r.waivers)
+                    .find(|w| w.code == diagnostic.code)
+                    .map(|w| w.reason.clone())
+            });
+            Some(Finding { diagnostic, waived })
+        })
+        .collect()
+}
+
+/// Today's date in UTC.
+pub fn today_utc() -> Date {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_days_since_epoch((seconds / 86_400) as i64)
+}

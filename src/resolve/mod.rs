@@ -1,0 +1,801 @@
+//! Resolution: parsed files to one [`Policy`].
+//!
+//! Reads included files and inventories (the only file I/O outside the CLI),
+//! resolves every name to an address or service set, and reports BW002-BW008.
+//! Invariant: resolution always returns a policy; when it reported an error the
+//! policy is incomplete and must not be analysed or compiled.
+
+pub mod inventory;
+pub mod policy;
+pub mod services;
+
+pub use policy::*;
+
+use crate::addr::service::{self, ServiceSet};
+use crate::addr::{AddrSet, IntervalSet};
+use crate::diagnostic::Diagnostic;
+use crate::lints::registry::Code;
+use crate::source::{normalize, FileId, SourceMap, Span};
+use crate::syntax::{
+    self, AddrExpr, Condition, Date, DefKind, Definition, Ident, NetLiteral, ServiceDef,
+    ServiceItem, ServiceKind, Statement, StrLit, Term, TermKind,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The default `internal` space when a policy declares none.
+pub const DEFAULT_INTERNAL: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+    "fe80::/10",
+];
+
+pub struct Options {
+    /// The date `until` is compared with.
+    pub today: Date,
+}
+
+/// A statement with the file it came from, after includes are spliced in.
+struct Located {
+    statement: Statement,
+    dir: PathBuf,
+}
+
+/// Reads `path` (and everything it includes) and resolves it.
+pub fn load(path: &Path, sources: &mut SourceMap, options: &Options) -> (Policy, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut statements = Vec::new();
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let file = sources.add(normalize(path), text);
+            let mut stack = vec![canonical(path)];
+            read_file(
+                file,
+                path,
+                sources,
+                &mut stack,
+                &mut statements,
+                &mut diagnostics,
+            );
+        }
+        Err(error) => {
+            let file = sources.add(normalize(path), String::new());
+            diagnostics.push(Diagnostic::new(
+                Code::IncludeError,
+                format!("cannot read {}: {}", path.display(), error_text(&error)),
+                Span::new(file, 0, 0),
+                "file not readable",
+            ));
+        }
+    }
+    let policy = Resolver::new(sources, &mut diagnostics, options).resolve(statements);
+    (policy, diagnostics)
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+}
+
+fn error_text(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::InvalidData => "not UTF-8 text".into(),
+        _ => error.to_string(),
+    }
+}
+
+fn read_file(
+    file: FileId,
+    path: &Path,
+    sources: &mut SourceMap,
+    stack: &mut Vec<PathBuf>,
+    out: &mut Vec<Located>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let (ast, parse_diagnostics) = syntax::parse(file, &sources.file(file).text);
+    diagnostics.extend(parse_diagnostics);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for statement in ast.statements {
+        if let Statement::Include(target, _) = &statement {
+            let included = dir.join(&target.value);
+            let key = canonical(&included);
+            if let Some(pos) = stack.iter().position(|p| *p == key) {
+                let chain: Vec<String> = stack[pos..]
+                    .iter()
+                    .chain(std::iter::once(&key))
+                    .map(|p| {
+                        p.file_name().map_or_else(
+                            || p.display().to_string(),
+                            |n| n.to_string_lossy().into_owned(),
+                        )
+                    })
+                    .collect();
+                diagnostics.push(Diagnostic::new(
+                    Code::IncludeError,
+                    format!("include cycle: {}", chain.join(" -> ")),
+                    target.span,
+                    "includes a file that is already being read",
+                ));
+                continue;
+            }
+            match std::fs::read_to_string(&included) {
+                Ok(text) => {
+                    let child = sources.add(normalize(&included), text);
+                    stack.push(key);
+                    read_file(child, &included, sources, stack, out, diagnostics);
+                    stack.pop();
+                }
+                Err(error) => diagnostics.push(
+                    Diagnostic::new(
+                        Code::IncludeError,
+                        format!("cannot include `{}`: {}", target.value, error_text(&error)),
+                        target.span,
+                        format!("{} not readable", normalize(&included).display()),
+                    )
+                    .with_help("include paths are relative to the including file"),
+                ),
+            }
+            continue;
+        }
+        out.push(Located {
+            statement,
+            dir: dir.clone(),
+        });
+    }
+}
+
+/// What a name in the single namespace stands for.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    Address(usize),
+    Service(usize),
+}
+
+/// Something whose value is computed once, with cycle detection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Symbol {
+    Name(String),
+    Internal,
+    Bmcs,
+}
+
+enum State<T> {
+    InProgress,
+    Done(T),
+}
+
+struct Resolver<'a> {
+    sources: &'a mut SourceMap,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    options: &'a Options,
+    definitions: Vec<Definition>,
+    service_defs: Vec<ServiceDef>,
+    names: HashMap<String, Entry>,
+    internal_expr: Option<AddrExpr>,
+    internal_span: Option<Span>,
+    inventory: Vec<InventoryEntry>,
+    addr_state: HashMap<Symbol, State<AddrSet>>,
+    service_state: HashMap<String, State<ServiceSet>>,
+    /// Definitions being evaluated, innermost last, for cycle messages.
+    eval_stack: Vec<String>,
+    reported_cycles: HashSet<Vec<String>>,
+    uses: HashMap<String, usize>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(
+        sources: &'a mut SourceMap,
+        diagnostics: &'a mut Vec<Diagnostic>,
+        options: &'a Options,
+    ) -> Self {
+        Self {
+            sources,
+            diagnostics,
+            options,
+            definitions: Vec::new(),
+            service_defs: Vec::new(),
+            names: HashMap::new(),
+            internal_expr: None,
+            internal_span: None,
+            inventory: Vec::new(),
+            addr_state: HashMap::new(),
+            service_state: HashMap::new(),
+            eval_stack: Vec::new(),
+            reported_cycles: HashSet::new(),
+            uses: HashMap::new(),
+        }
+    }
+
+    fn resolve(mut self, statements: Vec<Located>) -> Policy {
+        let mut scope_expr: Option<(AddrExpr, Span)> = None;
+        let mut internal_span: Option<Span> = None;
+        let mut rules = Vec::new();
+        let mut expectations = Vec::new();
+        // Pass 1: collect definitions and load inventories.
+        for Located { statement, dir } in statements {
+            match statement {
+                Statement::Internal(expr, span) => {
+                    if let Some(first) = internal_span {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::DuplicateDefinition,
+                                "`internal` is declared more than once",
+                                span,
+                                "second `internal`",
+                            )
+                            .with_related(first, "first declared here")
+                            .with_help("a policy has at most one `internal`, across all files"),
+                        );
+                    } else {
+                        internal_span = Some(span);
+                        self.internal_span = Some(span);
+                        self.internal_expr = Some(expr);
+                    }
+                }
+                Statement::Scope(expr, span) => {
+                    if let Some((_, first)) = &scope_expr {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::DuplicateDefinition,
+                                "`scope` is declared more than once",
+                                span,
+                                "second `scope`",
+                            )
+                            .with_related(*first, "first declared here")
+                            .with_help("a policy has at most one `scope`, across all files"),
+                        );
+                    } else {
+                        scope_expr = Some((expr, span));
+                    }
+                }
+                Statement::Inventory(path, _) => self.load_inventory(&dir, &path),
+                Statement::Define(definition) => {
+                    if self.declare(&definition.name, definition.span) {
+                        self.names.insert(
+                            definition.name.name.clone(),
+                            Entry::Address(self.definitions.len()),
+                        );
+                        self.definitions.push(definition);
+                    }
+                }
+                Statement::Service(definition) => {
+                    if self.declare(&definition.name, definition.span) {
+                        self.names.insert(
+                            definition.name.name.clone(),
+                            Entry::Service(self.service_defs.len()),
+                        );
+                        self.service_defs.push(definition);
+                    }
+                }
+                Statement::Rule(rule) => rules.push(rule),
+                Statement::Expect(expectation) => expectations.push(expectation),
+                Statement::Include(..) => {}
+            }
+        }
+        inventory::check_unique(&self.inventory, self.diagnostics);
+
+        // Pass 2: evaluate.
+        let internal = self.symbol(&Symbol::Internal);
+        let bmcs = self.symbol(&Symbol::Bmcs);
+        let scope = match &scope_expr {
+            Some((expr, _)) => self.addrs(expr),
+            None => AddrSet::any(),
+        };
+        let mut definitions = Vec::new();
+        for index in 0..self.definitions.len() {
+            let name = self.definitions[index].name.name.clone();
+            let set = self.symbol(&Symbol::Name(name));
+            let definition = &self.definitions[index];
+            definitions.push((
+                definition.name.clone(),
+                NamedKind::Address(definition.kind, set),
+                definition.span,
+            ));
+        }
+        for index in 0..self.service_defs.len() {
+            let name = self.service_defs[index].name.name.clone();
+            let set = self.service_symbol(&name);
+            let definition = &self.service_defs[index];
+            definitions.push((
+                definition.name.clone(),
+                NamedKind::Service(set),
+                definition.span,
+            ));
+        }
+        let rules: Vec<PolicyRule> = rules.iter().map(|rule| self.rule(rule)).collect();
+        let expectations = expectations
+            .iter()
+            .map(|e| PolicyExpectation {
+                action: e.action,
+                src: self.addrs(&e.src),
+                dst: self.addrs(&e.dst),
+                services: self.services(e.services.as_deref()),
+                description: e.description.as_ref().map(|d| d.value.clone()),
+                span: e.span,
+            })
+            .collect();
+        let definitions = definitions
+            .into_iter()
+            .map(|(ident, kind, span)| NamedSet {
+                uses: self.uses.get(&ident.name).copied().unwrap_or(0),
+                name: ident.name,
+                kind,
+                span,
+            })
+            .collect();
+        Policy {
+            internal,
+            scope,
+            bmcs,
+            rules,
+            expectations,
+            definitions,
+            inventory: self.inventory,
+        }
+    }
+
+    /// Registers a name; reports and returns false when it is taken.
+    fn declare(&mut self, name: &Ident, span: Span) -> bool {
+        if services::builtin(&name.name).is_some() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::DuplicateDefinition,
+                    format!(
+                        "`{}` is a built-in service and cannot be redefined",
+                        name.name
+                    ),
+                    name.span,
+                    "built-in name",
+                )
+                .with_help(format!("choose another name, e.g. `my-{}`", name.name)),
+            );
+            return false;
+        }
+        if let Some(entry) = self.names.get(&name.name) {
+            let first = match *entry {
+                Entry::Address(i) => self.definitions[i].name.span,
+                Entry::Service(i) => self.service_defs[i].name.span,
+            };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::DuplicateDefinition,
+                    format!("`{}` is defined more than once", name.name),
+                    name.span,
+                    "defined again here",
+                )
+                .with_related(first, "first defined here"),
+            );
+            let _ = span;
+            return false;
+        }
+        true
+    }
+
+    fn load_inventory(&mut self, dir: &Path, path: &StrLit) {
+        let full = dir.join(&path.value);
+        match std::fs::read_to_string(&full) {
+            Ok(text) => {
+                let file = self.sources.add(normalize(&full), text);
+                let entries = inventory::load(file, self.sources, self.diagnostics);
+                self.inventory.extend(entries);
+            }
+            Err(error) => self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InventoryError,
+                    format!(
+                        "cannot read inventory `{}`: {}",
+                        path.value,
+                        error_text(&error)
+                    ),
+                    path.span,
+                    format!("{} not readable", normalize(&full).display()),
+                )
+                .with_help("inventory paths are relative to the policy file"),
+            ),
+        }
+    }
+
+    fn rule(&mut self, rule: &syntax::Rule) -> PolicyRule {
+        let src = self.addrs(&rule.src);
+        let dst = self.addrs(&rule.dst);
+        let services = self.services(rule.services.as_deref());
+        let waivers = rule
+            .waivers
+            .iter()
+            .filter_map(|w| {
+                Some(Waiver {
+                    code: Code::parse(&w.code.name)?,
+                    reason: w.reason.value.clone(),
+                    span: w.span,
+                })
+            })
+            .collect();
+        PolicyRule {
+            action: rule.action,
+            src,
+            dst,
+            services,
+            log: rule.log,
+            until: rule.until,
+            expired: rule
+                .until
+                .is_some_and(|(date, _)| date < self.options.today),
+            description: rule.description.as_ref().map(|d| d.value.clone()),
+            waivers,
+            span: rule.span,
+            src_span: rule.src.span,
+            dst_span: rule.dst.span,
+            services_span: rule
+                .services
+                .as_ref()
+                .and_then(|items| Some(items.first()?.span.to(items.last()?.span))),
+        }
+    }
+
+    fn addrs(&mut self, expr: &AddrExpr) -> AddrSet {
+        let include = self.terms(&expr.include);
+        if expr.except.is_empty() {
+            include
+        } else {
+            include.difference(&self.terms(&expr.except))
+        }
+    }
+
+    fn terms(&mut self, terms: &[Term]) -> AddrSet {
+        terms.iter().fold(AddrSet::empty(), |acc, term| {
+            let set = self.term(term);
+            acc.union(&set)
+        })
+    }
+
+    fn term(&mut self, term: &Term) -> AddrSet {
+        match &term.kind {
+            TermKind::Net(NetLiteral::V4 { lo, hi }) => AddrSet {
+                v4: IntervalSet::interval(*lo, *hi),
+                v6: IntervalSet::empty(),
+            },
+            TermKind::Net(NetLiteral::V6 { lo, hi }) => AddrSet {
+                v4: IntervalSet::empty(),
+                v6: IntervalSet::interval(*lo, *hi),
+            },
+            TermKind::Any => AddrSet::any(),
+            TermKind::Internal => self.symbol(&Symbol::Internal),
+            TermKind::Internet => self.symbol(&Symbol::Internal).complement(),
+            TermKind::Bmcs => self.symbol(&Symbol::Bmcs),
+            TermKind::Selector(conditions) => self.select(conditions, term.span),
+            TermKind::Name(name) => match self.names.get(name).copied() {
+                Some(Entry::Address(_)) => {
+                    *self.uses.entry(name.clone()).or_default() += 1;
+                    self.symbol(&Symbol::Name(name.clone()))
+                }
+                Some(Entry::Service(_)) => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            format!("`{name}` is a service, not an address set"),
+                            term.span,
+                            "service used as an address",
+                        )
+                        .with_help("sources and destinations are hosts, networks, groups or bmcs"),
+                    );
+                    AddrSet::empty()
+                }
+                None => {
+                    let is_service = services::builtin(name).is_some();
+                    let mut diagnostic = Diagnostic::new(
+                        Code::UnknownName,
+                        if is_service {
+                            format!("`{name}` is a built-in service, not an address set")
+                        } else {
+                            format!("unknown name `{name}`")
+                        },
+                        term.span,
+                        if is_service {
+                            "service used as an address"
+                        } else {
+                            "not defined"
+                        },
+                    );
+                    if let Some(suggestion) = self.closest(name, false) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    self.diagnostics.push(diagnostic);
+                    AddrSet::empty()
+                }
+            },
+        }
+    }
+
+    /// The closest defined name of the right kind, for "did you mean".
+    fn closest(&self, name: &str, want_service: bool) -> Option<String> {
+        let mut candidates: Vec<&str> = self
+            .names
+            .iter()
+            .filter(|(_, entry)| matches!(entry, Entry::Service(_)) == want_service)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if want_service {
+            candidates.extend(services::BUILTIN.iter().map(|(n, _)| *n));
+        } else {
+            candidates.extend(["any", "internet", "internal", "bmcs"]);
+        }
+        candidates
+            .into_iter()
+            .map(|c| (strsim::jaro_winkler(name, c), c))
+            .filter(|(score, _)| *score >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+            .map(|(_, c)| c.to_string())
+    }
+
+    fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {
+        let set = self
+            .inventory
+            .iter()
+            .filter(|entry| {
+                conditions.iter().all(|c| {
+                    let value = if c.label.name == "name" {
+                        Some(&entry.name)
+                    } else {
+                        entry.labels.get(&c.label.name)
+                    };
+                    (value == Some(&c.value.value)) != c.negated
+                })
+            })
+            .fold(AddrSet::empty(), |acc, e| acc.union(&e.addresses));
+        if set.is_empty() {
+            let mut diagnostic = Diagnostic::new(
+                Code::EmptySelector,
+                "selector matches no inventory entry",
+                span,
+                "matches nothing",
+            );
+            diagnostic.help = Some(if self.inventory.is_empty() {
+                "no inventory is loaded; add `inventory \"file.yaml\";`".into()
+            } else {
+                "check the labels and values against the inventory files".into()
+            });
+            self.diagnostics.push(diagnostic);
+        }
+        set
+    }
+
+    /// The value of a symbol, computed once. A symbol that depends on itself is
+    /// reported (BW007) and counts as empty.
+    fn symbol(&mut self, symbol: &Symbol) -> AddrSet {
+        match self.addr_state.get(symbol) {
+            Some(State::Done(set)) => return set.clone(),
+            Some(State::InProgress) => {
+                self.report_cycle(symbol_name(symbol));
+                return AddrSet::empty();
+            }
+            None => {}
+        }
+        self.addr_state.insert(symbol.clone(), State::InProgress);
+        self.eval_stack.push(symbol_name(symbol));
+        let set = match symbol {
+            Symbol::Internal => match self.internal_expr.clone() {
+                Some(expr) => self.addrs(&expr),
+                None => default_internal(),
+            },
+            Symbol::Bmcs => {
+                let mut set = self
+                    .inventory
+                    .iter()
+                    .fold(AddrSet::empty(), |acc, e| acc.union(&e.addresses));
+                let bmc_names: Vec<String> = self
+                    .definitions
+                    .iter()
+                    .filter(|d| d.kind == DefKind::Bmc)
+                    .map(|d| d.name.name.clone())
+                    .collect();
+                for name in bmc_names {
+                    set = set.union(&self.symbol(&Symbol::Name(name)));
+                }
+                set
+            }
+            Symbol::Name(name) => match self.names.get(name).copied() {
+                Some(Entry::Address(index)) => {
+                    let definition = self.definitions[index].clone();
+                    if definition.kind == DefKind::Host {
+                        self.check_host(&definition);
+                    }
+                    self.addrs(&definition.value)
+                }
+                _ => AddrSet::empty(),
+            },
+        };
+        self.eval_stack.pop();
+        self.addr_state
+            .insert(symbol.clone(), State::Done(set.clone()));
+        set
+    }
+
+    fn check_host(&mut self, definition: &Definition) {
+        let terms = definition
+            .value
+            .include
+            .iter()
+            .chain(&definition.value.except);
+        for term in terms {
+            let single = matches!(&term.kind, TermKind::Net(net) if net.is_single());
+            if !single || !definition.value.except.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("host `{}` must list single addresses", definition.name.name),
+                        term.span,
+                        "not a single address",
+                    )
+                    .with_help("use `network` or `group` for address sets"),
+                );
+                return;
+            }
+        }
+    }
+
+    fn report_cycle(&mut self, name: String) {
+        let Some(start) = self.eval_stack.iter().position(|n| *n == name) else {
+            return;
+        };
+        let members: Vec<String> = self.eval_stack[start..].to_vec();
+        let mut key = members.clone();
+        key.sort();
+        if !self.reported_cycles.insert(key) {
+            return;
+        }
+        let chain = members
+            .iter()
+            .chain(std::iter::once(&name))
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(" -> ");
+        let primary = members
+            .iter()
+            .find(|m| self.names.contains_key(*m))
+            .cloned()
+            .unwrap_or_else(|| name.clone());
+        let span = self.definition_span(&primary);
+        let mut diagnostic = Diagnostic::new(
+            Code::DefinitionCycle,
+            format!("`{name}` is defined through itself: {chain}"),
+            span,
+            "cycle starts here",
+        );
+        for member in members
+            .iter()
+            .filter(|m| **m != primary && self.names.contains_key(*m))
+        {
+            let member_span = self.definition_span(member);
+            diagnostic =
+                diagnostic.with_related(member_span, format!("`{member}` is part of the cycle"));
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn definition_span(&self, name: &str) -> Span {
+        match self.names.get(name) {
+            Some(Entry::Address(i)) => self.definitions[*i].name.span,
+            Some(Entry::Service(i)) => self.service_defs[*i].name.span,
+            None => self.internal_span.unwrap_or(Span::new(FileId(0), 0, 0)),
+        }
+    }
+
+    fn services(&mut self, items: Option<&[ServiceItem]>) -> ServiceSet {
+        let Some(items) = items else {
+            return service::any();
+        };
+        items.iter().fold(ServiceSet::empty(), |acc, item| {
+            let set = self.service_item(item);
+            acc.union(&set)
+        })
+    }
+
+    fn service_item(&mut self, item: &ServiceItem) -> ServiceSet {
+        match &item.kind {
+            ServiceKind::Ports { proto, ranges } => ranges
+                .iter()
+                .fold(ServiceSet::empty(), |acc, &(lo, hi, _)| {
+                    acc.union(&service::ports(*proto, lo, hi))
+                }),
+            ServiceKind::Icmp => service::icmp(),
+            ServiceKind::Any => service::any(),
+            ServiceKind::Name(name) => {
+                if let Some(items) = services::builtin(name) {
+                    return services::to_set(items);
+                }
+                match self.names.get(name).copied() {
+                    Some(Entry::Service(_)) => {
+                        *self.uses.entry(name.clone()).or_default() += 1;
+                        self.service_symbol(name)
+                    }
+                    Some(Entry::Address(_)) => {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::UnknownName,
+                                format!("`{name}` is an address set, not a service"),
+                                item.span,
+                                "address set used as a service",
+                            )
+                            .with_help("services are built-in names, `service` definitions, `tcp N`, `udp N`, `icmp` or `any`"),
+                        );
+                        ServiceSet::empty()
+                    }
+                    None => {
+                        let mut diagnostic = Diagnostic::new(
+                            Code::UnknownName,
+                            format!("unknown service `{name}`"),
+                            item.span,
+                            "not defined",
+                        );
+                        if let Some(suggestion) = self.closest(name, true) {
+                            diagnostic =
+                                diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                        }
+                        self.diagnostics.push(diagnostic);
+                        ServiceSet::empty()
+                    }
+                }
+            }
+        }
+    }
+
+    fn service_symbol(&mut self, name: &str) -> ServiceSet {
+        match self.service_state.get(name) {
+            Some(State::Done(set)) => return set.clone(),
+            Some(State::InProgress) => {
+                self.report_cycle(name.to_string());
+                return ServiceSet::empty();
+            }
+            None => {}
+        }
+        self.service_state
+            .insert(name.to_string(), State::InProgress);
+        self.eval_stack.push(name.to_string());
+        let set = match self.names.get(name).copied() {
+            Some(Entry::Service(index)) => {
+                let items = self.service_defs[index].items.clone();
+                self.services(Some(&items))
+            }
+            _ => ServiceSet::empty(),
+        };
+        self.eval_stack.pop();
+        self.service_state
+            .insert(name.to_string(), State::Done(set.clone()));
+        set
+    }
+}
+
+fn symbol_name(symbol: &Symbol) -> String {
+    match symbol {
+        Symbol::Name(name) => name.clone(),
+        Symbol::Internal => "internal".into(),
+        Symbol::Bmcs => "bmcs".into(),
+    }
+}
+
+/// The built-in `internal` space (RFC 1918, CGNAT, ULA, link-local).
+pub fn default_internal() -> AddrSet {
+    let mut set = AddrSet::empty();
+    for text in DEFAULT_INTERNAL {
+        let (addr, len) = text.split_once('/').unwrap_or((text, "0"));
+        let len: u8 = len.parse().unwrap_or(0);
+        match addr.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => {
+                if let Some((lo, hi)) = crate::addr::v4_prefix(u32::from(a), len) {
+                    set.v4 = set.v4.union(&IntervalSet::interval(lo, hi));
+                }
+            }
+            Ok(std::net::IpAddr::V6(a)) => {
+                if let Some((lo, hi)) = crate::addr::v6_prefix(u128::from(a), len) {
+                    set.v6 = set.v6.union(&IntervalSet::interval(lo, hi));
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    set
+}

@@ -1,0 +1,87 @@
+//! The resolved policy: every name replaced by the address or service set it
+//! stands for. This is the input of analysis and compilation.
+
+use crate::addr::service::ServiceSet;
+use crate::addr::AddrSet;
+use crate::lints::registry::Code;
+use crate::source::Span;
+use crate::syntax::{Action, Date, DefKind};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct Waiver {
+    pub code: Code,
+    pub reason: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyRule {
+    pub action: Action,
+    pub src: AddrSet,
+    pub dst: AddrSet,
+    pub services: ServiceSet,
+    pub log: bool,
+    pub until: Option<(Date, Span)>,
+    /// `until` has passed: the rule is left out of the decision table and output.
+    pub expired: bool,
+    pub description: Option<String>,
+    pub waivers: Vec<Waiver>,
+    pub span: Span,
+    pub src_span: Span,
+    pub dst_span: Span,
+    pub services_span: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyExpectation {
+    pub action: Action,
+    pub src: AddrSet,
+    pub dst: AddrSet,
+    pub services: ServiceSet,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+/// A named definition and what it resolved to.
+#[derive(Clone, Debug)]
+pub struct NamedSet {
+    pub name: String,
+    pub kind: NamedKind,
+    pub span: Span,
+    /// How many times other statements refer to it.
+    pub uses: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum NamedKind {
+    Address(DefKind, AddrSet),
+    Service(ServiceSet),
+}
+
+/// One BMC from an inventory file.
+#[derive(Clone, Debug)]
+pub struct InventoryEntry {
+    pub name: String,
+    pub addresses: AddrSet,
+    pub labels: BTreeMap<String, String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    pub internal: AddrSet,
+    pub scope: AddrSet,
+    pub bmcs: AddrSet,
+    pub rules: Vec<PolicyRule>,
+    pub expectations: Vec<PolicyExpectation>,
+    pub definitions: Vec<NamedSet>,
+    pub inventory: Vec<InventoryEntry>,
+}
+
+impl Policy {
+    /// Indices of the rules that are in force (not expired), in policy order.
+    pub fn active_rules(&self) -> impl Iterator<Item = (usize, &PolicyRule)> {
+        self.rules.iter().enumerate().filter(|(_, r)| !r.expired)
+    }
+}
