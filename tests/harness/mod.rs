@@ -1,0 +1,478 @@
+//! Kernel test harness: a source, a gateway and a destination network namespace
+//! joined by veth links. A ruleset is loaded into the gateway only; probe
+//! packets are crafted in the source namespace (raw sockets, any source
+//! address) and their arrival is recorded by an nft set in the destination
+//! namespace. Everything is removed when the [`Lab`] is dropped, also when a
+//! test fails. Nothing runs in the root namespace.
+
+#![allow(dead_code)]
+
+use bmcwall::addr::service::{self, ServicePoint};
+use bmcwall::analysis::{Family, Flow};
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT_LAB: AtomicU32 = AtomicU32::new(0);
+
+/// MAC addresses of the four veth ends, fixed so neighbours can be static.
+const MAC_SRC: &str = "02:42:00:00:01:01";
+const MAC_GW_SRC: &str = "02:42:00:00:01:02";
+const MAC_GW_DST: &str = "02:42:00:00:02:01";
+const MAC_DST: &str = "02:42:00:00:02:02";
+
+/// Fails the test with a clear message when kernel tests cannot run here.
+pub fn require_kernel() {
+    let root = unsafe { libc::geteuid() } == 0;
+    let nft = Command::new("nft").arg("--version").output().is_ok();
+    let ip = Command::new("ip").arg("-V").output().is_ok();
+    assert!(
+        root && nft && ip,
+        "kernel tests need root, `nft` and `ip` (root: {root}, nft: {nft}, ip: {ip}); \
+         .ci/run installs them; set BMCWALL_SKIP_KERNEL_TESTS=1 to skip on a machine without them"
+    );
+}
+
+/// True when the caller asked to skip kernel tests explicitly.
+pub fn skipped() -> bool {
+    if std::env::var_os("BMCWALL_SKIP_KERNEL_TESTS").is_some() {
+        eprintln!("kernel test skipped: BMCWALL_SKIP_KERNEL_TESTS is set");
+        return true;
+    }
+    require_kernel();
+    false
+}
+
+fn run(args: &[&str]) -> Result<String, String> {
+    let output = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "`{}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+fn must(args: &[&str]) -> String {
+    run(args).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Three namespaces: `src` -> `gw` -> `dst`.
+pub struct Lab {
+    pub src: String,
+    pub gw: String,
+    pub dst: String,
+    created: Vec<String>,
+}
+
+impl Lab {
+    pub fn new() -> Lab {
+        let id = format!("bwt{}x{}", std::process::id(), NEXT_LAB.fetch_add(1, Ordering::SeqCst));
+        let mut lab = Lab {
+            src: format!("{id}s"),
+            gw: format!("{id}g"),
+            dst: format!("{id}d"),
+            created: Vec::new(),
+        };
+        for ns in [lab.src.clone(), lab.gw.clone(), lab.dst.clone()] {
+            must(&["ip", "netns", "add", &ns]);
+            lab.created.push(ns.clone());
+            must(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+            lab.sysctl(&ns, &["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]);
+        }
+        let (s, g, d) = (lab.src.clone(), lab.gw.clone(), lab.dst.clone());
+        must(&["ip", "-n", &g, "link", "add", "gs", "address", MAC_GW_SRC, "type", "veth", "peer", "name", "sg", "address", MAC_SRC, "netns", &s]);
+        must(&["ip", "-n", &g, "link", "add", "gd", "address", MAC_GW_DST, "type", "veth", "peer", "name", "dg", "address", MAC_DST, "netns", &d]);
+        lab.sysctl(&g, &[
+            "net.ipv4.ip_forward=1",
+            "net.ipv6.conf.all.forwarding=1",
+            "net.ipv4.conf.all.rp_filter=0",
+            "net.ipv4.conf.default.rp_filter=0",
+            "net.ipv4.conf.gs.rp_filter=0",
+            "net.ipv4.conf.gd.rp_filter=0",
+        ]);
+        for (ns, dev, v4, v6) in [
+            (&s, "sg", "169.254.1.1/30", "fe80::1/64"),
+            (&g, "gs", "169.254.1.2/30", "fe80::2/64"),
+            (&g, "gd", "169.254.2.1/30", "fe80::1/64"),
+            (&d, "dg", "169.254.2.2/30", "fe80::2/64"),
+        ] {
+            must(&["ip", "-n", ns, "addr", "add", v4, "dev", dev]);
+            must(&["ip", "-n", ns, "-6", "addr", "add", v6, "dev", dev, "nodad"]);
+            must(&["ip", "-n", ns, "link", "set", dev, "up"]);
+        }
+        // Static neighbours: no resolution delay, no queue overflow.
+        for (ns, dev, addr, mac) in [
+            (&s, "sg", "169.254.1.2", MAC_GW_SRC),
+            (&s, "sg", "fe80::2", MAC_GW_SRC),
+            (&g, "gd", "169.254.2.2", MAC_DST),
+            (&g, "gd", "fe80::2", MAC_DST),
+        ] {
+            must(&["ip", "-n", ns, "neigh", "replace", addr, "lladdr", mac, "dev", dev, "nud", "permanent"]);
+        }
+        must(&["ip", "-n", &s, "route", "add", "default", "via", "169.254.1.2", "dev", "sg"]);
+        must(&["ip", "-n", &s, "-6", "route", "add", "default", "via", "fe80::2", "dev", "sg"]);
+        must(&["ip", "-n", &g, "route", "add", "default", "via", "169.254.2.2", "dev", "gd"]);
+        must(&["ip", "-n", &g, "-6", "route", "add", "default", "via", "fe80::2", "dev", "gd"]);
+        lab.nft_stdin(&d, RECORDER).unwrap_or_else(|e| panic!("recorder: {e}"));
+        lab
+    }
+
+    fn sysctl(&self, ns: &str, settings: &[&str]) {
+        for setting in settings {
+            must(&["ip", "netns", "exec", ns, "sysctl", "-qw", setting]);
+        }
+    }
+
+    fn nft_stdin(&self, ns: &str, ruleset: &str) -> Result<(), String> {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns, "nft", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        child
+            .stdin
+            .take()
+            .ok_or("no stdin")?
+            .write_all(ruleset.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    /// `nft -c` of a file in the gateway namespace (text, or JSON with `json`).
+    pub fn check_ruleset(&self, path: &Path, json: bool) -> Result<(), String> {
+        let file = path.to_string_lossy();
+        let mut args = vec!["ip", "netns", "exec", &self.gw, "nft"];
+        if json {
+            args.push("-j");
+        }
+        args.extend(["-c", "-f", &file]);
+        run(&args).map(|_| ())
+    }
+
+    /// Loads a ruleset file into the gateway namespace.
+    pub fn load(&self, path: &Path, json: bool) -> Result<(), String> {
+        let file = path.to_string_lossy();
+        let mut args = vec!["ip", "netns", "exec", &self.gw, "nft"];
+        if json {
+            args.push("-j");
+        }
+        args.extend(["-f", &file]);
+        run(&args).map(|_| ())
+    }
+
+    /// `nft -j list ruleset` in the gateway namespace.
+    pub fn gateway_ruleset_json(&self) -> String {
+        must(&["ip", "netns", "exec", &self.gw, "nft", "-j", "list", "ruleset"])
+    }
+
+    /// Sends every probe from the source namespace and returns those that
+    /// arrived in the destination namespace (other traffic the destination
+    /// sees, such as the gateway's own multicast listener reports, is ignored). Clears the record and the
+    /// gateway's connection tracking first, so each call stands alone.
+    pub fn probe(&self, flows: &[Flow]) -> BTreeSet<Flow> {
+        must(&["ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", "ports_v4"]);
+        for set in ["ports_v6", "proto_v4", "proto_v6"] {
+            must(&["ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", set]);
+        }
+        let ns = self.src.clone();
+        let packets: Vec<(Family, Vec<u8>, u128)> = flows
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.family, craft(f, 10_000 + (i % 50_000) as u16), f.dst))
+            .collect();
+        std::thread::spawn(move || send_in(&ns, &packets))
+            .join()
+            .expect("sender thread")
+            .unwrap_or_else(|e| panic!("sending probes: {e}"));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut seen = BTreeSet::new();
+        for set in ["ports_v4", "ports_v6", "proto_v4", "proto_v6"] {
+            let json = must(&["ip", "netns", "exec", &self.dst, "nft", "-j", "-p", "list", "set", "inet", "probe", set]);
+            seen.extend(parse_seen(&json));
+        }
+        let sent: BTreeSet<Flow> = flows.iter().copied().collect();
+        seen.intersection(&sent).copied().collect()
+    }
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Lab::new()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for ns in self.created.drain(..) {
+            let _ = run(&["ip", "netns", "del", &ns]);
+        }
+    }
+}
+
+/// The destination namespace records what arrives and drops it.
+const RECORDER: &str = "table inet probe {
+	set ports_v4 { type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags dynamic; size 262144; }
+	set proto_v4 { type ipv4_addr . ipv4_addr . inet_proto; flags dynamic; size 262144; }
+	set ports_v6 { type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags dynamic; size 262144; }
+	set proto_v6 { type ipv6_addr . ipv6_addr . inet_proto; flags dynamic; size 262144; }
+	chain prerouting {
+		type filter hook prerouting priority raw; policy drop;
+		meta l4proto { tcp, udp } add @ports_v4 { ip saddr . ip daddr . meta l4proto . th dport }
+		meta l4proto != { tcp, udp } add @proto_v4 { ip saddr . ip daddr . meta l4proto }
+		meta l4proto { tcp, udp } add @ports_v6 { ip6 saddr . ip6 daddr . meta l4proto . th dport }
+		meta l4proto != { tcp, udp } add @proto_v6 { ip6 saddr . ip6 daddr . meta l4proto }
+	}
+}
+";
+
+fn parse_seen(json: &str) -> Vec<Flow> {
+    let value: serde_json::Value = serde_json::from_str(json).expect("nft JSON");
+    let mut out = Vec::new();
+    let objects = value["nftables"].as_array().cloned().unwrap_or_default();
+    for object in objects {
+        let Some(elements) = object["set"]["elem"].as_array() else {
+            continue;
+        };
+        for element in elements {
+            let element = if element.get("elem").is_some() { &element["elem"]["val"] } else { element };
+            let parts = element["concat"].as_array().expect("concatenated element");
+            let addr = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<IpAddr>().ok()).expect("address");
+            let proto = parts[2].as_u64().expect("numeric protocol") as u8;
+            let port = parts.get(3).map(|p| p.as_u64().expect("port") as u16);
+            let flow = Flow::new(addr(&parts[0]), addr(&parts[1]), ServicePoint { proto, port }).expect("same family");
+            out.push(flow);
+        }
+    }
+    out
+}
+
+/// Sends raw IP packets (header included) from namespace `ns`.
+fn send_in(ns: &str, packets: &[(Family, Vec<u8>, u128)]) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let handle = std::fs::File::open(format!("/var/run/netns/{ns}")).map_err(|e| e.to_string())?;
+    // SAFETY: setns on this thread only; the thread ends after sending.
+    if unsafe { libc::setns(handle.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(format!("setns: {}", std::io::Error::last_os_error()));
+    }
+    let open = |domain| {
+        // SAFETY: plain socket(2) call; the descriptor is closed below.
+        let fd = unsafe { libc::socket(domain, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+        if fd < 0 {
+            Err(format!("raw socket: {}", std::io::Error::last_os_error()))
+        } else {
+            Ok(fd)
+        }
+    };
+    let (fd4, fd6) = (open(libc::AF_INET)?, open(libc::AF_INET6)?);
+    let mut result = Ok(());
+    for (i, (family, packet, dst)) in packets.iter().enumerate() {
+        // SAFETY: the sockaddr structs are fully initialised and outlive the call.
+        let sent = unsafe {
+            match family {
+                Family::V4 => {
+                    let mut addr: libc::sockaddr_in = std::mem::zeroed();
+                    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+                    addr.sin_addr.s_addr = (*dst as u32).to_be();
+                    libc::sendto(fd4, packet.as_ptr().cast(), packet.len(), 0, (&addr as *const libc::sockaddr_in).cast(), std::mem::size_of::<libc::sockaddr_in>() as u32)
+                }
+                Family::V6 => {
+                    let mut addr: libc::sockaddr_in6 = std::mem::zeroed();
+                    addr.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                    addr.sin6_addr.s6_addr = dst.to_be_bytes();
+                    libc::sendto(fd6, packet.as_ptr().cast(), packet.len(), 0, (&addr as *const libc::sockaddr_in6).cast(), std::mem::size_of::<libc::sockaddr_in6>() as u32)
+                }
+            }
+        };
+        if sent < 0 {
+            result = Err(format!("sendto: {}", std::io::Error::last_os_error()));
+            break;
+        }
+        // Pace the burst so no per-CPU backlog queue overflows.
+        if i % 50 == 49 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+    // SAFETY: closing descriptors this function opened.
+    unsafe {
+        libc::close(fd4);
+        libc::close(fd6);
+    }
+    result
+}
+
+fn checksum(chunks: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    for chunk in chunks {
+        let mut iter = chunk.chunks(2);
+        for pair in &mut iter {
+            let word = if pair.len() == 2 { u16::from_be_bytes([pair[0], pair[1]]) } else { u16::from(pair[0]) << 8 };
+            sum += u32::from(word);
+        }
+    }
+    while sum > 0xFFFF {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// A complete IP packet for `flow`: TCP SYN, UDP datagram, ICMP or ICMPv6 echo
+/// request, or a small payload of another protocol.
+pub fn craft(flow: &Flow, source_port: u16) -> Vec<u8> {
+    let proto = flow.service.proto;
+    let port = flow.service.port.unwrap_or(0);
+    let mut l4 = match proto {
+        service::TCP => {
+            let mut h = vec![0u8; 20];
+            h[0..2].copy_from_slice(&source_port.to_be_bytes());
+            h[2..4].copy_from_slice(&port.to_be_bytes());
+            h[4..8].copy_from_slice(&(u32::from(source_port) * 7919).to_be_bytes());
+            h[12] = 5 << 4;
+            h[13] = 0x02; // SYN
+            h[14..16].copy_from_slice(&65535u16.to_be_bytes());
+            h
+        }
+        service::UDP => {
+            let mut h = vec![0u8; 12];
+            h[0..2].copy_from_slice(&source_port.to_be_bytes());
+            h[2..4].copy_from_slice(&port.to_be_bytes());
+            h[4..6].copy_from_slice(&12u16.to_be_bytes());
+            h[8..12].copy_from_slice(b"bmcw");
+            h
+        }
+        service::ICMP => {
+            let mut h = vec![8, 0, 0, 0, 0, 1, 0, 1];
+            h[6..8].copy_from_slice(&source_port.to_be_bytes());
+            h
+        }
+        service::ICMPV6 => {
+            let mut h = vec![128, 0, 0, 0, 0, 1, 0, 1];
+            h[6..8].copy_from_slice(&source_port.to_be_bytes());
+            h
+        }
+        _ => b"bmcwall!".to_vec(),
+    };
+    let csum_at = match proto {
+        service::TCP => Some(16),
+        service::UDP => Some(6),
+        service::ICMP | service::ICMPV6 => Some(2),
+        _ => None,
+    };
+    let length = l4.len() as u16;
+    match flow.family {
+        Family::V4 => {
+            let (src, dst) = ((flow.src as u32).to_be_bytes(), (flow.dst as u32).to_be_bytes());
+            if let Some(at) = csum_at {
+                let pseudo: Vec<u8> = [&src[..], &dst[..], &[0, proto], &length.to_be_bytes()].concat();
+                let sum = if proto == service::ICMP { checksum(&[&l4]) } else { checksum(&[&pseudo, &l4]) };
+                l4[at..at + 2].copy_from_slice(&sum.to_be_bytes());
+            }
+            let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, proto, 0, 0];
+            ip[2..4].copy_from_slice(&(20 + length).to_be_bytes());
+            ip.extend_from_slice(&src);
+            ip.extend_from_slice(&dst);
+            let sum = checksum(&[&ip]);
+            ip[10..12].copy_from_slice(&sum.to_be_bytes());
+            ip.extend_from_slice(&l4);
+            ip
+        }
+        Family::V6 => {
+            let (src, dst) = (flow.src.to_be_bytes(), flow.dst.to_be_bytes());
+            if let Some(at) = csum_at {
+                let pseudo: Vec<u8> =
+                    [&src[..], &dst[..], &u32::from(length).to_be_bytes(), &[0, 0, 0, proto]].concat();
+                let sum = checksum(&[&pseudo, &l4]);
+                l4[at..at + 2].copy_from_slice(&sum.to_be_bytes());
+            }
+            let mut ip = vec![0x60, 0, 0, 0];
+            ip.extend_from_slice(&length.to_be_bytes());
+            ip.extend_from_slice(&[proto, 64]);
+            ip.extend_from_slice(&src);
+            ip.extend_from_slice(&dst);
+            ip.extend_from_slice(&l4);
+            ip
+        }
+    }
+}
+
+/// Protocols a probe may carry in place of a whole range: not an IPv6
+/// extension header, not the no-next-header value.
+fn plain_protocol(lo: u8, hi: u8, family: Family) -> Option<u8> {
+    let icmp = if family == Family::V4 { service::ICMP } else { service::ICMPV6 };
+    let excluded = [0u8, 43, 44, 50, 51, 59, 60, 135, 139, 140];
+    [icmp, 253, 254, 99]
+        .into_iter()
+        .chain(lo..=hi)
+        .find(|p| (lo..=hi).contains(p) && !excluded.contains(p) && (*p != service::ICMP || family == Family::V4) && (*p != service::ICMPV6 || family == Family::V6))
+}
+
+/// Service points of a service class that a probe can carry in `family`:
+/// the lowest and highest port of each TCP/UDP range, one plain protocol for
+/// each range of port-less protocols.
+pub fn probe_services(class: &service::ServiceSet, family: Family) -> Vec<ServicePoint> {
+    let mut out = Vec::new();
+    for piece in service::pieces(class) {
+        match piece {
+            service::ServicePiece::Ports { proto, lo, hi } => {
+                let lo = lo.max(1);
+                if lo <= hi {
+                    out.push(ServicePoint { proto, port: Some(lo) });
+                    if hi != lo {
+                        out.push(ServicePoint { proto, port: Some(hi) });
+                    }
+                }
+            }
+            service::ServicePiece::Protocols { lo, hi } => {
+                if let Some(proto) = plain_protocol(lo, hi, family) {
+                    out.push(ServicePoint { proto, port: None });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Addresses never used as probes: the lab's own link networks and ranges the
+/// kernel will not forward.
+pub fn probe_address_v4(set: &bmcwall::addr::IntervalSet<u32>) -> Vec<u32> {
+    use bmcwall::analysis::flow::Address;
+    let usable = set.difference(&u32::special());
+    let mut out = Vec::new();
+    for &(lo, hi) in usable.intervals().iter().take(2) {
+        out.push(lo);
+        if hi != lo {
+            out.push(hi);
+        }
+    }
+    out.retain(|a| *a != u32::from(Ipv4Addr::BROADCAST));
+    out
+}
+
+pub fn probe_address_v6(set: &bmcwall::addr::IntervalSet<u128>) -> Vec<u128> {
+    use bmcwall::analysis::flow::Address;
+    let usable = set.difference(&u128::special());
+    let mut out = Vec::new();
+    for &(lo, hi) in usable.intervals().iter().take(2) {
+        out.push(lo);
+        if hi != lo {
+            out.push(hi);
+        }
+    }
+    out.retain(|a| *a != u128::from(Ipv6Addr::UNSPECIFIED));
+    out
+}
