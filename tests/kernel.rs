@@ -4,8 +4,8 @@
 mod harness;
 
 use bmcwall::addr::service::ServicePoint;
-use bmcwall::analysis::{Analysis, Family, FamilyTable, Flow};
 use bmcwall::addr::Bound;
+use bmcwall::analysis::{Analysis, Family, FamilyTable, Flow};
 use bmcwall::nft;
 use bmcwall::pipeline::{self, Levels};
 use bmcwall::resolve::Policy;
@@ -19,7 +19,11 @@ fn today() -> Date {
 }
 
 fn compile(path: &str) -> (Policy, Analysis) {
-    let checked = pipeline::check(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), today(), &Levels::default());
+    let checked = pipeline::check(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(path),
+        today(),
+        &Levels::default(),
+    );
     assert_eq!(checked.exit_code(), 0, "{path} must check clean");
     checked.model.expect("valid policy")
 }
@@ -48,11 +52,21 @@ fn probes_for<T: Bound>(
                 continue;
             };
             for service in services.iter().flatten() {
-                flows.push(Flow { family, src, dst, service: *service });
+                flows.push(Flow {
+                    family,
+                    src,
+                    dst,
+                    service: *service,
+                });
             }
             if let (Some(&src), Some(&dst)) = (sources.last(), destinations.last()) {
                 if let Some(service) = services.iter().flatten().next() {
-                    flows.push(Flow { family, src, dst, service: *service });
+                    flows.push(Flow {
+                        family,
+                        src,
+                        dst,
+                        service: *service,
+                    });
                 }
             }
         }
@@ -67,7 +81,12 @@ fn all_probes(analysis: &Analysis) -> Vec<Flow> {
     let mut flows = probes_for(analysis, &analysis.v4, Family::V4, |set| {
         probe_address_v4(set).into_iter().map(u128::from).collect()
     });
-    flows.extend(probes_for(analysis, &analysis.v6, Family::V6, probe_address_v6));
+    flows.extend(probes_for(
+        analysis,
+        &analysis.v6,
+        Family::V6,
+        probe_address_v6,
+    ));
     flows
 }
 
@@ -78,8 +97,13 @@ fn expected_arrivals(policy: &Policy, analysis: &Analysis, flows: &[Flow]) -> BT
         .iter()
         .filter(|flow| {
             let in_scope = match flow.family {
-                Family::V4 => policy.scope.v4.contains(flow.src as u32) || policy.scope.v4.contains(flow.dst as u32),
-                Family::V6 => policy.scope.v6.contains(flow.src) || policy.scope.v6.contains(flow.dst),
+                Family::V4 => {
+                    policy.scope.v4.contains(flow.src as u32)
+                        || policy.scope.v4.contains(flow.dst as u32)
+                }
+                Family::V6 => {
+                    policy.scope.v6.contains(flow.src) || policy.scope.v6.contains(flow.dst)
+                }
             };
             let allowed = analysis
                 .decide(flow)
@@ -91,7 +115,11 @@ fn expected_arrivals(policy: &Policy, analysis: &Analysis, flows: &[Flow]) -> BT
 }
 
 fn describe(flows: impl IntoIterator<Item = Flow>) -> String {
-    flows.into_iter().take(20).map(|f| format!("  {}\n", f.witness())).collect()
+    flows
+        .into_iter()
+        .take(20)
+        .map(|f| format!("  {}\n", f.witness()))
+        .collect()
 }
 
 fn assert_kernel_agrees(policy_path: &str) {
@@ -107,11 +135,16 @@ fn assert_kernel_agrees(policy_path: &str) {
     std::fs::write(&json, nft::json::render(&ruleset)).expect("write");
     let probes = all_probes(&analysis);
     let expected = expected_arrivals(&policy, &analysis, &probes);
-    assert!(expected.len() > 10 && expected.len() < probes.len(), "probes must include both verdicts");
+    assert!(
+        expected.len() > 10 && expected.len() < probes.len(),
+        "probes must include both verdicts"
+    );
     for (form, path, is_json) in [("text", &text, false), ("json", &json, true)] {
         let lab = Lab::new();
-        lab.check_ruleset(path, is_json).unwrap_or_else(|e| panic!("nft -c rejected the {form} form: {e}"));
-        lab.load(path, is_json).unwrap_or_else(|e| panic!("nft -f rejected the {form} form: {e}"));
+        lab.check_ruleset(path, is_json)
+            .unwrap_or_else(|e| panic!("nft -c rejected the {form} form: {e}"));
+        lab.load(path, is_json)
+            .unwrap_or_else(|e| panic!("nft -f rejected the {form} form: {e}"));
         let arrived = lab.probe(&probes);
         let unexpected: Vec<Flow> = arrived.difference(&expected).copied().collect();
         let missing: Vec<Flow> = expected.difference(&arrived).copied().collect();
@@ -124,7 +157,11 @@ fn assert_kernel_agrees(policy_path: &str) {
             describe(unexpected),
             describe(missing),
         );
-        eprintln!("{policy_path} ({form}): {} probes, {} forwarded, all as the table says", probes.len(), arrived.len());
+        eprintln!(
+            "{policy_path} ({form}): {} probes, {} forwarded, all as the table says",
+            probes.len(),
+            arrived.len()
+        );
     }
 }
 
@@ -140,7 +177,9 @@ fn probes_cover_both_families_and_all_protocol_kinds() {
     for family in [Family::V4, Family::V6] {
         for proto in [6u8, 17, if family == Family::V4 { 1 } else { 58 }] {
             assert!(
-                probes.iter().any(|f| f.family == family && f.service.proto == proto),
+                probes
+                    .iter()
+                    .any(|f| f.family == family && f.service.proto == proto),
                 "no {family:?} probe of protocol {proto}"
             );
         }
@@ -171,17 +210,30 @@ fn harness_catches_a_ruleset_missing_one_element() {
     lab.load(&path, false).expect("load");
     let arrived = lab.probe(&probes);
     let missing: Vec<Flow> = expected.difference(&arrived).copied().collect();
-    assert!(arrived.is_subset(&expected), "removing an element must not allow more");
-    assert!(!missing.is_empty(), "the harness did not notice element {removed:?} was removed");
+    assert!(
+        arrived.is_subset(&expected),
+        "removing an element must not allow more"
+    );
+    assert!(
+        !missing.is_empty(),
+        "the harness did not notice element {removed:?} was removed"
+    );
     for flow in &missing {
         let inside = match (&removed[0], &removed[1], &removed[3]) {
             (nft::Field::V4(slo, shi), nft::Field::V4(dlo, dhi), nft::Field::Port(plo, phi)) => {
                 (u128::from(*slo)..=u128::from(*shi)).contains(&flow.src)
                     && (u128::from(*dlo)..=u128::from(*dhi)).contains(&flow.dst)
-                    && flow.service.port.is_some_and(|p| (*plo..=*phi).contains(&p))
+                    && flow
+                        .service
+                        .port
+                        .is_some_and(|p| (*plo..=*phi).contains(&p))
             }
             _ => false,
         };
-        assert!(inside, "{} was dropped but is not in the removed element", flow.witness());
+        assert!(
+            inside,
+            "{} was dropped but is not in the removed element",
+            flow.witness()
+        );
     }
 }

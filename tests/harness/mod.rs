@@ -75,7 +75,11 @@ pub struct Lab {
 
 impl Lab {
     pub fn new() -> Lab {
-        let id = format!("bwt{}x{}", std::process::id(), NEXT_LAB.fetch_add(1, Ordering::SeqCst));
+        let id = format!(
+            "bwt{}x{}",
+            std::process::id(),
+            NEXT_LAB.fetch_add(1, Ordering::SeqCst)
+        );
         let mut lab = Lab {
             src: format!("{id}s"),
             gw: format!("{id}g"),
@@ -86,19 +90,34 @@ impl Lab {
             must(&["ip", "netns", "add", &ns]);
             lab.created.push(ns.clone());
             must(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
-            lab.sysctl(&ns, &["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]);
+            lab.sysctl(
+                &ns,
+                &[
+                    "net.ipv6.conf.all.accept_dad=0",
+                    "net.ipv6.conf.default.accept_dad=0",
+                ],
+            );
         }
         let (s, g, d) = (lab.src.clone(), lab.gw.clone(), lab.dst.clone());
-        must(&["ip", "-n", &g, "link", "add", "gs", "address", MAC_GW_SRC, "type", "veth", "peer", "name", "sg", "address", MAC_SRC, "netns", &s]);
-        must(&["ip", "-n", &g, "link", "add", "gd", "address", MAC_GW_DST, "type", "veth", "peer", "name", "dg", "address", MAC_DST, "netns", &d]);
-        lab.sysctl(&g, &[
-            "net.ipv4.ip_forward=1",
-            "net.ipv6.conf.all.forwarding=1",
-            "net.ipv4.conf.all.rp_filter=0",
-            "net.ipv4.conf.default.rp_filter=0",
-            "net.ipv4.conf.gs.rp_filter=0",
-            "net.ipv4.conf.gd.rp_filter=0",
+        must(&[
+            "ip", "-n", &g, "link", "add", "gs", "address", MAC_GW_SRC, "type", "veth", "peer",
+            "name", "sg", "address", MAC_SRC, "netns", &s,
         ]);
+        must(&[
+            "ip", "-n", &g, "link", "add", "gd", "address", MAC_GW_DST, "type", "veth", "peer",
+            "name", "dg", "address", MAC_DST, "netns", &d,
+        ]);
+        lab.sysctl(
+            &g,
+            &[
+                "net.ipv4.ip_forward=1",
+                "net.ipv6.conf.all.forwarding=1",
+                "net.ipv4.conf.all.rp_filter=0",
+                "net.ipv4.conf.default.rp_filter=0",
+                "net.ipv4.conf.gs.rp_filter=0",
+                "net.ipv4.conf.gd.rp_filter=0",
+            ],
+        );
         for (ns, dev, v4, v6) in [
             (&s, "sg", "169.254.1.1/30", "fe80::1/64"),
             (&g, "gs", "169.254.1.2/30", "fe80::2/64"),
@@ -116,13 +135,53 @@ impl Lab {
             (&g, "gd", "169.254.2.2", MAC_DST),
             (&g, "gd", "fe80::2", MAC_DST),
         ] {
-            must(&["ip", "-n", ns, "neigh", "replace", addr, "lladdr", mac, "dev", dev, "nud", "permanent"]);
+            must(&[
+                "ip",
+                "-n",
+                ns,
+                "neigh",
+                "replace",
+                addr,
+                "lladdr",
+                mac,
+                "dev",
+                dev,
+                "nud",
+                "permanent",
+            ]);
         }
-        must(&["ip", "-n", &s, "route", "add", "default", "via", "169.254.1.2", "dev", "sg"]);
-        must(&["ip", "-n", &s, "-6", "route", "add", "default", "via", "fe80::2", "dev", "sg"]);
-        must(&["ip", "-n", &g, "route", "add", "default", "via", "169.254.2.2", "dev", "gd"]);
-        must(&["ip", "-n", &g, "-6", "route", "add", "default", "via", "fe80::2", "dev", "gd"]);
-        lab.nft_stdin(&d, RECORDER).unwrap_or_else(|e| panic!("recorder: {e}"));
+        must(&[
+            "ip",
+            "-n",
+            &s,
+            "route",
+            "add",
+            "default",
+            "via",
+            "169.254.1.2",
+            "dev",
+            "sg",
+        ]);
+        must(&[
+            "ip", "-n", &s, "-6", "route", "add", "default", "via", "fe80::2", "dev", "sg",
+        ]);
+        must(&[
+            "ip",
+            "-n",
+            &g,
+            "route",
+            "add",
+            "default",
+            "via",
+            "169.254.2.2",
+            "dev",
+            "gd",
+        ]);
+        must(&[
+            "ip", "-n", &g, "-6", "route", "add", "default", "via", "fe80::2", "dev", "gd",
+        ]);
+        lab.nft_stdin(&d, RECORDER)
+            .unwrap_or_else(|e| panic!("recorder: {e}"));
         lab
     }
 
@@ -178,7 +237,9 @@ impl Lab {
 
     /// `nft -j list ruleset` in the gateway namespace.
     pub fn gateway_ruleset_json(&self) -> String {
-        must(&["ip", "netns", "exec", &self.gw, "nft", "-j", "list", "ruleset"])
+        must(&[
+            "ip", "netns", "exec", &self.gw, "nft", "-j", "list", "ruleset",
+        ])
     }
 
     /// Sends every probe from the source namespace and returns those that
@@ -186,9 +247,13 @@ impl Lab {
     /// sees, such as the gateway's own multicast listener reports, is ignored). Clears the record and the
     /// gateway's connection tracking first, so each call stands alone.
     pub fn probe(&self, flows: &[Flow]) -> BTreeSet<Flow> {
-        must(&["ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", "ports_v4"]);
+        must(&[
+            "ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", "ports_v4",
+        ]);
         for set in ["ports_v6", "proto_v4", "proto_v6"] {
-            must(&["ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", set]);
+            must(&[
+                "ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", set,
+            ]);
         }
         let ns = self.src.clone();
         let packets: Vec<(Family, Vec<u8>, u128)> = flows
@@ -203,7 +268,10 @@ impl Lab {
         std::thread::sleep(std::time::Duration::from_millis(300));
         let mut seen = BTreeSet::new();
         for set in ["ports_v4", "ports_v6", "proto_v4", "proto_v6"] {
-            let json = must(&["ip", "netns", "exec", &self.dst, "nft", "-j", "-p", "list", "set", "inet", "probe", set]);
+            let json = must(&[
+                "ip", "netns", "exec", &self.dst, "nft", "-j", "-p", "list", "set", "inet",
+                "probe", set,
+            ]);
             seen.extend(parse_seen(&json));
         }
         let sent: BTreeSet<Flow> = flows.iter().copied().collect();
@@ -250,12 +318,25 @@ fn parse_seen(json: &str) -> Vec<Flow> {
             continue;
         };
         for element in elements {
-            let element = if element.get("elem").is_some() { &element["elem"]["val"] } else { element };
+            let element = if element.get("elem").is_some() {
+                &element["elem"]["val"]
+            } else {
+                element
+            };
             let parts = element["concat"].as_array().expect("concatenated element");
-            let addr = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<IpAddr>().ok()).expect("address");
+            let addr = |v: &serde_json::Value| {
+                v.as_str()
+                    .and_then(|s| s.parse::<IpAddr>().ok())
+                    .expect("address")
+            };
             let proto = parts[2].as_u64().expect("numeric protocol") as u8;
             let port = parts.get(3).map(|p| p.as_u64().expect("port") as u16);
-            let flow = Flow::new(addr(&parts[0]), addr(&parts[1]), ServicePoint { proto, port }).expect("same family");
+            let flow = Flow::new(
+                addr(&parts[0]),
+                addr(&parts[1]),
+                ServicePoint { proto, port },
+            )
+            .expect("same family");
             out.push(flow);
         }
     }
@@ -289,13 +370,27 @@ fn send_in(ns: &str, packets: &[(Family, Vec<u8>, u128)]) -> Result<(), String> 
                     let mut addr: libc::sockaddr_in = std::mem::zeroed();
                     addr.sin_family = libc::AF_INET as libc::sa_family_t;
                     addr.sin_addr.s_addr = (*dst as u32).to_be();
-                    libc::sendto(fd4, packet.as_ptr().cast(), packet.len(), 0, (&addr as *const libc::sockaddr_in).cast(), std::mem::size_of::<libc::sockaddr_in>() as u32)
+                    libc::sendto(
+                        fd4,
+                        packet.as_ptr().cast(),
+                        packet.len(),
+                        0,
+                        (&addr as *const libc::sockaddr_in).cast(),
+                        std::mem::size_of::<libc::sockaddr_in>() as u32,
+                    )
                 }
                 Family::V6 => {
                     let mut addr: libc::sockaddr_in6 = std::mem::zeroed();
                     addr.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                     addr.sin6_addr.s6_addr = dst.to_be_bytes();
-                    libc::sendto(fd6, packet.as_ptr().cast(), packet.len(), 0, (&addr as *const libc::sockaddr_in6).cast(), std::mem::size_of::<libc::sockaddr_in6>() as u32)
+                    libc::sendto(
+                        fd6,
+                        packet.as_ptr().cast(),
+                        packet.len(),
+                        0,
+                        (&addr as *const libc::sockaddr_in6).cast(),
+                        std::mem::size_of::<libc::sockaddr_in6>() as u32,
+                    )
                 }
             }
         };
@@ -321,7 +416,11 @@ fn checksum(chunks: &[&[u8]]) -> u16 {
     for chunk in chunks {
         let mut iter = chunk.chunks(2);
         for pair in &mut iter {
-            let word = if pair.len() == 2 { u16::from_be_bytes([pair[0], pair[1]]) } else { u16::from(pair[0]) << 8 };
+            let word = if pair.len() == 2 {
+                u16::from_be_bytes([pair[0], pair[1]])
+            } else {
+                u16::from(pair[0]) << 8
+            };
             sum += u32::from(word);
         }
     }
@@ -376,10 +475,18 @@ pub fn craft(flow: &Flow, source_port: u16) -> Vec<u8> {
     let length = l4.len() as u16;
     match flow.family {
         Family::V4 => {
-            let (src, dst) = ((flow.src as u32).to_be_bytes(), (flow.dst as u32).to_be_bytes());
+            let (src, dst) = (
+                (flow.src as u32).to_be_bytes(),
+                (flow.dst as u32).to_be_bytes(),
+            );
             if let Some(at) = csum_at {
-                let pseudo: Vec<u8> = [&src[..], &dst[..], &[0, proto], &length.to_be_bytes()].concat();
-                let sum = if proto == service::ICMP { checksum(&[&l4]) } else { checksum(&[&pseudo, &l4]) };
+                let pseudo: Vec<u8> =
+                    [&src[..], &dst[..], &[0, proto], &length.to_be_bytes()].concat();
+                let sum = if proto == service::ICMP {
+                    checksum(&[&l4])
+                } else {
+                    checksum(&[&pseudo, &l4])
+                };
                 l4[at..at + 2].copy_from_slice(&sum.to_be_bytes());
             }
             let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, proto, 0, 0];
@@ -394,8 +501,13 @@ pub fn craft(flow: &Flow, source_port: u16) -> Vec<u8> {
         Family::V6 => {
             let (src, dst) = (flow.src.to_be_bytes(), flow.dst.to_be_bytes());
             if let Some(at) = csum_at {
-                let pseudo: Vec<u8> =
-                    [&src[..], &dst[..], &u32::from(length).to_be_bytes(), &[0, 0, 0, proto]].concat();
+                let pseudo: Vec<u8> = [
+                    &src[..],
+                    &dst[..],
+                    &u32::from(length).to_be_bytes(),
+                    &[0, 0, 0, proto],
+                ]
+                .concat();
                 let sum = checksum(&[&pseudo, &l4]);
                 l4[at..at + 2].copy_from_slice(&sum.to_be_bytes());
             }
@@ -413,12 +525,18 @@ pub fn craft(flow: &Flow, source_port: u16) -> Vec<u8> {
 /// Protocols a probe may carry in place of a whole range: not an IPv6
 /// extension header, not the no-next-header value.
 fn plain_protocol(lo: u8, hi: u8, family: Family) -> Option<u8> {
-    let icmp = if family == Family::V4 { service::ICMP } else { service::ICMPV6 };
+    let icmp = if family == Family::V4 {
+        service::ICMP
+    } else {
+        service::ICMPV6
+    };
     let excluded = [0u8, 43, 44, 50, 51, 59, 60, 135, 139, 140];
-    [icmp, 253, 254, 99]
-        .into_iter()
-        .chain(lo..=hi)
-        .find(|p| (lo..=hi).contains(p) && !excluded.contains(p) && (*p != service::ICMP || family == Family::V4) && (*p != service::ICMPV6 || family == Family::V6))
+    [icmp, 253, 254, 99].into_iter().chain(lo..=hi).find(|p| {
+        (lo..=hi).contains(p)
+            && !excluded.contains(p)
+            && (*p != service::ICMP || family == Family::V4)
+            && (*p != service::ICMPV6 || family == Family::V6)
+    })
 }
 
 /// Service points of a service class that a probe can carry in `family`:
@@ -431,9 +549,15 @@ pub fn probe_services(class: &service::ServiceSet, family: Family) -> Vec<Servic
             service::ServicePiece::Ports { proto, lo, hi } => {
                 let lo = lo.max(1);
                 if lo <= hi {
-                    out.push(ServicePoint { proto, port: Some(lo) });
+                    out.push(ServicePoint {
+                        proto,
+                        port: Some(lo),
+                    });
                     if hi != lo {
-                        out.push(ServicePoint { proto, port: Some(hi) });
+                        out.push(ServicePoint {
+                            proto,
+                            port: Some(hi),
+                        });
                     }
                 }
             }
