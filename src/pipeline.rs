@@ -54,9 +54,14 @@ pub struct Checked {
 }
 
 impl Checked {
-    /// Any error-level BW0xx: the input is not a valid policy.
+    /// Any error-level BW0xx (also one raised to error with `--deny`): the
+    /// input is not a valid policy.
     pub fn input_invalid(&self) -> bool {
         self.model.is_none()
+            || self
+                .findings
+                .iter()
+                .any(|f| f.counts_as_error() && f.diagnostic.code.is_input_error())
     }
 
     pub fn has_errors(&self) -> bool {

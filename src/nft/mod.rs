@@ -2,8 +2,10 @@
 //! decision table, and two renderers (text for `nft -f`, JSON via the nftables
 //! crate).
 //!
-//! Boundary: only this module knows nft syntax. Invariant: the model is built
-//! from [`Analysis`] alone, so the kernel decides each flow as the table does.
+//! Boundary: only this module knows nft syntax. Invariant: which flows are
+//! accepted comes from the decision table ([`Analysis`]) alone; the policy only
+//! adds each deciding rule's action and `log` flag and the scope, so the kernel
+//! decides each flow as the table does.
 
 pub mod json;
 pub mod text;

@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub fn render(ruleset: &Ruleset, header: &str) -> String {
     let mut out = String::new();
     for line in header.lines() {
-        let _ = writeln!(out, "# {line}");
+        let _ = writeln!(out, "# {}", line.replace(['\r', '\n'], " "));
     }
     let table = &ruleset.table;
     let _ = writeln!(out, "table inet {table} {{}}");
