@@ -1,7 +1,15 @@
 use super::*;
+use crate::addr::service::ServicePoint;
+use crate::addr::AddrSet;
+use crate::analysis::region::{blocks, Block};
 use crate::resolve;
+use crate::resolve::{PolicyExpectation, PolicyRule};
 use crate::source::SourceMap;
+use crate::source::{FileId, Span};
+use crate::syntax::Action;
 use crate::syntax::Date;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
 use std::path::Path;
 
 #[test]
@@ -35,5 +43,1114 @@ fn ams1_table_agrees_with_first_match_on_cell_representatives() {
                 assert_eq!(analysis.decide(&flow), expected);
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random policies: the decision table against a naive first-match evaluator.
+// ---------------------------------------------------------------------------
+
+/// Proptest settings: a fixed number of cases and no regression files written
+/// into the tree (a failure prints its minimal input instead).
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// 10.0.0.0: random IPv4 sets lie in 10.0.0.0-10.0.0.255 so that they overlap often.
+const V4_BASE: u32 = 0x0A00_0000;
+/// fd00::: random IPv6 sets lie in fd00::-fd00::ff.
+const V6_BASE: u128 = 0xfd00 << 112;
+
+/// One family of an address set, as offsets from the family's base.
+#[derive(Clone, Debug)]
+enum Shape {
+    Empty,
+    Full,
+    /// The union of these (inclusive) offset ranges.
+    Ranges(Vec<(u8, u8)>),
+    /// Everything except these offset ranges (reaches both ends of the space).
+    Except(Vec<(u8, u8)>),
+}
+
+impl Shape {
+    fn build<T: Fam>(&self) -> IntervalSet<T> {
+        let ranges = |r: &[(u8, u8)]| {
+            IntervalSet::from_intervals(r.iter().map(|&(lo, hi)| (T::at(lo), T::at(hi))).collect())
+        };
+        match self {
+            Shape::Empty => IntervalSet::empty(),
+            Shape::Full => IntervalSet::full(),
+            Shape::Ranges(r) => ranges(r),
+            Shape::Except(r) => ranges(r).complement(),
+        }
+    }
+}
+
+fn offset_range() -> impl Strategy<Value = (u8, u8)> {
+    prop_oneof![
+        // Wide ranges anywhere in the region.
+        3 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| (a.min(b), a.max(b))),
+        // Narrow ranges, single addresses.
+        2 => (any::<u8>(), 0..4u8).prop_map(|(a, w)| (a, a.saturating_add(w))),
+        // Ranges touching the ends of the region.
+        1 => any::<u8>().prop_map(|a| (0, a)),
+        1 => any::<u8>().prop_map(|a| (a, 255)),
+    ]
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    let ranges = || prop::collection::vec(offset_range(), 1..4);
+    prop_oneof![
+        1 => Just(Shape::Empty),
+        2 => Just(Shape::Full),
+        8 => ranges().prop_map(Shape::Ranges),
+        1 => ranges().prop_map(Shape::Except),
+    ]
+}
+
+#[derive(Clone, Debug)]
+struct AddrSpec {
+    v4: Shape,
+    v6: Shape,
+}
+
+impl AddrSpec {
+    fn build(&self) -> AddrSet {
+        AddrSet {
+            v4: self.v4.build(),
+            v6: self.v6.build(),
+        }
+    }
+}
+
+fn addr_spec() -> impl Strategy<Value = AddrSpec> {
+    (shape(), shape()).prop_map(|(v4, v6)| AddrSpec { v4, v6 })
+}
+
+fn scope_spec() -> impl Strategy<Value = AddrSpec> {
+    prop_oneof![
+        1 => Just(AddrSpec { v4: Shape::Full, v6: Shape::Full }),
+        3 => addr_spec(),
+    ]
+}
+
+/// Ports of the random TCP/UDP items lie in 20-30.
+const PORT_LO: u16 = 20;
+const PORT_HI: u16 = 30;
+
+#[derive(Clone, Debug)]
+enum SvcItem {
+    Tcp(u16, u16),
+    Udp(u16, u16),
+    Icmp,
+    Any,
+    AllTcp,
+    Proto(u8),
+}
+
+impl SvcItem {
+    fn build(&self) -> ServiceSet {
+        match *self {
+            SvcItem::Tcp(lo, hi) => service::ports(service::TCP, lo, hi),
+            SvcItem::Udp(lo, hi) => service::ports(service::UDP, lo, hi),
+            SvcItem::Icmp => service::icmp(),
+            SvcItem::Any => service::any(),
+            SvcItem::AllTcp => service::protocol(service::TCP),
+            SvcItem::Proto(p) => service::protocol(p),
+        }
+    }
+}
+
+fn build_services(items: &[SvcItem]) -> ServiceSet {
+    items
+        .iter()
+        .fold(ServiceSet::empty(), |acc, item| acc.union(&item.build()))
+}
+
+fn svc_item() -> impl Strategy<Value = SvcItem> {
+    let ports = (PORT_LO..=PORT_HI, PORT_LO..=PORT_HI).prop_map(|(a, b)| (a.min(b), a.max(b)));
+    prop_oneof![
+        4 => ports.clone().prop_map(|(lo, hi)| SvcItem::Tcp(lo, hi)),
+        3 => ports.prop_map(|(lo, hi)| SvcItem::Udp(lo, hi)),
+        1 => Just(SvcItem::Icmp),
+        1 => Just(SvcItem::Any),
+        1 => Just(SvcItem::AllTcp),
+        1 => prop::sample::select(vec![0u8, 5, 7, 47, 255]).prop_map(SvcItem::Proto),
+    ]
+}
+
+fn services_spec() -> impl Strategy<Value = Vec<SvcItem>> {
+    prop::collection::vec(svc_item(), 1..4)
+}
+
+#[derive(Clone, Debug)]
+struct RuleSpec {
+    allow: bool,
+    expired: bool,
+    log: bool,
+    src: AddrSpec,
+    dst: AddrSpec,
+    services: Vec<SvcItem>,
+}
+
+#[derive(Clone, Debug)]
+struct ExpectSpec {
+    allow: bool,
+    src: AddrSpec,
+    dst: AddrSpec,
+    services: Vec<SvcItem>,
+}
+
+#[derive(Clone, Debug)]
+struct PolicySpec {
+    rules: Vec<RuleSpec>,
+    expectations: Vec<ExpectSpec>,
+    scope: AddrSpec,
+}
+
+fn rule_spec() -> impl Strategy<Value = RuleSpec> {
+    (
+        prop::bool::ANY,
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+        addr_spec(),
+        addr_spec(),
+        services_spec(),
+    )
+        .prop_map(|(allow, expired, log, src, dst, services)| RuleSpec {
+            allow,
+            expired,
+            log,
+            src,
+            dst,
+            services,
+        })
+}
+
+fn expect_spec() -> impl Strategy<Value = ExpectSpec> {
+    (prop::bool::ANY, addr_spec(), addr_spec(), services_spec()).prop_map(
+        |(allow, src, dst, services)| ExpectSpec {
+            allow,
+            src,
+            dst,
+            services,
+        },
+    )
+}
+
+fn policy_spec(
+    rules: std::ops::RangeInclusive<usize>,
+    expectations: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = PolicySpec> {
+    (
+        prop::collection::vec(rule_spec(), rules),
+        prop::collection::vec(expect_spec(), expectations),
+        scope_spec(),
+    )
+        .prop_map(|(rules, expectations, scope)| PolicySpec {
+            rules,
+            expectations,
+            scope,
+        })
+}
+
+fn action(allow: bool) -> Action {
+    if allow {
+        Action::Allow
+    } else {
+        Action::Deny
+    }
+}
+
+impl PolicySpec {
+    fn build(&self) -> Policy {
+        let span = Span::new(FileId(0), 0, 0);
+        Policy {
+            scope: self.scope.build(),
+            rules: self
+                .rules
+                .iter()
+                .map(|r| PolicyRule {
+                    action: action(r.allow),
+                    src: r.src.build(),
+                    dst: r.dst.build(),
+                    services: build_services(&r.services),
+                    log: r.log,
+                    until: None,
+                    expired: r.expired,
+                    description: None,
+                    waivers: Vec::new(),
+                    span,
+                    src_span: span,
+                    dst_span: span,
+                    services_span: None,
+                })
+                .collect(),
+            expectations: self
+                .expectations
+                .iter()
+                .map(|e| PolicyExpectation {
+                    action: action(e.allow),
+                    src: e.src.build(),
+                    dst: e.dst.build(),
+                    services: build_services(&e.services),
+                    description: None,
+                    span,
+                })
+                .collect(),
+            ..Policy::default()
+        }
+    }
+}
+
+/// An address family as the tests see it.
+trait Fam: Bound {
+    const FAMILY: Family;
+    /// `base + offset` in the family's random region.
+    fn at(offset: u8) -> Self;
+    fn wide(self) -> u128;
+    fn narrow(value: u128) -> Self;
+    fn part(set: &AddrSet) -> &IntervalSet<Self>;
+    fn table(analysis: &Analysis) -> &FamilyTable<Self>;
+}
+
+impl Fam for u32 {
+    const FAMILY: Family = Family::V4;
+    fn at(offset: u8) -> Self {
+        V4_BASE + u32::from(offset)
+    }
+    fn wide(self) -> u128 {
+        u128::from(self)
+    }
+    fn narrow(value: u128) -> Self {
+        value as u32
+    }
+    fn part(set: &AddrSet) -> &IntervalSet<Self> {
+        &set.v4
+    }
+    fn table(analysis: &Analysis) -> &FamilyTable<Self> {
+        &analysis.v4
+    }
+}
+
+impl Fam for u128 {
+    const FAMILY: Family = Family::V6;
+    fn at(offset: u8) -> Self {
+        V6_BASE + u128::from(offset)
+    }
+    fn wide(self) -> u128 {
+        self
+    }
+    fn narrow(value: u128) -> Self {
+        value
+    }
+    fn part(set: &AddrSet) -> &IntervalSet<Self> {
+        &set.v6
+    }
+    fn table(analysis: &Analysis) -> &FamilyTable<Self> {
+        &analysis.v6
+    }
+}
+
+/// The reference: try every rule in order, skipping expired ones. Written here
+/// again (not `first_match`) so that the reference does not share code with
+/// the analysis.
+fn naive(policy: &Policy, flow: &Flow) -> Option<usize> {
+    for (i, rule) in policy.rules.iter().enumerate() {
+        if rule.expired {
+            continue;
+        }
+        let (src, dst) = match flow.family {
+            Family::V4 => (
+                rule.src.v4.contains(flow.src as u32),
+                rule.dst.v4.contains(flow.dst as u32),
+            ),
+            Family::V6 => (
+                rule.src.v6.contains(flow.src),
+                rule.dst.v6.contains(flow.dst),
+            ),
+        };
+        if src && dst && rule.services.contains(flow.service.key()) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn in_scope(policy: &Policy, flow: &Flow) -> bool {
+    match flow.family {
+        Family::V4 => {
+            policy.scope.v4.contains(flow.src as u32) || policy.scope.v4.contains(flow.dst as u32)
+        }
+        Family::V6 => policy.scope.v6.contains(flow.src) || policy.scope.v6.contains(flow.dst),
+    }
+}
+
+/// Interval ends and their neighbours, and the ends of the space.
+fn boundaries<'a, T: Bound>(sets: impl Iterator<Item = &'a IntervalSet<T>>) -> Vec<T> {
+    let mut out = vec![T::MIN, T::MAX];
+    for set in sets {
+        for &(lo, hi) in set.intervals() {
+            out.extend([lo, hi]);
+            if lo > T::MIN {
+                out.push(lo.pred());
+            }
+            if hi < T::MAX {
+                out.push(hi.succ());
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Services that real flows have, around every interval end of `sets`.
+fn service_boundaries<'a>(sets: impl Iterator<Item = &'a ServiceSet>) -> Vec<ServicePoint> {
+    let mut keys = Vec::new();
+    for set in sets {
+        for &(lo, hi) in set.intervals() {
+            keys.extend([lo, hi, lo.saturating_sub(1), hi.saturating_add(1)]);
+        }
+    }
+    keys.extend([
+        service::key(service::TCP, 0),
+        service::key(service::TCP, 65535),
+        service::key(service::UDP, 0),
+        service::key(service::UDP, 65535),
+        service::MAX_KEY,
+    ]);
+    let mut out: Vec<ServicePoint> = keys
+        .into_iter()
+        .filter(|&k| k <= service::MAX_KEY)
+        .map(|k| {
+            ServicePoint::from_key(k).unwrap_or(ServicePoint {
+                proto: service::proto_of(k),
+                port: None,
+            })
+        })
+        .chain(fixed_services())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn fixed_services() -> Vec<ServicePoint> {
+    let mut out: Vec<ServicePoint> = [service::TCP, service::UDP]
+        .into_iter()
+        .flat_map(|proto| {
+            [0, 1, PORT_LO - 1, PORT_LO, 25, PORT_HI, PORT_HI + 1, 65535].map(|port| ServicePoint {
+                proto,
+                port: Some(port),
+            })
+        })
+        .collect();
+    for proto in [0, 1, 2, 5, 7, 47, 58, 255] {
+        out.push(ServicePoint { proto, port: None });
+    }
+    out
+}
+
+/// A concrete flow from the generator, tried in both families: an address is
+/// an offset in the region or one of a few values elsewhere.
+#[derive(Clone, Debug)]
+struct FlowSpec {
+    src: AddrPick,
+    dst: AddrPick,
+    service: ServicePoint,
+}
+
+#[derive(Clone, Debug)]
+enum AddrPick {
+    Region(u8),
+    Below,
+    Above,
+    Min,
+    Max,
+    Anywhere(u128),
+}
+
+impl AddrPick {
+    fn value<T: Fam>(&self) -> T {
+        match *self {
+            AddrPick::Region(o) => T::at(o),
+            AddrPick::Below => T::at(0).pred(),
+            AddrPick::Above => T::at(255).succ(),
+            AddrPick::Min => T::MIN,
+            AddrPick::Max => T::MAX,
+            AddrPick::Anywhere(v) => T::narrow(v),
+        }
+    }
+}
+
+fn addr_pick() -> impl Strategy<Value = AddrPick> {
+    prop_oneof![
+        8 => any::<u8>().prop_map(AddrPick::Region),
+        1 => Just(AddrPick::Below),
+        1 => Just(AddrPick::Above),
+        1 => Just(AddrPick::Min),
+        1 => Just(AddrPick::Max),
+        1 => any::<u128>().prop_map(AddrPick::Anywhere),
+    ]
+}
+
+fn flow_spec() -> impl Strategy<Value = FlowSpec> {
+    (
+        addr_pick(),
+        addr_pick(),
+        prop::sample::select(fixed_services()),
+    )
+        .prop_map(|(src, dst, service)| FlowSpec { src, dst, service })
+}
+
+impl FlowSpec {
+    fn flow_in<T: Fam>(&self) -> Flow {
+        Flow {
+            family: T::FAMILY,
+            src: self.src.value::<T>().wide(),
+            dst: self.dst.value::<T>().wide(),
+            service: self.service,
+        }
+    }
+}
+
+/// A small deterministic generator to pick combinations.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Above this many boundary combinations, each boundary value of each dimension
+/// is combined with a few random values of the other two instead.
+const PRODUCT_LIMIT: usize = 3000;
+const PARTNERS: usize = 3;
+
+/// Flows at the boundaries of every set the policy mentions.
+fn boundary_flows<T: Fam>(policy: &Policy, seed: u64) -> Vec<Flow> {
+    let srcs = boundaries(
+        policy
+            .rules
+            .iter()
+            .map(|r| T::part(&r.src))
+            .chain(policy.expectations.iter().map(|e| T::part(&e.src)))
+            .chain([T::part(&policy.scope)]),
+    );
+    let dsts = boundaries(
+        policy
+            .rules
+            .iter()
+            .map(|r| T::part(&r.dst))
+            .chain(policy.expectations.iter().map(|e| T::part(&e.dst)))
+            .chain([T::part(&policy.scope)]),
+    );
+    let svcs = service_boundaries(
+        policy
+            .rules
+            .iter()
+            .map(|r| &r.services)
+            .chain(policy.expectations.iter().map(|e| &e.services)),
+    );
+    let flow = |s: T, d: T, v: ServicePoint| Flow {
+        family: T::FAMILY,
+        src: s.wide(),
+        dst: d.wide(),
+        service: v,
+    };
+    let mut out = Vec::new();
+    if srcs.len() * dsts.len() * svcs.len() <= PRODUCT_LIMIT {
+        for &s in &srcs {
+            for &d in &dsts {
+                for &v in &svcs {
+                    out.push(flow(s, d, v));
+                }
+            }
+        }
+        return out;
+    }
+    let mut rng = XorShift(seed | 1);
+    for _ in 0..PARTNERS {
+        for &s in &srcs {
+            let (d, v) = (dsts[rng.below(dsts.len())], svcs[rng.below(svcs.len())]);
+            out.push(flow(s, d, v));
+        }
+        for &d in &dsts {
+            let (s, v) = (srcs[rng.below(srcs.len())], svcs[rng.below(svcs.len())]);
+            out.push(flow(s, d, v));
+        }
+        for &v in &svcs {
+            let (s, d) = (srcs[rng.below(srcs.len())], dsts[rng.below(dsts.len())]);
+            out.push(flow(s, d, v));
+        }
+    }
+    out
+}
+
+fn block_contains<T: Fam>(block: &Block<T>, flow: &Flow) -> bool {
+    block.src.contains(T::narrow(flow.src))
+        && block.dst.contains(T::narrow(flow.dst))
+        && block.services.contains(flow.service.key())
+}
+
+/// Blocks are non-empty and pairwise disjoint.
+fn check_blocks_disjoint<T: Fam>(blocks: &[Block<T>]) -> Result<(), TestCaseError> {
+    for (i, a) in blocks.iter().enumerate() {
+        prop_assert!(
+            !a.src.is_empty() && !a.dst.is_empty() && !a.services.is_empty(),
+            "empty block {:?}",
+            a
+        );
+        for b in &blocks[i + 1..] {
+            prop_assert!(
+                !(a.src.intersects(&b.src)
+                    && a.dst.intersects(&b.dst)
+                    && a.services.intersects(&b.services)),
+                "blocks overlap:\n{:?}\n{:?}",
+                a,
+                b
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The analysis partitions are exact for the policy's own sets, with the bits
+/// laid out as documented: rules in force, then expectations, then scope.
+fn check_layout<T: Fam>(
+    policy: &Policy,
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+) -> Result<(), TestCaseError> {
+    let layout = analysis.layout;
+    prop_assert_eq!(layout.rules, analysis.rules.len());
+    prop_assert_eq!(layout.expectations, policy.expectations.len());
+    let union_of = |part: &Partition<T>, bit: usize| {
+        part.classes_in(bit)
+            .fold(IntervalSet::empty(), |acc, c| acc.union(&part.classes[c]))
+    };
+    let service_union = |bit: usize| {
+        analysis
+            .services
+            .classes_in(bit)
+            .fold(ServiceSet::empty(), |acc, c| {
+                acc.union(&analysis.services.classes[c])
+            })
+    };
+    for (ordinal, &i) in analysis.rules.iter().enumerate() {
+        let rule = &policy.rules[i];
+        prop_assert_eq!(
+            &union_of(&table.src, ordinal),
+            T::part(&rule.src),
+            "rule {} src",
+            i
+        );
+        prop_assert_eq!(
+            &union_of(&table.dst, ordinal),
+            T::part(&rule.dst),
+            "rule {} dst",
+            i
+        );
+        prop_assert_eq!(
+            &service_union(ordinal),
+            &rule.services,
+            "rule {} services",
+            i
+        );
+    }
+    for (e, expectation) in policy.expectations.iter().enumerate() {
+        let bit = layout.expectation_bit(e);
+        prop_assert_eq!(&union_of(&table.src, bit), T::part(&expectation.src));
+        prop_assert_eq!(&union_of(&table.dst, bit), T::part(&expectation.dst));
+        prop_assert_eq!(&service_union(bit), &expectation.services);
+    }
+    let scope = T::part(&policy.scope);
+    prop_assert_eq!(&union_of(&table.src, layout.scope_bit()), scope);
+    prop_assert_eq!(&union_of(&table.dst, layout.scope_bit()), scope);
+    prop_assert!(service_union(layout.scope_bit()).is_empty());
+    Ok(())
+}
+
+/// Above this many cells, the table is checked through flows only.
+const CELL_LIMIT: usize = 3000;
+
+/// Every cell of a small table: its decision is the first match of the lowest
+/// and the highest member of its classes.
+fn check_cells<T: Fam>(
+    policy: &Policy,
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+) -> Result<(), TestCaseError> {
+    let services = &analysis.services;
+    if table.src.len() * table.dst.len() * services.len() > CELL_LIMIT {
+        return Ok(());
+    }
+    prop_assert_eq!(
+        table.cell_count(),
+        table.src.len() * table.dst.len() * services.len()
+    );
+    let ends = |set: &IntervalSet<T>| {
+        let iv = set.intervals();
+        (iv[0].0, iv[iv.len() - 1].1)
+    };
+    for (s, src) in table.src.classes.iter().enumerate() {
+        for (d, dst) in table.dst.classes.iter().enumerate() {
+            for (v, svc) in services.classes.iter().enumerate() {
+                // A class of keys no real flow has (a port-less protocol
+                // with a port) decides nothing anyone can observe.
+                let Some(point) = service::representative(svc) else {
+                    continue;
+                };
+                let ((s_lo, s_hi), (d_lo, d_hi)) = (ends(src), ends(dst));
+                for (a, b) in [(s_lo, d_lo), (s_hi, d_hi), (s_lo, d_hi)] {
+                    let flow = Flow {
+                        family: T::FAMILY,
+                        src: a.wide(),
+                        dst: b.wide(),
+                        service: point,
+                    };
+                    let expected = naive(policy, &flow);
+                    prop_assert_eq!(
+                        table.decision(s, d, v).map(|o| analysis.rules[o]),
+                        expected,
+                        "cell ({}, {}, {}), flow {:?}",
+                        s,
+                        d,
+                        v,
+                        flow
+                    );
+                    prop_assert_eq!(analysis.decide(&flow), expected, "decide, flow {:?}", flow);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_family<T: Fam>(
+    policy: &Policy,
+    analysis: &Analysis,
+    random: &[FlowSpec],
+    subset: u128,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let table = T::table(analysis);
+    check_layout(policy, analysis, table)?;
+    check_cells(policy, analysis, table)?;
+    let allows = blocks(analysis, table, |o| {
+        policy.rules[analysis.rules[o]].action == Action::Allow
+    });
+    // Any predicate on rules, not only "allow": a random subset of the rules.
+    let chosen = |rule: usize| subset & (1 << rule) != 0;
+    assert!(policy.rules.len() <= 128);
+    let subset_blocks = blocks(analysis, table, |o| chosen(analysis.rules[o]));
+    check_blocks_disjoint(&allows)?;
+    check_blocks_disjoint(&subset_blocks)?;
+
+    let mut flows = boundary_flows::<T>(policy, seed);
+    flows.extend(random.iter().map(|f| f.flow_in::<T>()));
+    for flow in &flows {
+        let expected = naive(policy, flow);
+        prop_assert_eq!(
+            first_match(policy, flow),
+            expected,
+            "first_match, flow {:?}",
+            flow
+        );
+        prop_assert_eq!(analysis.decide(flow), expected, "decide, flow {:?}", flow);
+        let scoped = in_scope(policy, flow);
+        let allowed = expected.is_some_and(|r| policy.rules[r].action == Action::Allow);
+        let in_blocks: Vec<&Block<T>> = allows.iter().filter(|b| block_contains(b, flow)).collect();
+        prop_assert_eq!(
+            !in_blocks.is_empty(),
+            allowed && scoped,
+            "allow blocks, flow {:?} (decided by {:?}, in scope: {}), blocks holding it: {:?}",
+            flow,
+            expected,
+            scoped,
+            in_blocks
+        );
+        let in_subset = subset_blocks.iter().any(|b| block_contains(b, flow));
+        prop_assert_eq!(
+            in_subset,
+            expected.is_some_and(chosen) && scoped,
+            "subset {:#b} blocks, flow {:?} (decided by {:?}, in scope: {})",
+            subset,
+            flow,
+            expected,
+            scoped
+        );
+    }
+    Ok(())
+}
+
+fn check_policy(
+    spec: &PolicySpec,
+    random: &[FlowSpec],
+    subset: u128,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let policy = spec.build();
+    let analysis = Analysis::new(&policy);
+    let active: Vec<usize> = (0..policy.rules.len())
+        .filter(|&i| !policy.rules[i].expired)
+        .collect();
+    prop_assert_eq!(&analysis.rules, &active);
+    check_family::<u32>(&policy, &analysis, random, subset, seed)?;
+    check_family::<u128>(&policy, &analysis, random, subset, seed)?;
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn table_and_blocks_agree_with_first_match(
+        spec in policy_spec(1..=12, 0..=3),
+        random in prop::collection::vec(flow_spec(), 32),
+        subset in any::<u128>(),
+        seed in any::<u64>(),
+    ) {
+        check_policy(&spec, &random, subset, seed)?;
+    }
+}
+
+/// Rules that never match (empty source) but take rule bits: placed before
+/// the random rules, they push the deciding rules and the expectations past
+/// the first 64 bits of the class signatures.
+fn filler_rules() -> impl Strategy<Value = Vec<RuleSpec>> {
+    let filler =
+        (prop::bool::ANY, addr_spec(), services_spec()).prop_map(|(allow, dst, services)| {
+            RuleSpec {
+                allow,
+                expired: false,
+                log: false,
+                src: AddrSpec {
+                    v4: Shape::Empty,
+                    v6: Shape::Empty,
+                },
+                dst,
+                services,
+            }
+        });
+    prop::collection::vec(filler, 52..=70)
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// Deciding rules past bit 64: class signatures span several words.
+    #[test]
+    fn table_with_many_rules_agrees_with_first_match(
+        fillers in filler_rules(),
+        spec in policy_spec(1..=12, 0..=3),
+        random in prop::collection::vec(flow_spec(), 32),
+        subset in any::<u128>(),
+        seed in any::<u64>(),
+    ) {
+        let mut spec = spec;
+        spec.rules.splice(0..0, fillers);
+        check_policy(&spec, &random, subset, seed)?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Partitions against a model.
+//
+// Sets lie in a window of 64 values `[base, base + 63]`, each optionally with
+// everything outside the window; the signature of a value is the list of sets
+// holding it.
+// ---------------------------------------------------------------------------
+
+const WINDOW: u32 = 64;
+
+type RawSet = (Vec<(u32, u32)>, bool);
+
+fn raw_sets() -> impl Strategy<Value = Vec<RawSet>> {
+    let one = (
+        prop::collection::vec(
+            (0..WINDOW, 0..WINDOW).prop_map(|(a, b)| (a.min(b), a.max(b))),
+            0..4,
+        ),
+        prop::bool::weighted(0.2),
+    );
+    prop::collection::vec(one, 0..7)
+}
+
+fn window_at<T: Fam>(base: T, offset: u32) -> T {
+    T::narrow(base.wide() + u128::from(offset))
+}
+
+fn build_window_set<T: Fam>(base: T, raw: &RawSet) -> IntervalSet<T> {
+    let mut intervals: Vec<(T, T)> = raw
+        .0
+        .iter()
+        .map(|&(lo, hi)| (window_at(base, lo), window_at(base, hi)))
+        .collect();
+    if raw.1 {
+        let top = window_at(base, WINDOW - 1);
+        if base > T::MIN {
+            intervals.push((T::MIN, base.pred()));
+        }
+        if top < T::MAX {
+            intervals.push((top.succ(), T::MAX));
+        }
+    }
+    IntervalSet::from_intervals(intervals)
+}
+
+/// Values whose signatures describe the whole space: the window, and the
+/// values just below, just above, and at both ends.
+fn partition_probes<T: Fam>(base: T, max: T) -> Vec<T> {
+    let mut out: Vec<T> = (0..WINDOW).map(|i| window_at(base, i)).collect();
+    out.extend([T::MIN, max]);
+    if base > T::MIN {
+        out.push(base.pred());
+    }
+    let top = window_at(base, WINDOW - 1);
+    if top < max {
+        out.push(top.succ());
+    }
+    out.retain(|&v| v <= max);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn check_partition<T: Fam>(base: T, raw: &[RawSet], max: Option<T>) -> Result<(), TestCaseError> {
+    let sets: Vec<IntervalSet<T>> = raw.iter().map(|r| build_window_set(base, r)).collect();
+    let refs: Vec<&IntervalSet<T>> = sets.iter().collect();
+    let (part, max) = match max {
+        None => (Partition::new(&refs), T::MAX),
+        Some(max) => (Partition::within(&refs, max), max),
+    };
+    let space = IntervalSet::interval(T::MIN, max);
+
+    // Classes: non-empty, disjoint, covering the space, ordered by first member.
+    prop_assert_eq!(part.len(), part.classes.len());
+    prop_assert_eq!(part.membership.len(), part.classes.len());
+    let mut covered = IntervalSet::empty();
+    for (c, class) in part.classes.iter().enumerate() {
+        prop_assert!(!class.is_empty(), "class {} is empty", c);
+        prop_assert!(
+            class.is_subset(&space),
+            "class {} {:?} outside the space",
+            c,
+            class
+        );
+        prop_assert!(
+            !class.intersects(&covered),
+            "class {} {:?} overlaps another",
+            c,
+            class
+        );
+        covered = covered.union(class);
+    }
+    prop_assert_eq!(&covered, &space);
+    let firsts: Vec<T> = part.classes.iter().map(|c| c.first().unwrap()).collect();
+    prop_assert!(
+        firsts.windows(2).all(|w| w[0] < w[1]),
+        "classes not in order: {:?}",
+        firsts
+    );
+
+    // Every input set is exactly the union of the classes marked as in it, and
+    // each class lies wholly inside or wholly outside each set.
+    for (i, set) in sets.iter().enumerate() {
+        let mut union = IntervalSet::empty();
+        for (c, class) in part.classes.iter().enumerate() {
+            if part.membership[c].get(i) {
+                prop_assert!(
+                    class.is_subset(set),
+                    "class {} marked in set {} but not inside",
+                    c,
+                    i
+                );
+                union = union.union(class);
+            } else {
+                prop_assert!(!class.intersects(set), "class {} cuts set {}", c, i);
+            }
+        }
+        prop_assert_eq!(&union, &set.intersection(&space), "set {}", i);
+        let listed: Vec<usize> = part.classes_in(i).collect();
+        let marked: Vec<usize> = (0..part.len())
+            .filter(|&c| part.membership[c].get(i))
+            .collect();
+        prop_assert_eq!(listed, marked);
+    }
+
+    // Coarsest: classes have distinct signatures, and atoms start exactly where
+    // the signature changes.
+    let signature = |v: T| -> Vec<bool> { sets.iter().map(|s| s.contains(v)).collect() };
+    for a in 0..part.len() {
+        for b in a + 1..part.len() {
+            prop_assert_ne!(
+                &part.membership[a],
+                &part.membership[b],
+                "classes {} and {}",
+                a,
+                b
+            );
+        }
+    }
+    let probes = partition_probes(base, max);
+    let changes = probes
+        .iter()
+        .filter(|&&v| v > T::MIN && signature(v) != signature(v.pred()))
+        .count();
+    prop_assert_eq!(part.atom_count(), changes + 1);
+    let mut signatures: Vec<Vec<bool>> = probes.iter().map(|&v| signature(v)).collect();
+    signatures.sort();
+    signatures.dedup();
+    prop_assert_eq!(part.len(), signatures.len());
+
+    // class_of finds the class holding the value.
+    for &v in &probes {
+        let c = part.class_of(v);
+        prop_assert!(c < part.len());
+        prop_assert!(
+            part.classes[c].contains(v),
+            "class_of({:?}) = {} does not hold it",
+            v,
+            c
+        );
+        for (i, set) in sets.iter().enumerate() {
+            prop_assert_eq!(part.membership[c].get(i), set.contains(v));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(500))]
+
+    #[test]
+    fn u32_partition_is_exact(
+        base in prop::sample::select(vec![0u32, V4_BASE, u32::MAX - (WINDOW - 1)]),
+        raw in raw_sets(),
+    ) {
+        check_partition(base, &raw, None)?;
+    }
+
+    #[test]
+    fn u128_partition_is_exact(
+        base in prop::sample::select(vec![0u128, V6_BASE, u128::MAX - (WINDOW as u128 - 1)]),
+        raw in raw_sets(),
+    ) {
+        check_partition(base, &raw, None)?;
+    }
+
+    #[test]
+    fn partition_within_a_bound_is_exact(
+        raw in raw_sets(),
+        max in prop_oneof![0..=70u32, Just(service::MAX_KEY)],
+    ) {
+        check_partition(0u32, &raw, Some(max))?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bit sets (class signatures) against a model, across word boundaries.
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config(500))]
+
+    #[test]
+    fn bits_agree_with_model(
+        len in 1..200usize,
+        a in prop::collection::vec(0..200usize, 0..20),
+        b in prop::collection::vec(0..200usize, 0..20),
+        limit in 0..=200usize,
+    ) {
+        let build = |members: &[usize]| {
+            let mut bits = Bits::new(len);
+            let mut model = std::collections::BTreeSet::new();
+            for &m in members.iter().filter(|&&m| m < len) {
+                bits.set(m);
+                model.insert(m);
+            }
+            (bits, model)
+        };
+        let (ba, ma) = build(&a);
+        let (bb, mb) = build(&b);
+        for i in 0..len + 70 {
+            prop_assert_eq!(ba.get(i), ma.contains(&i), "get({})", i);
+        }
+        let mut both = Bits::new(len);
+        ba.and_into(&bb, &mut both);
+        let mboth: Vec<usize> = ma.intersection(&mb).copied().collect();
+        prop_assert_eq!(both.ones_below(usize::MAX).collect::<Vec<_>>(), mboth.clone());
+        prop_assert_eq!(
+            both.ones_below(limit).collect::<Vec<_>>(),
+            mboth.iter().copied().filter(|&m| m < limit).collect::<Vec<_>>()
+        );
+        prop_assert_eq!(
+            both.first_below(limit),
+            mboth.iter().copied().find(|&m| m < limit)
+        );
+        prop_assert_eq!(ba.first_below(limit), ma.iter().copied().find(|&m| m < limit));
+        // Equal bit sets are equal values (signatures are hashed and compared).
+        prop_assert_eq!(ba == bb, ma == mb);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Witness addresses.
+// ---------------------------------------------------------------------------
+
+fn check_address_representative<T: Fam + flow::Address>(
+    set: &IntervalSet<T>,
+) -> Result<(), TestCaseError> {
+    let rep = flow::representative(set);
+    prop_assert_eq!(rep.is_some(), !set.is_empty());
+    if let Some(v) = rep {
+        prop_assert!(set.contains(v));
+        let ordinary = set.difference(&T::special());
+        prop_assert_eq!(
+            !T::special().contains(v),
+            !ordinary.is_empty(),
+            "{:?} from {:?}",
+            v,
+            set
+        );
+        if let Some(first) = ordinary.first() {
+            prop_assert_eq!(v, first);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(500))]
+
+    #[test]
+    fn address_representative_is_a_member(
+        v4 in shape(),
+        v6 in shape(),
+        special in prop::collection::vec(
+            prop::sample::select(vec![0u128, 1, 0x7F00_0001, 0xE000_0000, u128::MAX]),
+            0..3,
+        ),
+    ) {
+        let mut v4 = v4.build::<u32>();
+        let mut v6 = v6.build::<u128>();
+        for &s in &special {
+            v4 = v4.union(&IntervalSet::point(s as u32));
+            v6 = v6.union(&IntervalSet::point(s));
+        }
+        check_address_representative(&v4)?;
+        check_address_representative(&v6)?;
+        check_address_representative(&IntervalSet::point(0u32))?;
+        check_address_representative(&IntervalSet::point(u128::MAX))?;
     }
 }
