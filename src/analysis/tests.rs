@@ -279,6 +279,7 @@ impl PolicySpec {
                     src: r.src.build(),
                     dst: r.dst.build(),
                     services: build_services(&r.services),
+                    cleartext: crate::addr::service::ServiceSet::empty(),
                     log: r.log,
                     until: None,
                     expired: r.expired,

@@ -1,15 +1,18 @@
 //! Inventory YAML: BMC entries with addresses and labels.
 //!
 //! Every error points into the YAML file (line and column from serde-saphyr).
+//! The file is read into a loose shape first (any mapping, list or scalar, each
+//! with its location) and checked afterwards, so that one run reports every bad
+//! entry and each report says what is wrong in the inventory's own terms.
 
 use super::policy::InventoryEntry;
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, MessageFormatter, Spanned};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
@@ -24,14 +27,35 @@ const VENDORS: &[&str] = &[
     "other",
 ];
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    bmcs: Vec<Spanned<Entry>>,
+const SHAPE_HELP: &str =
+    "an inventory is a mapping with one key, `bmcs`, holding a list of entries; see docs/language.md";
+
+/// The top level of an inventory file.
+enum Document {
+    /// A mapping: the `bmcs` value if present, and every other key.
+    Map {
+        bmcs: Option<Spanned<List>>,
+        unknown: Vec<Spanned<String>>,
+    },
+    /// An empty file (or one holding only comments).
+    Empty,
+    /// Something other than a mapping, described.
+    Other(&'static str),
 }
 
-/// One entry's keys in file order, each with its location.
-struct Entry(Vec<(Spanned<String>, Spanned<Value>)>);
+/// The value of `bmcs`.
+enum List {
+    Entries(Vec<Spanned<EntryNode>>),
+    Empty,
+    Other(&'static str),
+}
+
+/// One item of the `bmcs` list.
+enum EntryNode {
+    /// The entry's keys in file order, each with its location.
+    Map(Vec<(Spanned<String>, Spanned<Value>)>),
+    Other(&'static str),
+}
 
 /// A scalar (as text, the way labels are compared) or a list of scalars.
 enum Value {
@@ -42,26 +66,7 @@ enum Value {
 
 struct Scalar(String);
 
-impl<'de> Deserialize<'de> for Entry {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-        impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = Entry;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping with `name` and `address` or `addresses`")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    keys.push((key, map.next_value::<Spanned<Value>>()?));
-                }
-                Ok(Entry(keys))
-            }
-        }
-        deserializer.deserialize_map(EntryVisitor)
-    }
-}
-
+/// Visits every scalar as text, the way labels are compared.
 macro_rules! scalar_visits {
     ($wrap:expr) => {
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -85,13 +90,134 @@ macro_rules! scalar_visits {
     };
 }
 
+/// Visits every scalar as "not what was wanted", naming what it is.
+macro_rules! scalar_is_other {
+    ($other:expr) => {
+        scalar_visits!(|_| $other("a single value"));
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($other("an empty value"))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($other("an empty value"))
+        }
+    };
+}
+
+/// Reads and drops the rest of a sequence.
+fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Reads and drops the rest of a mapping.
+fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map
+        .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+        .is_some()
+    {}
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DocumentVisitor;
+        impl<'de> Visitor<'de> for DocumentVisitor {
+            type Value = Document;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping with the key `bmcs`")
+            }
+            scalar_visits!(|_| Document::Other("a single value"));
+            fn visit_unit<E: de::Error>(self) -> Result<Document, E> {
+                Ok(Document::Empty)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Document, E> {
+                Ok(Document::Empty)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Document, A::Error> {
+                skip_seq(seq)?;
+                Ok(Document::Other("a list"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+                let mut bmcs = None;
+                let mut unknown = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    if key.value == "bmcs" {
+                        bmcs = Some(map.next_value::<Spanned<List>>()?);
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                        unknown.push(key);
+                    }
+                }
+                Ok(Document::Map { bmcs, unknown })
+            }
+        }
+        deserializer.deserialize_any(DocumentVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for List {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = List;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of entries")
+            }
+            scalar_visits!(|_| List::Other("a single value"));
+            fn visit_unit<E: de::Error>(self) -> Result<List, E> {
+                Ok(List::Empty)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<List, E> {
+                Ok(List::Empty)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = seq.next_element::<Spanned<EntryNode>>()? {
+                    entries.push(entry);
+                }
+                Ok(List::Entries(entries))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<List, A::Error> {
+                skip_map(map)?;
+                Ok(List::Other("a mapping"))
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = EntryNode;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping with `name` and `address` or `addresses`")
+            }
+            scalar_is_other!(EntryNode::Other);
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EntryNode, A::Error> {
+                skip_seq(seq)?;
+                Ok(EntryNode::Other("a list"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntryNode, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    keys.push((key, map.next_value::<Spanned<Value>>()?));
+                }
+                Ok(EntryNode::Map(keys))
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ScalarVisitor;
         impl<'de> Visitor<'de> for ScalarVisitor {
             type Value = Scalar;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar")
+                f.write_str("a single value")
             }
             scalar_visits!(Scalar);
         }
@@ -105,7 +231,7 @@ impl<'de> Deserialize<'de> for Value {
         impl<'de> Visitor<'de> for ValueVisitor {
             type Value = Value;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar or a list of scalars")
+                f.write_str("a single value or a list of single values")
             }
             scalar_visits!(Value::Scalar);
             fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
@@ -121,16 +247,62 @@ impl<'de> Deserialize<'de> for Value {
                 }
                 Ok(Value::List(items))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+                skip_map(map)?;
                 Ok(Value::Other("a mapping"))
             }
         }
         deserializer.deserialize_any(ValueVisitor)
     }
+}
+
+/// Spans in one inventory file, from serde-saphyr locations.
+struct Locator<'s> {
+    file: FileId,
+    source: &'s SourceFile,
+}
+
+impl Locator<'_> {
+    fn offset(&self, location: &Location) -> usize {
+        self.source
+            .offset_of(location.line() as usize, location.column() as usize)
+    }
+
+    /// A span of `len` bytes at a location.
+    fn at(&self, location: &Location, len: usize) -> Span {
+        let start = self.offset(location);
+        Span::new(self.file, start, (start + len).min(self.source.text.len()))
+    }
+
+    /// The span of a scalar whose value is `value`: a quoted scalar covers its
+    /// quotes, a plain one its text.
+    fn scalar(&self, location: &Location, value: &str) -> Span {
+        let start = self.offset(location);
+        let rest = &self.source.text[start..];
+        let len = match rest.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                rest[1..].find([quote, '\n']).map_or(rest.len(), |i| i + 2)
+            }
+            _ => value.len(),
+        };
+        self.at(location, len.max(1))
+    }
+
+    /// The span from a location to the end of its line, without trailing blanks
+    /// or a comment: a value that is not a scalar.
+    fn rest_of_line(&self, location: &Location) -> Span {
+        let start = self.offset(location);
+        let rest = &self.source.text[start..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let line = line.find(" #").map_or(line, |i| &line[..i]);
+        self.at(location, line.trim_end().len().max(1))
+    }
+}
+
+/// One address as written in an inventory entry.
+struct Written {
+    text: String,
+    span: Span,
 }
 
 /// Reads one inventory file already added to `sources`.
@@ -140,116 +312,237 @@ pub fn load(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<InventoryEntry> {
     let source = sources.file(file);
-    let at = |line: u64, column: u64, len: usize| -> Span {
-        let start = source.offset_of(line as usize, column as usize);
-        Span::new(file, start, (start + len).min(source.text.len()))
-    };
-    let spanned_at = |loc: &serde_saphyr::Location, len: usize| at(loc.line(), loc.column(), len);
-    let document: Document = match serde_saphyr::from_str(&source.text) {
-        Ok(doc) => doc,
+    let locator = Locator { file, source };
+    let document: Spanned<Document> = match serde_saphyr::from_str(&source.text) {
+        Ok(document) => document,
         Err(error) => {
-            let (span, message) = match error.location() {
-                Some(loc) if loc.line() > 0 => (
-                    spanned_at(&loc, token_len(source, &loc)),
-                    yaml_message(&error),
-                ),
-                _ => (Span::new(file, 0, 0), yaml_message(&error)),
+            let message = serde_saphyr::UserMessageFormatter.format_message(&error);
+            let span = match error.location() {
+                Some(location) if location.line() > 0 => {
+                    let start = locator.offset(&location);
+                    locator.at(&location, token_len(&source.text[start..]))
+                }
+                _ => Span::new(file, 0, 0),
             };
             diagnostics.push(Diagnostic::new(
                 Code::InventoryError,
-                format!("invalid inventory: {message}"),
+                format!("inventory is not valid YAML: {message}"),
                 span,
-                "here",
-            ).with_help("an inventory is a mapping with one key, `bmcs`, holding a list of entries; see docs/language.md"));
+                message.into_owned(),
+            ));
             return Vec::new();
         }
     };
+    let mut report = |span: Span, message: String, label: &str, help: Option<String>| {
+        let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
+        diagnostic.help = help;
+        diagnostics.push(diagnostic);
+    };
+    let nodes = match document.value {
+        Document::Map { bmcs, unknown } => {
+            for key in &unknown {
+                report(
+                    locator.scalar(&key.referenced, &key.value),
+                    format!("unknown top-level key `{}` in inventory", key.value),
+                    "unknown key",
+                    Some(
+                        "the only top-level key of an inventory is `bmcs`, a list of entries"
+                            .into(),
+                    ),
+                );
+            }
+            match bmcs {
+                Some(Spanned {
+                    value: List::Entries(nodes),
+                    ..
+                }) => nodes,
+                Some(Spanned {
+                    value: List::Empty, ..
+                }) => Vec::new(),
+                Some(Spanned {
+                    value: List::Other(what),
+                    referenced,
+                    ..
+                }) => {
+                    report(
+                        locator.rest_of_line(&referenced),
+                        format!("`bmcs` must be a list of entries, not {what}"),
+                        "not a list",
+                        Some(SHAPE_HELP.into()),
+                    );
+                    Vec::new()
+                }
+                None if unknown.is_empty() => {
+                    report(
+                        Span::new(file, 0, 0),
+                        "inventory has no `bmcs` list".into(),
+                        "`bmcs` missing",
+                        Some(SHAPE_HELP.into()),
+                    );
+                    Vec::new()
+                }
+                None => Vec::new(),
+            }
+        }
+        Document::Empty => {
+            report(
+                Span::new(file, 0, 0),
+                "inventory is empty".into(),
+                "no `bmcs` list",
+                Some(SHAPE_HELP.into()),
+            );
+            Vec::new()
+        }
+        Document::Other(what) => {
+            report(
+                locator.rest_of_line(&document.referenced),
+                format!("an inventory must be a mapping, not {what}"),
+                "not a mapping",
+                Some(SHAPE_HELP.into()),
+            );
+            Vec::new()
+        }
+    };
     let mut entries = Vec::new();
-    for entry in document.bmcs {
-        let entry_span = spanned_at(&entry.referenced, 1);
+    for node in nodes {
+        let keys = match node.value {
+            EntryNode::Map(keys) => keys,
+            EntryNode::Other(what) => {
+                report(
+                    locator.rest_of_line(&node.referenced),
+                    format!("an inventory entry must be a mapping, not {what}"),
+                    "not a mapping",
+                    Some("write an entry as `- name: NAME` followed by `address: ADDRESS` on the next line, indented".into()),
+                );
+                continue;
+            }
+        };
+        let entry_span = locator.at(&node.referenced, 1);
         let mut name: Option<(String, Span)> = None;
-        let mut addresses: Vec<(String, Span)> = Vec::new();
+        let mut name_given = false;
+        let mut addresses: Vec<Written> = Vec::new();
         let mut labels = BTreeMap::new();
         let mut ok = true;
-        let mut error = |span: Span, message: String, label: &str| {
-            diagnostics.push(Diagnostic::new(Code::InventoryError, message, span, label));
-        };
-        for (key, value) in entry.value.0 {
-            let key_span = spanned_at(&key.referenced, key.value.len());
-            let value_span = |len: usize| spanned_at(&value.referenced, len);
+        for (key, value) in keys {
+            let key_span = locator.scalar(&key.referenced, &key.value);
+            let location = value.referenced;
             match (key.value.as_str(), value.value) {
                 ("name", Value::Scalar(text)) => {
-                    name = Some((text.clone(), value_span(text.len())))
+                    name_given = true;
+                    name = Some((text.clone(), locator.scalar(&location, &text)));
                 }
-                ("address", Value::Scalar(text)) => {
-                    let span = value_span(text.len());
-                    addresses.push((text, span));
+                ("address" | "addresses", Value::Scalar(text)) => {
+                    let span = locator.scalar(&location, &text);
+                    addresses.push(Written { text, span });
                 }
                 ("addresses", Value::List(items)) => {
                     for item in items {
-                        let span = spanned_at(&item.referenced, item.value.0.len());
-                        addresses.push((item.value.0, span));
+                        let span = locator.scalar(&item.referenced, &item.value.0);
+                        addresses.push(Written {
+                            text: item.value.0,
+                            span,
+                        });
                     }
                 }
-                ("addresses", Value::Scalar(text)) => {
-                    let span = value_span(text.len());
-                    addresses.push((text, span));
-                }
-                ("vendor", Value::Scalar(text)) if !VENDORS.contains(&text.as_str()) => {
-                    error(
-                        value_span(text.len()),
-                        format!("unknown vendor `{text}`"),
-                        "not a known vendor",
+                ("address", Value::List(_)) => {
+                    report(
+                        locator.rest_of_line(&location),
+                        "`address` takes one address, not a list".into(),
+                        "a list",
+                        Some("write several addresses as `addresses: [A, B]`".into()),
                     );
                     ok = false;
+                }
+                ("vendor", Value::Scalar(text)) => {
+                    if !VENDORS.contains(&text.as_str()) {
+                        let lower = text.to_ascii_lowercase();
+                        let help = if VENDORS.contains(&lower.as_str()) {
+                            format!("vendors are written in lower case: `{lower}`")
+                        } else {
+                            format!("known vendors: {}", VENDORS.join(", "))
+                        };
+                        report(
+                            locator.scalar(&location, &text),
+                            format!("unknown vendor `{text}`"),
+                            "not a known vendor",
+                            Some(help),
+                        );
+                        ok = false;
+                    }
+                    labels.insert(key.value.clone(), text);
                 }
                 (_, Value::Scalar(text)) => {
                     labels.insert(key.value.clone(), text);
                 }
-                (_, Value::List(_)) => {
-                    error(
-                        key_span,
-                        format!("label `{}` must be a single value, not a list", key.value),
-                        "list given",
+                (key_name, Value::List(_)) => {
+                    name_given |= key_name == "name";
+                    report(
+                        locator.rest_of_line(&location),
+                        format!("`{key_name}` must be a single value, not a list"),
+                        "a list",
+                        Some(if key_name == "name" {
+                            "an entry has exactly one name".into()
+                        } else {
+                            "a label has one value; selectors compare it as a string".into()
+                        }),
                     );
                     ok = false;
                 }
-                (_, Value::Other(what)) => {
-                    error(
-                        key_span,
-                        format!("`{}` has {what}", key.value),
-                        "expected a scalar",
-                    );
+                (key_name, Value::Other(what)) => {
+                    name_given |= key_name == "name";
+                    let (message, label) = if what == "an empty value" {
+                        (format!("`{key_name}` has no value"), "empty".to_string())
+                    } else {
+                        (
+                            format!("`{key_name}` must be a single value, not {what}"),
+                            format!("{what} given"),
+                        )
+                    };
+                    report(key_span, message, &label, None);
                     ok = false;
                 }
             }
         }
         let Some((name, name_span)) = name else {
-            error(
-                entry_span,
-                "inventory entry has no `name`".into(),
-                "entry without a name",
-            );
+            if !name_given {
+                report(
+                    entry_span,
+                    "inventory entry has no `name`".into(),
+                    "entry without a name",
+                    Some("every entry needs a unique `name`".into()),
+                );
+            }
             continue;
         };
-        if addresses.is_empty() {
-            error(
+        if addresses.is_empty() && ok {
+            report(
                 name_span,
                 format!("inventory entry `{name}` has no `address` or `addresses`"),
                 "no address",
+                None,
             );
             continue;
         }
         let mut set = AddrSet::empty();
-        for (text, span) in &addresses {
+        let mut written = Vec::new();
+        for Written { text, span } in addresses {
             match text.parse::<IpAddr>() {
-                Ok(IpAddr::V4(a)) => set.v4 = set.v4.union(&IntervalSet::point(u32::from(a))),
-                Ok(IpAddr::V6(a)) => set.v6 = set.v6.union(&IntervalSet::point(u128::from(a))),
+                Ok(address) => {
+                    match address {
+                        IpAddr::V4(a) => set.v4 = set.v4.union(&IntervalSet::point(u32::from(a))),
+                        IpAddr::V6(a) => set.v6 = set.v6.union(&IntervalSet::point(u128::from(a))),
+                    }
+                    written.push((address, span));
+                }
                 Err(_) => {
-                    error(
-                        *span,
+                    report(
+                        span,
                         format!("`{text}` is not an IP address"),
                         "bad address",
+                        Some(
+                            "an inventory address is one IPv4 or IPv6 address, without a prefix length"
+                                .into(),
+                        ),
                     );
                     ok = false;
                 }
@@ -261,6 +554,7 @@ pub fn load(
                 addresses: set,
                 labels,
                 span: name_span,
+                written,
             });
         }
     }
@@ -270,11 +564,9 @@ pub fn load(
 /// Checks names and addresses are unique across every inventory loaded.
 pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
     let mut names: HashMap<&str, Span> = HashMap::new();
-    let mut v4: HashMap<u32, Span> = HashMap::new();
-    let mut v6: HashMap<u128, Span> = HashMap::new();
+    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::new();
     for entry in entries {
-        if let Some(first) = names.insert(&entry.name, entry.span) {
-            names.insert(&entry.name, first);
+        if let Some(&first) = names.get(entry.name.as_str()) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InventoryError,
@@ -282,56 +574,40 @@ pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic
                     entry.span,
                     "defined again here",
                 )
-                .with_related(first, "first defined here"),
+                .with_related(first, "first defined here")
+                .with_help("inventory names are unique across all inventories"),
             );
+        } else {
+            names.insert(&entry.name, entry.span);
         }
-        let mut clash = None;
-        for &(a, _) in entry.addresses.v4.intervals() {
-            if let Some(&first) = v4.get(&a) {
-                clash = Some((std::net::Ipv4Addr::from(a).to_string(), first));
-            } else {
-                v4.insert(a, entry.span);
+        for &(address, span) in &entry.written {
+            match addresses.get(&address) {
+                Some(&(owner, first)) => {
+                    let message = if owner == entry.name {
+                        format!("address {address} is listed twice for `{owner}`")
+                    } else {
+                        format!(
+                            "address {address} of `{}` is already used by `{owner}`",
+                            entry.name
+                        )
+                    };
+                    diagnostics.push(
+                        Diagnostic::new(Code::InventoryError, message, span, "duplicate address")
+                            .with_related(first, format!("first used by `{owner}` here"))
+                            .with_help("addresses are unique across all inventories"),
+                    );
+                }
+                None => {
+                    addresses.insert(address, (&entry.name, span));
+                }
             }
-        }
-        for &(a, _) in entry.addresses.v6.intervals() {
-            if let Some(&first) = v6.get(&a) {
-                clash = Some((std::net::Ipv6Addr::from(a).to_string(), first));
-            } else {
-                v6.insert(a, entry.span);
-            }
-        }
-        if let Some((address, first)) = clash {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InventoryError,
-                    format!(
-                        "address {address} of `{}` is already used by another entry",
-                        entry.name
-                    ),
-                    entry.span,
-                    "duplicate address",
-                )
-                .with_related(first, "entry that has it first"),
-            );
         }
     }
 }
 
-/// Length of the token at a location, for a label that covers it.
-fn token_len(source: &crate::source::SourceFile, loc: &serde_saphyr::Location) -> usize {
-    let start = source.offset_of(loc.line() as usize, loc.column() as usize);
-    source.text[start..]
-        .find(['\n', ':', ',', ']'])
-        .unwrap_or(source.text.len() - start)
+/// Length of the token at the start of `rest`, for a label that covers it.
+fn token_len(rest: &str) -> usize {
+    rest.find(['\n', ':', ',', ']'])
+        .unwrap_or(rest.len())
         .max(1)
-}
-
-/// serde-saphyr's message without the location it appends.
-fn yaml_message(error: &serde_saphyr::Error) -> String {
-    let text = error.to_string();
-    let first_line = text.lines().next().unwrap_or("").trim();
-    match first_line.find(" at line ") {
-        Some(i) => first_line[..i].to_string(),
-        None => first_line.to_string(),
-    }
 }

@@ -51,7 +51,11 @@ pub fn load(path: &Path, sources: &mut SourceMap, options: &Options) -> (Policy,
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let file = sources.add(normalize(path), text);
-            let mut stack = vec![canonical(path)];
+            let mut stack = vec![Reading {
+                key: canonical(path),
+                shown: normalize(path),
+                included_at: None,
+            }];
             read_file(
                 file,
                 path,
@@ -88,11 +92,21 @@ fn error_text(error: &std::io::Error) -> String {
     }
 }
 
+/// A file being read, outermost first: where the chain of includes stands.
+struct Reading {
+    /// The canonical path, to recognise the file again.
+    key: PathBuf,
+    /// The path as shown in diagnostics.
+    shown: PathBuf,
+    /// The `include` that brought the file in; `None` for the top file.
+    included_at: Option<Span>,
+}
+
 fn read_file(
     file: FileId,
     path: &Path,
     sources: &mut SourceMap,
-    stack: &mut Vec<PathBuf>,
+    stack: &mut Vec<Reading>,
     out: &mut Vec<Located>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -103,29 +117,40 @@ fn read_file(
         if let Statement::Include(target, _) = &statement {
             let included = dir.join(&target.value);
             let key = canonical(&included);
-            if let Some(pos) = stack.iter().position(|p| *p == key) {
+            if let Some(pos) = stack.iter().position(|r| r.key == key) {
                 let chain: Vec<String> = stack[pos..]
                     .iter()
-                    .chain(std::iter::once(&key))
-                    .map(|p| {
-                        p.file_name().map_or_else(
-                            || p.display().to_string(),
-                            |n| n.to_string_lossy().into_owned(),
-                        )
-                    })
+                    .map(|r| r.shown.display().to_string())
+                    .chain(std::iter::once(normalize(&included).display().to_string()))
                     .collect();
-                diagnostics.push(Diagnostic::new(
+                let mut diagnostic = Diagnostic::new(
                     Code::IncludeError,
                     format!("include cycle: {}", chain.join(" -> ")),
                     target.span,
                     "includes a file that is already being read",
-                ));
+                )
+                .with_help(
+                    "definitions are global across files, so a file never needs to include a file that includes it; remove one of these includes",
+                );
+                for reading in &stack[pos + 1..] {
+                    if let Some(span) = reading.included_at {
+                        diagnostic = diagnostic.with_related(
+                            span,
+                            format!("`{}` is included here", reading.shown.display()),
+                        );
+                    }
+                }
+                diagnostics.push(diagnostic);
                 continue;
             }
             match std::fs::read_to_string(&included) {
                 Ok(text) => {
                     let child = sources.add(normalize(&included), text);
-                    stack.push(key);
+                    stack.push(Reading {
+                        key,
+                        shown: normalize(&included),
+                        included_at: Some(target.span),
+                    });
                     read_file(child, &included, sources, stack, out, diagnostics);
                     stack.pop();
                 }
@@ -254,7 +279,7 @@ impl<'a> Resolver<'a> {
                 }
                 Statement::Inventory(path, _) => self.load_inventory(&dir, &path),
                 Statement::Define(definition) => {
-                    if self.declare(&definition.name, definition.span) {
+                    if self.declare(&definition.name) {
                         self.names.insert(
                             definition.name.name.clone(),
                             Entry::Address(self.definitions.len()),
@@ -263,7 +288,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 Statement::Service(definition) => {
-                    if self.declare(&definition.name, definition.span) {
+                    if self.declare(&definition.name) {
                         self.names.insert(
                             definition.name.name.clone(),
                             Entry::Service(self.service_defs.len()),
@@ -325,6 +350,7 @@ impl<'a> Resolver<'a> {
                 name: ident.name,
                 kind,
                 span,
+                name_span: ident.span,
             })
             .collect();
         Policy {
@@ -339,7 +365,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// Registers a name; reports and returns false when it is taken.
-    fn declare(&mut self, name: &Ident, span: Span) -> bool {
+    fn declare(&mut self, name: &Ident) -> bool {
         if services::builtin(&name.name).is_some() {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -367,9 +393,9 @@ impl<'a> Resolver<'a> {
                     name.span,
                     "defined again here",
                 )
-                .with_related(first, "first defined here"),
+                .with_related(first, "first defined here")
+                .with_help("a name is defined once across all files; rename one of them"),
             );
-            let _ = span;
             return false;
         }
         true
@@ -403,6 +429,10 @@ impl<'a> Resolver<'a> {
         let src = self.addrs(&rule.src);
         let dst = self.addrs(&rule.dst);
         let services = self.services(rule.services.as_deref());
+        let cleartext = self.cleartext(
+            rule.services.as_deref().unwrap_or_default(),
+            &mut Vec::new(),
+        );
         let waivers = rule
             .waivers
             .iter()
@@ -419,6 +449,7 @@ impl<'a> Resolver<'a> {
             src,
             dst,
             services,
+            cleartext,
             log: rule.log,
             until: rule.until,
             expired: rule
@@ -480,7 +511,7 @@ impl<'a> Resolver<'a> {
                             term.span,
                             "service used as an address",
                         )
-                        .with_help("sources and destinations are hosts, networks, groups or bmcs"),
+                        .with_help("sources and destinations are hosts, networks, groups or bmcs; services go after `:`"),
                     );
                     AddrSet::empty()
                 }
@@ -500,7 +531,11 @@ impl<'a> Resolver<'a> {
                             "not defined"
                         },
                     );
-                    if let Some(suggestion) = self.closest(name, false) {
+                    if is_service {
+                        diagnostic = diagnostic.with_help(
+                            "sources and destinations are hosts, networks, groups or bmcs; services go after `:`",
+                        );
+                    } else if let Some(suggestion) = self.closest(name, false) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
                     self.diagnostics.push(diagnostic);
@@ -658,20 +693,26 @@ impl<'a> Resolver<'a> {
             .find(|m| self.names.contains_key(*m))
             .cloned()
             .unwrap_or_else(|| name.clone());
+        // Each member refers to the next one; the last refers to the first.
+        let refers_to = |member: &String| {
+            let index = members.iter().position(|m| m == member).unwrap_or(0);
+            let next = members.get(index + 1).unwrap_or(&name);
+            format!("`{member}` refers to `{next}`")
+        };
         let span = self.definition_span(&primary);
         let mut diagnostic = Diagnostic::new(
             Code::DefinitionCycle,
             format!("`{name}` is defined through itself: {chain}"),
             span,
-            "cycle starts here",
-        );
+            refers_to(&primary),
+        )
+        .with_help("break the cycle: define one of these names without referring to the others");
         for member in members
             .iter()
             .filter(|m| **m != primary && self.names.contains_key(*m))
         {
             let member_span = self.definition_span(member);
-            diagnostic =
-                diagnostic.with_related(member_span, format!("`{member}` is part of the cycle"));
+            diagnostic = diagnostic.with_related(member_span, refers_to(member));
         }
         self.diagnostics.push(diagnostic);
     }
@@ -682,6 +723,27 @@ impl<'a> Resolver<'a> {
             Some(Entry::Service(i)) => self.service_defs[*i].name.span,
             None => self.internal_span.unwrap_or(Span::new(FileId(0), 0, 0)),
         }
+    }
+
+    /// The cleartext items of the built-in services that `items` name,
+    /// following service definitions (each at most once).
+    fn cleartext(&self, items: &[ServiceItem], seen: &mut Vec<String>) -> ServiceSet {
+        let mut set = ServiceSet::empty();
+        for item in items {
+            let ServiceKind::Name(name) = &item.kind else {
+                continue;
+            };
+            if let Some(builtin) = services::builtin(name) {
+                let clear: Vec<_> = builtin.iter().copied().filter(|i| i.cleartext).collect();
+                set = set.union(&services::to_set(&clear));
+            } else if let Some(Entry::Service(index)) = self.names.get(name) {
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                    set = set.union(&self.cleartext(&self.service_defs[*index].items, seen));
+                }
+            }
+        }
+        set
     }
 
     fn services(&mut self, items: Option<&[ServiceItem]>) -> ServiceSet {

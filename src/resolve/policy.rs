@@ -21,6 +21,9 @@ pub struct PolicyRule {
     pub src: AddrSet,
     pub dst: AddrSet,
     pub services: ServiceSet,
+    /// The cleartext items (marked * in the built-in catalogue) among the
+    /// built-in services the rule names, directly or through definitions.
+    pub cleartext: ServiceSet,
     pub log: bool,
     pub until: Option<(Date, Span)>,
     /// `until` has passed: the rule is left out of the decision table and output.
@@ -49,6 +52,8 @@ pub struct NamedSet {
     pub name: String,
     pub kind: NamedKind,
     pub span: Span,
+    /// The name where it is defined.
+    pub name_span: Span,
     /// How many times other statements refer to it.
     pub uses: usize,
 }
@@ -65,7 +70,10 @@ pub struct InventoryEntry {
     pub name: String,
     pub addresses: AddrSet,
     pub labels: BTreeMap<String, String>,
+    /// The entry's name in the inventory file.
     pub span: Span,
+    /// Each address as written, with its location, for duplicate reports.
+    pub written: Vec<(std::net::IpAddr, Span)>,
 }
 
 #[derive(Clone, Debug, Default)]

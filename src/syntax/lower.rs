@@ -30,9 +30,16 @@ impl<'d> Lowering<'d> {
         }
     }
 
+    /// The span of a pair, without the whitespace and comments pest lets a
+    /// non-atomic rule end with (`admins ` in `allow admins -> ...`).
     fn span(&self, pair: &Pair<R>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        let end = super::content_end(pair.as_str(), 0, pair.as_str().len());
+        Span::new(
+            self.file,
+            self.offset + s.start(),
+            self.offset + s.start() + end,
+        )
     }
 
     fn invalid(&mut self, span: Span, message: String, label: &str, help: Option<String>) {
@@ -41,12 +48,14 @@ impl<'d> Lowering<'d> {
         self.diagnostics.push(diagnostic);
     }
 
-    /// Lowers one statement; `None` when a value in it is invalid (already reported).
+    /// Lowers one statement. An invalid value is reported and left out (an
+    /// address term, a port, an `until`), and the rest of the statement is
+    /// kept, so that a name whose definition holds a typo is still defined
+    /// and its uses raise no second error. The input is invalid either way.
     pub(super) fn statement(&mut self, pair: Pair<R>) -> Option<Statement> {
         let span = self.span(&pair);
         let kind = pair.as_rule();
         let mut inner = pair.into_inner().filter(|p| !is_punctuation(p.as_rule()));
-        let before = self.diagnostics.len();
         let statement = match kind {
             R::internal_stmt => {
                 inner.next();
@@ -113,7 +122,7 @@ impl<'d> Lowering<'d> {
             }
             _ => return None,
         };
-        (self.diagnostics.len() == before).then_some(statement)
+        Some(statement)
     }
 
     fn rule<'i>(
@@ -143,7 +152,7 @@ impl<'d> Lowering<'d> {
                 R::services => rule.services = Some(self.services(part)),
                 R::kw_log => {
                     if let Some(first) = seen_log {
-                        self.duplicate_attribute("log", part_span, first);
+                        self.duplicate_attribute("`log`", part_span, first);
                     }
                     seen_log = Some(part_span);
                     rule.log = true;
@@ -152,7 +161,7 @@ impl<'d> Lowering<'d> {
                     let date_pair = part.into_inner().nth(1)?;
                     let date_span = self.span(&date_pair);
                     if let Some((_, first)) = rule.until {
-                        self.duplicate_attribute("until", part_span, first);
+                        self.duplicate_attribute("`until`", part_span, first);
                     }
                     match Date::parse(date_pair.as_str()) {
                         Some(date) => rule.until = Some((date, part_span)),
@@ -213,7 +222,8 @@ impl<'d> Lowering<'d> {
                 span,
                 format!("second {what}"),
             )
-            .with_related(first, "first given here"),
+            .with_related(first, "first given here")
+            .with_help("remove one of them"),
         );
     }
 
@@ -317,9 +327,12 @@ impl<'d> Lowering<'d> {
                     _ => {
                         self.invalid(
                             span,
-                            "a range's ends must be of the same family".into(),
-                            "IPv4 and IPv6 mixed",
-                            None,
+                            format!("range `{}` mixes IPv4 and IPv6", span_text(&first, &last)),
+                            "both ends must be IPv4 or both IPv6",
+                            Some(
+                                "write an IPv4 range and an IPv6 range as two terms: `A-B, C-D`"
+                                    .into(),
+                            ),
                         );
                         return None;
                     }
@@ -342,7 +355,7 @@ impl<'d> Lowering<'d> {
                         span,
                         format!("`{text}` is not a valid IPv4 address"),
                         "invalid IPv4 address",
-                        Some("each of the four parts is 0-255, without leading zeros".into()),
+                        Some(ipv4_help(text).into()),
                     );
                     None
                 }
@@ -354,7 +367,10 @@ impl<'d> Lowering<'d> {
                         span,
                         format!("`{text}` is not a valid IPv6 address"),
                         "invalid IPv6 address",
-                        None,
+                        Some(
+                            "an IPv6 address is up to eight groups of 1-4 hex digits, with at most one `::`"
+                                .into(),
+                        ),
                     );
                     None
                 }
@@ -479,6 +495,21 @@ impl<'d> Lowering<'d> {
             return None;
         }
         Some((lo, hi, span))
+    }
+}
+
+/// Why an IPv4 literal does not parse, as advice.
+fn ipv4_help(text: &str) -> &'static str {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() != 4 {
+        "an IPv4 address has four parts, e.g. `10.1.2.3`"
+    } else if parts
+        .iter()
+        .any(|p| p.parse::<u32>().map_or(true, |n| n > 255))
+    {
+        "each of the four parts is 0-255"
+    } else {
+        "write the parts without leading zeros"
     }
 }
 
