@@ -291,6 +291,16 @@ pub fn to_prefixes<T: Bound + PrefixBits>(lo: T, hi: T) -> Vec<(T, u8)> {
     }
 }
 
+/// The prefix length when `[lo, hi]` is exactly one CIDR block.
+pub fn single_prefix<T: Bound + PrefixBits>(lo: T, hi: T) -> Option<u8> {
+    // A block is aligned at `lo` and `hi - lo` is all ones below some bit.
+    let span = hi.xor(lo);
+    let host_bits = span.count_ones();
+    let len = T::BITS - host_bits as u8;
+    (hi >= lo && lo.and(T::host_mask(len)) == T::zero() && lo.or(T::host_mask(len)) == hi)
+        .then_some(len)
+}
+
 /// Bit operations needed to cut intervals into prefixes.
 pub trait PrefixBits: Sized {
     const BITS: u8;
@@ -298,6 +308,8 @@ pub trait PrefixBits: Sized {
     fn host_mask(len: u8) -> Self;
     fn and(self, other: Self) -> Self;
     fn or(self, other: Self) -> Self;
+    fn xor(self, other: Self) -> Self;
+    fn count_ones(self) -> u32;
 }
 
 macro_rules! impl_prefix_bits {
@@ -319,6 +331,12 @@ macro_rules! impl_prefix_bits {
             }
             fn or(self, other: Self) -> Self {
                 self | other
+            }
+            fn xor(self, other: Self) -> Self {
+                self ^ other
+            }
+            fn count_ones(self) -> u32 {
+                <$t>::count_ones(self)
             }
         }
     };

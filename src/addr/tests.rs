@@ -814,3 +814,19 @@ fn service_examples() {
         })
     );
 }
+
+proptest! {
+    #[test]
+    fn single_prefix_agrees_with_to_prefixes(a in any::<u32>(), b in any::<u32>(), shift in 0u32..32) {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let expected = match to_prefixes(lo, hi).as_slice() {
+            [(_, len)] => Some(*len),
+            _ => None,
+        };
+        prop_assert_eq!(single_prefix(lo, hi), expected);
+        let aligned = lo & !((1u32 << shift) - 1);
+        let top = aligned | ((1u32 << shift) - 1);
+        prop_assert_eq!(single_prefix(aligned, top), Some(32 - shift as u8));
+        prop_assert_eq!(single_prefix(u128::from(aligned), u128::from(top)), Some(128 - shift as u8));
+    }
+}

@@ -1,7 +1,7 @@
 //! The nft JSON form (`nft -j -f`), built with the nftables crate's schema types.
 
 use super::{Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
-use crate::addr::{to_prefixes, PrefixBits};
+use crate::addr::{single_prefix, PrefixBits};
 use nftables::expr::{self, Expression, NamedExpression};
 use nftables::schema::{self, NfCmd, NfListObject, NfObject, Nftables, SetTypeValue};
 use nftables::stmt;
@@ -128,10 +128,10 @@ where
     if lo == hi {
         return Expression::String(Cow::Owned(show(lo)));
     }
-    match to_prefixes(lo, hi).as_slice() {
-        [(network, len)] => Expression::Named(NamedExpression::Prefix(expr::Prefix {
-            addr: Box::new(Expression::String(Cow::Owned(show(*network)))),
-            len: u32::from(*len),
+    match single_prefix(lo, hi) {
+        Some(len) => Expression::Named(NamedExpression::Prefix(expr::Prefix {
+            addr: Box::new(Expression::String(Cow::Owned(show(lo)))),
+            len: u32::from(len),
         })),
         _ => Expression::Range(Box::new(expr::Range {
             range: [

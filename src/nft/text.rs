@@ -2,7 +2,7 @@
 
 use super::{Field, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::service;
-use crate::addr::to_prefixes;
+use crate::addr::single_prefix;
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -68,8 +68,8 @@ where
     if lo == hi {
         return show(lo);
     }
-    match to_prefixes(lo, hi).as_slice() {
-        [(network, len)] if *len < bits => format!("{}/{len}", show(*network)),
+    match single_prefix(lo, hi) {
+        Some(len) if len < bits => format!("{}/{len}", show(lo)),
         _ => format!("{}-{}", show(lo), show(hi)),
     }
 }
