@@ -60,6 +60,8 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub witness: Option<Witness>,
+    /// For exposure findings: each hop's flow and the rule that allows it.
+    pub path: Vec<(Witness, Span)>,
 }
 
 impl Diagnostic {
@@ -80,6 +82,7 @@ impl Diagnostic {
             }],
             help: None,
             witness: None,
+            path: Vec::new(),
         }
     }
 

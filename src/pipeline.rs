@@ -91,12 +91,7 @@ pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
         None
     } else {
         let analysis = Analysis::new(&policy);
-        let context = Context {
-            policy: &policy,
-            analysis: &analysis,
-            sources: &sources,
-            today,
-        };
+        let context = Context::new(&policy, &analysis, &sources, today);
         diagnostics.extend(lints::run(&context));
         Some((policy, analysis))
     };

@@ -11,8 +11,10 @@
 
 pub mod bits;
 pub mod flow;
+pub mod graph;
 pub mod partition;
 pub mod region;
+pub mod rules;
 
 pub use flow::{Family, Flow};
 

@@ -223,7 +223,23 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     witness: Option<&'a crate::diagnostic::Witness>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    path: Vec<JsonHop<'a>>,
     waived: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonHop<'a> {
+    #[serde(flatten)]
+    flow: &'a crate::diagnostic::Witness,
+    rule: JsonPlace,
+}
+
+#[derive(Serialize)]
+struct JsonPlace {
+    file: String,
+    line: usize,
+    column: usize,
 }
 
 #[derive(Serialize)]
@@ -264,6 +280,22 @@ fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnos
             .collect(),
         help: diagnostic.help.as_deref(),
         witness: diagnostic.witness.as_ref(),
+        path: diagnostic
+            .path
+            .iter()
+            .map(|(flow, span)| {
+                let file = sources.file(span.file);
+                let (line, column) = file.line_col(span.start as usize);
+                JsonHop {
+                    flow,
+                    rule: JsonPlace {
+                        file: file.display_path(),
+                        line,
+                        column,
+                    },
+                }
+            })
+            .collect(),
         waived: finding.waived.as_deref(),
     }
 }
@@ -286,4 +318,149 @@ pub fn json(results: &[Checked]) -> String {
     let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Where docs/lints.md is published; SARIF help URIs point into it.
+pub const LINTS_URL: &str = concat!(env!("CARGO_PKG_HOMEPAGE"), "/blob/main/docs/lints.md");
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn sarif_location(sources: &SourceMap, span: Span) -> serde_json::Value {
+    let file = sources.file(span.file);
+    let (line, column) = file.line_col(span.start as usize);
+    let (end_line, end_column) = file.line_col(span.end as usize);
+    serde_json::json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": file.display_path()},
+            "region": {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+        }
+    })
+}
+
+/// SARIF 2.1.0: one run, one reporting descriptor per code, one result per
+/// finding (waived findings carry an in-source suppression).
+pub fn sarif(results: &[Checked]) -> String {
+    use crate::lints::registry::{Code, Level};
+    let rules: Vec<serde_json::Value> = Code::ALL
+        .iter()
+        .map(|code| {
+            let level = match code.default_level() {
+                Level::Allow => "none",
+                Level::Info => "note",
+                Level::Warning => "warning",
+                Level::Error => "error",
+            };
+            serde_json::json!({
+                "id": code.as_str(),
+                "name": code.name(),
+                "shortDescription": {"text": code.summary()},
+                "fullDescription": {"text": code.doc()},
+                "helpUri": format!("{LINTS_URL}#{}", code.as_str().to_lowercase()),
+                "help": {"text": code.doc(), "markdown": code.doc()},
+                "defaultConfiguration": {"level": level}
+            })
+        })
+        .collect();
+    let mut sarif_results = Vec::new();
+    for checked in results {
+        for finding in &checked.findings {
+            let diagnostic = &finding.diagnostic;
+            let rule_index = Code::ALL
+                .iter()
+                .position(|c| *c == diagnostic.code)
+                .unwrap_or(0);
+            let mut message = diagnostic.message.clone();
+            if let Some(help) = &diagnostic.help {
+                message.push('\n');
+                message.push_str(help);
+            }
+            let related: Vec<serde_json::Value> = diagnostic.labels[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, label)| {
+                    let mut location = sarif_location(&checked.sources, label.span);
+                    location["id"] = serde_json::json!(i + 1);
+                    location["message"] = serde_json::json!({"text": label.message});
+                    location
+                })
+                .collect();
+            let mut result = serde_json::json!({
+                "ruleId": diagnostic.code.as_str(),
+                "ruleIndex": rule_index,
+                "level": sarif_level(diagnostic.severity),
+                "message": {"text": message},
+                "locations": [sarif_location(&checked.sources, diagnostic.primary().span)],
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = serde_json::Value::Array(related);
+            }
+            if let Some(witness) = &diagnostic.witness {
+                result["properties"] = serde_json::json!({"witness": witness});
+            }
+            if let Some(reason) = &finding.waived {
+                result["suppressions"] =
+                    serde_json::json!([{"kind": "inSource", "justification": reason}]);
+            }
+            sarif_results.push(result);
+        }
+    }
+    let log = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "bmcwall",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_HOMEPAGE"),
+                "rules": rules
+            }},
+            "results": sarif_results
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// GitHub Actions workflow commands: `::error file=...,line=...::message`.
+pub fn github(results: &[Checked]) -> String {
+    let data = |text: &str| {
+        text.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let property = |text: &str| data(text).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for checked in results {
+        for finding in checked.findings.iter().filter(|f| f.waived.is_none()) {
+            let diagnostic = &finding.diagnostic;
+            let span = diagnostic.primary().span;
+            let file = checked.sources.file(span.file);
+            let (line, column) = file.line_col(span.start as usize);
+            let (end_line, end_column) = file.line_col(span.end as usize);
+            let command = match diagnostic.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "notice",
+            };
+            let mut message = diagnostic.message.clone();
+            if let Some(help) = &diagnostic.help {
+                message.push('\n');
+                message.push_str(help);
+            }
+            out.push_str(&format!(
+                "::{command} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}\n",
+                property(&file.display_path()),
+                property(&format!("{} {}", diagnostic.code, diagnostic.code.name())),
+                data(&message)
+            ));
+        }
+    }
+    out
 }

@@ -6,7 +6,7 @@ use crate::diagnostic::Severity;
 use std::fmt;
 
 macro_rules! codes {
-    ($( $variant:ident => $code:literal, $name:literal, $level:ident, $summary:literal; )*) => {
+    ($( $variant:ident => $file:literal, $code:literal, $name:literal, $level:ident, $summary:literal; )*) => {
         /// A finding code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code { $( $variant, )* }
@@ -33,36 +33,42 @@ macro_rules! codes {
             pub fn summary(self) -> &'static str {
                 match self { $( Code::$variant => $summary, )* }
             }
+
+            /// The source of the file that documents the code; its leading
+            /// `//!` comment is the documentation.
+            fn source(self) -> &'static str {
+                match self { $( Code::$variant => include_str!($file), )* }
+            }
         }
     };
 }
 
 codes! {
-    SyntaxError => "BW001", "syntax-error", Error, "text that is not the language";
-    UnknownName => "BW002", "unknown-name", Error, "a name that is not defined";
-    DuplicateDefinition => "BW003", "duplicate-definition", Error, "a name defined twice, or a built-in redefined";
-    IncludeError => "BW004", "include-error", Error, "missing file, include cycle";
-    InventoryError => "BW005", "inventory-error", Error, "unreadable or invalid inventory, duplicate name or address, bad address";
-    InvalidValue => "BW006", "invalid-value", Error, "bad address, prefix, port, range or date; host with a non-single address";
-    DefinitionCycle => "BW007", "definition-cycle", Error, "a name defined through itself";
-    EmptySelector => "BW008", "empty-selector", Warning, "`inventory(...)` matches no entry";
-    ShadowedRule => "BW101", "shadowed-rule", Error, "a rule that never decides any flow because earlier rules with another action cover it";
-    RedundantRule => "BW102", "redundant-rule", Warning, "removing the rule changes no decision";
-    CorrelatedRules => "BW103", "correlated-rules", Warning, "two rules with different actions overlap partially";
-    Generalization => "BW104", "generalization", Allow, "a later rule with another action covers an earlier one";
-    OutOfScopeRule => "BW105", "out-of-scope-rule", Warning, "a rule none of whose flows is in scope";
-    InternetExposure => "BW201", "internet-exposure", Error, "a flow from the internet to a BMC is allowed";
-    TransitiveExposure => "BW202", "transitive-exposure", Error, "the internet reaches a host that reaches a BMC";
-    BmcEgress => "BW203", "bmc-egress", Error, "a BMC may open flows to the internet";
-    BmcLateral => "BW204", "bmc-lateral", Warning, "a BMC may open flows to another BMC";
-    BroadIpmi => "BW205", "broad-ipmi", Warning, "IPMI allowed from a source wider than /24 or /64";
-    CleartextService => "BW206", "cleartext-service", Warning, "a cleartext service allowed to a BMC";
-    BroadSource => "BW207", "broad-source", Warning, "a source wider than /16 or /48 allowed to a BMC";
-    AnyService => "BW208", "any-service", Warning, "all protocols allowed to a BMC";
-    ExpiredRule => "BW301", "expired-rule", Warning, "`until` date has passed; the rule is not compiled";
-    ExpiringRule => "BW302", "expiring-rule", Info, "`until` within 14 days";
-    UnusedDefinition => "BW303", "unused-definition", Warning, "a definition nothing uses";
-    ExpectationFailed => "BW401", "expectation-failed", Error, "an `expect` does not hold";
+    SyntaxError => "bw001_syntax_error.rs", "BW001", "syntax-error", Error, "text that is not the language";
+    UnknownName => "bw002_unknown_name.rs", "BW002", "unknown-name", Error, "a name that is not defined";
+    DuplicateDefinition => "bw003_duplicate_definition.rs", "BW003", "duplicate-definition", Error, "a name defined twice, or a built-in redefined";
+    IncludeError => "bw004_include_error.rs", "BW004", "include-error", Error, "missing file, include cycle";
+    InventoryError => "bw005_inventory_error.rs", "BW005", "inventory-error", Error, "unreadable or invalid inventory, duplicate name or address, bad address";
+    InvalidValue => "bw006_invalid_value.rs", "BW006", "invalid-value", Error, "bad address, prefix, port, range or date; host with a non-single address";
+    DefinitionCycle => "bw007_definition_cycle.rs", "BW007", "definition-cycle", Error, "a name defined through itself";
+    EmptySelector => "bw008_empty_selector.rs", "BW008", "empty-selector", Warning, "`inventory(...)` matches no entry";
+    ShadowedRule => "bw101_shadowed_rule.rs", "BW101", "shadowed-rule", Error, "a rule that never decides any flow because earlier rules with another action cover it";
+    RedundantRule => "bw102_redundant_rule.rs", "BW102", "redundant-rule", Warning, "removing the rule changes no decision";
+    CorrelatedRules => "bw103_correlated_rules.rs", "BW103", "correlated-rules", Warning, "two rules with different actions overlap partially";
+    Generalization => "bw104_generalization.rs", "BW104", "generalization", Allow, "a later rule with another action covers an earlier one";
+    OutOfScopeRule => "bw105_out_of_scope_rule.rs", "BW105", "out-of-scope-rule", Warning, "a rule none of whose flows is in scope";
+    InternetExposure => "bw201_internet_exposure.rs", "BW201", "internet-exposure", Error, "a flow from the internet to a BMC is allowed";
+    TransitiveExposure => "bw202_transitive_exposure.rs", "BW202", "transitive-exposure", Error, "the internet reaches a host that reaches a BMC";
+    BmcEgress => "bw203_bmc_egress.rs", "BW203", "bmc-egress", Error, "a BMC may open flows to the internet";
+    BmcLateral => "bw204_bmc_lateral.rs", "BW204", "bmc-lateral", Warning, "a BMC may open flows to another BMC";
+    BroadIpmi => "bw205_broad_ipmi.rs", "BW205", "broad-ipmi", Warning, "IPMI allowed from a source wider than /24 or /64";
+    CleartextService => "bw206_cleartext_service.rs", "BW206", "cleartext-service", Warning, "a cleartext service allowed to a BMC";
+    BroadSource => "bw207_broad_source.rs", "BW207", "broad-source", Warning, "a source wider than /16 or /48 allowed to a BMC";
+    AnyService => "bw208_any_service.rs", "BW208", "any-service", Warning, "all protocols allowed to a BMC";
+    ExpiredRule => "bw301_expired_rule.rs", "BW301", "expired-rule", Warning, "`until` date has passed; the rule is not compiled";
+    ExpiringRule => "bw302_expiring_rule.rs", "BW302", "expiring-rule", Info, "`until` within 14 days";
+    UnusedDefinition => "bw303_unused_definition.rs", "BW303", "unused-definition", Warning, "a definition nothing uses";
+    ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
 }
 
 /// How a code is treated: reported at a severity, or not at all.
@@ -106,6 +112,20 @@ impl Code {
         self.as_str().starts_with("BW0")
     }
 
+    /// The code's documentation (What it does / Why it matters / Example /
+    /// How to fix), taken from the `//!` comment of its file.
+    pub fn doc(self) -> String {
+        let mut out = String::new();
+        for line in self.source().lines() {
+            let Some(text) = line.strip_prefix("//!") else {
+                break;
+            };
+            out.push_str(text.strip_prefix(' ').unwrap_or(text));
+            out.push('\n');
+        }
+        out
+    }
+
     pub fn parse(text: &str) -> Option<Code> {
         Code::ALL
             .iter()
@@ -118,4 +138,68 @@ impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A check: reads the context, pushes findings.
+pub type Check = fn(&super::Context, &mut Vec<crate::diagnostic::Diagnostic>);
+
+/// Every check run on a valid policy, in code order. BW001-BW008 are reported
+/// by the parser and the resolver.
+pub const CHECKS: &[Check] = &[
+    super::bw101_shadowed_rule::check,
+    super::bw102_redundant_rule::check,
+    super::bw103_correlated_rules::check,
+    super::bw104_generalization::check,
+    super::bw105_out_of_scope_rule::check,
+    super::bw201_internet_exposure::check,
+    super::bw202_transitive_exposure::check,
+    super::bw203_bmc_egress::check,
+    super::bw204_bmc_lateral::check,
+    super::bw205_broad_ipmi::check,
+    super::bw206_cleartext_service::check,
+    super::bw207_broad_source::check,
+    super::bw208_any_service::check,
+    super::bw301_expired_rule::check,
+    super::bw302_expiring_rule::check,
+    super::bw303_unused_definition::check,
+    super::bw401_expectation_failed::check,
+];
+
+/// docs/lints.md: the table of codes and every code's documentation.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Lints\n\n<!-- Generated by `bmcwall lints --markdown` from the files in src/lints/. Do not edit. -->\n\n\
+         Every finding has a stable code. Levels can be changed per code with `--deny`, `--warn` and\n\
+         `--allow`, and a finding can be waived on one rule with `waive CODE \"reason\"`.\n\n\
+         | code | name | default | what |\n|---|---|---|---|\n",
+    );
+    for code in Code::ALL {
+        out.push_str(&format!(
+            "| [{}](#{}) | {} | {} | {} |\n",
+            code.as_str(),
+            code.as_str().to_lowercase(),
+            code.name(),
+            code.default_level().as_str(),
+            code.summary()
+        ));
+    }
+    for code in Code::ALL {
+        let doc = code.doc();
+        let mut lines = doc.lines();
+        lines.next();
+        out.push_str(&format!(
+            "\n## {}\n\n`{}`, default level: {}.\n",
+            code.as_str(),
+            code.name(),
+            code.default_level().as_str()
+        ));
+        for line in lines {
+            let line = line
+                .strip_prefix("## ")
+                .map_or(line.to_string(), |h| format!("### {h}"));
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -1,0 +1,306 @@
+//! The reachability graph: who can open a flow to whom.
+//!
+//! Nodes are endpoint classes: addresses that every rule, expectation, the
+//! scope, `bmcs` and `internal` treat alike, per family. Each node is a BMC, an
+//! internet endpoint or an internal host. An edge A -> B says some address in A
+//! may open a flow to some address in B; it carries the services and the rules
+//! that allow it. Exposure checks are searches in this graph.
+//! Boundary: petgraph stays inside this module.
+
+use super::flow::{representative, Address};
+use super::partition::Partition;
+use super::{Analysis, Family, FamilyTable, Flow};
+use crate::addr::service::{self, ServiceSet};
+use crate::addr::{AddrSet, IntervalSet};
+use crate::resolve::Policy;
+use crate::syntax::Action;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use std::collections::{BTreeMap, VecDeque};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKind {
+    Bmc,
+    Internet,
+    Internal,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub family: Family,
+    pub kind: NodeKind,
+    /// The addresses of the class (IPv4 in the low 32 bits).
+    pub addresses: IntervalSet<u128>,
+    /// How many addresses the class has, saturated.
+    pub size: u128,
+    /// A readable member.
+    pub example: u128,
+    /// Names of the definitions whose sets contain the class.
+    pub names: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub services: ServiceSet,
+    /// Policy indices of the allow rules that decide some flow on this edge,
+    /// each with one witness flow.
+    pub rules: BTreeMap<usize, Flow>,
+}
+
+pub struct ReachGraph {
+    pub graph: DiGraph<Node, Edge>,
+}
+
+/// One hop of an exposure path: a flow and the rule that allows it.
+#[derive(Clone, Debug)]
+pub struct Hop {
+    pub flow: Flow,
+    pub rule: usize,
+}
+
+impl ReachGraph {
+    pub fn new(policy: &Policy, analysis: &Analysis) -> Self {
+        let mut graph = DiGraph::new();
+        add_family(&mut graph, policy, analysis, &analysis.v4, |s| &s.v4);
+        add_family(&mut graph, policy, analysis, &analysis.v6, |s| &s.v6);
+        ReachGraph { graph }
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
+        self.graph.node_indices().map(move |i| (i, &self.graph[i]))
+    }
+
+    /// Edges whose source kind and target kind match, with every rule on them.
+    pub fn edges_between(
+        &self,
+        from: NodeKind,
+        to: NodeKind,
+    ) -> Vec<(NodeIndex, NodeIndex, &Edge)> {
+        self.graph
+            .edge_references()
+            .filter(|e| self.graph[e.source()].kind == from && self.graph[e.target()].kind == to)
+            .map(|e| (e.source(), e.target(), e.weight()))
+            .collect()
+    }
+
+    /// Shortest paths from the internet through non-BMC, non-internet hosts
+    /// (pivots): for each pivot, the hops from an internet node to it.
+    pub fn pivots(&self) -> BTreeMap<NodeIndex, Vec<Hop>> {
+        let mut paths: BTreeMap<NodeIndex, Vec<Hop>> = BTreeMap::new();
+        let mut queue = VecDeque::new();
+        for (index, node) in self.nodes() {
+            if node.kind == NodeKind::Internet {
+                queue.push_back((index, Vec::new()));
+            }
+        }
+        while let Some((index, path)) = queue.pop_front() {
+            for edge in self.graph.edges(index) {
+                let target = edge.target();
+                if self.graph[target].kind != NodeKind::Internal || paths.contains_key(&target) {
+                    continue;
+                }
+                let Some((&rule, &flow)) = edge.weight().rules.iter().next() else {
+                    continue;
+                };
+                let mut next = path.clone();
+                next.push(Hop { flow, rule });
+                paths.insert(target, next.clone());
+                queue.push_back((target, next));
+            }
+        }
+        paths
+    }
+}
+
+fn add_family<T: Address>(
+    graph: &mut DiGraph<Node, Edge>,
+    policy: &Policy,
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+    part: impl Fn(&AddrSet) -> &IntervalSet<T>,
+) {
+    let internal = part(&policy.internal);
+    let bmcs = part(&policy.bmcs);
+    let mut sets: Vec<&IntervalSet<T>> = vec![internal, bmcs];
+    let definition_sets: Vec<(&str, &IntervalSet<T>)> = policy
+        .definitions
+        .iter()
+        .filter_map(|d| match &d.kind {
+            crate::resolve::NamedKind::Address(_, set) => Some((d.name.as_str(), part(set))),
+            crate::resolve::NamedKind::Service(_) => None,
+        })
+        .collect();
+    sets.extend(table.src.classes.iter());
+    sets.extend(table.dst.classes.iter());
+    let joint = Partition::new(&sets);
+    let mut indices = Vec::new();
+    for class in &joint.classes {
+        let first = class.first().unwrap_or(T::MIN);
+        let kind = if bmcs.contains(first) {
+            NodeKind::Bmc
+        } else if internal.contains(first) {
+            NodeKind::Internal
+        } else {
+            NodeKind::Internet
+        };
+        let addresses = IntervalSet::from_intervals(
+            class
+                .intervals()
+                .iter()
+                .map(|&(lo, hi)| (lo.widen(), hi.widen()))
+                .collect(),
+        );
+        let size = addresses.intervals().iter().fold(0u128, |acc, &(lo, hi)| {
+            acc.saturating_add(hi - lo).saturating_add(1)
+        });
+        let names = definition_sets
+            .iter()
+            .filter(|(_, set)| class.is_subset(set))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        indices.push(graph.add_node(Node {
+            family: T::FAMILY,
+            kind,
+            addresses,
+            size,
+            example: representative(class).unwrap_or(first).widen(),
+            names,
+        }));
+    }
+    let src_of: Vec<usize> = joint
+        .classes
+        .iter()
+        .map(|c| table.src.class_of(c.first().unwrap_or(T::MIN)))
+        .collect();
+    let dst_of: Vec<usize> = joint
+        .classes
+        .iter()
+        .map(|c| table.dst.class_of(c.first().unwrap_or(T::MIN)))
+        .collect();
+    for (a, &s) in src_of.iter().enumerate() {
+        for (b, &d) in dst_of.iter().enumerate() {
+            let mut services = Vec::new();
+            let mut rules = BTreeMap::new();
+            for v in 0..analysis.services.len() {
+                let Some(ordinal) = table.decision(s, d, v) else {
+                    continue;
+                };
+                let rule = analysis.rules[ordinal];
+                if policy.rules[rule].action != Action::Allow {
+                    continue;
+                }
+                services.extend_from_slice(analysis.services.classes[v].intervals());
+                if let (false, Some(service)) = (
+                    rules.contains_key(&rule),
+                    service::representative(&analysis.services.classes[v]),
+                ) {
+                    let (src_node, dst_node) = (&graph[indices[a]], &graph[indices[b]]);
+                    let mut flow = Flow {
+                        family: T::FAMILY,
+                        src: src_node.example,
+                        dst: dst_node.example,
+                        service,
+                    };
+                    if flow.src == flow.dst {
+                        // Two different addresses of one class: use its second member.
+                        flow.dst = second_member(&dst_node.addresses).unwrap_or(flow.dst);
+                    }
+                    rules.insert(rule, flow);
+                }
+            }
+            if rules.is_empty() {
+                continue;
+            }
+            // A flow from a one-address class to itself is no flow between two endpoints.
+            if a == b && graph[indices[a]].size < 2 {
+                continue;
+            }
+            graph.add_edge(
+                indices[a],
+                indices[b],
+                Edge {
+                    services: IntervalSet::from_intervals(services),
+                    rules,
+                },
+            );
+        }
+    }
+}
+
+fn second_member(set: &IntervalSet<u128>) -> Option<u128> {
+    let &(lo, hi) = set.intervals().first()?;
+    if hi > lo {
+        Some(lo + 1)
+    } else {
+        set.intervals().get(1).map(|&(lo, _)| lo)
+    }
+}
+
+impl ReachGraph {
+    /// The node holding address `value` of `family`.
+    pub fn node_of(&self, family: Family, value: u128) -> Option<NodeIndex> {
+        self.nodes()
+            .find(|(_, n)| n.family == family && n.addresses.contains(value))
+            .map(|(i, _)| i)
+    }
+
+    /// The shortest path from an internet node to `target`, through internal
+    /// (non-BMC) hosts only; `None` when the internet cannot reach it.
+    pub fn exposure_path(&self, target: NodeIndex) -> Option<Vec<Hop>> {
+        let mut parent: BTreeMap<NodeIndex, (NodeIndex, Hop)> = BTreeMap::new();
+        let mut queue: VecDeque<NodeIndex> = self
+            .nodes()
+            .filter(|(_, n)| n.kind == NodeKind::Internet)
+            .map(|(i, _)| i)
+            .collect();
+        let starts: Vec<NodeIndex> = queue.iter().copied().collect();
+        while let Some(index) = queue.pop_front() {
+            for edge in self.graph.edges(index) {
+                let next = edge.target();
+                if starts.contains(&next) || parent.contains_key(&next) {
+                    continue;
+                }
+                let Some((&rule, &flow)) = edge.weight().rules.iter().next() else {
+                    continue;
+                };
+                parent.insert(next, (index, Hop { flow, rule }));
+                if next == target {
+                    let mut hops = Vec::new();
+                    let mut at = next;
+                    while let Some((from, hop)) = parent.get(&at) {
+                        hops.push(hop.clone());
+                        at = *from;
+                    }
+                    hops.reverse();
+                    return Some(hops);
+                }
+                if self.graph[next].kind == NodeKind::Internal {
+                    queue.push_back(next);
+                }
+            }
+        }
+        None
+    }
+
+    /// Edges on some shortest exposure path into a BMC, for highlighting.
+    pub fn exposure_edges(&self) -> Vec<(NodeIndex, NodeIndex)> {
+        let mut out = Vec::new();
+        for (index, node) in self.nodes() {
+            if node.kind != NodeKind::Bmc {
+                continue;
+            }
+            if let Some(hops) = self.exposure_path(index) {
+                for hop in hops {
+                    let from = self.node_of(hop.flow.family, hop.flow.src);
+                    let to = self.node_of(hop.flow.family, hop.flow.dst);
+                    if let (Some(from), Some(to)) = (from, to) {
+                        out.push((from, to));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}

@@ -1,0 +1,171 @@
+//! `bmcwall explain`: how one flow is decided, and why.
+
+use crate::addr::service::{self, ServicePoint};
+use crate::analysis::graph::{NodeKind, ReachGraph};
+use crate::analysis::{first_match, Analysis, Flow};
+use crate::resolve::Policy;
+use crate::source::SourceMap;
+use std::fmt::Write;
+
+/// One line of policy text for a rule, with its location.
+fn rule_text(sources: &SourceMap, policy: &Policy, index: usize) -> String {
+    let rule = &policy.rules[index];
+    let file = sources.file(rule.span.file);
+    let (line, _) = file.line_col(rule.span.start as usize);
+    let text: String = sources
+        .text(rule.span)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{}:{line}: {text}", file.display_path())
+}
+
+pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: &Flow) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "flow:     {}", flow.witness());
+    let decider = analysis.decide(flow);
+    debug_assert_eq!(decider, first_match(policy, flow));
+    match decider {
+        Some(index) => {
+            let rule = &policy.rules[index];
+            let _ = writeln!(
+                out,
+                "decision: {} by rule {}",
+                rule.action.as_str(),
+                index + 1
+            );
+            let _ = writeln!(out, "          {}", rule_text(sources, policy, index));
+        }
+        None => {
+            let _ = writeln!(out, "decision: deny (no rule matches: default deny)");
+        }
+    }
+    let later: Vec<usize> = policy
+        .active_rules()
+        .filter(|(i, rule)| Some(*i) > decider && decider.is_some() && matches(rule, flow))
+        .map(|(i, _)| i)
+        .collect();
+    if !later.is_empty() {
+        let _ = writeln!(out, "also matched by later rules (not deciding):");
+        for index in later {
+            let _ = writeln!(
+                out,
+                "  rule {}: {}",
+                index + 1,
+                rule_text(sources, policy, index)
+            );
+        }
+    }
+    let expired: Vec<usize> = policy
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| rule.expired && matches(rule, flow))
+        .map(|(i, _)| i)
+        .collect();
+    for index in expired {
+        let _ = writeln!(
+            out,
+            "expired rule {} would match (not compiled): {}",
+            index + 1,
+            rule_text(sources, policy, index)
+        );
+    }
+    let in_scope = match flow.family {
+        crate::analysis::Family::V4 => {
+            policy.scope.v4.contains(flow.src as u32) || policy.scope.v4.contains(flow.dst as u32)
+        }
+        crate::analysis::Family::V6 => {
+            policy.scope.v6.contains(flow.src) || policy.scope.v6.contains(flow.dst)
+        }
+    };
+    if !in_scope {
+        let _ = writeln!(
+            out,
+            "scope:    out of scope: the generated table leaves this flow to other tables"
+        );
+    }
+    let dst_is_bmc = match flow.family {
+        crate::analysis::Family::V4 => policy.bmcs.v4.contains(flow.dst as u32),
+        crate::analysis::Family::V6 => policy.bmcs.v6.contains(flow.dst),
+    };
+    if dst_is_bmc {
+        let graph = ReachGraph::new(policy, analysis);
+        let path = graph
+            .node_of(flow.family, flow.dst)
+            .filter(|&n| graph.graph[n].kind == NodeKind::Bmc)
+            .and_then(|n| graph.exposure_path(n));
+        match path {
+            Some(hops) => {
+                let _ = writeln!(
+                    out,
+                    "exposure: {} is reachable from the internet:",
+                    flow.dst_ip()
+                );
+                for (i, hop) in hops.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "  hop {}: {}  ({})",
+                        i + 1,
+                        hop.flow.witness(),
+                        rule_text(sources, policy, hop.rule)
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "exposure: no path from the internet reaches {}",
+                    flow.dst_ip()
+                );
+            }
+        }
+    }
+    out
+}
+
+fn matches(rule: &crate::resolve::PolicyRule, flow: &Flow) -> bool {
+    let addresses = match flow.family {
+        crate::analysis::Family::V4 => {
+            rule.src.v4.contains(flow.src as u32) && rule.dst.v4.contains(flow.dst as u32)
+        }
+        crate::analysis::Family::V6 => {
+            rule.src.v6.contains(flow.src) && rule.dst.v6.contains(flow.dst)
+        }
+    };
+    addresses && rule.services.contains(flow.service.key())
+}
+
+/// The protocol number for `--proto`.
+pub fn protocol(name: &str) -> Option<u8> {
+    match name {
+        "tcp" => Some(service::TCP),
+        "udp" => Some(service::UDP),
+        "icmp" => Some(service::ICMP),
+        "icmpv6" => Some(service::ICMPV6),
+        number => number.parse().ok(),
+    }
+}
+
+/// Builds the flow to explain; ICMP in an IPv6 flow means ICMPv6.
+pub fn flow(
+    from: std::net::IpAddr,
+    to: std::net::IpAddr,
+    proto: u8,
+    port: Option<u16>,
+) -> Result<Flow, String> {
+    let proto = if proto == service::ICMP && to.is_ipv6() {
+        service::ICMPV6
+    } else {
+        proto
+    };
+    let port = if service::has_ports(proto) {
+        Some(port.ok_or("--port is required for tcp and udp")?)
+    } else if port.is_some() {
+        return Err("--port applies to tcp and udp only".into());
+    } else {
+        None
+    };
+    Flow::new(from, to, ServicePoint { proto, port })
+        .ok_or_else(|| "--from and --to must be of the same family".into())
+}

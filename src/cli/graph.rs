@@ -1,0 +1,132 @@
+//! `bmcwall graph`: the reachability graph as Graphviz DOT or Mermaid.
+
+use crate::addr::service::{self, ServicePiece};
+use crate::analysis::flow::to_ip;
+use crate::analysis::graph::{Node, NodeKind, ReachGraph};
+use petgraph::visit::EdgeRef;
+use std::fmt::Write;
+
+/// A short label for a node: the names that contain it, else its first range.
+fn node_label(node: &Node) -> String {
+    let mut label = if node.names.is_empty() {
+        match node.kind {
+            NodeKind::Internet => "internet".to_string(),
+            _ => "other".to_string(),
+        }
+    } else {
+        node.names.join(", ")
+    };
+    let ranges = node.addresses.intervals();
+    if let Some(&(lo, hi)) = ranges.first() {
+        let (lo, hi) = (to_ip(node.family, lo), to_ip(node.family, hi));
+        let first = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}-{hi}")
+        };
+        let more = if ranges.len() > 1 {
+            format!(" (+{} ranges)", ranges.len() - 1)
+        } else {
+            String::new()
+        };
+        label.push_str(&format!("\\n{first}{more}"));
+    }
+    label
+}
+
+fn services_label(set: &service::ServiceSet) -> String {
+    let mut parts: Vec<String> = service::pieces(set)
+        .into_iter()
+        .map(|piece| match piece {
+            ServicePiece::Ports {
+                proto,
+                lo: 0,
+                hi: 0xFFFF,
+            } => service::proto_name(proto),
+            ServicePiece::Ports { proto, lo, hi } if lo == hi => {
+                format!("{} {lo}", service::proto_name(proto))
+            }
+            ServicePiece::Ports { proto, lo, hi } => {
+                format!("{} {lo}-{hi}", service::proto_name(proto))
+            }
+            ServicePiece::Protocols { lo, hi } if lo == hi => service::proto_name(lo),
+            ServicePiece::Protocols { lo, hi } => format!("proto {lo}-{hi}"),
+        })
+        .collect();
+    if parts.len() > 6 {
+        let rest = parts.len() - 5;
+        parts.truncate(5);
+        parts.push(format!("+{rest} more"));
+    }
+    parts.join(", ")
+}
+
+pub fn dot(graph: &ReachGraph) -> String {
+    let exposed = graph.exposure_edges();
+    let mut out = String::from("digraph bmcwall {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+    for (index, node) in graph.nodes() {
+        let style = match node.kind {
+            NodeKind::Bmc => "shape=box, style=filled, fillcolor=\"#fde2b5\"",
+            NodeKind::Internet => "shape=doubleoctagon, style=filled, fillcolor=\"#f6b4b4\"",
+            NodeKind::Internal => "shape=ellipse",
+        };
+        let _ = writeln!(
+            out,
+            "  n{} [label=\"{}\", {style}];",
+            index.index(),
+            node_label(node).replace('"', "'")
+        );
+    }
+    for edge in graph.graph.edge_references() {
+        let highlight = if exposed.contains(&(edge.source(), edge.target())) {
+            ", color=red, penwidth=2, fontcolor=red"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  n{} -> n{} [label=\"{}\"{highlight}];",
+            edge.source().index(),
+            edge.target().index(),
+            services_label(&edge.weight().services)
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
+pub fn mermaid(graph: &ReachGraph) -> String {
+    let exposed = graph.exposure_edges();
+    let mut out = String::from("flowchart LR\n");
+    for (index, node) in graph.nodes() {
+        let label = node_label(node).replace("\\n", "<br/>").replace('"', "'");
+        let shape = match node.kind {
+            NodeKind::Bmc => format!("n{}[\"{label}\"]:::bmc", index.index()),
+            NodeKind::Internet => format!("n{}{{{{\"{label}\"}}}}:::internet", index.index()),
+            NodeKind::Internal => format!("n{}([\"{label}\"])", index.index()),
+        };
+        let _ = writeln!(out, "  {shape}");
+    }
+    let mut highlighted = Vec::new();
+    for (position, edge) in graph.graph.edge_references().enumerate() {
+        let _ = writeln!(
+            out,
+            "  n{} -->|\"{}\"| n{}",
+            edge.source().index(),
+            services_label(&edge.weight().services),
+            edge.target().index()
+        );
+        if exposed.contains(&(edge.source(), edge.target())) {
+            highlighted.push(position.to_string());
+        }
+    }
+    out.push_str("  classDef bmc fill:#fde2b5,stroke:#a86b00\n  classDef internet fill:#f6b4b4,stroke:#a00\n");
+    if !highlighted.is_empty() {
+        let _ = writeln!(
+            out,
+            "  linkStyle {} stroke:red,stroke-width:3px",
+            highlighted.join(",")
+        );
+    }
+    out
+}

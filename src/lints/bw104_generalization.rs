@@ -1,0 +1,56 @@
+//! BW104 generalization.
+//!
+//! ## What it does
+//! Notes a rule that covers an earlier rule with another action: the earlier
+//! rule is an exception to the later, more general one. Off by default.
+//!
+//! ## Why it matters
+//! This is the usual exception pattern (`allow jump -> bmcs; deny any ->
+//! bmcs;`), but in a large policy it is worth listing when reviewing order.
+//!
+//! ## Example
+//! ```text
+//! allow jump1 -> bmcs : https;
+//! deny  any   -> bmcs;               # generalizes the rule above
+//! ```
+//!
+//! ## How to fix
+//! Nothing, if the exception is intended. Turn it on with `--warn BW104`.
+
+use super::bw101_shadowed_rule::is_shadowed;
+use super::bw103_correlated_rules::covers;
+use super::support::at_rule;
+use super::{location, Context};
+use crate::diagnostic::Diagnostic;
+use crate::lints::registry::Code;
+
+pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
+    let rules = &context.analysis.rules;
+    for (j, &later_index) in rules.iter().enumerate() {
+        if is_shadowed(context, j) {
+            continue;
+        }
+        let later = &context.policy.rules[later_index];
+        // Exceptions that decide some flow the later rule matches; one that
+        // decides nothing is reported as shadowed or redundant instead.
+        for (&i, &flow) in &context.facts()[j].covered_by {
+            let earlier = &context.policy.rules[rules[i]];
+            if earlier.action == later.action || !covers(later, earlier) {
+                continue;
+            }
+            let diagnostic = at_rule(
+                Code::Generalization,
+                later,
+                format!(
+                    "rule generalizes the {} rule at {}",
+                    earlier.action.as_str(),
+                    location(context, earlier.span)
+                ),
+                "covers an earlier exception",
+                &flow,
+            )
+            .with_related(earlier.span, "exception");
+            out.push(diagnostic);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Helpers shared by several checks.
+
+use super::Context;
+use crate::addr::{to_prefixes, AddrSet};
+use crate::analysis::graph::{Hop, NodeKind};
+use crate::analysis::Flow;
+use crate::diagnostic::Diagnostic;
+use crate::lints::registry::Code;
+use crate::resolve::PolicyRule;
+use crate::syntax::Action;
+use std::collections::BTreeMap;
+
+/// The widest CIDR block inside a set, per family: the shortest prefix length
+/// that a block of the set has (`None` for an empty family).
+pub fn widest_prefix(set: &AddrSet) -> (Option<u8>, Option<u8>) {
+    let v4 = set
+        .v4
+        .intervals()
+        .iter()
+        .flat_map(|&(lo, hi)| to_prefixes(lo, hi))
+        .map(|(_, len)| len)
+        .min();
+    let v6 = set
+        .v6
+        .intervals()
+        .iter()
+        .flat_map(|&(lo, hi)| to_prefixes(lo, hi))
+        .map(|(_, len)| len)
+        .min();
+    (v4, v6)
+}
+
+/// Allowed flows from the graph between two kinds of node, grouped by the
+/// rule that allows them: each rule with its first witness flow.
+pub fn allowing_rules(context: &Context, from: NodeKind, to: NodeKind) -> BTreeMap<usize, Flow> {
+    let mut rules = BTreeMap::new();
+    let mut edges = context.graph().edges_between(from, to);
+    // A witness between two different endpoint classes reads better than one
+    // inside a class, so self-loops come last.
+    edges.sort_by_key(|(a, b, _)| a == b);
+    for (_, _, edge) in edges {
+        for (&rule, &flow) in &edge.rules {
+            rules.entry(rule).or_insert(flow);
+        }
+    }
+    rules
+}
+
+/// Adds the hops of an exposure path as related labels and a `path` help line.
+pub fn with_path(context: &Context, mut diagnostic: Diagnostic, hops: &[Hop]) -> Diagnostic {
+    let mut lines = Vec::new();
+    for (i, hop) in hops.iter().enumerate() {
+        let rule = &context.policy.rules[hop.rule];
+        let place = super::location(context, rule.span);
+        lines.push(format!(
+            "hop {}: {} (allowed by {place})",
+            i + 1,
+            hop.flow.witness()
+        ));
+        if i + 1 < hops.len() {
+            diagnostic = diagnostic
+                .with_related(rule.span, format!("hop {}: {}", i + 1, hop.flow.witness()));
+        }
+    }
+    diagnostic.path = hops
+        .iter()
+        .map(|h| (h.flow.witness(), context.policy.rules[h.rule].span))
+        .collect();
+    if hops.len() < 2 {
+        return diagnostic;
+    }
+    let help = lines.join("\n");
+    diagnostic.help = Some(match diagnostic.help.take() {
+        Some(h) => format!("{h}\n{help}"),
+        None => help,
+    });
+    diagnostic
+}
+
+/// A finding located at a rule, with a witness flow.
+pub fn at_rule(
+    code: Code,
+    rule: &PolicyRule,
+    message: String,
+    label: &str,
+    flow: &Flow,
+) -> Diagnostic {
+    Diagnostic::new(code, message, rule.span, label).with_witness(flow.witness())
+}
+
+/// Whether a rule allows.
+pub fn allows(rule: &PolicyRule) -> bool {
+    rule.action == Action::Allow
+}
+
+/// What one allow rule lets reach BMCs, from the flows it decides.
+#[derive(Clone, Debug, Default)]
+pub struct ToBmcs {
+    /// Sources of the flows it decides to BMCs.
+    pub sources: AddrSet,
+    pub witness: Option<Flow>,
+    /// Sources of the IPMI (udp 623) flows it decides to BMCs.
+    pub ipmi_sources: AddrSet,
+    pub ipmi_witness: Option<Flow>,
+    /// A flow to a BMC on one of the rule's cleartext services.
+    pub cleartext_witness: Option<Flow>,
+}
+
+/// [`ToBmcs`] for every rule in force, by ordinal.
+pub fn to_bmcs(context: &Context) -> Vec<ToBmcs> {
+    let mut out = vec![ToBmcs::default(); context.analysis.rules.len()];
+    collect_to_bmcs(
+        context,
+        &context.analysis.v4,
+        &context.policy.bmcs.v4,
+        &mut out,
+        |s, set| {
+            AddrSet {
+                v4: set.clone(),
+                v6: Default::default(),
+            }
+            .union(s)
+        },
+    );
+    collect_to_bmcs(
+        context,
+        &context.analysis.v6,
+        &context.policy.bmcs.v6,
+        &mut out,
+        |s, set| {
+            AddrSet {
+                v4: Default::default(),
+                v6: set.clone(),
+            }
+            .union(s)
+        },
+    );
+    out
+}
+
+fn collect_to_bmcs<T: crate::analysis::flow::Address>(
+    context: &Context,
+    table: &crate::analysis::FamilyTable<T>,
+    bmcs: &crate::addr::IntervalSet<T>,
+    out: &mut [ToBmcs],
+    add: impl Fn(&AddrSet, &crate::addr::IntervalSet<T>) -> AddrSet,
+) {
+    use crate::addr::service::{key, UDP};
+    use crate::analysis::rules::distinct_ends;
+    let analysis = context.analysis;
+    let ipmi = key(UDP, 623);
+    for d in 0..table.dst.len() {
+        let bmc_part = table.dst.classes[d].intersection(bmcs);
+        if bmc_part.is_empty() {
+            continue;
+        }
+        for s in 0..table.src.len() {
+            let mut ends = None;
+            for v in 0..analysis.services.len() {
+                let Some(ordinal) = table.decision(s, d, v) else {
+                    continue;
+                };
+                let rule = &context.policy.rules[analysis.rules[ordinal]];
+                if !allows(rule) {
+                    continue;
+                }
+                let class = &analysis.services.classes[v];
+                let Some((src, dst)) =
+                    *ends.get_or_insert_with(|| distinct_ends(&table.src.classes[s], &bmc_part))
+                else {
+                    continue;
+                };
+                let Some(service) = crate::addr::service::representative(class) else {
+                    continue;
+                };
+                let flow = Flow {
+                    family: T::FAMILY,
+                    src: src.widen(),
+                    dst: dst.widen(),
+                    service,
+                };
+                let facts = &mut out[ordinal];
+                facts.sources = add(&facts.sources, &table.src.classes[s]);
+                facts.witness.get_or_insert(flow);
+                if class.contains(ipmi) {
+                    facts.ipmi_sources = add(&facts.ipmi_sources, &table.src.classes[s]);
+                    let mut ipmi_flow = flow;
+                    ipmi_flow.service = crate::addr::service::ServicePoint {
+                        proto: UDP,
+                        port: Some(623),
+                    };
+                    facts.ipmi_witness.get_or_insert(ipmi_flow);
+                }
+                let clear = class.intersection(&rule.cleartext);
+                if let (None, Some(service)) = (
+                    facts.cleartext_witness,
+                    crate::addr::service::representative(&clear),
+                ) {
+                    facts.cleartext_witness = Some(Flow { service, ..flow });
+                }
+            }
+        }
+    }
+}
