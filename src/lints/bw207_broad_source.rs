@@ -22,7 +22,7 @@ use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
-    for (ordinal, facts) in super::support::to_bmcs(context).iter().enumerate() {
+    for (ordinal, facts) in context.to_bmcs().iter().enumerate() {
         let Some(flow) = facts.witness else {
             continue;
         };

@@ -24,7 +24,7 @@ use crate::lints::registry::Code;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let any = service::any();
-    for (ordinal, facts) in super::support::to_bmcs(context).iter().enumerate() {
+    for (ordinal, facts) in context.to_bmcs().iter().enumerate() {
         let rule = &context.policy.rules[context.analysis.rules[ordinal]];
         let Some(flow) = facts.witness.filter(|_| rule.services == any) else {
             continue;

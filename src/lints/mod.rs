@@ -46,6 +46,7 @@ pub struct Context<'a> {
     pub today: Date,
     facts: OnceCell<Vec<RuleFacts>>,
     graph: OnceCell<ReachGraph>,
+    to_bmcs: OnceCell<Vec<support::ToBmcs>>,
 }
 
 impl<'a> Context<'a> {
@@ -62,6 +63,7 @@ impl<'a> Context<'a> {
             today,
             facts: OnceCell::new(),
             graph: OnceCell::new(),
+            to_bmcs: OnceCell::new(),
         }
     }
 
@@ -74,6 +76,11 @@ impl<'a> Context<'a> {
     pub fn graph(&self) -> &ReachGraph {
         self.graph
             .get_or_init(|| ReachGraph::new(self.policy, self.analysis))
+    }
+
+    /// What each allow rule lets reach BMCs, by rule ordinal.
+    pub fn to_bmcs(&self) -> &[support::ToBmcs] {
+        self.to_bmcs.get_or_init(|| support::to_bmcs(self))
     }
 }
 
