@@ -4,7 +4,8 @@
 //! scope, `bmcs` and `internal` treat alike, per family. Each node is a BMC, an
 //! internet endpoint or an internal host. An edge A -> B says some address in A
 //! may open a flow to some address in B; it carries the services and the rules
-//! that allow it. Exposure checks are searches in this graph.
+//! that allow it. Exposure checks are searches in this graph; the two nodes
+//! of a dual-stack `host` count as one machine there.
 //! Boundary: petgraph stays inside this module.
 
 use super::flow::{representative, Address};
@@ -13,7 +14,7 @@ use super::{Analysis, Family, FamilyTable, Flow};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::resolve::Policy;
-use crate::syntax::Action;
+use crate::syntax::{Action, DefKind};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use std::collections::{BTreeMap, VecDeque};
@@ -37,6 +38,9 @@ pub struct Node {
     pub example: u128,
     /// Names of the definitions whose sets contain the class.
     pub names: Vec<String>,
+    /// Names of the `host` definitions whose sets contain the class: a host
+    /// with an IPv4 and an IPv6 address is one machine with a node per family.
+    pub hosts: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +88,8 @@ impl ReachGraph {
     }
 
     /// Shortest paths from the internet through non-BMC, non-internet hosts
-    /// (pivots): for each pivot, the hops from an internet node to it.
+    /// (pivots): for each pivot, the hops from an internet node to it. The
+    /// other address of a dual-stack `host` is reached with its first.
     pub fn pivots(&self) -> BTreeMap<NodeIndex, Vec<Hop>> {
         let mut paths: BTreeMap<NodeIndex, Vec<Hop>> = BTreeMap::new();
         let mut queue = VecDeque::new();
@@ -104,11 +109,34 @@ impl ReachGraph {
                 };
                 let mut next = path.clone();
                 next.push(Hop { flow, rule });
-                paths.insert(target, next.clone());
-                queue.push_back((target, next));
+                for reached in std::iter::once(target).chain(self.same_host(target)) {
+                    if let std::collections::btree_map::Entry::Vacant(entry) = paths.entry(reached)
+                    {
+                        entry.insert(next.clone());
+                        queue.push_back((reached, next.clone()));
+                    }
+                }
             }
         }
         paths
+    }
+
+    /// The internal nodes of the other family that belong to the same `host`
+    /// as `index`: whoever reaches one address of a machine has the machine.
+    pub fn same_host(&self, index: NodeIndex) -> Vec<NodeIndex> {
+        let node = &self.graph[index];
+        if node.kind != NodeKind::Internal || node.hosts.is_empty() {
+            return Vec::new();
+        }
+        self.nodes()
+            .filter(|(i, other)| {
+                *i != index
+                    && other.kind == NodeKind::Internal
+                    && other.family != node.family
+                    && other.hosts.iter().any(|h| node.hosts.contains(h))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -122,11 +150,13 @@ fn add_family<T: Address>(
     let internal = part(&policy.internal);
     let bmcs = part(&policy.bmcs);
     let mut sets: Vec<&IntervalSet<T>> = vec![internal, bmcs];
-    let definition_sets: Vec<(&str, &IntervalSet<T>)> = policy
+    let definition_sets: Vec<(&str, bool, &IntervalSet<T>)> = policy
         .definitions
         .iter()
         .filter_map(|d| match &d.kind {
-            crate::resolve::NamedKind::Address(_, set) => Some((d.name.as_str(), part(set))),
+            crate::resolve::NamedKind::Address(kind, set) => {
+                Some((d.name.as_str(), *kind == DefKind::Host, part(set)))
+            }
             crate::resolve::NamedKind::Service(_) => None,
         })
         .collect();
@@ -153,10 +183,18 @@ fn add_family<T: Address>(
         let size = addresses.intervals().iter().fold(0u128, |acc, &(lo, hi)| {
             acc.saturating_add(hi - lo).saturating_add(1)
         });
-        let names = definition_sets
+        let containing: Vec<&(&str, bool, &IntervalSet<T>)> = definition_sets
             .iter()
-            .filter(|(_, set)| class.is_subset(set))
-            .map(|(name, _)| name.to_string())
+            .filter(|(_, _, set)| class.is_subset(set))
+            .collect();
+        let names = containing
+            .iter()
+            .map(|(name, _, _)| name.to_string())
+            .collect();
+        let hosts = containing
+            .iter()
+            .filter(|(_, host, _)| *host)
+            .map(|(name, _, _)| name.to_string())
             .collect();
         indices.push(graph.add_node(Node {
             family: T::FAMILY,
@@ -165,6 +203,7 @@ fn add_family<T: Address>(
             size,
             example: representative(class).unwrap_or(first).widen(),
             names,
+            hosts,
         }));
     }
     let src_of: Vec<usize> = joint
@@ -247,13 +286,25 @@ impl ReachGraph {
     /// The shortest path from an internet node to `target`, through internal
     /// (non-BMC) hosts only; `None` when the internet cannot reach it.
     pub fn exposure_path(&self, target: NodeIndex) -> Option<Vec<Hop>> {
-        let mut parent: BTreeMap<NodeIndex, (NodeIndex, Hop)> = BTreeMap::new();
+        // Each reached node with the node it was reached from and the hop,
+        // none for the other address of a dual-stack host.
+        let mut parent: BTreeMap<NodeIndex, (NodeIndex, Option<Hop>)> = BTreeMap::new();
         let mut queue: VecDeque<NodeIndex> = self
             .nodes()
             .filter(|(_, n)| n.kind == NodeKind::Internet)
             .map(|(i, _)| i)
             .collect();
         let starts: Vec<NodeIndex> = queue.iter().copied().collect();
+        let path_to = |parent: &BTreeMap<NodeIndex, (NodeIndex, Option<Hop>)>,
+                       mut at: NodeIndex| {
+            let mut hops = Vec::new();
+            while let Some((from, hop)) = parent.get(&at) {
+                hops.extend(hop.clone());
+                at = *from;
+            }
+            hops.reverse();
+            hops
+        };
         while let Some(index) = queue.pop_front() {
             for edge in self.graph.edges(index) {
                 let next = edge.target();
@@ -263,19 +314,22 @@ impl ReachGraph {
                 let Some((&rule, &flow)) = edge.weight().rules.iter().next() else {
                     continue;
                 };
-                parent.insert(next, (index, Hop { flow, rule }));
+                parent.insert(next, (index, Some(Hop { flow, rule })));
                 if next == target {
-                    let mut hops = Vec::new();
-                    let mut at = next;
-                    while let Some((from, hop)) = parent.get(&at) {
-                        hops.push(hop.clone());
-                        at = *from;
-                    }
-                    hops.reverse();
-                    return Some(hops);
+                    return Some(path_to(&parent, next));
                 }
                 if self.graph[next].kind == NodeKind::Internal {
                     queue.push_back(next);
+                    for twin in self.same_host(next) {
+                        if starts.contains(&twin) || parent.contains_key(&twin) {
+                            continue;
+                        }
+                        parent.insert(twin, (next, None));
+                        if twin == target {
+                            return Some(path_to(&parent, twin));
+                        }
+                        queue.push_back(twin);
+                    }
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! What each rule does in the decision table: the flows it decides, the earlier
 //! rules that take its flows, and whether removing it would change anything.
-//! Rule anomaly lints (BW101, BW102) read these facts, not pairwise guesses.
+//! Rule anomaly lints (BW101-BW104) read these facts, not pairwise guesses.
 
 use super::bits::Bits;
 use super::flow::{representative, Address};
@@ -51,10 +51,28 @@ fn outcome(policy: &Policy, analysis: &Analysis, ordinal: Option<usize>) -> (Act
 }
 
 /// Computes [`RuleFacts`] for every rule in force.
+///
+/// One pass over the cells collects everything, judging a cell's fallback
+/// right away when the next matching rule decides some flow itself (a live
+/// rule is never a redundant copy). Cells whose next matching rule decides
+/// nothing wait until every rule's coverage is known; only their deciders'
+/// cells are visited again.
 pub fn facts(policy: &Policy, analysis: &Analysis) -> Vec<RuleFacts> {
-    let mut facts = vec![RuleFacts::default(); analysis.rules.len()];
-    collect(analysis, &analysis.v4, &mut facts);
-    collect(analysis, &analysis.v6, &mut facts);
+    let rule_count = analysis.rules.len();
+    let mut live = vec![false; rule_count];
+    mark_live(analysis, &analysis.v4, &mut live);
+    mark_live(analysis, &analysis.v6, &mut live);
+    let mut facts = vec![RuleFacts::default(); rule_count];
+    let mut recheck = vec![false; rule_count];
+    let mut state = Pass {
+        policy,
+        analysis,
+        live: &live,
+        facts: &mut facts,
+        recheck: &mut recheck,
+    };
+    state.collect(&analysis.v4);
+    state.collect(&analysis.v6);
     let action = |ordinal: usize| policy.rules[analysis.rules[ordinal]].action;
     // Rules that decide nothing and are covered by rules of their own action
     // only: redundant copies, reported on their own and meant to be deleted.
@@ -62,100 +80,171 @@ pub fn facts(policy: &Policy, analysis: &Analysis) -> Vec<RuleFacts> {
         .iter()
         .enumerate()
         .map(|(o, f)| {
-            f.matches_any
-                && f.effective_cells == 0
-                && f.covered_by.keys().all(|&c| action(c) == action(o))
+            f.matches_any && !live[o] && f.covered_by.keys().all(|&c| action(c) == action(o))
         })
         .collect();
-    mark_outcome_changes(policy, analysis, &analysis.v4, &redundant_copy, &mut facts);
-    mark_outcome_changes(policy, analysis, &analysis.v6, &redundant_copy, &mut facts);
+    for (ordinal, fact) in facts.iter_mut().enumerate() {
+        // A flow already known to change outcome settles the rule.
+        recheck[ordinal] &= !fact.changes_outcome;
+        if recheck[ordinal] {
+            fact.fallbacks.clear();
+            fact.falls_to_default = false;
+        }
+    }
+    if recheck.contains(&true) {
+        recheck_outcomes(
+            policy,
+            analysis,
+            &analysis.v4,
+            &recheck,
+            &redundant_copy,
+            &mut facts,
+        );
+        recheck_outcomes(
+            policy,
+            analysis,
+            &analysis.v6,
+            &recheck,
+            &redundant_copy,
+            &mut facts,
+        );
+    }
     facts
 }
 
-/// Calls `visit(decider, later)` for every cell some rule matches, with the
-/// deciding rule and the later rules that match the cell too, and the cell.
-fn each_cell<T: Address>(
-    analysis: &Analysis,
-    table: &FamilyTable<T>,
-    mut visit: impl FnMut(usize, &[usize], (usize, usize, usize)),
-) {
-    let rule_count = analysis.rules.len();
-    if rule_count == 0 {
-        return;
-    }
-    let width = analysis.layout.scope_bit() + 1;
-    let mut both = Bits::new(width);
-    let mut all = Bits::new(width);
-    let mut later = Vec::new();
+/// Marks every rule ordinal that decides at least one cell of `table`.
+fn mark_live<T: Address>(analysis: &Analysis, table: &FamilyTable<T>, live: &mut [bool]) {
     for s in 0..table.src.len() {
         for d in 0..table.dst.len() {
-            table.src.membership[s].and_into(&table.dst.membership[d], &mut both);
-            if both.first_below(rule_count).is_none() {
-                continue;
-            }
             for v in 0..analysis.services.len() {
-                both.and_into(&analysis.services.membership[v], &mut all);
-                let mut matching = all.ones_below(rule_count);
-                let Some(decider) = matching.next() else {
-                    continue;
-                };
-                later.clear();
-                later.extend(matching);
-                visit(decider, &later, (s, d, v));
+                if let Some(ordinal) = table.decision(s, d, v) {
+                    live[ordinal] = true;
+                }
             }
         }
     }
 }
 
-/// Effective regions, coverage and witnesses.
-fn collect<T: Address>(analysis: &Analysis, table: &FamilyTable<T>, facts: &mut [RuleFacts]) {
-    each_cell(analysis, table, |decider, later, (s, d, v)| {
-        let cell_flow = || flow(table, analysis, s, d, v);
-        let fact = &mut facts[decider];
-        fact.matches_any = true;
-        fact.effective_cells += 1;
-        if fact.effective_witness.is_none() {
-            fact.effective_witness = cell_flow();
-        }
-        for &covered in later {
-            let fact = &mut facts[covered];
-            fact.matches_any = true;
-            if fact.covered_by.contains_key(&decider) {
-                continue;
-            }
-            if let Some(flow) = cell_flow() {
-                fact.covered_by.insert(decider, flow);
-                fact.covered_witness.get_or_insert(flow);
-            }
-        }
-    });
+/// The first pass over the cells.
+struct Pass<'a> {
+    policy: &'a Policy,
+    analysis: &'a Analysis,
+    live: &'a [bool],
+    facts: &'a mut [RuleFacts],
+    /// Deciders with a cell whose next matching rule decides nothing.
+    recheck: &'a mut [bool],
 }
 
-/// [`RuleFacts::changes_outcome`]: without the deciding rule, a cell falls to
-/// the next matching rule that is not a redundant copy, or to the default.
-fn mark_outcome_changes<T: Address>(
+impl Pass<'_> {
+    /// Effective regions, coverage, witnesses, and the outcome changes that
+    /// can be judged at once.
+    fn collect<T: Address>(&mut self, table: &FamilyTable<T>) {
+        let analysis = self.analysis;
+        let rule_count = analysis.rules.len();
+        if rule_count == 0 {
+            return;
+        }
+        let width = analysis.layout.scope_bit() + 1;
+        let mut both = Bits::new(width);
+        let mut all = Bits::new(width);
+        for s in 0..table.src.len() {
+            for d in 0..table.dst.len() {
+                table.src.membership[s].and_into(&table.dst.membership[d], &mut both);
+                if both.first_below(rule_count).is_none() {
+                    continue;
+                }
+                for v in 0..analysis.services.len() {
+                    both.and_into(&analysis.services.membership[v], &mut all);
+                    let mut matching = all.ones_below(rule_count);
+                    let Some(decider) = matching.next() else {
+                        continue;
+                    };
+                    let cell_flow = || flow(table, analysis, s, d, v);
+                    let fact = &mut self.facts[decider];
+                    fact.matches_any = true;
+                    fact.effective_cells += 1;
+                    if fact.effective_witness.is_none() {
+                        fact.effective_witness = cell_flow();
+                    }
+                    let next = matching.next();
+                    match next {
+                        Some(o) if !self.live[o] => self.recheck[decider] = true,
+                        _ => judge(self.policy, analysis, fact, decider, next),
+                    }
+                    for covered in next.into_iter().chain(matching) {
+                        let fact = &mut self.facts[covered];
+                        fact.matches_any = true;
+                        if fact.covered_by.contains_key(&decider) {
+                            continue;
+                        }
+                        if let Some(flow) = cell_flow() {
+                            fact.covered_by.insert(decider, flow);
+                            fact.covered_witness.get_or_insert(flow);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Records what happens to a flow `decider` decides if it is removed and
+/// `fallback` (or the default, for `None`) decides it instead.
+fn judge(
+    policy: &Policy,
+    analysis: &Analysis,
+    fact: &mut RuleFacts,
+    decider: usize,
+    fallback: Option<usize>,
+) {
+    if fact.changes_outcome {
+        return;
+    }
+    if outcome(policy, analysis, Some(decider)) != outcome(policy, analysis, fallback) {
+        fact.changes_outcome = true;
+        fact.fallbacks.clear();
+        fact.falls_to_default = false;
+    } else if let Some(o) = fallback {
+        fact.fallbacks.insert(o);
+    } else {
+        fact.falls_to_default = true;
+    }
+}
+
+/// For the deciders marked in `recheck`, judges every cell they decide again,
+/// now passing over later rules that are redundant copies.
+fn recheck_outcomes<T: Address>(
     policy: &Policy,
     analysis: &Analysis,
     table: &FamilyTable<T>,
+    recheck: &[bool],
     redundant_copy: &[bool],
     facts: &mut [RuleFacts],
 ) {
-    each_cell(analysis, table, |decider, later, _| {
-        let fact = &mut facts[decider];
-        if fact.changes_outcome {
-            return;
+    let rule_count = analysis.rules.len();
+    let width = analysis.layout.scope_bit() + 1;
+    let mut both = Bits::new(width);
+    let mut all = Bits::new(width);
+    for s in 0..table.src.len() {
+        for d in 0..table.dst.len() {
+            let mut joined = false;
+            for v in 0..analysis.services.len() {
+                let Some(decider) = table.decision(s, d, v).filter(|&o| recheck[o]) else {
+                    continue;
+                };
+                if !joined {
+                    table.src.membership[s].and_into(&table.dst.membership[d], &mut both);
+                    joined = true;
+                }
+                both.and_into(&analysis.services.membership[v], &mut all);
+                let fallback = all
+                    .ones_below(rule_count)
+                    .skip(1)
+                    .find(|&o| !redundant_copy[o]);
+                judge(policy, analysis, &mut facts[decider], decider, fallback);
+            }
         }
-        let fallback = later.iter().copied().find(|&o| !redundant_copy[o]);
-        if outcome(policy, analysis, Some(decider)) != outcome(policy, analysis, fallback) {
-            fact.changes_outcome = true;
-            fact.fallbacks.clear();
-            fact.falls_to_default = false;
-        } else if let Some(o) = fallback {
-            fact.fallbacks.insert(o);
-        } else {
-            fact.falls_to_default = true;
-        }
-    });
+    }
 }
 
 /// A readable flow in cell `(s, d, v)`, between two different addresses
@@ -192,4 +281,107 @@ pub fn distinct_ends<T: Address>(src: &IntervalSet<T>, dst: &IntervalSet<T>) -> 
         return Some((other, to));
     }
     Some((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve;
+    use crate::source::SourceMap;
+    use crate::syntax::Date;
+    use std::path::Path;
+
+    /// What removing each rule does, the slow way: every cell each rule
+    /// decides, with its fallback found among all later matching rules.
+    fn reference(
+        policy: &Policy,
+        analysis: &Analysis,
+        facts: &[RuleFacts],
+    ) -> Vec<(bool, BTreeSet<usize>, bool)> {
+        let action = |o: usize| policy.rules[analysis.rules[o]].action;
+        let copy: Vec<bool> = facts
+            .iter()
+            .enumerate()
+            .map(|(o, f)| {
+                f.matches_any
+                    && f.effective_cells == 0
+                    && f.covered_by.keys().all(|&c| action(c) == action(o))
+            })
+            .collect();
+        let mut out = vec![(false, BTreeSet::new(), false); facts.len()];
+        let mut visit = |decider: usize, later: &[usize]| {
+            let fallback = later.iter().copied().find(|&o| !copy[o]);
+            let entry = &mut out[decider];
+            if outcome(policy, analysis, Some(decider)) != outcome(policy, analysis, fallback) {
+                entry.0 = true;
+            } else if let Some(o) = fallback {
+                entry.1.insert(o);
+            } else {
+                entry.2 = true;
+            }
+        };
+        cells(analysis, &analysis.v4, &mut visit);
+        cells(analysis, &analysis.v6, &mut visit);
+        for entry in &mut out {
+            if entry.0 {
+                entry.1.clear();
+                entry.2 = false;
+            }
+        }
+        out
+    }
+
+    fn cells<T: Address>(
+        analysis: &Analysis,
+        table: &FamilyTable<T>,
+        visit: &mut impl FnMut(usize, &[usize]),
+    ) {
+        let rule_count = analysis.rules.len();
+        let width = analysis.layout.scope_bit() + 1;
+        let (mut both, mut all) = (Bits::new(width), Bits::new(width));
+        for s in 0..table.src.len() {
+            for d in 0..table.dst.len() {
+                table.src.membership[s].and_into(&table.dst.membership[d], &mut both);
+                for v in 0..analysis.services.len() {
+                    both.and_into(&analysis.services.membership[v], &mut all);
+                    let matching: Vec<usize> = all.ones_below(rule_count).collect();
+                    if let Some((&decider, later)) = matching.split_first() {
+                        visit(decider, later);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The one-pass-and-recheck computation agrees with the slow way on the
+    /// lint fixtures and the examples.
+    #[test]
+    fn outcome_changes_agree_with_the_slow_way() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<_> = std::fs::read_dir(root.join("tests/fixtures/lints"))
+            .expect("the lint fixtures")
+            .map(|entry| entry.expect("an entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "wall"))
+            .collect();
+        files.push(root.join("examples/exposed.wall"));
+        files.push(root.join("examples/ams1/ams1.wall"));
+        assert!(files.len() > 30);
+        for file in files {
+            let mut sources = SourceMap::default();
+            let today = Date::parse("2026-11-21").expect("a date");
+            let (policy, _) = resolve::load(&file, &mut sources, &resolve::Options { today });
+            let analysis = Analysis::new(&policy);
+            let facts = facts(&policy, &analysis);
+            let fast: Vec<_> = facts
+                .iter()
+                .map(|f| (f.changes_outcome, f.fallbacks.clone(), f.falls_to_default))
+                .collect();
+            let slow = reference(&policy, &analysis, &facts);
+            for (ordinal, (fast, slow)) in fast.iter().zip(&slow).enumerate() {
+                if facts[ordinal].effective_cells > 0 {
+                    assert_eq!(fast, slow, "{}: rule ordinal {ordinal}", file.display());
+                }
+            }
+        }
+    }
 }

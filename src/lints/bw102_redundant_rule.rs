@@ -4,7 +4,11 @@
 //! Reports a rule whose removal would change no decision: earlier rules with
 //! the same action take all its flows, or every flow it decides would get the
 //! same outcome (action and logging) from the later rules and the default
-//! deny. A rule reported as shadowed (BW101) is not reported again here.
+//! deny; those later rules are named. Of two copies of a rule only the second
+//! is reported: a later rule that earlier rules of its own action cover does
+//! not count. A rule reported as shadowed (BW101) is not reported again here.
+//! A rule whose source holds only IPv4 addresses and whose destination only
+//! IPv6 ones (or the reverse) matches no flow at all and is reported too.
 //!
 //! ## Why it matters
 //! Dead rules make a policy longer to review and suggest access that the rule
@@ -14,24 +18,54 @@
 //! ```text
 //! allow admins    -> rack1 : https;
 //! allow 10.30.0.7 -> rack1 : https;  # admins already holds 10.30.0.7
+//! deny  any       -> bmcs;           # the default deny does the same
+//! allow 10.20.0.5 -> fd00:99::17;    # IPv4 to IPv6: no flow at all
 //! ```
 //!
 //! ## How to fix
-//! Delete the rule, or change it so it says something the others do not.
+//! Delete the rule, or change it so it says something the others do not
+//! (a final deny that is there to be logged needs `log`).
 
 use super::bw101_shadowed_rule::{covering, is_shadowed};
 use super::support::at_rule;
 use super::{location, Context};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
+use crate::resolve::PolicyRule;
+
+/// A rule whose source and destination are both non-empty but have no address
+/// family in common matches no flow at all (an empty side is BW008's).
+fn no_common_family(rule: &PolicyRule) -> Option<Diagnostic> {
+    let families = |set: &crate::addr::AddrSet| match (set.v4.is_empty(), set.v6.is_empty()) {
+        (false, true) => Some("IPv4"),
+        (true, false) => Some("IPv6"),
+        _ => None,
+    };
+    let (src, dst) = (families(&rule.src)?, families(&rule.dst)?);
+    (src != dst).then(|| {
+        Diagnostic::new(
+            Code::RedundantRule,
+            format!(
+                "rule matches no flow: its source is {src} only and its destination {dst} only"
+            ),
+            rule.span,
+            "matches no flow",
+        )
+        .with_help("give the source and the destination addresses of the same family")
+    })
+}
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     for (ordinal, &index) in context.analysis.rules.iter().enumerate() {
         let fact = &context.facts()[ordinal];
-        if !fact.matches_any || is_shadowed(context, ordinal) {
+        let rule = &context.policy.rules[index];
+        if !fact.matches_any {
+            out.extend(no_common_family(rule));
             continue;
         }
-        let rule = &context.policy.rules[index];
+        if is_shadowed(context, ordinal) {
+            continue;
+        }
         if fact.effective_cells == 0 {
             let covers = covering(context, ordinal);
             let Some(flow) = fact.covered_witness else {

@@ -2,7 +2,9 @@
 //!
 //! ## What it does
 //! Notes a rule that covers an earlier rule with another action: the earlier
-//! rule is an exception to the later, more general one. Off by default.
+//! rule is an exception to the later, more general one. Off by default. An
+//! earlier rule that decides no flow is reported as shadowed or redundant
+//! (BW101, BW102) instead.
 //!
 //! ## Why it matters
 //! This is the usual exception pattern (`allow jump -> bmcs; deny any ->

@@ -3,8 +3,11 @@
 //! ## What it does
 //! Reports a rule that lets a host reach a BMC when the internet can reach that
 //! host (a pivot: jump host, VPN box, monitoring server), directly or through
-//! other such hosts. The finding shows the shortest path, each hop with its
-//! addresses, service and the rule that allows it.
+//! other such hosts. A `host` with an IPv4 and an IPv6 address is one machine:
+//! the internet reaching either address reaches both. The finding shows the
+//! shortest path, each hop with its addresses, service and the rule that
+//! allows it. A rule that also lets the internet in directly is reported as
+//! BW201 instead.
 //!
 //! ## Why it matters
 //! An attacker who takes over a pivot reaches the BMCs from there; isolation

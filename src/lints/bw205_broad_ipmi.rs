@@ -1,8 +1,10 @@
 //! BW205 broad-ipmi.
 //!
 //! ## What it does
-//! Warns when a rule allows IPMI (udp 623) to a BMC from a source that holds a
-//! network wider than /24 (IPv4) or /64 (IPv6).
+//! Warns when a rule allows IPMI (udp 623) to a BMC from sources that hold
+//! more consecutive addresses than a /24 (IPv4) or a /64 (IPv6) network: a
+//! wider prefix, or a range or a network with holes that is nearly one. Only
+//! the sources whose IPMI flows the rule decides count.
 //!
 //! ## Why it matters
 //! IPMI 2.0 hands out password hashes to anyone who asks (RAKP) and some BMCs
@@ -17,7 +19,7 @@
 //! Allow IPMI from jump hosts or a small admin network only; use Redfish over
 //! HTTPS for everything else.
 
-use super::support::{at_rule, widest_prefix};
+use super::support::{at_rule, wider_than};
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
@@ -27,18 +29,15 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         let Some(flow) = facts.ipmi_witness else {
             continue;
         };
-        let (v4, v6) = widest_prefix(&facts.ipmi_sources);
-        let too_wide = match (v4.is_some_and(|l| l < 24), v6.is_some_and(|l| l < 64)) {
-            (true, _) => format!("/{}", v4.unwrap_or_default()),
-            (false, true) => format!("/{}", v6.unwrap_or_default()),
-            _ => continue,
+        let Some(too_wide) = wider_than(&facts.ipmi_sources, 24, 64) else {
+            continue;
         };
         let rule = &context.policy.rules[context.analysis.rules[ordinal]];
         out.push(
             at_rule(
                 Code::BroadIpmi,
                 rule,
-                format!("IPMI to BMCs is allowed from a network as wide as {too_wide}"),
+                format!("IPMI to BMCs is allowed from {too_wide}"),
                 "broad IPMI source",
                 &flow,
             )

@@ -1,8 +1,10 @@
 //! BW207 broad-source.
 //!
 //! ## What it does
-//! Warns when a rule allows flows to a BMC from a source that holds a network
-//! wider than /16 (IPv4) or /48 (IPv6).
+//! Warns when a rule allows flows to a BMC from sources that hold more
+//! consecutive addresses than a /16 (IPv4) or a /48 (IPv6) network: a wider
+//! prefix, or a range or a network with holes that is nearly one. Only the
+//! sources whose flows to BMCs the rule decides count.
 //!
 //! ## Why it matters
 //! "Only named people and jump hosts get in": a whole campus or data centre as
@@ -16,7 +18,7 @@
 //! ## How to fix
 //! Name the admin networks and jump hosts that need access.
 
-use super::support::{at_rule, widest_prefix};
+use super::support::{at_rule, wider_than};
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
@@ -26,18 +28,15 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         let Some(flow) = facts.witness else {
             continue;
         };
-        let (v4, v6) = widest_prefix(&facts.sources);
-        let too_wide = match (v4.is_some_and(|l| l < 16), v6.is_some_and(|l| l < 48)) {
-            (true, _) => format!("/{}", v4.unwrap_or_default()),
-            (false, true) => format!("/{}", v6.unwrap_or_default()),
-            _ => continue,
+        let Some(too_wide) = wider_than(&facts.sources, 16, 48) else {
+            continue;
         };
         let rule = &context.policy.rules[context.analysis.rules[ordinal]];
         out.push(
             at_rule(
                 Code::BroadSource,
                 rule,
-                format!("BMCs are reachable from a network as wide as {too_wide}"),
+                format!("BMCs are reachable from {too_wide}"),
                 "broad source",
                 &flow,
             )

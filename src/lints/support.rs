@@ -1,7 +1,7 @@
 //! Helpers shared by several checks.
 
 use super::Context;
-use crate::addr::{to_prefixes, AddrSet};
+use crate::addr::AddrSet;
 use crate::analysis::graph::{Hop, NodeKind};
 use crate::analysis::Flow;
 use crate::diagnostic::Diagnostic;
@@ -10,24 +10,45 @@ use crate::resolve::PolicyRule;
 use crate::syntax::Action;
 use std::collections::BTreeMap;
 
-/// The widest CIDR block inside a set, per family: the shortest prefix length
-/// that a block of the set has (`None` for an empty family).
-pub fn widest_prefix(set: &AddrSet) -> (Option<u8>, Option<u8>) {
+/// The longest run of consecutive addresses in a set, per family, as its
+/// last minus its first address (`None` for an empty family). A run, not a
+/// CIDR block: `10.30.0.0/23` with one host taken out, or a range such as
+/// `10.40.0.1-10.40.1.254`, is as wide as the /23 it nearly is.
+pub fn widest_run(set: &AddrSet) -> (Option<u128>, Option<u128>) {
     let v4 = set
         .v4
         .intervals()
         .iter()
-        .flat_map(|&(lo, hi)| to_prefixes(lo, hi))
-        .map(|(_, len)| len)
-        .min();
-    let v6 = set
-        .v6
-        .intervals()
-        .iter()
-        .flat_map(|&(lo, hi)| to_prefixes(lo, hi))
-        .map(|(_, len)| len)
-        .min();
+        .map(|&(lo, hi)| u128::from(hi - lo))
+        .max();
+    let v6 = set.v6.intervals().iter().map(|&(lo, hi)| hi - lo).max();
     (v4, v6)
+}
+
+/// When a set holds a run of addresses wider than a `/v4_limit` (IPv4) or a
+/// `/v6_limit` (IPv6) network, that run in words: `a network as wide as /23`
+/// when it is exactly a CIDR block's size, else `a run of 445 addresses,
+/// more than a /24`.
+pub fn wider_than(set: &AddrSet, v4_limit: u32, v6_limit: u32) -> Option<String> {
+    let (v4, v6) = widest_run(set);
+    let describe = |span: u128, bits: u32, limit: u32| {
+        // `span + 1` addresses; the whole IPv6 space does not fit in a u128.
+        match span.checked_add(1) {
+            Some(size) if !size.is_power_of_two() => {
+                format!("a run of {size} addresses, more than a /{limit}")
+            }
+            size => format!(
+                "a network as wide as /{}",
+                bits - size.map_or(bits, u128::trailing_zeros)
+            ),
+        }
+    };
+    let exceeds = |span: u128, bits: u32, limit: u32| span > (1u128 << (bits - limit)) - 1;
+    match (v4, v6) {
+        (Some(span), _) if exceeds(span, 32, v4_limit) => Some(describe(span, 32, v4_limit)),
+        (_, Some(span)) if exceeds(span, 128, v6_limit) => Some(describe(span, 128, v6_limit)),
+        _ => None,
+    }
 }
 
 /// Allowed flows from the graph between two kinds of node, grouped by the
