@@ -20,29 +20,20 @@
 //! Let the outside in through a jump host or VPN inside `internal`, not
 //! directly; or add the source network to `internal` if it is yours.
 
-use super::support::{allowing_rules, at_rule, with_path};
+use super::support::edge_findings;
 use super::Context;
-use crate::analysis::graph::{Hop, NodeKind};
+use crate::analysis::graph::NodeKind;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
-    for (rule_index, flow) in allowing_rules(context, NodeKind::Internet, NodeKind::Bmc) {
-        let rule = &context.policy.rules[rule_index];
-        let diagnostic = at_rule(
-            Code::InternetExposure,
-            rule,
-            format!("the internet reaches a BMC: {} is allowed", flow.witness()),
-            "allows internet to BMC",
-            &flow,
-        );
-        out.push(with_path(
-            context,
-            diagnostic,
-            &[Hop {
-                flow,
-                rule: rule_index,
-            }],
-        ));
-    }
+    let kinds = (NodeKind::Internet, NodeKind::Bmc);
+    edge_findings(
+        context,
+        kinds,
+        Code::InternetExposure,
+        "the internet reaches a BMC",
+        "allows internet to BMC",
+        out,
+    );
 }

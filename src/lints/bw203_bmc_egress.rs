@@ -16,32 +16,20 @@
 //! ## How to fix
 //! Name the internal servers BMCs may reach instead of `any`.
 
-use super::support::{allowing_rules, at_rule, with_path};
+use super::support::edge_findings;
 use super::Context;
-use crate::analysis::graph::{Hop, NodeKind};
+use crate::analysis::graph::NodeKind;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
-    for (rule_index, flow) in allowing_rules(context, NodeKind::Bmc, NodeKind::Internet) {
-        let rule = &context.policy.rules[rule_index];
-        let diagnostic = at_rule(
-            Code::BmcEgress,
-            rule,
-            format!(
-                "a BMC may open flows to the internet: {} is allowed",
-                flow.witness()
-            ),
-            "lets BMCs out",
-            &flow,
-        );
-        out.push(with_path(
-            context,
-            diagnostic,
-            &[Hop {
-                flow,
-                rule: rule_index,
-            }],
-        ));
-    }
+    let kinds = (NodeKind::Bmc, NodeKind::Internet);
+    edge_findings(
+        context,
+        kinds,
+        Code::BmcEgress,
+        "a BMC may open flows to the internet",
+        "lets BMCs out",
+        out,
+    );
 }

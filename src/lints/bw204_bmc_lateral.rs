@@ -17,32 +17,20 @@
 //! ## How to fix
 //! Exclude BMCs from the destination (`any except bmcs`), or name the servers.
 
-use super::support::{allowing_rules, at_rule, with_path};
+use super::support::edge_findings;
 use super::Context;
-use crate::analysis::graph::{Hop, NodeKind};
+use crate::analysis::graph::NodeKind;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
-    for (rule_index, flow) in allowing_rules(context, NodeKind::Bmc, NodeKind::Bmc) {
-        let rule = &context.policy.rules[rule_index];
-        let diagnostic = at_rule(
-            Code::BmcLateral,
-            rule,
-            format!(
-                "a BMC may open flows to another BMC: {} is allowed",
-                flow.witness()
-            ),
-            "BMC to BMC",
-            &flow,
-        );
-        out.push(with_path(
-            context,
-            diagnostic,
-            &[Hop {
-                flow,
-                rule: rule_index,
-            }],
-        ));
-    }
+    let kinds = (NodeKind::Bmc, NodeKind::Bmc);
+    edge_findings(
+        context,
+        kinds,
+        Code::BmcLateral,
+        "a BMC may open flows to another BMC",
+        "BMC to BMC",
+        out,
+    );
 }

@@ -223,3 +223,33 @@ fn collect_to_bmcs<T: crate::analysis::flow::Address>(
         }
     }
 }
+
+/// One finding per allow rule that lets flows from `from` nodes to `to` nodes,
+/// with its one-hop path: the shape of BW201, BW203 and BW204.
+pub fn edge_findings(
+    context: &Context,
+    (from, to): (NodeKind, NodeKind),
+    code: Code,
+    what: &str,
+    label: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (rule_index, flow) in allowing_rules(context, from, to) {
+        let rule = &context.policy.rules[rule_index];
+        let diagnostic = at_rule(
+            code,
+            rule,
+            format!("{what}: {} is allowed", flow.witness()),
+            label,
+            &flow,
+        );
+        out.push(with_path(
+            context,
+            diagnostic,
+            &[Hop {
+                flow,
+                rule: rule_index,
+            }],
+        ));
+    }
+}

@@ -22,7 +22,8 @@ mod grammar {
 
 use grammar::{Rule as G, WallParser};
 
-const KEYWORDS: &[&str] = &[
+/// Every reserved word, statement keywords first.
+pub const KEYWORDS: &[&str] = &[
     "allow",
     "deny",
     "expect",
@@ -52,22 +53,10 @@ pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word)
 }
 
-/// Keywords that begin a statement: where one of them starts a line inside a
-/// statement, the statement before it most likely lacks its `;`.
-const STATEMENT_KEYWORDS: &[&str] = &[
-    "allow",
-    "deny",
-    "expect",
-    "host",
-    "network",
-    "group",
-    "bmc",
-    "service",
-    "internal",
-    "scope",
-    "include",
-    "inventory",
-];
+/// Keywords that begin a statement (the first twelve of [`KEYWORDS`]): where
+/// one of them starts a line inside a statement, the statement before it most
+/// likely lacks its `;`.
+const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(12).0;
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {
