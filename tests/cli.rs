@@ -194,3 +194,97 @@ fn table_name_is_used_everywhere() {
     assert!(text.contains("table inet mgmt {}\ndelete table inet mgmt\ntable inet mgmt {\n"));
     assert!(!text.contains("bmcwall {"));
 }
+
+#[test]
+fn explain_names_the_deciding_rule_later_matches_and_exposure() {
+    let output = bmcwall(&[
+        "explain",
+        "examples/exposed.wall",
+        "--today",
+        "2026-11-21",
+        "--from",
+        "10.20.0.5",
+        "--to",
+        "10.10.2.7",
+        "--proto",
+        "udp",
+        "--port",
+        "623",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!("explain_exposed", stdout(&output));
+    let ams1 = bmcwall(&[
+        "explain",
+        AMS1,
+        "--today",
+        "2026-11-21",
+        "--from",
+        "10.20.0.5",
+        "--to",
+        "10.10.1.11",
+        "--port",
+        "443",
+    ]);
+    insta::assert_snapshot!("explain_ams1", stdout(&ams1));
+    let denied = bmcwall(&[
+        "explain",
+        AMS1,
+        "--today",
+        "2026-11-21",
+        "--from",
+        "192.0.2.1",
+        "--to",
+        "10.10.1.11",
+        "--proto",
+        "icmp",
+    ]);
+    assert!(
+        stdout(&denied).contains("decision: deny by rule 5"),
+        "{}",
+        stdout(&denied)
+    );
+    let no_port = bmcwall(&["explain", AMS1, "--from", "10.20.0.5", "--to", "10.10.1.11"]);
+    assert_eq!(no_port.status.code(), Some(2));
+    assert!(stderr(&no_port).contains("--port is required"));
+    let mixed = bmcwall(&[
+        "explain",
+        AMS1,
+        "--from",
+        "10.20.0.5",
+        "--to",
+        "fd00::1",
+        "--port",
+        "22",
+    ]);
+    assert_eq!(mixed.status.code(), Some(2));
+}
+
+#[test]
+fn graph_draws_dot_and_mermaid_with_exposure_highlighted() {
+    let dot = bmcwall(&["graph", "examples/exposed.wall", "--today", "2026-11-21"]);
+    assert_eq!(dot.status.code(), Some(0));
+    let text = stdout(&dot);
+    assert!(text.starts_with("digraph bmcwall {"));
+    assert!(
+        text.contains("color=red"),
+        "exposure path must be highlighted"
+    );
+    insta::assert_snapshot!("graph_exposed_dot", text);
+    let mermaid = bmcwall(&[
+        "graph",
+        "examples/exposed.wall",
+        "--today",
+        "2026-11-21",
+        "--format",
+        "mermaid",
+    ]);
+    let text = stdout(&mermaid);
+    assert!(text.starts_with("flowchart LR\n"));
+    assert!(text.contains("linkStyle"));
+    insta::assert_snapshot!("graph_exposed_mermaid", text);
+    let clean = bmcwall(&["graph", AMS1, "--today", "2026-11-21"]);
+    assert!(
+        !stdout(&clean).contains("color=red"),
+        "ams1 has no exposure path"
+    );
+}

@@ -336,20 +336,35 @@ impl ReachGraph {
         None
     }
 
-    /// Edges on some shortest exposure path into a BMC, for highlighting.
+    /// Edges on exposure paths into BMCs, for highlighting: internet -> BMC
+    /// edges, and for every pivot that reaches a BMC, the shortest path from
+    /// the internet to it and its edges into BMCs.
     pub fn exposure_edges(&self) -> Vec<(NodeIndex, NodeIndex)> {
-        let mut out = Vec::new();
-        for (index, node) in self.nodes() {
-            if node.kind != NodeKind::Bmc {
+        let mut out: Vec<(NodeIndex, NodeIndex)> = self
+            .graph
+            .edge_references()
+            .filter(|e| {
+                self.graph[e.source()].kind == NodeKind::Internet
+                    && self.graph[e.target()].kind == NodeKind::Bmc
+            })
+            .map(|e| (e.source(), e.target()))
+            .collect();
+        for (pivot, path) in self.pivots() {
+            let into_bmcs: Vec<(NodeIndex, NodeIndex)> = self
+                .graph
+                .edges(pivot)
+                .filter(|e| self.graph[e.target()].kind == NodeKind::Bmc)
+                .map(|e| (pivot, e.target()))
+                .collect();
+            if into_bmcs.is_empty() {
                 continue;
             }
-            if let Some(hops) = self.exposure_path(index) {
-                for hop in hops {
-                    let from = self.node_of(hop.flow.family, hop.flow.src);
-                    let to = self.node_of(hop.flow.family, hop.flow.dst);
-                    if let (Some(from), Some(to)) = (from, to) {
-                        out.push((from, to));
-                    }
+            out.extend(into_bmcs);
+            for hop in path {
+                let from = self.node_of(hop.flow.family, hop.flow.src);
+                let to = self.node_of(hop.flow.family, hop.flow.dst);
+                if let (Some(from), Some(to)) = (from, to) {
+                    out.push((from, to));
                 }
             }
         }

@@ -96,7 +96,11 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
             .filter(|&n| graph.graph[n].kind == NodeKind::Bmc)
             .and_then(|n| graph.exposure_path(n));
         match path {
-            Some(hops) => {
+            Some(mut hops) => {
+                // The path reaches the class; show it ending at the address asked about.
+                if let Some(last) = hops.last_mut() {
+                    last.flow.dst = flow.dst;
+                }
                 let _ = writeln!(
                     out,
                     "exposure: {} is reachable from the internet:",
