@@ -96,15 +96,7 @@ fn expected_arrivals(policy: &Policy, analysis: &Analysis, flows: &[Flow]) -> BT
     flows
         .iter()
         .filter(|flow| {
-            let in_scope = match flow.family {
-                Family::V4 => {
-                    policy.scope.v4.contains(flow.src as u32)
-                        || policy.scope.v4.contains(flow.dst as u32)
-                }
-                Family::V6 => {
-                    policy.scope.v6.contains(flow.src) || policy.scope.v6.contains(flow.dst)
-                }
-            };
+            let in_scope = flow.in_scope(&policy.scope);
             let allowed = analysis
                 .decide(flow)
                 .is_some_and(|rule| policy.rules[rule].action == Action::Allow);

@@ -1,8 +1,9 @@
 //! Concrete flows: what a witness shows and what a probe sends.
 
 use crate::addr::service::{self, ServicePoint};
-use crate::addr::{Bound, IntervalSet};
+use crate::addr::{AddrSet, Bound, IntervalSet};
 use crate::diagnostic::Witness;
+use crate::resolve::PolicyRule;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,6 +56,28 @@ impl Flow {
             proto: service::proto_name(self.service.proto),
             port: self.service.port,
         }
+    }
+}
+
+impl Flow {
+    /// The rule's sources, destinations and services all contain the flow.
+    pub fn matched_by(&self, rule: &PolicyRule) -> bool {
+        holds(&rule.src, self.family, self.src)
+            && holds(&rule.dst, self.family, self.dst)
+            && rule.services.contains(self.service.key())
+    }
+
+    /// The generated table governs the flow: its source or destination is in `scope`.
+    pub fn in_scope(&self, scope: &AddrSet) -> bool {
+        holds(scope, self.family, self.src) || holds(scope, self.family, self.dst)
+    }
+}
+
+/// `set` contains the address `value` of `family`.
+pub fn holds(set: &AddrSet, family: Family, value: u128) -> bool {
+    match family {
+        Family::V4 => set.v4.contains(value as u32),
+        Family::V6 => set.v6.contains(value),
     }
 }
 

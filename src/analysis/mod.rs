@@ -180,16 +180,7 @@ fn family_table<T: Bound>(
 pub fn first_match(policy: &Policy, flow: &Flow) -> Option<usize> {
     policy
         .active_rules()
-        .find(|(_, rule)| {
-            let key = flow.service.key();
-            let addresses = match flow.family {
-                Family::V4 => {
-                    rule.src.v4.contains(flow.src as u32) && rule.dst.v4.contains(flow.dst as u32)
-                }
-                Family::V6 => rule.src.v6.contains(flow.src) && rule.dst.v6.contains(flow.dst),
-            };
-            addresses && rule.services.contains(key)
-        })
+        .find(|(_, rule)| flow.matched_by(rule))
         .map(|(i, _)| i)
 }
 

@@ -1,6 +1,7 @@
 //! `bmcwall explain`: how one flow is decided, and why.
 
 use crate::addr::service::{self, ServicePoint};
+use crate::analysis::flow::holds;
 use crate::analysis::graph::{NodeKind, ReachGraph};
 use crate::analysis::{first_match, Analysis, Flow};
 use crate::resolve::Policy;
@@ -42,7 +43,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
     }
     let later: Vec<usize> = policy
         .active_rules()
-        .filter(|(i, rule)| Some(*i) > decider && decider.is_some() && matches(rule, flow))
+        .filter(|(i, rule)| Some(*i) > decider && decider.is_some() && flow.matched_by(rule))
         .map(|(i, _)| i)
         .collect();
     if !later.is_empty() {
@@ -60,7 +61,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
         .rules
         .iter()
         .enumerate()
-        .filter(|(_, rule)| rule.expired && matches(rule, flow))
+        .filter(|(_, rule)| rule.expired && flow.matched_by(rule))
         .map(|(i, _)| i)
         .collect();
     for index in expired {
@@ -71,24 +72,14 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
             rule_text(sources, policy, index)
         );
     }
-    let in_scope = match flow.family {
-        crate::analysis::Family::V4 => {
-            policy.scope.v4.contains(flow.src as u32) || policy.scope.v4.contains(flow.dst as u32)
-        }
-        crate::analysis::Family::V6 => {
-            policy.scope.v6.contains(flow.src) || policy.scope.v6.contains(flow.dst)
-        }
-    };
+    let in_scope = flow.in_scope(&policy.scope);
     if !in_scope {
         let _ = writeln!(
             out,
             "scope:    out of scope: the generated table leaves this flow to other tables"
         );
     }
-    let dst_is_bmc = match flow.family {
-        crate::analysis::Family::V4 => policy.bmcs.v4.contains(flow.dst as u32),
-        crate::analysis::Family::V6 => policy.bmcs.v6.contains(flow.dst),
-    };
+    let dst_is_bmc = holds(&policy.bmcs, flow.family, flow.dst);
     if dst_is_bmc {
         let graph = ReachGraph::new(policy, analysis);
         let path = graph
@@ -126,18 +117,6 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
         }
     }
     out
-}
-
-fn matches(rule: &crate::resolve::PolicyRule, flow: &Flow) -> bool {
-    let addresses = match flow.family {
-        crate::analysis::Family::V4 => {
-            rule.src.v4.contains(flow.src as u32) && rule.dst.v4.contains(flow.dst as u32)
-        }
-        crate::analysis::Family::V6 => {
-            rule.src.v6.contains(flow.src) && rule.dst.v6.contains(flow.dst)
-        }
-    };
-    addresses && rule.services.contains(flow.service.key())
 }
 
 /// The protocol number for `--proto`.

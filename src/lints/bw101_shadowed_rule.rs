@@ -19,8 +19,8 @@
 //! Move the rule above the rules that cover it, or delete it if the earlier
 //! rules are right.
 
-use super::support::at_rule;
-use super::{location, Context};
+use super::support::{at_rule, rule_locations, with_rules};
+use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 
@@ -55,27 +55,19 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         let Some(flow) = context.facts()[ordinal].covered_witness else {
             continue;
         };
-        let names: Vec<String> = covers
-            .iter()
-            .map(|&r| location(context, context.policy.rules[r].span))
-            .collect();
-        let mut diagnostic = at_rule(
+        let diagnostic = at_rule(
             Code::ShadowedRule,
             rule,
             format!(
                 "rule never matches: earlier rules cover all its flows ({})",
-                names.join(", ")
+                rule_locations(context, &covers)
             ),
             "never decides any flow",
             &flow,
         );
-        for &r in &covers {
-            let other = &context.policy.rules[r];
-            diagnostic = diagnostic.with_related(
-                other.span,
-                format!("covered by this rule ({})", other.action.as_str()),
-            );
-        }
+        let mut diagnostic = with_rules(context, diagnostic, &covers, |other| {
+            format!("covered by this rule ({})", other.action.as_str())
+        });
         diagnostic.help = Some("move the rule above the rules that cover it, or delete it".into());
         out.push(diagnostic);
     }

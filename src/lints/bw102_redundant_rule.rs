@@ -27,8 +27,8 @@
 //! (a final deny that is there to be logged needs `log`).
 
 use super::bw101_shadowed_rule::{covering, is_shadowed};
-use super::support::at_rule;
-use super::{location, Context};
+use super::support::{at_rule, rule_locations, with_rules};
+use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::PolicyRule;
@@ -71,21 +71,19 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             let Some(flow) = fact.covered_witness else {
                 continue;
             };
-            let names: Vec<String> = covers
-                .iter()
-                .map(|&r| location(context, context.policy.rules[r].span))
-                .collect();
-            let mut diagnostic = at_rule(
+            let diagnostic = at_rule(
                 Code::RedundantRule,
                 rule,
-                format!("rule is redundant: earlier rules with the same action cover all its flows ({})", names.join(", ")),
+                format!(
+                    "rule is redundant: earlier rules with the same action cover all its flows ({})",
+                    rule_locations(context, &covers)
+                ),
                 "decides no flow",
                 &flow,
             );
-            for &r in &covers {
-                diagnostic =
-                    diagnostic.with_related(context.policy.rules[r].span, "covered by this rule");
-            }
+            let mut diagnostic = with_rules(context, diagnostic, &covers, |_| {
+                "covered by this rule".into()
+            });
             diagnostic.help = Some("delete the rule".into());
             out.push(diagnostic);
         } else if !fact.changes_outcome {
@@ -97,16 +95,13 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .map(|&o| context.analysis.rules[o])
                 .collect();
-            let names: Vec<String> = later
-                .iter()
-                .map(|&r| location(context, context.policy.rules[r].span))
-                .collect();
+            let names = rule_locations(context, &later);
             let by = match (names.is_empty(), fact.falls_to_default) {
                 (true, _) => "the default deny".to_string(),
-                (false, false) => format!("later rules ({})", names.join(", ")),
-                (false, true) => format!("later rules ({}) and the default deny", names.join(", ")),
+                (false, false) => format!("later rules ({names})"),
+                (false, true) => format!("later rules ({names}) and the default deny"),
             };
-            let mut diagnostic = at_rule(
+            let diagnostic = at_rule(
                 Code::RedundantRule,
                 rule,
                 format!(
@@ -116,10 +111,9 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
                 "removing it changes no decision",
                 &flow,
             );
-            for &r in &later {
-                diagnostic = diagnostic
-                    .with_related(context.policy.rules[r].span, "decides the same without it");
-            }
+            let mut diagnostic = with_rules(context, diagnostic, &later, |_| {
+                "decides the same without it".into()
+            });
             diagnostic.help = Some("delete the rule, or add `log` if it is there to log".into());
             out.push(diagnostic);
         }

@@ -24,6 +24,7 @@
 use super::bw101_shadowed_rule::is_shadowed;
 use super::support::at_rule;
 use super::{location, Context};
+use crate::analysis::Flow;
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::PolicyRule;
@@ -37,39 +38,55 @@ pub fn covers(b: &PolicyRule, a: &PolicyRule) -> bool {
         && (empty_v6 || (a.src.v6.is_subset(&b.src.v6) && a.dst.v6.is_subset(&b.dst.v6)))
 }
 
-pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
+/// Pairs of rules in force with different actions, later one not shadowed,
+/// where the earlier rule decides part of the later one's flows: (later,
+/// earlier, a flow of the overlap the earlier rule decides), as policy indices.
+/// Where a third rule decides all of an overlap, the order of the two changes
+/// nothing, so such pairs are left out.
+pub fn opposing_pairs(context: &Context) -> Vec<(usize, usize, Flow)> {
     let rules = &context.analysis.rules;
-    for (j, &later_index) in rules.iter().enumerate() {
+    let mut out = Vec::new();
+    for (j, &later) in rules.iter().enumerate() {
         if is_shadowed(context, j) {
             continue;
         }
-        let later = &context.policy.rules[later_index];
-        // Only earlier rules that decide part of the overlap: where a third
-        // rule decides all of it, the order of these two changes nothing.
         for (&i, &flow) in &context.facts()[j].covered_by {
-            let earlier = &context.policy.rules[rules[i]];
-            if earlier.action == later.action || covers(later, earlier) || covers(earlier, later) {
-                continue;
+            let earlier = rules[i];
+            if context.policy.rules[earlier].action != context.policy.rules[later].action {
+                out.push((later, earlier, flow));
             }
-            let mut diagnostic = at_rule(
-                Code::CorrelatedRules,
-                later,
-                format!(
-                    "rule overlaps the {} rule at {}: order decides {}",
-                    earlier.action.as_str(),
-                    location(context, earlier.span),
-                    flow.witness()
-                ),
-                "overlaps partially",
-                &flow,
-            );
-            diagnostic = diagnostic.with_related(
-                earlier.span,
-                format!("{} rule decides the overlap", earlier.action.as_str()),
-            );
-            diagnostic.help =
-                Some("narrow one rule, or waive this finding if the order is intended".into());
-            out.push(diagnostic);
         }
+    }
+    out
+}
+
+pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
+    for (later_index, earlier_index, flow) in opposing_pairs(context) {
+        let (later, earlier) = (
+            &context.policy.rules[later_index],
+            &context.policy.rules[earlier_index],
+        );
+        if covers(later, earlier) || covers(earlier, later) {
+            continue;
+        }
+        let mut diagnostic = at_rule(
+            Code::CorrelatedRules,
+            later,
+            format!(
+                "rule overlaps the {} rule at {}: order decides {}",
+                earlier.action.as_str(),
+                location(context, earlier.span),
+                flow.witness()
+            ),
+            "overlaps partially",
+            &flow,
+        );
+        diagnostic = diagnostic.with_related(
+            earlier.span,
+            format!("{} rule decides the overlap", earlier.action.as_str()),
+        );
+        diagnostic.help =
+            Some("narrow one rule, or waive this finding if the order is intended".into());
+        out.push(diagnostic);
     }
 }

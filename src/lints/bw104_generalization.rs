@@ -19,40 +19,35 @@
 //! ## How to fix
 //! Nothing, if the exception is intended. Turn it on with `--warn BW104`.
 
-use super::bw101_shadowed_rule::is_shadowed;
-use super::bw103_correlated_rules::covers;
+use super::bw103_correlated_rules::{covers, opposing_pairs};
 use super::support::at_rule;
 use super::{location, Context};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
-    let rules = &context.analysis.rules;
-    for (j, &later_index) in rules.iter().enumerate() {
-        if is_shadowed(context, j) {
+    // Exceptions that decide some flow the later rule matches; one that
+    // decides nothing is reported as shadowed or redundant instead.
+    for (later_index, earlier_index, flow) in opposing_pairs(context) {
+        let (later, earlier) = (
+            &context.policy.rules[later_index],
+            &context.policy.rules[earlier_index],
+        );
+        if !covers(later, earlier) {
             continue;
         }
-        let later = &context.policy.rules[later_index];
-        // Exceptions that decide some flow the later rule matches; one that
-        // decides nothing is reported as shadowed or redundant instead.
-        for (&i, &flow) in &context.facts()[j].covered_by {
-            let earlier = &context.policy.rules[rules[i]];
-            if earlier.action == later.action || !covers(later, earlier) {
-                continue;
-            }
-            let diagnostic = at_rule(
-                Code::Generalization,
-                later,
-                format!(
-                    "rule generalizes the {} rule at {}",
-                    earlier.action.as_str(),
-                    location(context, earlier.span)
-                ),
-                "covers an earlier exception",
-                &flow,
-            )
-            .with_related(earlier.span, "exception");
-            out.push(diagnostic);
-        }
+        let diagnostic = at_rule(
+            Code::Generalization,
+            later,
+            format!(
+                "rule generalizes the {} rule at {}",
+                earlier.action.as_str(),
+                location(context, earlier.span)
+            ),
+            "covers an earlier exception",
+            &flow,
+        )
+        .with_related(earlier.span, "exception");
+        out.push(diagnostic);
     }
 }

@@ -253,3 +253,26 @@ pub fn edge_findings(
         ));
     }
 }
+
+/// `file:line` of each rule (policy indices), comma-separated.
+pub fn rule_locations(context: &Context, rules: &[usize]) -> String {
+    rules
+        .iter()
+        .map(|&r| super::location(context, context.policy.rules[r].span))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds a related label on each rule (policy indices).
+pub fn with_rules(
+    context: &Context,
+    mut diagnostic: Diagnostic,
+    rules: &[usize],
+    label: impl Fn(&PolicyRule) -> String,
+) -> Diagnostic {
+    for &r in rules {
+        let rule = &context.policy.rules[r];
+        diagnostic = diagnostic.with_related(rule.span, label(rule));
+    }
+    diagnostic
+}
