@@ -62,10 +62,25 @@ fn check_json_contract() {
 
 #[test]
 fn compile_ams1_text_and_json_are_golden_and_deterministic() {
-    for (format, name) in [("nft", "ams1_nft"), ("json", "ams1_json")] {
-        let first = bmcwall(&["compile", AMS1, "--today", "2026-11-21", "--format", format]);
+    for (layout, format, name) in [
+        ("sets", "nft", "ams1_nft"),
+        ("sets", "json", "ams1_json"),
+        ("rules", "nft", "ams1_rules_nft"),
+        ("rules", "json", "ams1_rules_json"),
+    ] {
+        let args = [
+            "compile",
+            AMS1,
+            "--today",
+            "2026-11-21",
+            "--format",
+            format,
+            "--layout",
+            layout,
+        ];
+        let first = bmcwall(&args);
         assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-        let second = bmcwall(&["compile", AMS1, "--today", "2026-11-21", "--format", format]);
+        let second = bmcwall(&args);
         assert_eq!(
             first.stdout, second.stdout,
             "{format} output must be byte-identical"

@@ -84,8 +84,16 @@ fn run_pipeline(text: &str) {
         );
     }
     if let (0, Some((policy, analysis))) = (checked.exit_code(), &checked.model) {
-        let ruleset = nft::build(policy, analysis, nft::DEFAULT_TABLE);
-        assert!(nft::text::render(&ruleset, "").contains("chain forward"));
+        let input = nft::Input {
+            policy,
+            analysis,
+            sources: &checked.sources,
+        };
+        for layout in [nft::Layout::Sets, nft::Layout::Rules] {
+            let ruleset = nft::build(layout, input, nft::DEFAULT_TABLE);
+            assert!(nft::text::render(&ruleset, "").contains("chain forward"));
+            assert!(nft::json::render(&ruleset).contains("\"forward\""));
+        }
     }
 }
 

@@ -2,6 +2,7 @@ use super::*;
 use crate::addr::service::ServicePoint;
 use crate::addr::AddrSet;
 use crate::analysis::region::{blocks, Block};
+use crate::nft;
 use crate::resolve;
 use crate::resolve::{PolicyExpectation, PolicyRule};
 use crate::source::SourceMap;
@@ -740,6 +741,7 @@ fn check_cells<T: Fam>(
 fn check_family<T: Fam>(
     policy: &Policy,
     analysis: &Analysis,
+    rulesets: &[nft::Ruleset],
     random: &[FlowSpec],
     subset: u128,
     seed: u64,
@@ -790,6 +792,19 @@ fn check_family<T: Fam>(
             expected,
             scoped
         );
+        let logged = scoped && expected.is_some_and(|r| policy.rules[r].log);
+        for ruleset in rulesets {
+            let verdict = ruleset.evaluate(flow);
+            prop_assert_eq!(
+                (verdict.accept, !verdict.logged.is_empty()),
+                (!scoped || allowed, logged),
+                "nft ruleset, flow {:?} (decided by {:?}, in scope: {}):\n{}",
+                flow,
+                expected,
+                scoped,
+                nft::text::render(ruleset, "")
+            );
+        }
     }
     Ok(())
 }
@@ -806,8 +821,17 @@ fn check_policy(
         .filter(|&i| !policy.rules[i].expired)
         .collect();
     prop_assert_eq!(&analysis.rules, &active);
-    check_family::<u32>(&policy, &analysis, random, subset, seed)?;
-    check_family::<u128>(&policy, &analysis, random, subset, seed)?;
+    let mut sources = SourceMap::default();
+    sources.add("random.wall".into(), String::new());
+    let input = nft::Input {
+        policy: &policy,
+        analysis: &analysis,
+        sources: &sources,
+    };
+    let rulesets = [nft::Layout::Sets, nft::Layout::Rules]
+        .map(|layout| nft::build(layout, input, nft::DEFAULT_TABLE));
+    check_family::<u32>(&policy, &analysis, &rulesets, random, subset, seed)?;
+    check_family::<u128>(&policy, &analysis, &rulesets, random, subset, seed)?;
     Ok(())
 }
 

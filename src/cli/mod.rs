@@ -187,8 +187,10 @@ enum OutputFormat {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Layout {
-    /// The allowed space as concatenated interval sets.
+    /// The allowed space as concatenated interval sets: a few rules per packet.
     Sets,
+    /// One nft rule per policy rule, in policy order, with counters and comments.
+    Rules,
 }
 
 #[derive(Args, Debug)]
@@ -295,8 +297,16 @@ fn compile(args: CompileArgs) -> u8 {
         );
         return checked.exit_code();
     };
-    let Layout::Sets = args.layout;
-    let ruleset = nft::build(policy, analysis, &args.table);
+    let layout = match args.layout {
+        Layout::Sets => nft::Layout::Sets,
+        Layout::Rules => nft::Layout::Rules,
+    };
+    let input = nft::Input {
+        policy,
+        analysis,
+        sources: &checked.sources,
+    };
+    let ruleset = nft::build(layout, input, &args.table);
     let text = match args.format {
         OutputFormat::Nft => nft::text::render(&ruleset, &header(&checked, policy)),
         OutputFormat::Json => nft::json::render(&ruleset),

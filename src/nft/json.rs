@@ -36,32 +36,36 @@ pub fn build(ruleset: &Ruleset) -> Nftables<'static> {
             Box::new(set_object(&name, set)),
         ))));
     }
-    objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Chain(
-        schema::Chain {
-            family: NfFamily::INet,
-            table: Cow::Owned(name.clone()),
-            name: Cow::Owned(ruleset.chain.name.clone()),
-            newname: None,
-            handle: None,
-            _type: Some(NfChainType::Filter),
-            hook: Some(NfHook::Forward),
-            prio: Some(0),
-            dev: None,
-            policy: Some(NfChainPolicy::Accept),
-        },
-    ))));
-    for rule in &ruleset.chain.rules {
-        objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Rule(
-            schema::Rule {
+    for chain in &ruleset.chains {
+        objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Chain(
+            schema::Chain {
                 family: NfFamily::INet,
                 table: Cow::Owned(name.clone()),
-                chain: Cow::Owned(ruleset.chain.name.clone()),
-                expr: Cow::Owned(rule_statements(rule)),
+                name: Cow::Owned(chain.name.clone()),
+                newname: None,
                 handle: None,
-                index: None,
-                comment: None,
+                _type: chain.base.then_some(NfChainType::Filter),
+                hook: chain.base.then_some(NfHook::Forward),
+                prio: chain.base.then_some(0),
+                dev: None,
+                policy: chain.base.then_some(NfChainPolicy::Accept),
             },
         ))));
+    }
+    for chain in &ruleset.chains {
+        for rule in &chain.rules {
+            objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Rule(
+                schema::Rule {
+                    family: NfFamily::INet,
+                    table: Cow::Owned(name.clone()),
+                    chain: Cow::Owned(chain.name.clone()),
+                    expr: Cow::Owned(rule_statements(rule)),
+                    handle: None,
+                    index: None,
+                    comment: rule.comment.clone().map(Cow::Owned),
+                },
+            ))));
+        }
     }
     Nftables {
         objects: Cow::Owned(objects),
@@ -183,17 +187,23 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
                     family: None,
                     dir: None,
                 })),
+                // As the text form writes it (`ct state { a, b }`), so that
+                // both forms load into the same expressions.
                 right: if states.len() == 1 {
                     Expression::String(Cow::Borrowed(states[0]))
                 } else {
-                    Expression::List(
+                    Expression::Named(NamedExpression::Set(
                         states
                             .iter()
-                            .map(|s| Expression::String(Cow::Borrowed(*s)))
+                            .map(|s| expr::SetItem::Element(Expression::String(Cow::Borrowed(*s))))
                             .collect(),
-                    )
+                    ))
                 },
-                op: stmt::Operator::IN,
+                op: if states.len() == 1 {
+                    stmt::Operator::IN
+                } else {
+                    stmt::Operator::EQ
+                },
             }),
             Match::L4protoIn(protos) => stmt::Statement::Match(stmt::Match {
                 left: selector_expr(Selector::L4proto),
@@ -240,8 +250,12 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
                 level: None,
                 flags: None,
             })),
+            Statement::Counter => stmt::Statement::Counter(stmt::Counter::Anonymous(None)),
             Statement::Accept => stmt::Statement::Accept(None),
             Statement::Drop => stmt::Statement::Drop(None),
+            Statement::Goto(chain) => stmt::Statement::Goto(stmt::JumpTarget {
+                target: Cow::Owned(chain.clone()),
+            }),
         });
     }
     out

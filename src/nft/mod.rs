@@ -1,21 +1,24 @@
-//! nftables output: a small model of the table bmcwall owns, built from the
-//! decision table, and two renderers (text for `nft -f`, JSON via the nftables
-//! crate).
+//! nftables output: a small model of the table bmcwall owns, two layouts that
+//! build it, and two renderers (text for `nft -f`, JSON via the nftables crate).
 //!
-//! Boundary: only this module knows nft syntax. Invariant: which flows are
-//! accepted comes from the decision table ([`Analysis`]) alone; the policy only
-//! adds each deciding rule's action and `log` flag and the scope, so the kernel
-//! decides each flow as the table does.
+//! Boundary: only this module knows nft syntax. Invariant: both layouts decide
+//! every flow as the decision table ([`Analysis`]) does. The `sets` layout is
+//! built from the table itself (the allowed space as interval sets); the
+//! `rules` layout writes the policy's rules in order and lets nft's first
+//! match do what the table's first match does.
 
 pub mod json;
+mod rules;
+mod sets;
 pub mod text;
 
-use crate::addr::service::{self, ServicePiece};
+#[cfg(test)]
+pub(crate) mod eval;
+
 use crate::addr::{AddrSet, Bound};
-use crate::analysis::region::{blocks, Block};
 use crate::analysis::Analysis;
 use crate::resolve::Policy;
-use crate::syntax::Action;
+use crate::source::SourceMap;
 
 /// The table name used unless `--table` says otherwise.
 pub const DEFAULT_TABLE: &str = "bmcwall";
@@ -23,6 +26,38 @@ pub const DEFAULT_TABLE: &str = "bmcwall";
 /// How many log lines per second a logging rule may write, and its burst.
 pub const LOG_RATE_PER_SECOND: u32 = 10;
 pub const LOG_BURST: u32 = 20;
+
+/// Prefixes of the kernel log lines of logged flows.
+pub const LOG_ALLOW_PREFIX: &str = "bmcwall allow: ";
+pub const LOG_DENY_PREFIX: &str = "bmcwall deny: ";
+
+/// How the policy becomes nft rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// The allowed space as concatenated interval sets: a constant number of
+    /// rules per packet whatever the policy's size.
+    Sets,
+    /// One nft rule per policy rule (and address family), in policy order,
+    /// with named sets, a counter and a comment naming the rule.
+    Rules,
+}
+
+/// What a layout is built from.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
+    pub policy: &'a Policy,
+    pub analysis: &'a Analysis,
+    /// For rule locations and the names rules were written with.
+    pub sources: &'a SourceMap,
+}
+
+/// Builds table `table` in `layout`.
+pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
+    match layout {
+        Layout::Sets => sets::build(input, table),
+        Layout::Rules => rules::build(input, table),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyType {
@@ -87,31 +122,71 @@ pub enum Match {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Statement {
-    Limit { per_second: u32, burst: u32 },
-    Log { prefix: String },
+    Counter,
+    Limit {
+        per_second: u32,
+        burst: u32,
+    },
+    Log {
+        prefix: String,
+    },
     Accept,
     Drop,
+    /// `goto CHAIN`: the chain decides, and does not return here.
+    Goto(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     pub matches: Vec<Match>,
     pub statements: Vec<Statement>,
+    pub comment: Option<String>,
+}
+
+impl Rule {
+    fn new(matches: Vec<Match>, statements: Vec<Statement>) -> Rule {
+        Rule {
+            matches,
+            statements,
+            comment: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chain {
     pub name: String,
+    /// The base chain hooks `forward` at filter priority with policy accept:
+    /// flows it does not govern are left to other tables. Other chains are
+    /// reached by `goto` only.
+    pub base: bool,
     pub rules: Vec<Rule>,
 }
 
-/// The whole table. Its one chain hooks `forward` at filter priority with
-/// policy accept: flows it does not govern are left to other tables.
+/// The whole table. Chains are listed so that every `goto` target comes
+/// before the rules that name it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ruleset {
     pub table: String,
     pub sets: Vec<Set>,
-    pub chain: Chain,
+    pub chains: Vec<Chain>,
+}
+
+impl Ruleset {
+    /// The chain hooked into `forward`.
+    pub fn base_chain(&self) -> &Chain {
+        self.chains
+            .iter()
+            .find(|c| c.base)
+            .expect("a ruleset has a base chain")
+    }
+
+    pub fn base_chain_mut(&mut self) -> &mut Chain {
+        self.chains
+            .iter_mut()
+            .find(|c| c.base)
+            .expect("a ruleset has a base chain")
+    }
 }
 
 /// The two families, with what differs between them.
@@ -135,19 +210,15 @@ const V6: FamilySpec = FamilySpec {
     daddr: Selector::Ip6Daddr,
 };
 
-/// Builds the `sets` layout: the allowed space as concatenated interval sets,
-/// a constant number of rules per packet whatever the policy's size.
-pub fn build(policy: &Policy, analysis: &Analysis, table: &str) -> Ruleset {
-    let mut sets = Vec::new();
+/// The rules every layout starts with: connection tracking, then flows
+/// outside the scope accepted (left to other tables); adds the scope sets.
+fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
     let mut rules = vec![
-        Rule {
-            matches: vec![Match::CtState(vec!["established", "related"])],
-            statements: vec![Statement::Accept],
-        },
-        Rule {
-            matches: vec![Match::CtState(vec!["invalid"])],
-            statements: vec![Statement::Drop],
-        },
+        Rule::new(
+            vec![Match::CtState(vec!["established", "related"])],
+            vec![Statement::Accept],
+        ),
+        Rule::new(vec![Match::CtState(vec!["invalid"])], vec![Statement::Drop]),
     ];
     for (spec, scope) in [
         (&V4, addr_fields_v4(&policy.scope)),
@@ -159,8 +230,8 @@ pub fn build(policy: &Policy, analysis: &Analysis, table: &str) -> Ruleset {
             key: vec![spec.addr],
             elements: scope.into_iter().map(|f| vec![f]).collect(),
         });
-        rules.push(Rule {
-            matches: vec![
+        rules.push(Rule::new(
+            vec![
                 Match::InSet {
                     key: vec![spec.saddr],
                     set: name.clone(),
@@ -172,69 +243,10 @@ pub fn build(policy: &Policy, analysis: &Analysis, table: &str) -> Ruleset {
                     negate: true,
                 },
             ],
-            statements: vec![Statement::Accept],
-        });
-    }
-    // Which cells go into a region's sets. Packets that reach the deny log
-    // rule were not accepted, so allowed cells may be added there freely:
-    // they cost nothing and let the region merge into far fewer elements.
-    let decided_by = |action: Action, log_only: bool| {
-        move |ordinal: usize| {
-            let rule = &policy.rules[analysis.rules[ordinal]];
-            let decides = rule.action == action && (!log_only || rule.log);
-            let dont_care = action == Action::Deny && rule.action == Action::Allow;
-            decides || dont_care
-        }
-    };
-    let mut regions = Vec::new();
-    // Order matters only for logging, which must see packets before the verdict.
-    let steps: [(&str, Action, bool, Vec<Statement>); 3] = [
-        (
-            "log_allow",
-            Action::Allow,
-            true,
-            log_statements("bmcwall allow: "),
-        ),
-        ("allow", Action::Allow, false, vec![Statement::Accept]),
-        (
-            "log_deny",
-            Action::Deny,
-            true,
-            log_statements("bmcwall deny: "),
-        ),
-    ];
-    for (prefix, action, log_only, statements) in steps {
-        let v4 = blocks(analysis, &analysis.v4, decided_by(action, log_only));
-        let v6 = blocks(analysis, &analysis.v6, decided_by(action, log_only));
-        let always = !log_only;
-        regions.push((
-            prefix,
-            statements,
-            family_sets(&V4, prefix, &v4, always),
-            family_sets(&V6, prefix, &v6, always),
+            vec![Statement::Accept],
         ));
     }
-    for (_, statements, v4, v6) in regions {
-        for (set, rule_matches) in v4.into_iter().chain(v6) {
-            sets.push(set);
-            rules.push(Rule {
-                matches: rule_matches,
-                statements: statements.clone(),
-            });
-        }
-    }
-    rules.push(Rule {
-        matches: Vec::new(),
-        statements: vec![Statement::Drop],
-    });
-    Ruleset {
-        table: table.to_string(),
-        sets,
-        chain: Chain {
-            name: "forward".into(),
-            rules,
-        },
-    }
+    rules
 }
 
 fn log_statements(prefix: &str) -> Vec<Statement> {
@@ -247,82 +259,6 @@ fn log_statements(prefix: &str) -> Vec<Statement> {
             prefix: prefix.to_string(),
         },
     ]
-}
-
-/// The two sets of one region in one family (TCP/UDP with ports, other
-/// protocols without), with the matches that look them up. Empty sets are left
-/// out unless `always`.
-fn family_sets<T>(
-    spec: &FamilySpec,
-    prefix: &str,
-    blocks: &[Block<T>],
-    always: bool,
-) -> Vec<(Set, Vec<Match>)>
-where
-    T: AddrField,
-{
-    let mut ported = Vec::new();
-    let mut bare = Vec::new();
-    for block in blocks {
-        let pieces = service::pieces(&block.services);
-        for &(slo, shi) in block.src.intervals() {
-            for &(dlo, dhi) in block.dst.intervals() {
-                let (s, d) = (T::field(slo, shi), T::field(dlo, dhi));
-                for piece in &pieces {
-                    match *piece {
-                        ServicePiece::Ports { proto, lo, hi } => {
-                            ported.push(vec![s, d, Field::Proto(proto, proto), Field::Port(lo, hi)])
-                        }
-                        ServicePiece::Protocols { lo, hi } => {
-                            bare.push(vec![s, d, Field::Proto(lo, hi)])
-                        }
-                    }
-                }
-            }
-        }
-    }
-    ported.sort();
-    bare.sort();
-    let mut out = Vec::new();
-    let ports_name = format!("{prefix}_ports_{}", spec.suffix);
-    if always || !ported.is_empty() {
-        out.push((
-            Set {
-                name: ports_name.clone(),
-                key: vec![
-                    spec.addr,
-                    spec.addr,
-                    KeyType::InetProto,
-                    KeyType::InetService,
-                ],
-                elements: ported,
-            },
-            vec![
-                Match::L4protoIn(vec![service::TCP, service::UDP]),
-                Match::InSet {
-                    key: vec![spec.saddr, spec.daddr, Selector::L4proto, Selector::ThDport],
-                    set: ports_name,
-                    negate: false,
-                },
-            ],
-        ));
-    }
-    let proto_name = format!("{prefix}_proto_{}", spec.suffix);
-    if always || !bare.is_empty() {
-        out.push((
-            Set {
-                name: proto_name.clone(),
-                key: vec![spec.addr, spec.addr, KeyType::InetProto],
-                elements: bare,
-            },
-            vec![Match::InSet {
-                key: vec![spec.saddr, spec.daddr, Selector::L4proto],
-                set: proto_name,
-                negate: false,
-            }],
-        ));
-    }
-    out
 }
 
 /// An address type that becomes a set field.

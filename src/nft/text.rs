@@ -20,15 +20,19 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     for set in &ruleset.sets {
         render_set(&mut out, set);
     }
-    let _ = writeln!(out, "\tchain {} {{", ruleset.chain.name);
-    let _ = writeln!(
-        out,
-        "\t\ttype filter hook forward priority filter; policy accept;"
-    );
-    for rule in &ruleset.chain.rules {
-        let _ = writeln!(out, "\t\t{}", rule_text(rule));
+    for chain in &ruleset.chains {
+        let _ = writeln!(out, "\tchain {} {{", chain.name);
+        if chain.base {
+            let _ = writeln!(
+                out,
+                "\t\ttype filter hook forward priority filter; policy accept;"
+            );
+        }
+        for rule in &chain.rules {
+            let _ = writeln!(out, "\t\t{}", rule_text(rule));
+        }
+        let _ = writeln!(out, "\t}}");
     }
-    let _ = writeln!(out, "\t}}");
     let _ = writeln!(out, "}}");
     out
 }
@@ -129,24 +133,32 @@ fn rule_text(rule: &Rule) -> String {
                 format!("limit rate {per_second}/second burst {burst} packets")
             }
             Statement::Log { prefix } => format!("log prefix {}", quote(prefix)),
+            Statement::Counter => "counter".into(),
             Statement::Accept => "accept".into(),
             Statement::Drop => "drop".into(),
+            Statement::Goto(chain) => format!("goto {chain}"),
         });
+    }
+    if let Some(comment) = &rule.comment {
+        parts.push(format!("comment {}", quote(comment)));
     }
     parts.join(" ")
 }
 
-/// A double-quoted nft string; quotes and backslashes cannot be escaped in nft,
-/// so they are replaced.
+/// A double-quoted nft string.
 pub fn quote(text: &str) -> String {
-    let clean: String = text
-        .chars()
+    format!("\"{}\"", clean(text))
+}
+
+/// Text that nft strings can hold: quotes and backslashes cannot be escaped
+/// in nft, so they are replaced, and control characters become spaces.
+pub fn clean(text: &str) -> String {
+    text.chars()
         .map(|c| match c {
             '"' => '\'',
             '\\' => '/',
             c if c.is_control() => ' ',
             c => c,
         })
-        .collect();
-    format!("\"{clean}\"")
+        .collect()
 }

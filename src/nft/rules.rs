@@ -1,0 +1,262 @@
+//! The `rules` layout: one nft rule per policy rule and address family (two
+//! when a rule has both port-based and port-less services), in policy order,
+//! so that nft's first match is the policy's first match. Each rule looks its
+//! addresses and services up in named sets, counts what it matches, and names
+//! its policy rule (file:line and description) in a comment. Logged rules
+//! `goto` a chain that logs (rate-limited, as in the `sets` layout) and
+//! decides.
+
+use super::{
+    log_statements, prelude, text, Chain, Field, Input, KeyType, Match, Rule, Ruleset, Selector,
+    Set, Statement, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX, V4, V6,
+};
+use crate::addr::service::{self, ServicePiece, ServiceSet};
+use crate::resolve::PolicyRule;
+use crate::source::{SourceMap, Span};
+use crate::syntax::Action;
+use std::collections::BTreeMap;
+
+/// nft limits a rule comment to this many bytes.
+const COMMENT_MAX: usize = 128;
+
+const LOG_ALLOW_CHAIN: &str = "log_allow";
+const LOG_DENY_CHAIN: &str = "log_deny";
+
+pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
+    let Input {
+        policy, sources, ..
+    } = input;
+    let mut sets = SetNames::default();
+    let mut scope_sets = Vec::new();
+    let mut rules = prelude(policy, &mut scope_sets);
+    for set in scope_sets {
+        sets.reserve(set);
+    }
+    let (mut logs_allow, mut logs_deny) = (false, false);
+    for (index, rule) in policy.active_rules() {
+        let number = index + 1;
+        let comment = comment(sources, rule);
+        let verdict = match (rule.action, rule.log) {
+            (Action::Allow, false) => Statement::Accept,
+            (Action::Deny, false) => Statement::Drop,
+            (Action::Allow, true) => {
+                logs_allow = true;
+                Statement::Goto(LOG_ALLOW_CHAIN.into())
+            }
+            (Action::Deny, true) => {
+                logs_deny = true;
+                Statement::Goto(LOG_DENY_CHAIN.into())
+            }
+        };
+        let services_label = rule
+            .services_span
+            .and_then(|span| label(sources, span))
+            .unwrap_or_else(|| format!("rule{number}"));
+        let service_matches = service_matches(&mut sets, &rule.services, &services_label, number);
+        for (spec, src, dst) in [
+            (
+                &V4,
+                super::addr_fields_v4(&rule.src),
+                super::addr_fields_v4(&rule.dst),
+            ),
+            (
+                &V6,
+                super::addr_fields_v6(&rule.src),
+                super::addr_fields_v6(&rule.dst),
+            ),
+        ] {
+            if src.is_empty() || dst.is_empty() {
+                continue;
+            }
+            let mut endpoint = |role: &str, span: Span, fields: Vec<Field>| {
+                let preferred =
+                    label(sources, span).unwrap_or_else(|| format!("rule{number}_{role}"));
+                sets.add(
+                    format!("{preferred}_{}", spec.suffix),
+                    format!("rule{number}_{role}_{}", spec.suffix),
+                    vec![spec.addr],
+                    fields.into_iter().map(|f| vec![f]).collect(),
+                )
+            };
+            let src_set = endpoint("src", rule.src_span, src);
+            let dst_set = endpoint("dst", rule.dst_span, dst);
+            for services in &service_matches {
+                let mut matches = vec![in_set(spec.saddr, &src_set), in_set(spec.daddr, &dst_set)];
+                matches.extend(services.iter().cloned());
+                rules.push(Rule {
+                    matches,
+                    statements: vec![Statement::Counter, verdict.clone()],
+                    comment: Some(comment.clone()),
+                });
+            }
+        }
+    }
+    rules.push(Rule {
+        matches: Vec::new(),
+        statements: vec![Statement::Counter, Statement::Drop],
+        comment: Some("no rule matched: denied".into()),
+    });
+    let mut chains = Vec::new();
+    for (used, name, prefix, verdict) in [
+        (
+            logs_allow,
+            LOG_ALLOW_CHAIN,
+            LOG_ALLOW_PREFIX,
+            Statement::Accept,
+        ),
+        (logs_deny, LOG_DENY_CHAIN, LOG_DENY_PREFIX, Statement::Drop),
+    ] {
+        if used {
+            chains.push(Chain {
+                name: name.into(),
+                base: false,
+                rules: vec![
+                    Rule::new(Vec::new(), log_statements(prefix)),
+                    Rule::new(Vec::new(), vec![verdict]),
+                ],
+            });
+        }
+    }
+    chains.push(Chain {
+        name: "forward".into(),
+        base: true,
+        rules,
+    });
+    Ruleset {
+        table: table.to_string(),
+        sets: sets.sets,
+        chains,
+    }
+}
+
+fn in_set(selector: Selector, set: &str) -> Match {
+    Match::InSet {
+        key: vec![selector],
+        set: set.to_string(),
+        negate: false,
+    }
+}
+
+/// The service matches of one rule, one list per nft rule: none for every
+/// service, else a lookup of TCP/UDP ports and one of port-less protocols.
+fn service_matches(
+    sets: &mut SetNames,
+    services: &ServiceSet,
+    label: &str,
+    number: usize,
+) -> Vec<Vec<Match>> {
+    if *services == service::any() {
+        return vec![Vec::new()];
+    }
+    let mut ports = Vec::new();
+    let mut protos = Vec::new();
+    for piece in service::pieces(services) {
+        match piece {
+            ServicePiece::Ports { proto, lo, hi } => {
+                ports.push(vec![Field::Proto(proto, proto), Field::Port(lo, hi)])
+            }
+            ServicePiece::Protocols { lo, hi } => protos.push(vec![Field::Proto(lo, hi)]),
+        }
+    }
+    let mut out = Vec::new();
+    if !ports.is_empty() {
+        let name = sets.add(
+            format!("{label}_ports"),
+            format!("rule{number}_ports"),
+            vec![KeyType::InetProto, KeyType::InetService],
+            ports,
+        );
+        out.push(vec![Match::InSet {
+            key: vec![Selector::L4proto, Selector::ThDport],
+            set: name,
+            negate: false,
+        }]);
+    }
+    if !protos.is_empty() {
+        let name = sets.add(
+            format!("{label}_protos"),
+            format!("rule{number}_protos"),
+            vec![KeyType::InetProto],
+            protos,
+        );
+        out.push(vec![in_set(Selector::L4proto, &name)]);
+    }
+    out
+}
+
+/// The name an address or service expression was written as, when it is
+/// one name (`admins`, `bmcs`, `redfish`), in the characters set names use.
+fn label(sources: &SourceMap, span: Span) -> Option<String> {
+    let text = sources.text(span).trim();
+    let mut chars = text.chars();
+    let is_name = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    is_name.then(|| text.replace(['.', '-'], "_"))
+}
+
+/// `file:line: description`, cut to what nft keeps.
+fn comment(sources: &SourceMap, rule: &PolicyRule) -> String {
+    let file = sources.file(rule.span.file);
+    let (line, _) = file.line_col(rule.span.start as usize);
+    let mut out = format!("{}:{line}", file.display_path());
+    if let Some(description) = &rule.description {
+        out.push_str(": ");
+        out.push_str(description);
+    }
+    let mut out = text::clean(&out);
+    if out.len() > COMMENT_MAX {
+        let mut cut = COMMENT_MAX;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
+}
+
+/// The table's named sets in order of first use. A name stands for one
+/// content: rules naming the same definition share its set, and a name
+/// already taken by other content falls back to a rule-numbered name.
+#[derive(Default)]
+struct SetNames {
+    sets: Vec<Set>,
+    by_name: BTreeMap<String, usize>,
+}
+
+impl SetNames {
+    fn reserve(&mut self, set: Set) {
+        self.by_name.insert(set.name.clone(), self.sets.len());
+        self.sets.push(set);
+    }
+
+    /// The name of a set with this content: `preferred` if free or holding
+    /// the same content, else `fallback` (with a number if need be).
+    fn add(
+        &mut self,
+        preferred: String,
+        fallback: String,
+        key: Vec<KeyType>,
+        elements: Vec<Vec<Field>>,
+    ) -> String {
+        let candidates = [preferred, fallback.clone()]
+            .into_iter()
+            .chain((2..).map(|n| format!("{fallback}_{n}")));
+        for name in candidates {
+            match self.by_name.get(&name) {
+                Some(&i) if self.sets[i].key == key && self.sets[i].elements == elements => {
+                    return name;
+                }
+                Some(_) => continue,
+                None => {
+                    self.reserve(Set {
+                        name: name.clone(),
+                        key,
+                        elements,
+                    });
+                    return name;
+                }
+            }
+        }
+        unreachable!("the candidate names never run out")
+    }
+}
