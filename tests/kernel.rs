@@ -1,31 +1,19 @@
 //! Kernel tests: compiled rulesets loaded into a real nftables in a network
-//! namespace decide probe packets exactly as the decision table says.
+//! namespace decide probe packets exactly as the decision table says, in both
+//! layouts and both forms; the two forms load into identical tables.
 
 mod harness;
 
 use bmcwall::addr::service::ServicePoint;
 use bmcwall::addr::Bound;
 use bmcwall::analysis::{Analysis, Family, FamilyTable, Flow};
-use bmcwall::nft;
-use bmcwall::pipeline::{self, Levels};
-use bmcwall::resolve::Policy;
-use bmcwall::syntax::{Action, Date};
+use bmcwall::nft::{self, Layout, Statement};
+use harness::verify::{self, build, expected_arrivals, form_name, render, FORMS};
 use harness::{probe_address_v4, probe_address_v6, probe_services, Lab};
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn today() -> Date {
-    Date::parse("2026-11-21").expect("date")
-}
-
-fn compile(path: &str) -> (Policy, Analysis) {
-    let checked = pipeline::check(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(path),
-        today(),
-        &Levels::default(),
-    );
-    assert_eq!(checked.exit_code(), 0, "{path} must check clean");
-    checked.model.expect("valid policy")
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// Probe flows for every (source class, destination class, service class)
@@ -77,7 +65,7 @@ fn probes_for<T: Bound>(
     flows
 }
 
-fn all_probes(analysis: &Analysis) -> Vec<Flow> {
+fn cell_probes(analysis: &Analysis) -> Vec<Flow> {
     let mut flows = probes_for(analysis, &analysis.v4, Family::V4, |set| {
         probe_address_v4(set).into_iter().map(u128::from).collect()
     });
@@ -90,82 +78,44 @@ fn all_probes(analysis: &Analysis) -> Vec<Flow> {
     flows
 }
 
-/// What the gateway must forward: flows outside the scope, and flows the
-/// decision table allows.
-fn expected_arrivals(policy: &Policy, analysis: &Analysis, flows: &[Flow]) -> BTreeSet<Flow> {
-    flows
-        .iter()
-        .filter(|flow| {
-            let in_scope = flow.in_scope(&policy.scope);
-            let allowed = analysis
-                .decide(flow)
-                .is_some_and(|rule| policy.rules[rule].action == Action::Allow);
-            !in_scope || allowed
-        })
-        .copied()
-        .collect()
-}
-
-fn describe(flows: impl IntoIterator<Item = Flow>) -> String {
-    flows
-        .into_iter()
-        .take(20)
-        .map(|f| format!("  {}\n", f.witness()))
-        .collect()
-}
-
-fn assert_kernel_agrees(policy_path: &str) {
+#[test]
+fn ams1_kernel_decides_every_cell_as_the_table_in_every_form() {
     if harness::skipped() {
         return;
     }
-    let (policy, analysis) = compile(policy_path);
-    let ruleset = nft::build(&policy, &analysis, nft::DEFAULT_TABLE);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let text = dir.path().join("ruleset.nft");
-    let json = dir.path().join("ruleset.json");
-    std::fs::write(&text, nft::text::render(&ruleset, "kernel test")).expect("write");
-    std::fs::write(&json, nft::json::render(&ruleset)).expect("write");
-    let probes = all_probes(&analysis);
-    let expected = expected_arrivals(&policy, &analysis, &probes);
+    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    assert_eq!(checked.exit_code(), 0, "ams1 must check clean");
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let probes = cell_probes(analysis);
+    let expected = expected_arrivals(policy, analysis, &probes);
     assert!(
         expected.len() > 10 && expected.len() < probes.len(),
         "probes must include both verdicts"
     );
-    for (form, path, is_json) in [("text", &text, false), ("json", &json, true)] {
-        let lab = Lab::new();
-        lab.check_ruleset(path, is_json)
-            .unwrap_or_else(|e| panic!("nft -c rejected the {form} form: {e}"));
-        lab.load(path, is_json)
-            .unwrap_or_else(|e| panic!("nft -f rejected the {form} form: {e}"));
-        let arrived = lab.probe(&probes);
-        let unexpected: Vec<Flow> = arrived.difference(&expected).copied().collect();
-        let missing: Vec<Flow> = expected.difference(&arrived).copied().collect();
-        assert!(
-            unexpected.is_empty() && missing.is_empty(),
-            "{policy_path} ({form}): kernel and decision table disagree on {} of {} probes\n\
-             forwarded but denied by the table:\n{}dropped but allowed by the table:\n{}",
-            unexpected.len() + missing.len(),
-            probes.len(),
-            describe(unexpected),
-            describe(missing),
-        );
-        eprintln!(
-            "{policy_path} ({form}): {} probes, {} forwarded, all as the table says",
-            probes.len(),
-            arrived.len()
-        );
+    let lab = Lab::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (layout, json) in FORMS {
+        let text = render(&build(&checked, layout), json);
+        let name = form_name(layout, json);
+        match verify::verify(&lab, dir.path(), &text, json, &probes, &expected) {
+            Ok(forwarded) => eprintln!(
+                "ams1 ({name}): {} probes, {forwarded} forwarded, all as the table says",
+                probes.len()
+            ),
+            Err(mismatch) => panic!(
+                "ams1 ({name}): kernel and decision table disagree on {} probes\n{}",
+                probes.len(),
+                mismatch.describe(policy, analysis)
+            ),
+        }
     }
 }
 
 #[test]
-fn ams1_kernel_decides_every_probe_as_the_table() {
-    assert_kernel_agrees("examples/ams1/ams1.wall");
-}
-
-#[test]
 fn probes_cover_both_families_and_all_protocol_kinds() {
-    let (_, analysis) = compile("examples/ams1/ams1.wall");
-    let probes = all_probes(&analysis);
+    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let (_, analysis) = checked.model.as_ref().expect("model");
+    let probes = cell_probes(analysis);
     for family in [Family::V4, Family::V6] {
         for proto in [6u8, 17, if family == Family::V4 { 1 } else { 58 }] {
             assert!(
@@ -178,39 +128,42 @@ fn probes_cover_both_families_and_all_protocol_kinds() {
     }
 }
 
-/// The harness itself must be able to fail: a ruleset with one allowed element
-/// removed must show exactly the flows of that element as dropped.
+/// The harness itself must be able to fail: a `sets` ruleset with one allowed
+/// element removed must show exactly the flows of that element as dropped.
 #[test]
 fn harness_catches_a_ruleset_missing_one_element() {
     if harness::skipped() {
         return;
     }
-    let (policy, analysis) = compile("examples/ams1/ams1.wall");
-    let mut ruleset = nft::build(&policy, &analysis, nft::DEFAULT_TABLE);
+    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let mut ruleset = build(&checked, Layout::Sets);
     let set = ruleset
         .sets
         .iter_mut()
         .find(|s| s.name == "allow_ports_v4")
         .expect("allow set");
     let removed = set.elements.remove(0);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("wrong.nft");
-    std::fs::write(&path, nft::text::render(&ruleset, "planted error")).expect("write");
-    let probes = all_probes(&analysis);
-    let expected = expected_arrivals(&policy, &analysis, &probes);
+    let probes = cell_probes(analysis);
+    let expected = expected_arrivals(policy, analysis, &probes);
     let lab = Lab::new();
-    lab.load(&path, false).expect("load");
-    let arrived = lab.probe(&probes);
-    let missing: Vec<Flow> = expected.difference(&arrived).copied().collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mismatch = verify::verify(
+        &lab,
+        dir.path(),
+        &render(&ruleset, false),
+        false,
+        &probes,
+        &expected,
+    )
+    .expect_err("the harness did not notice the removed element");
+    assert!(mismatch.rejected.is_none(), "{mismatch:?}");
     assert!(
-        arrived.is_subset(&expected),
+        mismatch.unexpected.is_empty(),
         "removing an element must not allow more"
     );
-    assert!(
-        !missing.is_empty(),
-        "the harness did not notice element {removed:?} was removed"
-    );
-    for flow in &missing {
+    assert!(!mismatch.missing.is_empty());
+    for flow in &mismatch.missing {
         let inside = match (&removed[0], &removed[1], &removed[3]) {
             (nft::Field::V4(slo, shi), nft::Field::V4(dlo, dhi), nft::Field::Port(plo, phi)) => {
                 (u128::from(*slo)..=u128::from(*shi)).contains(&flow.src)
@@ -228,4 +181,157 @@ fn harness_catches_a_ruleset_missing_one_element() {
             flow.witness()
         );
     }
+}
+
+/// The same for the `rules` layout: a rule whose verdict is turned around
+/// shows exactly that rule's flows decided the other way.
+#[test]
+fn harness_catches_a_rule_with_the_wrong_verdict() {
+    if harness::skipped() {
+        return;
+    }
+    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let mut ruleset = build(&checked, Layout::Rules);
+    // The first IPv4 rule of ams1.wall:16 (admins -> rack-a) now drops.
+    let rule = ruleset
+        .base_chain_mut()
+        .rules
+        .iter_mut()
+        .find(|r| {
+            r.comment
+                .as_deref()
+                .is_some_and(|c| c.contains("ams1.wall:16"))
+        })
+        .expect("rule of line 16");
+    assert_eq!(rule.statements, [Statement::Counter, Statement::Accept]);
+    rule.statements[1] = Statement::Drop;
+    let probes = cell_probes(analysis);
+    let expected = expected_arrivals(policy, analysis, &probes);
+    let lab = Lab::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mismatch = verify::verify(
+        &lab,
+        dir.path(),
+        &render(&ruleset, true),
+        true,
+        &probes,
+        &expected,
+    )
+    .expect_err("the harness did not notice the turned verdict");
+    assert!(mismatch.unexpected.is_empty() && !mismatch.missing.is_empty());
+    for flow in &mismatch.missing {
+        assert_eq!(flow.family, Family::V4);
+        assert_eq!(
+            analysis.decide(flow),
+            Some(0),
+            "{} is not decided by the first rule",
+            flow.witness()
+        );
+    }
+}
+
+/// Every policy among the fixtures and examples that compiles.
+fn compilable_fixtures() -> Vec<PathBuf> {
+    let mut paths = vec![
+        fixture("examples/ams1/ams1.wall"),
+        fixture("examples/exposed.wall"),
+    ];
+    let mut lints: Vec<PathBuf> = std::fs::read_dir(fixture("tests/fixtures/lints"))
+        .expect("lint fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wall"))
+        .collect();
+    lints.sort();
+    paths.extend(lints);
+    paths
+        .into_iter()
+        .filter(|p| verify::check(p).model.is_some())
+        .collect()
+}
+
+/// `nft -j list table` with the kernel's handles left out: they number
+/// objects in the order they were made, not what they are.
+fn listing_without_handles(lab: &Lab) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("handle");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let text = lab
+        .list_table_json(nft::DEFAULT_TABLE)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("nft JSON");
+    strip(&mut value);
+    value
+}
+
+#[test]
+fn text_and_json_forms_list_identically_for_every_fixture() {
+    if harness::skipped() {
+        return;
+    }
+    let fixtures = compilable_fixtures();
+    assert!(fixtures.len() > 30, "fixtures: {}", fixtures.len());
+    let lab = Lab::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for path in &fixtures {
+        let checked = verify::check(path);
+        for layout in [Layout::Sets, Layout::Rules] {
+            let ruleset = build(&checked, layout);
+            let mut listings = Vec::new();
+            for json in [false, true] {
+                let file = dir.path().join("ruleset");
+                std::fs::write(&file, render(&ruleset, json)).expect("write");
+                lab.load(&file, json).unwrap_or_else(|e| {
+                    panic!("{} ({}): {e}", path.display(), form_name(layout, json))
+                });
+                listings.push(listing_without_handles(&lab));
+            }
+            assert_eq!(
+                listings[0],
+                listings[1],
+                "{} ({:?} layout): the text and JSON forms load differently",
+                path.display(),
+                layout
+            );
+        }
+    }
+}
+
+/// Every probe is the first packet of its connection: a port-less flow and
+/// its reverse go in separate batches, and connection tracking is flushed
+/// between them and between calls. Otherwise the reverse would be the reply
+/// of an accepted flow (`established`) and pass a table that denies it.
+#[test]
+fn every_probe_is_a_new_connection() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("one-way.wall");
+    std::fs::write(&path, "allow 10.0.0.1 -> 10.0.0.2;\n").expect("write");
+    let checked = verify::check(&path);
+    let lab = Lab::new();
+    let file = dir.path().join("ruleset.nft");
+    std::fs::write(&file, render(&build(&checked, Layout::Rules), false)).expect("write");
+    lab.load(&file, false).expect("load");
+    let flow = |src: u32, dst: u32| Flow {
+        family: Family::V4,
+        src: u128::from(src),
+        dst: u128::from(dst),
+        service: ServicePoint {
+            proto: 253,
+            port: None,
+        },
+    };
+    let (a, b) = (0x0A00_0001, 0x0A00_0002);
+    let arrived = lab.probe(&[flow(a, b), flow(b, a)]);
+    assert_eq!(arrived, [flow(a, b)].into());
+    assert!(lab.probe(&[flow(b, a)]).is_empty());
 }

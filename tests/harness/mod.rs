@@ -7,6 +7,9 @@
 
 #![allow(dead_code)]
 
+pub mod random;
+pub mod verify;
+
 use bmcwall::addr::service::{self, ServicePoint};
 use bmcwall::analysis::{Family, Flow};
 use std::collections::BTreeSet;
@@ -242,41 +245,174 @@ impl Lab {
         ])
     }
 
+    /// `nft -j list table inet NAME` in the gateway namespace.
+    pub fn list_table_json(&self, table: &str) -> Result<String, String> {
+        run(&[
+            "ip", "netns", "exec", &self.gw, "nft", "-j", "list", "table", "inet", table,
+        ])
+    }
+
     /// Sends every probe from the source namespace and returns those that
     /// arrived in the destination namespace (other traffic the destination
-    /// sees, such as the gateway's own multicast listener reports, is ignored). Clears the record and the
-    /// gateway's connection tracking first, so each call stands alone.
+    /// sees, such as the gateway's own multicast listener reports, is
+    /// ignored).
+    ///
+    /// Each probe must be the first packet of its connection, as the table
+    /// sees it: the gateway's connection tracking is flushed first, source
+    /// ports never equal a destination port of the same batch, and a
+    /// port-less flow whose reverse is also probed goes in a later batch
+    /// (else it would be the reply of an accepted flow, and `established`).
     pub fn probe(&self, flows: &[Flow]) -> BTreeSet<Flow> {
-        must(&[
-            "ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", "ports_v4",
-        ]);
-        for set in ["ports_v6", "proto_v4", "proto_v6"] {
-            must(&[
-                "ip", "netns", "exec", &self.dst, "nft", "flush", "set", "inet", "probe", set,
-            ]);
+        let mut seen = BTreeSet::new();
+        for batch in independent_batches(flows) {
+            seen.extend(self.probe_batch(&batch));
         }
-        let ns = self.src.clone();
+        seen
+    }
+
+    fn probe_batch(&self, flows: &[Flow]) -> BTreeSet<Flow> {
+        self.nft_stdin(&self.dst, RECORDER_FLUSH)
+            .unwrap_or_else(|e| panic!("clearing the record: {e}"));
+        let gw = self.gw.clone();
+        std::thread::spawn(move || flush_conntrack_in(&gw))
+            .join()
+            .expect("conntrack thread")
+            .unwrap_or_else(|e| panic!("flushing connection tracking: {e}"));
+        let ports = source_ports(flows);
         let packets: Vec<(Family, Vec<u8>, u128)> = flows
             .iter()
-            .enumerate()
-            .map(|(i, f)| (f.family, craft(f, 10_000 + (i % 50_000) as u16), f.dst))
+            .zip(ports)
+            .map(|(f, port)| (f.family, craft(f, port), f.dst))
             .collect();
+        let ns = self.src.clone();
         std::thread::spawn(move || send_in(&ns, &packets))
             .join()
             .expect("sender thread")
             .unwrap_or_else(|e| panic!("sending probes: {e}"));
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let mut seen = BTreeSet::new();
-        for set in ["ports_v4", "ports_v6", "proto_v4", "proto_v6"] {
+        // Packets cross two veth links within microseconds; a record that has
+        // not changed for a settling interval is complete.
+        let settle = std::time::Duration::from_millis(25);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let mut seen: Option<BTreeSet<Flow>> = None;
+        let seen = loop {
+            std::thread::sleep(settle);
             let json = must(&[
-                "ip", "netns", "exec", &self.dst, "nft", "-j", "-p", "list", "set", "inet",
-                "probe", set,
+                "ip", "netns", "exec", &self.dst, "nft", "-j", "-p", "list", "table", "inet",
+                "probe",
             ]);
-            seen.extend(parse_seen(&json));
-        }
+            let now: BTreeSet<Flow> = parse_seen(&json).into_iter().collect();
+            if seen.as_ref() == Some(&now) || std::time::Instant::now() > deadline {
+                break now;
+            }
+            seen = Some(now);
+        };
         let sent: BTreeSet<Flow> = flows.iter().copied().collect();
         seen.intersection(&sent).copied().collect()
     }
+}
+
+/// Splits probes so that no batch holds a port-less flow and its reverse.
+fn independent_batches(flows: &[Flow]) -> Vec<Vec<Flow>> {
+    let mut batches: Vec<(BTreeSet<Flow>, Vec<Flow>)> = Vec::new();
+    for flow in flows {
+        let reverse = Flow {
+            src: flow.dst,
+            dst: flow.src,
+            ..*flow
+        };
+        let portless = flow.service.port.is_none();
+        match batches
+            .iter_mut()
+            .find(|(members, _)| !portless || !members.contains(&reverse))
+        {
+            Some((members, batch)) => {
+                members.insert(*flow);
+                batch.push(*flow);
+            }
+            None => batches.push((BTreeSet::from([*flow]), vec![*flow])),
+        }
+    }
+    batches.into_iter().map(|(_, batch)| batch).collect()
+}
+
+/// A distinct source port (ICMP echo sequence number) for each probe, never
+/// one of the batch's destination ports, so that no probe is the reply of
+/// another.
+fn source_ports(flows: &[Flow]) -> Vec<u16> {
+    let taken: BTreeSet<u16> = flows.iter().filter_map(|f| f.service.port).collect();
+    let mut free = (1024..=u16::MAX).filter(|p| !taken.contains(p));
+    flows
+        .iter()
+        .map(|_| free.next().expect("more ports than probes"))
+        .collect()
+}
+
+/// Enters network namespace `ns` on this thread.
+fn enter(ns: &str) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let handle = std::fs::File::open(format!("/var/run/netns/{ns}")).map_err(|e| e.to_string())?;
+    // SAFETY: setns affects only the calling thread, which the callers spawn
+    // for this purpose and end afterwards.
+    if unsafe { libc::setns(handle.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(format!("setns: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Deletes every connection-tracking entry of namespace `ns`, as
+/// `conntrack -F` does: one ctnetlink delete request without a tuple.
+fn flush_conntrack_in(ns: &str) -> Result<(), String> {
+    enter(ns)?;
+    // SAFETY: plain socket(2) call; the descriptor is closed below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_NETFILTER,
+        )
+    };
+    if fd < 0 {
+        return Err(format!(
+            "netlink socket: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    const NFNL_SUBSYS_CTNETLINK: u16 = 1;
+    const IPCTNL_MSG_CT_DELETE: u16 = 2;
+    let mut request = Vec::with_capacity(20);
+    request.extend_from_slice(&20u32.to_ne_bytes()); // nlmsg_len
+    request.extend_from_slice(&((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE).to_ne_bytes());
+    request.extend_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16).to_ne_bytes());
+    request.extend_from_slice(&1u32.to_ne_bytes()); // sequence
+    request.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel's
+    request.extend_from_slice(&[libc::AF_UNSPEC as u8, 0, 0, 0]); // nfgenmsg: every family
+    let mut reply = [0u8; 256];
+    // SAFETY: the buffers outlive the calls and their lengths are passed.
+    let result = unsafe {
+        if libc::send(fd, request.as_ptr().cast(), request.len(), 0) < 0 {
+            Err(format!("netlink send: {}", std::io::Error::last_os_error()))
+        } else {
+            let n = libc::recv(fd, reply.as_mut_ptr().cast(), reply.len(), 0);
+            if n < 20 {
+                Err(format!("netlink recv: {}", std::io::Error::last_os_error()))
+            } else {
+                // An NLMSG_ERROR message whose error code is 0 acknowledges;
+                // ENOENT says there was nothing to delete.
+                let kind = u16::from_ne_bytes([reply[4], reply[5]]);
+                let code = i32::from_ne_bytes([reply[16], reply[17], reply[18], reply[19]]);
+                if kind == libc::NLMSG_ERROR as u16 && (code == 0 || code == -libc::ENOENT) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "conntrack flush refused: type {kind}, error {code}"
+                    ))
+                }
+            }
+        }
+    };
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(fd) };
+    result
 }
 
 impl Default for Lab {
@@ -307,6 +443,12 @@ const RECORDER: &str = "table inet probe {
 		meta l4proto != { tcp, udp } add @proto_v6 { ip6 saddr . ip6 daddr . meta l4proto }
 	}
 }
+";
+
+const RECORDER_FLUSH: &str = "flush set inet probe ports_v4
+flush set inet probe proto_v4
+flush set inet probe ports_v6
+flush set inet probe proto_v6
 ";
 
 fn parse_seen(json: &str) -> Vec<Flow> {
@@ -345,12 +487,7 @@ fn parse_seen(json: &str) -> Vec<Flow> {
 
 /// Sends raw IP packets (header included) from namespace `ns`.
 fn send_in(ns: &str, packets: &[(Family, Vec<u8>, u128)]) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
-    let handle = std::fs::File::open(format!("/var/run/netns/{ns}")).map_err(|e| e.to_string())?;
-    // SAFETY: setns on this thread only; the thread ends after sending.
-    if unsafe { libc::setns(handle.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-        return Err(format!("setns: {}", std::io::Error::last_os_error()));
-    }
+    enter(ns)?;
     let open = |domain| {
         // SAFETY: plain socket(2) call; the descriptor is closed below.
         let fd = unsafe { libc::socket(domain, libc::SOCK_RAW, libc::IPPROTO_RAW) };
@@ -522,21 +659,17 @@ pub fn craft(flow: &Flow, source_port: u16) -> Vec<u8> {
     }
 }
 
-/// Protocols a probe may carry in place of a whole range: not an IPv6
-/// extension header, not the no-next-header value.
+/// A protocol a probe can carry in place of a whole range of them.
 fn plain_protocol(lo: u8, hi: u8, family: Family) -> Option<u8> {
     let icmp = if family == Family::V4 {
         service::ICMP
     } else {
         service::ICMPV6
     };
-    let excluded = [0u8, 43, 44, 50, 51, 59, 60, 135, 139, 140];
-    [icmp, 253, 254, 99].into_iter().chain(lo..=hi).find(|p| {
-        (lo..=hi).contains(p)
-            && !excluded.contains(p)
-            && (*p != service::ICMP || family == Family::V4)
-            && (*p != service::ICMPV6 || family == Family::V6)
-    })
+    [icmp, 253, 254, 99]
+        .into_iter()
+        .chain(lo..=hi)
+        .find(|p| (lo..=hi).contains(p) && random::sendable_protocol(*p, family))
 }
 
 /// Service points of a service class that a probe can carry in `family`:
