@@ -29,12 +29,7 @@ fn setting(name: &str, default: u64) -> u64 {
 /// first disagreement.
 fn run_one(lab: &Lab, generated: &RandomPolicy, probes_per_policy: usize) -> Result<usize, String> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("policy.wall");
-    std::fs::write(&path, &generated.text).expect("write policy");
-    if let Some(inventory) = &generated.inventory {
-        std::fs::write(dir.path().join("inventory.yaml"), inventory).expect("write inventory");
-    }
-    let checked = verify::check(&path);
+    let checked = verify::check(&generated.write_to(dir.path()));
     let Some((policy, analysis)) = checked.model.as_ref().filter(|_| !checked.input_invalid())
     else {
         let errors: Vec<String> = checked
@@ -147,12 +142,7 @@ fn the_generator_covers_the_language() {
     }
     let generated = random::policy(7);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("policy.wall");
-    std::fs::write(&path, &generated.text).expect("write");
-    if let Some(inventory) = &generated.inventory {
-        std::fs::write(dir.path().join("inventory.yaml"), inventory).expect("write");
-    }
-    let checked = verify::check(&path);
+    let checked = verify::check(&generated.write_to(dir.path()));
     let (_, analysis) = checked.model.as_ref().expect("valid");
     let probes = random::probes(analysis, 7, 200);
     assert_eq!(probes, random::probes(analysis, 7, 200), "deterministic");

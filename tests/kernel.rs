@@ -128,6 +128,31 @@ fn probes_cover_both_families_and_all_protocol_kinds() {
     }
 }
 
+/// Loads a deliberately wrong ruleset for ams1 and returns how the harness
+/// saw it differ from the decision table; it must notice.
+fn planted(
+    checked: &bmcwall::pipeline::Checked,
+    ruleset: &nft::Ruleset,
+    json: bool,
+) -> verify::Mismatch {
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let probes = cell_probes(analysis);
+    let expected = expected_arrivals(policy, analysis, &probes);
+    let lab = Lab::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mismatch = verify::verify(
+        &lab,
+        dir.path(),
+        &render(ruleset, json),
+        json,
+        &probes,
+        &expected,
+    )
+    .expect_err("the harness did not notice the planted error");
+    assert!(mismatch.rejected.is_none(), "{mismatch:?}");
+    mismatch
+}
+
 /// The harness itself must be able to fail: a `sets` ruleset with one allowed
 /// element removed must show exactly the flows of that element as dropped.
 #[test]
@@ -136,7 +161,6 @@ fn harness_catches_a_ruleset_missing_one_element() {
         return;
     }
     let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
-    let (policy, analysis) = checked.model.as_ref().expect("model");
     let mut ruleset = build(&checked, Layout::Sets);
     let set = ruleset
         .sets
@@ -144,20 +168,7 @@ fn harness_catches_a_ruleset_missing_one_element() {
         .find(|s| s.name == "allow_ports_v4")
         .expect("allow set");
     let removed = set.elements.remove(0);
-    let probes = cell_probes(analysis);
-    let expected = expected_arrivals(policy, analysis, &probes);
-    let lab = Lab::new();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mismatch = verify::verify(
-        &lab,
-        dir.path(),
-        &render(&ruleset, false),
-        false,
-        &probes,
-        &expected,
-    )
-    .expect_err("the harness did not notice the removed element");
-    assert!(mismatch.rejected.is_none(), "{mismatch:?}");
+    let mismatch = planted(&checked, &ruleset, false);
     assert!(
         mismatch.unexpected.is_empty(),
         "removing an element must not allow more"
@@ -191,7 +202,6 @@ fn harness_catches_a_rule_with_the_wrong_verdict() {
         return;
     }
     let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
-    let (policy, analysis) = checked.model.as_ref().expect("model");
     let mut ruleset = build(&checked, Layout::Rules);
     // The first IPv4 rule of ams1.wall:16 (admins -> rack-a) now drops.
     let rule = ruleset
@@ -206,19 +216,8 @@ fn harness_catches_a_rule_with_the_wrong_verdict() {
         .expect("rule of line 16");
     assert_eq!(rule.statements, [Statement::Counter, Statement::Accept]);
     rule.statements[1] = Statement::Drop;
-    let probes = cell_probes(analysis);
-    let expected = expected_arrivals(policy, analysis, &probes);
-    let lab = Lab::new();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mismatch = verify::verify(
-        &lab,
-        dir.path(),
-        &render(&ruleset, true),
-        true,
-        &probes,
-        &expected,
-    )
-    .expect_err("the harness did not notice the turned verdict");
+    let mismatch = planted(&checked, &ruleset, true);
+    let (_, analysis) = checked.model.as_ref().expect("model");
     assert!(mismatch.unexpected.is_empty() && !mismatch.missing.is_empty());
     for flow in &mismatch.missing {
         assert_eq!(flow.family, Family::V4);

@@ -59,6 +59,16 @@ pub struct RandomPolicy {
 }
 
 impl RandomPolicy {
+    /// Writes the policy (and its inventory) into `dir`; returns the policy's path.
+    pub fn write_to(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("policy.wall");
+        std::fs::write(&path, &self.text).expect("write policy");
+        if let Some(inventory) = &self.inventory {
+            std::fs::write(dir.join("inventory.yaml"), inventory).expect("write inventory");
+        }
+        path
+    }
+
     /// Everything needed to replay a failure.
     pub fn describe(&self) -> String {
         let mut out = format!("seed {}\n--- policy.wall\n{}", self.seed, self.text);
@@ -165,6 +175,32 @@ pub fn policy(seed: u64) -> RandomPolicy {
     }
 }
 
+/// Where one family's random literals lie.
+struct LiteralFamily {
+    bits: u64,
+    /// The address at an offset in the small region.
+    at: fn(u64) -> String,
+    wider: &'static [&'static str],
+    elsewhere: fn(u64) -> String,
+    far: &'static [&'static str],
+}
+
+const V4_LITERALS: LiteralFamily = LiteralFamily {
+    bits: 32,
+    at: |o| format!("10.0.0.{o}"),
+    wider: &["10.0.0.0/16", "10.0.0.0/8", "10.0.1.0/24"],
+    elsewhere: |o| format!("192.0.2.{o}"),
+    far: &["172.16.0.0/12", "192.0.2.0/24", "0.0.0.0/0"],
+};
+
+const V6_LITERALS: LiteralFamily = LiteralFamily {
+    bits: 128,
+    at: |o| format!("fd00::{o:x}"),
+    wider: &["fd00::/64", "fd00::/16", "fd00:0:0:1::/64"],
+    elsewhere: |o| format!("2001:db8::{o:x}"),
+    far: &["2001:db8::/32", "fc00::/7", "::/0"],
+};
+
 struct Generator<'a> {
     rng: &'a mut Rng,
     /// Address names defined so far (definitions only use earlier names, so
@@ -177,61 +213,34 @@ impl Generator<'_> {
         self.rng.below(256)
     }
 
-    fn v4_literal(&mut self) -> String {
+    /// A literal of one family: mostly in its small region (single
+    /// addresses, aligned prefixes, ranges), else a wider prefix around it,
+    /// an address elsewhere, or a prefix elsewhere.
+    fn family_literal(&mut self, family: &LiteralFamily) -> String {
+        let at = family.at;
         match self.rng.below(12) {
-            0..=3 => format!("10.0.0.{}", self.v4_offset()),
+            0..=3 => at(self.v4_offset()),
             4..=6 => {
-                let len = 24 + self.rng.below(9);
-                let block = 1u64 << (32 - len);
+                let len = family.bits - 8 + self.rng.below(9);
+                let block = 1u64 << (family.bits - len);
                 let base = self.v4_offset() / block * block;
-                format!("10.0.0.{base}/{len}")
+                format!("{}/{len}", at(base))
             }
             7..=8 => {
                 let (a, b) = (self.v4_offset(), self.v4_offset());
-                format!("10.0.0.{}-10.0.0.{}", a.min(b), a.max(b))
+                format!("{}-{}", at(a.min(b)), at(a.max(b)))
             }
-            9 => self
-                .rng
-                .pick(&["10.0.0.0/16", "10.0.0.0/8", "10.0.1.0/24"])
-                .to_string(),
-            10 => format!("192.0.2.{}", self.v4_offset()),
-            _ => self
-                .rng
-                .pick(&["172.16.0.0/12", "192.0.2.0/24", "0.0.0.0/0"])
-                .to_string(),
-        }
-    }
-
-    fn v6_literal(&mut self) -> String {
-        match self.rng.below(12) {
-            0..=3 => format!("fd00::{:x}", self.v4_offset()),
-            4..=6 => {
-                let len = 120 + self.rng.below(9);
-                let block = 1u64 << (128 - len);
-                let base = self.v4_offset() / block * block;
-                format!("fd00::{base:x}/{len}")
-            }
-            7..=8 => {
-                let (a, b) = (self.v4_offset(), self.v4_offset());
-                format!("fd00::{:x}-fd00::{:x}", a.min(b), a.max(b))
-            }
-            9 => self
-                .rng
-                .pick(&["fd00::/64", "fd00::/16", "fd00:0:0:1::/64"])
-                .to_string(),
-            10 => format!("2001:db8::{:x}", self.v4_offset()),
-            _ => self
-                .rng
-                .pick(&["2001:db8::/32", "fc00::/7", "::/0"])
-                .to_string(),
+            9 => self.rng.pick(family.wider).to_string(),
+            10 => (family.elsewhere)(self.v4_offset()),
+            _ => self.rng.pick(family.far).to_string(),
         }
     }
 
     fn literal(&mut self) -> String {
         if self.rng.chance(60) {
-            self.v4_literal()
+            self.family_literal(&V4_LITERALS)
         } else {
-            self.v6_literal()
+            self.family_literal(&V6_LITERALS)
         }
     }
 
