@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod lints;
 pub mod nft;
 pub mod pipeline;
+pub mod plan;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

@@ -192,7 +192,7 @@ impl<T: Bound> IntervalSet<T> {
 }
 
 /// A set of IP addresses of both families.
-#[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct AddrSet {
     pub v4: IntervalSet<u32>,
     pub v6: IntervalSet<u128>,

@@ -17,28 +17,37 @@ pub struct Block<T: Bound> {
 }
 
 /// The cells whose deciding rule satisfies `decides` (given a rule ordinal), and
-/// whose source or destination is in scope, as boxes. Cells are grouped first by
-/// service set, then by destination set, so a rule that covers many addresses
-/// on a few services becomes a few boxes.
+/// whose source or destination is in scope, as boxes.
 pub fn blocks<T: Bound>(
     analysis: &Analysis,
     table: &FamilyTable<T>,
     decides: impl Fn(usize) -> bool,
 ) -> Vec<Block<T>> {
     let scope = analysis.layout.scope_bit();
+    cell_blocks(analysis, table, |s, d, v| {
+        (table.src.membership[s].get(scope) || table.dst.membership[d].get(scope))
+            && table.decision(s, d, v).is_some_and(&decides)
+    })
+}
+
+/// The cells `(source class, destination class, service class)` that `keep`
+/// selects, as boxes. Cells are grouped first by service set, then by
+/// destination set, so a rule that covers many addresses on a few services
+/// becomes a few boxes.
+pub fn cell_blocks<T: Bound>(
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+    keep: impl Fn(usize, usize, usize) -> bool,
+) -> Vec<Block<T>> {
     let service_count = analysis.services.len();
     // (destination classes, service classes) -> source classes.
     let mut groups: BTreeMap<(Vec<u32>, Vec<u32>), Vec<u32>> = BTreeMap::new();
     for s in 0..table.src.len() {
-        let src_in_scope = table.src.membership[s].get(scope);
         // service classes -> destination classes, for this source class.
         let mut by_services: BTreeMap<Vec<u32>, Vec<u32>> = BTreeMap::new();
         for d in 0..table.dst.len() {
-            if !src_in_scope && !table.dst.membership[d].get(scope) {
-                continue;
-            }
             let services: Vec<u32> = (0..service_count)
-                .filter(|&v| table.decision(s, d, v).is_some_and(&decides))
+                .filter(|&v| keep(s, d, v))
                 .map(|v| v as u32)
                 .collect();
             if !services.is_empty() {

@@ -849,6 +849,118 @@ proptest! {
     }
 }
 
+/// What a policy's table does with a flow, as `plan` reports it.
+fn plan_state(policy: &Policy, flow: &Flow) -> crate::plan::State {
+    use crate::plan::State;
+    if !in_scope(policy, flow) {
+        State::Passed
+    } else if naive(policy, flow).is_some_and(|r| policy.rules[r].action == Action::Allow) {
+        State::Allowed
+    } else {
+        State::Denied
+    }
+}
+
+/// `plan` between the tables of two random policies: a flow lies in a change
+/// exactly when the two treat it differently, and the change says how.
+fn check_plan(
+    before: &PolicySpec,
+    after: &PolicySpec,
+    random: &[FlowSpec],
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let (old, new) = (before.build(), after.build());
+    let (old_analysis, new_analysis) = (Analysis::new(&old), Analysis::new(&new));
+    let mut sources = SourceMap::default();
+    sources.add("random.wall".into(), String::new());
+    let old_input = nft::Input {
+        policy: &old,
+        analysis: &old_analysis,
+        sources: &sources,
+    };
+    let layout = if seed.is_multiple_of(2) {
+        nft::Layout::Sets
+    } else {
+        nft::Layout::Rules
+    };
+    let live = nft::build(layout, old_input, nft::DEFAULT_TABLE);
+    let changes = crate::plan::diff(&new, &new_analysis, Some(&live)).expect("own table");
+    let mut flows = boundary_flows::<u32>(&old, seed);
+    flows.extend(boundary_flows::<u32>(&new, seed));
+    flows.extend(boundary_flows::<u128>(&old, seed));
+    flows.extend(boundary_flows::<u128>(&new, seed));
+    flows.extend(random.iter().map(|f| f.flow_in::<u32>()));
+    flows.extend(random.iter().map(|f| f.flow_in::<u128>()));
+    for flow in &flows {
+        if ServicePoint::from_key(flow.service.key()).is_none() {
+            continue;
+        }
+        let expected = (plan_state(&old, flow), plan_state(&new, flow));
+        let holding: Vec<&crate::plan::Change> = changes
+            .iter()
+            .filter(|c| {
+                flow::holds(&c.src, flow.family, flow.src)
+                    && flow::holds(&c.dst, flow.family, flow.dst)
+                    && c.services.contains(flow.service.key())
+            })
+            .collect();
+        if expected.0 == expected.1 {
+            prop_assert!(
+                holding.is_empty(),
+                "flow {:?} is unchanged but in {:?}",
+                flow,
+                holding
+            );
+        } else {
+            prop_assert_eq!(
+                holding.len(),
+                1,
+                "flow {:?} ({:?}) in {:?}",
+                flow,
+                expected,
+                holding
+            );
+            prop_assert_eq!(
+                (holding[0].before, holding[0].after),
+                expected,
+                "flow {:?}",
+                flow
+            );
+            let rule = naive(&new, flow).filter(|_| in_scope(&new, flow));
+            prop_assert_eq!(holding[0].rule, rule, "flow {:?}", flow);
+        }
+    }
+    // A table compared with itself has no changes; a missing table makes
+    // every allowed flow new.
+    let own = nft::Input {
+        policy: &new,
+        analysis: &new_analysis,
+        sources: &sources,
+    };
+    let same = nft::build(layout, own, nft::DEFAULT_TABLE);
+    prop_assert_eq!(
+        crate::plan::diff(&new, &new_analysis, Some(&same)).expect("own"),
+        vec![]
+    );
+    let fresh = crate::plan::diff(&new, &new_analysis, None).expect("none");
+    prop_assert!(fresh.iter().all(|c| c.before == crate::plan::State::Passed));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    #[test]
+    fn plan_reports_exactly_the_flows_two_tables_treat_differently(
+        before in policy_spec(1..=8, 0..=0),
+        after in policy_spec(1..=8, 0..=0),
+        random in prop::collection::vec(flow_spec(), 32),
+        seed in any::<u64>(),
+    ) {
+        check_plan(&before, &after, &random, seed)?;
+    }
+}
+
 /// Rules that never match (empty source) but take rule bits: placed before
 /// the random rules, they push the deciding rules and the expectations past
 /// the first 64 bits of the class signatures.

@@ -8,6 +8,7 @@
 //! match do what the table's first match does.
 
 pub mod json;
+pub mod parse;
 mod rules;
 mod sets;
 pub mod text;

@@ -1,0 +1,300 @@
+//! Reading a live table back: the JSON of `nft -j -p list table inet NAME`
+//! into the ruleset model, for `plan` to compare with a compiled one.
+//!
+//! Only what bmcwall writes is understood (both layouts, any version of the
+//! policy); anything else in the table is an error that names it, so a plan is
+//! never computed from a table half understood.
+
+use super::{Chain, Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
+use serde_json::Value;
+use std::net::IpAddr;
+
+/// Parses the listing of table `inet NAME`; `Err` says what is not understood.
+pub fn listing(json: &str, table: &str) -> Result<Ruleset, String> {
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| format!("the listing is not JSON: {e}"))?;
+    let objects = value["nftables"]
+        .as_array()
+        .ok_or("the listing has no `nftables` array")?;
+    let mut ruleset = Ruleset {
+        table: table.to_string(),
+        sets: Vec::new(),
+        chains: Vec::new(),
+    };
+    for object in objects {
+        if let Some(set) = object.get("set") {
+            ruleset.sets.push(parse_set(set)?);
+        } else if let Some(chain) = object.get("chain") {
+            ruleset.chains.push(parse_chain(chain)?);
+        } else if let Some(rule) = object.get("rule") {
+            let chain_name = rule["chain"].as_str().ok_or("a rule without a chain")?;
+            let parsed = parse_rule(rule).map_err(|e| format!("chain {chain_name}: {e}"))?;
+            let chain = ruleset
+                .chains
+                .iter_mut()
+                .find(|c| c.name == chain_name)
+                .ok_or_else(|| format!("a rule of unknown chain {chain_name}"))?;
+            chain.rules.push(parsed);
+        } else if object.get("metainfo").is_none() && object.get("table").is_none() {
+            let kind = object
+                .as_object()
+                .and_then(|o| o.keys().next())
+                .map_or("?", |k| k.as_str());
+            return Err(format!(
+                "the table holds a {kind}, which bmcwall does not write"
+            ));
+        }
+    }
+    if ruleset.chains.iter().filter(|c| c.base).count() != 1 {
+        return Err("the table does not have exactly one base chain".into());
+    }
+    Ok(ruleset)
+}
+
+fn parse_set(set: &Value) -> Result<Set, String> {
+    let name = set["name"].as_str().ok_or("a set without a name")?;
+    let key: Vec<KeyType> = match &set["type"] {
+        Value::String(one) => vec![key_type(one)?],
+        Value::Array(many) => many
+            .iter()
+            .map(|t| key_type(t.as_str().unwrap_or("?")))
+            .collect::<Result<_, _>>()?,
+        _ => return Err(format!("set {name} has no type")),
+    };
+    let mut elements = Vec::new();
+    for element in set["elem"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let element = element.get("elem").map_or(element, |e| &e["val"]);
+        let parts: Vec<&Value> = match element.get("concat") {
+            Some(Value::Array(parts)) => parts.iter().collect(),
+            _ => vec![element],
+        };
+        if parts.len() != key.len() {
+            return Err(format!("set {name} has an element of the wrong width"));
+        }
+        let fields = parts
+            .iter()
+            .zip(&key)
+            .map(|(part, kind)| field(part, *kind))
+            .collect::<Result<Vec<Field>, String>>()
+            .map_err(|e| format!("set {name}: {e}"))?;
+        elements.push(fields);
+    }
+    elements.sort();
+    Ok(Set {
+        name: name.to_string(),
+        key,
+        elements,
+    })
+}
+
+fn key_type(name: &str) -> Result<KeyType, String> {
+    Ok(match name {
+        "ipv4_addr" => KeyType::Ipv4Addr,
+        "ipv6_addr" => KeyType::Ipv6Addr,
+        "inet_proto" => KeyType::InetProto,
+        "inet_service" => KeyType::InetService,
+        other => return Err(format!("sets of type {other} are not written by bmcwall")),
+    })
+}
+
+/// One field of an element: a value, a prefix or a range.
+fn field(value: &Value, kind: KeyType) -> Result<Field, String> {
+    let (lo, hi) = if let Some(prefix) = value.get("prefix") {
+        let len = prefix["len"].as_u64().ok_or("a prefix without a length")? as u32;
+        let base = scalar(&prefix["addr"], kind)?;
+        let bits = match kind {
+            KeyType::Ipv4Addr => 32,
+            KeyType::Ipv6Addr => 128,
+            _ => return Err("a prefix of something other than an address".into()),
+        };
+        let host = if len >= bits {
+            0
+        } else {
+            (1u128 << (bits - len)) - 1
+        };
+        (base, base | host)
+    } else if let Some(Value::Array(ends)) = value.get("range") {
+        match ends.as_slice() {
+            [lo, hi] => (scalar(lo, kind)?, scalar(hi, kind)?),
+            _ => return Err("a range without two ends".into()),
+        }
+    } else {
+        let v = scalar(value, kind)?;
+        (v, v)
+    };
+    Ok(match kind {
+        KeyType::Ipv4Addr => Field::V4(lo as u32, hi as u32),
+        KeyType::Ipv6Addr => Field::V6(lo, hi),
+        KeyType::InetProto => Field::Proto(lo as u8, hi as u8),
+        KeyType::InetService => Field::Port(lo as u16, hi as u16),
+    })
+}
+
+fn scalar(value: &Value, kind: KeyType) -> Result<u128, String> {
+    match (kind, value) {
+        (KeyType::Ipv4Addr | KeyType::Ipv6Addr, Value::String(text)) => {
+            match (kind, text.parse::<IpAddr>()) {
+                (KeyType::Ipv4Addr, Ok(IpAddr::V4(a))) => Ok(u128::from(u32::from(a))),
+                (KeyType::Ipv6Addr, Ok(IpAddr::V6(a))) => Ok(u128::from(a)),
+                _ => Err(format!("`{text}` is not an address of the set's family")),
+            }
+        }
+        (KeyType::InetProto, Value::String(name)) => protocol(name).map(u128::from),
+        (KeyType::InetProto, Value::Number(n)) => n
+            .as_u64()
+            .filter(|&p| p <= 255)
+            .map(u128::from)
+            .ok_or_else(|| format!("{n} is not a protocol")),
+        (KeyType::InetService, Value::Number(n)) => n
+            .as_u64()
+            .filter(|&p| p <= 65535)
+            .map(u128::from)
+            .ok_or_else(|| format!("{n} is not a port")),
+        _ => Err(format!("unexpected element {value}")),
+    }
+}
+
+/// Protocol names nft prints without `-p`.
+fn protocol(name: &str) -> Result<u8, String> {
+    Ok(match name {
+        "icmp" => 1,
+        "tcp" => 6,
+        "udp" => 17,
+        "ipv6-icmp" | "icmpv6" => 58,
+        other => other
+            .parse()
+            .map_err(|_| format!("unknown protocol `{other}`"))?,
+    })
+}
+
+fn parse_chain(chain: &Value) -> Result<Chain, String> {
+    let name = chain["name"].as_str().ok_or("a chain without a name")?;
+    let base = match chain.get("hook").and_then(Value::as_str) {
+        None => false,
+        Some("forward") => {
+            if chain["policy"].as_str() != Some("accept") {
+                return Err(format!("base chain {name} does not have policy accept"));
+            }
+            true
+        }
+        Some(hook) => return Err(format!("chain {name} hooks {hook}, not forward")),
+    };
+    Ok(Chain {
+        name: name.to_string(),
+        base,
+        rules: Vec::new(),
+    })
+}
+
+fn parse_rule(rule: &Value) -> Result<Rule, String> {
+    let mut out = Rule {
+        matches: Vec::new(),
+        statements: Vec::new(),
+        comment: rule["comment"].as_str().map(str::to_string),
+    };
+    for expr in rule["expr"]
+        .as_array()
+        .ok_or("a rule without expressions")?
+    {
+        if let Some(m) = expr.get("match") {
+            out.matches.push(parse_match(m)?);
+        } else if expr.get("counter").is_some() {
+            out.statements.push(Statement::Counter);
+        } else if let Some(limit) = expr.get("limit") {
+            out.statements.push(Statement::Limit {
+                per_second: limit["rate"].as_u64().unwrap_or(0) as u32,
+                burst: limit["burst"].as_u64().unwrap_or(0) as u32,
+            });
+        } else if let Some(log) = expr.get("log") {
+            out.statements.push(Statement::Log {
+                prefix: log["prefix"].as_str().unwrap_or("").to_string(),
+            });
+        } else if expr.get("accept").is_some() {
+            out.statements.push(Statement::Accept);
+        } else if expr.get("drop").is_some() {
+            out.statements.push(Statement::Drop);
+        } else if let Some(goto) = expr.get("goto") {
+            let target = goto["target"].as_str().ok_or("a goto without a target")?;
+            out.statements.push(Statement::Goto(target.to_string()));
+        } else {
+            return Err(format!(
+                "a rule with `{expr}`, which bmcwall does not write"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_match(m: &Value) -> Result<Match, String> {
+    let op = m["op"].as_str().unwrap_or("==");
+    let left = &m["left"];
+    let right = &m["right"];
+    if left.get("ct").is_some_and(|ct| ct["key"] == "state") {
+        let states = match right {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            other => other["set"]
+                .as_array()
+                .map(|items| items.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+        };
+        let known = ["new", "established", "related", "invalid", "untracked"];
+        let states: Vec<&'static str> = states
+            .iter()
+            .map(|s| known.iter().find(|k| *k == s).copied())
+            .collect::<Option<_>>()
+            .ok_or("an unknown connection state")?;
+        return Ok(Match::CtState(states));
+    }
+    if let Some(set) = right.as_str().and_then(|r| r.strip_prefix('@')) {
+        let key = match left.get("concat") {
+            Some(Value::Array(parts)) => parts.iter().map(selector).collect::<Result<_, _>>()?,
+            _ => vec![selector(left)?],
+        };
+        let negate = match op {
+            "==" | "in" => false,
+            "!=" => true,
+            other => return Err(format!("a set lookup with operator {other}")),
+        };
+        return Ok(Match::InSet {
+            key,
+            set: set.to_string(),
+            negate,
+        });
+    }
+    if selector(left)? == Selector::L4proto && op == "==" {
+        if let Some(items) = right["set"].as_array() {
+            let protos = items
+                .iter()
+                .map(|p| match p {
+                    Value::Number(n) => n.as_u64().map(|n| n as u8).ok_or("bad protocol".into()),
+                    Value::String(name) => protocol(name),
+                    _ => Err("bad protocol".into()),
+                })
+                .collect::<Result<Vec<u8>, String>>()?;
+            return Ok(Match::L4protoIn(protos));
+        }
+    }
+    Err(format!("a match `{m}`, which bmcwall does not write"))
+}
+
+fn selector(value: &Value) -> Result<Selector, String> {
+    if value.get("meta").is_some_and(|m| m["key"] == "l4proto") {
+        return Ok(Selector::L4proto);
+    }
+    let payload = &value["payload"];
+    Ok(
+        match (payload["protocol"].as_str(), payload["field"].as_str()) {
+            (Some("ip"), Some("saddr")) => Selector::IpSaddr,
+            (Some("ip"), Some("daddr")) => Selector::IpDaddr,
+            (Some("ip6"), Some("saddr")) => Selector::Ip6Saddr,
+            (Some("ip6"), Some("daddr")) => Selector::Ip6Daddr,
+            (Some("th"), Some("dport")) => Selector::ThDport,
+            _ => {
+                return Err(format!(
+                    "a match on `{value}`, which bmcwall does not write"
+                ))
+            }
+        },
+    )
+}
