@@ -9,7 +9,7 @@ use crate::source::SourceMap;
 use std::fmt::Write;
 
 /// One line of policy text for a rule, with its location.
-fn rule_text(sources: &SourceMap, policy: &Policy, index: usize) -> String {
+pub(crate) fn rule_text(sources: &SourceMap, policy: &Policy, index: usize) -> String {
     let rule = &policy.rules[index];
     let file = sources.file(rule.span.file);
     let (line, _) = file.line_col(rule.span.start as usize);

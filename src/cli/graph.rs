@@ -34,8 +34,10 @@ fn node_label(node: &Node) -> String {
     label
 }
 
-fn services_label(set: &service::ServiceSet) -> String {
-    let mut parts: Vec<String> = service::pieces(set)
+/// Each piece of a service set as people write it: `tcp 22`, `udp 5900-5901`,
+/// `icmp`, `proto 0-5`.
+pub(crate) fn service_pieces(set: &service::ServiceSet) -> Vec<String> {
+    service::pieces(set)
         .into_iter()
         .map(|piece| match piece {
             ServicePiece::Ports {
@@ -52,7 +54,12 @@ fn services_label(set: &service::ServiceSet) -> String {
             ServicePiece::Protocols { lo, hi } if lo == hi => service::proto_name(lo),
             ServicePiece::Protocols { lo, hi } => format!("proto {lo}-{hi}"),
         })
-        .collect();
+        .collect()
+}
+
+/// The pieces of a service set, the first few.
+pub(crate) fn services_label(set: &service::ServiceSet) -> String {
+    let mut parts = service_pieces(set);
     if parts.len() > 6 {
         let rest = parts.len() - 5;
         parts.truncate(5);

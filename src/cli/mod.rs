@@ -1,8 +1,11 @@
 //! The command line: parses arguments, runs the pipeline, renders findings and
 //! writes output. The only module that prints.
 
+mod apply;
 mod explain;
 mod graph;
+mod live;
+mod plan;
 mod render;
 mod write;
 
@@ -35,6 +38,12 @@ enum Command {
     Explain(ExplainArgs),
     /// Draw the reachability graph (Graphviz DOT or Mermaid).
     Graph(GraphArgs),
+    /// Compare the live table with the compiled one: flows newly allowed and no
+    /// longer allowed (exit 0 equal, 1 different, 3 live table unreadable).
+    Plan(PlanArgs),
+    /// Load the compiled table atomically (nft -c first), optionally wait for a
+    /// confirmation and restore the previous table without one.
+    Apply(ApplyArgs),
     /// List the finding codes, or print one code's documentation.
     Lints(LintsArgs),
 }
@@ -211,6 +220,53 @@ struct CompileArgs {
     common: Common,
 }
 
+#[derive(Args, Debug)]
+struct LiveArgs {
+    /// Name of the nftables table (family inet).
+    #[arg(long, value_name = "NAME", default_value = nft::DEFAULT_TABLE, value_parser = parse_table)]
+    table: String,
+    /// Run nft inside this named network namespace (`ip netns exec NAME`).
+    #[arg(long, value_name = "NAME")]
+    netns: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum PlanFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct PlanArgs {
+    #[arg(value_name = "POLICY.wall")]
+    policy: PathBuf,
+    #[command(flatten)]
+    live: LiveArgs,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    format: PlanFormat,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct ApplyArgs {
+    #[arg(value_name = "POLICY.wall")]
+    policy: PathBuf,
+    #[command(flatten)]
+    live: LiveArgs,
+    #[arg(long, value_enum, default_value_t = Layout::Sets)]
+    layout: Layout,
+    /// Keep the new table only if confirmed within SECONDS (typed `yes`, or
+    /// --confirm-with); else restore the previous one and exit 3.
+    #[arg(long, value_name = "SECONDS")]
+    confirm: Option<u64>,
+    /// Confirm by running CMD (with `sh -c`) until it exits 0, instead of asking.
+    #[arg(long, value_name = "CMD", requires = "confirm")]
+    confirm_with: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
 fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
@@ -244,6 +300,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
         Command::Compile(args) => compile(args),
         Command::Explain(args) => explain_command(args),
         Command::Graph(args) => graph_command(args),
+        Command::Plan(args) => plan_command(args),
+        Command::Apply(args) => apply::run(args),
         Command::Lints(args) => lints(args),
     }
 }
@@ -279,34 +337,56 @@ fn check(args: CheckArgs) -> u8 {
     results.iter().map(Checked::exit_code).max().unwrap_or(0)
 }
 
-fn compile(args: CompileArgs) -> u8 {
-    let levels = args.common.levels();
-    let checked = pipeline::check(&args.policy, args.common.today(), &levels);
-    let options = args.common.render_options();
-    let report = render::human(&checked, &options);
+/// The model of a policy that may be compiled; otherwise says why not and
+/// gives the exit code.
+fn compilable<'a>(
+    checked: &'a Checked,
+    verb: &str,
+) -> Result<(&'a crate::resolve::Policy, &'a crate::analysis::Analysis), u8> {
+    match checked.model.as_ref().filter(|_| !checked.has_errors()) {
+        Some((policy, analysis)) => Ok((policy, analysis)),
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "bmcwall: not {verb}: {}",
+                if checked.input_invalid() {
+                    "the policy is not valid"
+                } else {
+                    "error-level findings remain"
+                }
+            );
+            Err(checked.exit_code())
+        }
+    }
+}
+
+/// Checks a policy and reports its findings on stderr.
+fn checked_with_report(policy: &std::path::Path, common: &Common) -> Checked {
+    let checked = pipeline::check(policy, common.today(), &common.levels());
+    let report = render::human(&checked, &common.render_options());
     let _ = std::io::stderr().lock().write_all(report.as_bytes());
-    let Some((policy, analysis)) = checked.model.as_ref().filter(|_| !checked.has_errors()) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "bmcwall: not compiled: {}",
-            if checked.input_invalid() {
-                "the policy is not valid"
-            } else {
-                "error-level findings remain"
-            }
-        );
-        return checked.exit_code();
-    };
-    let layout = match args.layout {
+    checked
+}
+
+fn layout(layout: Layout) -> nft::Layout {
+    match layout {
         Layout::Sets => nft::Layout::Sets,
         Layout::Rules => nft::Layout::Rules,
+    }
+}
+
+fn compile(args: CompileArgs) -> u8 {
+    let checked = checked_with_report(&args.policy, &args.common);
+    let (policy, analysis) = match compilable(&checked, "compiled") {
+        Ok(model) => model,
+        Err(code) => return code,
     };
     let input = nft::Input {
         policy,
         analysis,
         sources: &checked.sources,
     };
-    let ruleset = nft::build(layout, input, &args.table);
+    let ruleset = nft::build(layout(args.layout), input, &args.table);
     let text = match args.format {
         OutputFormat::Nft => nft::text::render(&ruleset, &header(&checked, policy)),
         OutputFormat::Json => nft::json::render(&ruleset),
@@ -330,9 +410,66 @@ fn compile(args: CompileArgs) -> u8 {
     }
 }
 
+fn plan_command(args: PlanArgs) -> u8 {
+    let checked = checked_with_report(&args.policy, &args.common);
+    // Exit 1 means drift here, so a policy that cannot be compiled is 2.
+    let (policy, analysis) = match compilable(&checked, "planned") {
+        Ok(model) => model,
+        Err(_) => return 2,
+    };
+    let table = &args.live.table;
+    let runner = live::Nft::new(args.live.netns.clone());
+    let place = runner.place();
+    let fail = |what: String| {
+        let _ = writeln!(std::io::stderr(), "bmcwall: {what}");
+        3
+    };
+    let current = match runner.read(table) {
+        Ok(current) => current,
+        Err(error) => {
+            return fail(format!(
+                "cannot read table inet {table} in {place}: {error}"
+            ))
+        }
+    };
+    let ruleset = match &current {
+        live::Live::Absent => None,
+        live::Live::Present { json, .. } => match nft::parse::listing(json, table) {
+            Ok(ruleset) => Some(ruleset),
+            Err(error) => {
+                return fail(format!(
+                    "table inet {table} in {place} is not one bmcwall can compare: {error}"
+                ))
+            }
+        },
+    };
+    let changes = match crate::plan::diff(policy, analysis, ruleset.as_ref()) {
+        Ok(changes) => changes,
+        Err(error) => {
+            return fail(format!(
+                "table inet {table} in {place} is not one bmcwall can compare: {error}"
+            ))
+        }
+    };
+    let present = ruleset.is_some();
+    let text = match args.format {
+        PlanFormat::Human => {
+            let title = if present {
+                format!("table inet {table} in {place}")
+            } else {
+                format!("table inet {table} in {place} (absent: everything is new)")
+            };
+            plan::human(&changes, policy, &checked.sources, &title, present)
+        }
+        PlanFormat::Json => plan::json(&changes, policy, &checked.sources, table, present),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    u8::from(!present || !changes.is_empty())
+}
+
 /// The comment at the top of the text output: where it came from, and every
 /// rule with its location, attributes and description, in policy order.
-fn header(checked: &Checked, policy: &crate::resolve::Policy) -> String {
+pub(crate) fn header(checked: &Checked, policy: &crate::resolve::Policy) -> String {
     use std::fmt::Write as _;
     let root = checked
         .sources

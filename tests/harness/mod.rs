@@ -68,6 +68,72 @@ fn must(args: &[&str]) -> String {
     run(args).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// `nft -f -` with `ruleset` inside namespace `ns`.
+fn load_in(ns: &str, ruleset: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(ruleset.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// One network namespace of a test's own, deleted on drop (also on panic).
+pub struct Namespace {
+    pub name: String,
+}
+
+impl Namespace {
+    pub fn new() -> Namespace {
+        let name = format!(
+            "bwt{}x{}n",
+            std::process::id(),
+            NEXT_LAB.fetch_add(1, Ordering::SeqCst)
+        );
+        must(&["ip", "netns", "add", &name]);
+        let namespace = Namespace { name };
+        must(&["ip", "-n", &namespace.name, "link", "set", "lo", "up"]);
+        namespace
+    }
+
+    /// Runs nft with `args` inside the namespace.
+    pub fn nft(&self, args: &[&str]) -> Result<String, String> {
+        let mut all = vec!["ip", "netns", "exec", &self.name, "nft"];
+        all.extend_from_slice(args);
+        run(&all)
+    }
+
+    /// Loads nft text (`nft -f -`) inside the namespace.
+    pub fn load(&self, ruleset: &str) -> Result<(), String> {
+        load_in(&self.name, ruleset)
+    }
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace::new()
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = run(&["ip", "netns", "del", &self.name]);
+    }
+}
+
 /// Three namespaces: `src` -> `gw` -> `dst`.
 pub struct Lab {
     pub src: String,
@@ -195,25 +261,7 @@ impl Lab {
     }
 
     fn nft_stdin(&self, ns: &str, ruleset: &str) -> Result<(), String> {
-        use std::io::Write;
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", ns, "nft", "-f", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        child
-            .stdin
-            .take()
-            .ok_or("no stdin")?
-            .write_all(ruleset.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let output = child.wait_with_output().map_err(|e| e.to_string())?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).into_owned())
-        }
+        load_in(ns, ruleset)
     }
 
     /// `nft -c` of a file in the gateway namespace (text, or JSON with `json`).

@@ -1,0 +1,141 @@
+//! `bmcwall apply`: check with `nft -c`, save the live table, load the new one
+//! in one transaction, and with `--confirm` restore the saved table unless
+//! the change is confirmed in time. Only bmcwall's own table is touched.
+
+use super::live::{restore_text, Live, Nft};
+use super::{checked_with_report, compilable, header, layout, plan, ApplyArgs};
+use crate::nft;
+use std::io::{BufRead, Write};
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Exit code when the kernel refused or the change was rolled back.
+const REFUSED: u8 = 3;
+
+pub(super) fn run(args: ApplyArgs) -> u8 {
+    let checked = checked_with_report(&args.policy, &args.common);
+    let (policy, analysis) = match compilable(&checked, "applied") {
+        Ok(model) => model,
+        Err(code) => return code,
+    };
+    let table = &args.live.table;
+    let input = nft::Input {
+        policy,
+        analysis,
+        sources: &checked.sources,
+    };
+    let ruleset = nft::build(layout(args.layout), input, table);
+    let text = nft::text::render(&ruleset, &header(&checked, policy));
+    let runner = Nft::new(args.live.netns.clone());
+    let place = runner.place();
+    let say = |message: String| {
+        let _ = writeln!(std::io::stderr(), "bmcwall: {message}");
+    };
+    if let Err(error) = runner.check(&text) {
+        say(format!(
+            "nft -c refused the ruleset; nothing changed in {place}:\n{error}"
+        ));
+        return REFUSED;
+    }
+    let saved = match runner.read(table) {
+        Ok(saved) => saved,
+        Err(error) => {
+            say(format!(
+                "cannot save table inet {table} in {place}; nothing changed: {error}"
+            ));
+            return REFUSED;
+        }
+    };
+    // What is about to change, for the log of the run; a table bmcwall cannot
+    // read back is replaced all the same.
+    let live_model = match &saved {
+        Live::Present { json, .. } => nft::parse::listing(json, table).ok(),
+        Live::Absent => None,
+    };
+    if live_model.is_some() || matches!(saved, Live::Absent) {
+        if let Ok(changes) = crate::plan::diff(policy, analysis, live_model.as_ref()) {
+            let title = format!("table inet {table} in {place}");
+            let present = live_model.is_some();
+            let _ = std::io::stdout().lock().write_all(
+                plan::human(&changes, policy, &checked.sources, &title, present).as_bytes(),
+            );
+        }
+    }
+    if let Err(error) = runner.load(&text) {
+        say(format!(
+            "nft refused the ruleset; the previous table is still in place in {place}:\n{error}"
+        ));
+        return REFUSED;
+    }
+    if let Some(seconds) = args.confirm {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let confirmed = match &args.confirm_with {
+            Some(command) => confirm_with(command, deadline),
+            None => confirm_on_terminal(seconds, deadline),
+        };
+        if !confirmed {
+            return match runner.load(&restore_text(table, &saved)) {
+                Ok(()) => {
+                    say(format!(
+                        "not confirmed within {seconds} s: restored the previous table inet {table} in {place}"
+                    ));
+                    REFUSED
+                }
+                Err(error) => {
+                    say(format!(
+                        "not confirmed within {seconds} s, and restoring the previous table failed; \
+                         table inet {table} in {place} is the new one:\n{error}"
+                    ));
+                    REFUSED
+                }
+            };
+        }
+    }
+    say(format!("applied table inet {table} in {place}"));
+    0
+}
+
+/// Runs `command` with `sh -c` until it exits 0 (confirmed) or the deadline
+/// passes (a run still going then is killed).
+fn confirm_with(command: &str, deadline: Instant) -> bool {
+    while Instant::now() < deadline {
+        let Ok(mut child) = Command::new("sh").args(["-c", command]).spawn() else {
+            return false;
+        };
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => return true,
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return false;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(_) => return false,
+            }
+        }
+        let pause = Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now()));
+        std::thread::sleep(pause);
+    }
+    false
+}
+
+/// Asks on the terminal; only `yes` before the deadline confirms.
+fn confirm_on_terminal(seconds: u64, deadline: Instant) -> bool {
+    let _ = write!(
+        std::io::stderr(),
+        "bmcwall: type `yes` within {seconds} s to keep the new table: "
+    );
+    let _ = std::io::stderr().flush();
+    let (sender, receiver) = mpsc::channel();
+    // The reader may outlive the wait; it holds nothing but stdin.
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line);
+        let _ = sender.send(read.map(|_| line));
+    });
+    let wait = deadline.saturating_duration_since(Instant::now());
+    matches!(receiver.recv_timeout(wait), Ok(Ok(line)) if line.trim() == "yes")
+}

@@ -1,0 +1,394 @@
+//! `plan` and `apply` against a real nftables in network namespaces of the
+//! tests' own: plans after applies, exact changed flows, foreign tables left
+//! alone, rollback without confirmation, and refused rulesets.
+
+mod harness;
+
+use harness::Namespace;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const TODAY: &str = "2026-11-21";
+
+/// Runs the binary with `stdin` as its standard input.
+fn bmcwall_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bmcwall"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run bmcwall");
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
+    child.wait_with_output().expect("bmcwall output")
+}
+
+fn bmcwall(args: &[&str]) -> Output {
+    bmcwall_with(args, "", &[])
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A copy of the ams1 example (policy and inventory) in a temporary
+/// directory, with `edit` applied to the policy text; returns the policy path.
+fn ams1_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ams1");
+    let inventory = dir.join("inventory");
+    std::fs::create_dir_all(&inventory).expect("inventory dir");
+    std::fs::copy(
+        source.join("inventory/ams1.yaml"),
+        inventory.join("ams1.yaml"),
+    )
+    .expect("copy inventory");
+    let text = std::fs::read_to_string(source.join("ams1.wall")).expect("ams1");
+    let path = dir.join(name);
+    std::fs::write(&path, edit(text)).expect("write policy");
+    path
+}
+
+fn apply(policy: &Path, ns: &Namespace, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "apply",
+        policy.to_str().expect("path"),
+        "--netns",
+        &ns.name,
+        "--today",
+        TODAY,
+    ];
+    args.extend_from_slice(extra);
+    bmcwall(&args)
+}
+
+fn plan(policy: &Path, ns: &Namespace, format: &str) -> Output {
+    bmcwall(&[
+        "plan",
+        policy.to_str().expect("path"),
+        "--netns",
+        &ns.name,
+        "--today",
+        TODAY,
+        "--format",
+        format,
+    ])
+}
+
+fn table_text(ns: &Namespace) -> String {
+    ns.nft(&["list", "table", "inet", "bmcwall"])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The same change as people and pipelines see it, without the temporary
+/// directory and the namespace's name.
+fn normalised(text: &str, dir: &Path, ns: &Namespace) -> String {
+    text.replace(&dir.display().to_string(), "DIR")
+        .replace(&ns.name, "NS")
+}
+
+#[test]
+fn apply_to_an_empty_namespace_then_plan_shows_no_change() {
+    if harness::skipped() {
+        return;
+    }
+    let ns = Namespace::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = ams1_variant(dir.path(), "ams1.wall", |t| t);
+    let before = plan(&policy, &ns, "human");
+    assert_eq!(
+        before.status.code(),
+        Some(1),
+        "absent table: {}",
+        stderr(&before)
+    );
+    assert!(stdout(&before).contains("(absent: everything is new): 6 newly allowed"));
+    let applied = apply(&policy, &ns, &[]);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    assert!(stderr(&applied).contains("applied table inet bmcwall in network namespace"));
+    let after = plan(&policy, &ns, "human");
+    assert_eq!(after.status.code(), Some(0), "{}", stderr(&after));
+    assert_eq!(
+        normalised(&stdout(&after), dir.path(), &ns),
+        "table inet bmcwall in network namespace NS: no changes\n"
+    );
+    // The same policy in the other layout decides every flow the same way.
+    let rules = apply(&policy, &ns, &["--layout", "rules"]);
+    assert_eq!(rules.status.code(), Some(0), "{}", stderr(&rules));
+    assert!(table_text(&ns).contains("counter packets 0 bytes 0 accept comment"));
+    assert_eq!(plan(&policy, &ns, "human").status.code(), Some(0));
+}
+
+#[test]
+fn plan_lists_exactly_the_changed_flows() {
+    if harness::skipped() {
+        return;
+    }
+    let ns = Namespace::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = ams1_variant(dir.path(), "old.wall", |t| t);
+    // The vendor rule goes, NTP becomes NTP and DNS, and the NOC may now use
+    // SSH on every BMC.
+    let new = ams1_variant(dir.path(), "new.wall", |t| {
+        t.replace(
+            "allow vendor-vpn -> lab-bmc : https  until 2027-03-31  \"vendor support, ticket OPS-123\";\n",
+            "",
+        )
+        .replace("allow bmcs      -> ntp1    : ntp;", "allow bmcs      -> ntp1    : ntp, dns;")
+        .replace(
+            "deny  any       -> bmcs    log;",
+            "allow noc       -> bmcs    : ssh;\ndeny  any       -> bmcs    log;",
+        )
+    });
+    for layout in ["sets", "rules"] {
+        let applied = apply(&old, &ns, &["--layout", layout]);
+        assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+        let human = plan(&new, &ns, "human");
+        assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
+        let json = plan(&new, &ns, "json");
+        assert_eq!(json.status.code(), Some(1));
+        insta::assert_snapshot!(
+            format!("plan_changed_flows_{layout}_human"),
+            normalised(&stdout(&human), dir.path(), &ns)
+        );
+        insta::assert_snapshot!(
+            format!("plan_changed_flows_{layout}_json"),
+            normalised(&stdout(&json), dir.path(), &ns)
+        );
+    }
+}
+
+/// Loaded before bmcwall's table and compared byte for byte afterwards: a
+/// table of another family, and another inet table with a base chain, a
+/// regular chain and a set.
+const FOREIGN: &str = "table ip site-filter {
+	set blocked {
+		type ipv4_addr
+		elements = { 192.0.2.1, 192.0.2.77 }
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip saddr @blocked counter drop
+	}
+}
+table inet monitoring {
+	chain audit {
+		counter
+	}
+	chain forward {
+		type filter hook forward priority 10; policy accept;
+		jump audit
+	}
+}
+";
+
+#[test]
+fn apply_leaves_foreign_tables_and_chains_alone() {
+    if harness::skipped() {
+        return;
+    }
+    let ns = Namespace::new();
+    ns.load(FOREIGN).expect("foreign tables");
+    let foreign = |ns: &Namespace| {
+        [
+            ns.nft(&["list", "table", "ip", "site-filter"]),
+            ns.nft(&["list", "table", "inet", "monitoring"]),
+        ]
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+    };
+    let before = foreign(&ns);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = ams1_variant(dir.path(), "ams1.wall", |t| t);
+    let second = ams1_variant(dir.path(), "second.wall", |t| {
+        t.replace(
+            "deny  any       -> bmcs    log;",
+            "deny  any       -> bmcs;",
+        )
+    });
+    for policy in [&first, &second, &first] {
+        let applied = apply(policy, &ns, &[]);
+        assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+        assert_eq!(foreign(&ns), before, "a foreign table changed");
+    }
+    let tables = ns.nft(&["list", "tables"]).expect("tables");
+    assert_eq!(
+        tables,
+        "table ip site-filter\ntable inet monitoring\ntable inet bmcwall\n"
+    );
+}
+
+#[test]
+fn unconfirmed_apply_restores_the_previous_table() {
+    if harness::skipped() {
+        return;
+    }
+    let ns = Namespace::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = ams1_variant(dir.path(), "old.wall", |t| t);
+    let new = ams1_variant(dir.path(), "new.wall", |t| {
+        t.replace(
+            "allow bmcs      -> ntp1    : ntp;",
+            "allow any -> ntp1 : ntp;",
+        )
+    });
+    // Without confirmation on an empty namespace, nothing is left behind.
+    let refused = apply(&old, &ns, &["--confirm", "1", "--confirm-with", "false"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("not confirmed within 1 s: restored the previous table"));
+    assert_eq!(ns.nft(&["list", "tables"]).expect("tables"), "");
+
+    assert_eq!(apply(&old, &ns, &[]).status.code(), Some(0));
+    let saved = table_text(&ns);
+    // A health check that keeps failing; then an answer other than `yes`.
+    let failing = apply(&new, &ns, &["--confirm", "2", "--confirm-with", "exit 1"]);
+    assert_eq!(failing.status.code(), Some(3), "{}", stderr(&failing));
+    assert_eq!(table_text(&ns), saved, "the previous table is back");
+    assert_eq!(plan(&old, &ns, "human").status.code(), Some(0));
+    let declined = bmcwall_with(
+        &[
+            "apply",
+            new.to_str().expect("path"),
+            "--netns",
+            &ns.name,
+            "--today",
+            TODAY,
+            "--confirm",
+            "5",
+        ],
+        "no\n",
+        &[],
+    );
+    assert_eq!(declined.status.code(), Some(3), "{}", stderr(&declined));
+    assert!(stderr(&declined).contains("type `yes` within 5 s"));
+    assert_eq!(table_text(&ns), saved);
+
+    // Confirmed: by the health check, then on the terminal.
+    let checked = apply(&new, &ns, &["--confirm", "5", "--confirm-with", "true"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stderr(&checked));
+    assert_eq!(plan(&new, &ns, "human").status.code(), Some(0));
+    let typed = bmcwall_with(
+        &[
+            "apply",
+            old.to_str().expect("path"),
+            "--netns",
+            &ns.name,
+            "--today",
+            TODAY,
+            "--confirm",
+            "5",
+        ],
+        "yes\n",
+        &[],
+    );
+    assert_eq!(typed.status.code(), Some(0), "{}", stderr(&typed));
+    assert_eq!(plan(&old, &ns, "human").status.code(), Some(0));
+}
+
+/// An nft that spoils what it is asked to load (`-f -`), and with `-c` in
+/// its arguments also what it is asked to check, so the real nft refuses it.
+fn spoiling_nft(dir: &Path, also_check: bool) -> PathBuf {
+    let path = dir.join(if also_check {
+        "nft-bad-check"
+    } else {
+        "nft-bad-load"
+    });
+    let check = if also_check {
+        ""
+    } else {
+        "*\" -c \"*) exec nft \"$@\" ;;"
+    };
+    let script = format!(
+        "#!/bin/sh\ncase \" $* \" in\n  {check}\n  *\" -f - \"*) {{ cat; echo 'add rule inet bmcwall forward meta nosuchkey 1'; }} | nft \"$@\"; exit $? ;;\nesac\nexec nft \"$@\"\n"
+    );
+    std::fs::write(&path, script).expect("write script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn a_refused_ruleset_leaves_the_previous_table_in_place() {
+    if harness::skipped() {
+        return;
+    }
+    let ns = Namespace::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = ams1_variant(dir.path(), "old.wall", |t| t);
+    let new = ams1_variant(dir.path(), "new.wall", |t| {
+        t.replace(
+            "allow bmcs      -> ntp1    : ntp;",
+            "allow any -> ntp1 : ntp;",
+        )
+    });
+    assert_eq!(apply(&old, &ns, &[]).status.code(), Some(0));
+    let saved = table_text(&ns);
+    for (also_check, message) in [
+        (true, "nft -c refused the ruleset; nothing changed"),
+        (
+            false,
+            "nft refused the ruleset; the previous table is still in place",
+        ),
+    ] {
+        let nft = spoiling_nft(dir.path(), also_check);
+        let refused = bmcwall_with(
+            &[
+                "apply",
+                new.to_str().expect("path"),
+                "--netns",
+                &ns.name,
+                "--today",
+                TODAY,
+            ],
+            "",
+            &[("BMCWALL_NFT", nft.to_str().expect("path"))],
+        );
+        assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains(message), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("nosuchkey"),
+            "nft's own message is shown"
+        );
+        assert_eq!(table_text(&ns), saved);
+    }
+}
+
+#[test]
+fn plan_exits_3_when_the_live_table_cannot_be_read() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = ams1_variant(dir.path(), "ams1.wall", |t| t);
+    let missing = bmcwall(&[
+        "plan",
+        policy.to_str().expect("path"),
+        "--netns",
+        "bwt-no-such-namespace",
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(stderr(&missing).contains("cannot read table inet bmcwall"));
+    // A table of that name that bmcwall did not write.
+    let ns = Namespace::new();
+    ns.load(
+        "table inet bmcwall {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n",
+    )
+    .expect("load");
+    let foreign = plan(&policy, &ns, "human");
+    assert_eq!(foreign.status.code(), Some(3));
+    assert!(
+        stderr(&foreign).contains("is not one bmcwall can compare: chain input hooks input"),
+        "{}",
+        stderr(&foreign)
+    );
+}
