@@ -2,7 +2,7 @@
 //! in one transaction, and with `--confirm` restore the saved table unless
 //! the change is confirmed in time. Only bmcwall's own table is touched.
 
-use super::live::{restore_text, Live, Nft};
+use super::live::{restore_text, Nft, Saved};
 use super::{checked_with_report, compilable, header, layout, plan, ApplyArgs};
 use crate::nft;
 use std::io::{BufRead, Write};
@@ -38,8 +38,9 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
         ));
         return REFUSED;
     }
-    let saved = match runner.read(table) {
-        Ok(saved) => saved,
+    let saved = match runner.list(table, false) {
+        Ok(Some(text)) => Saved::Present(text),
+        Ok(None) => Saved::Absent,
         Err(error) => {
             say(format!(
                 "cannot save table inet {table} in {place}; nothing changed: {error}"
@@ -49,17 +50,23 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
     };
     // What is about to change, for the log of the run; a table bmcwall cannot
     // read back is replaced all the same.
-    let live_model = match &saved {
-        Live::Present { json, .. } => nft::parse::listing(json, table).ok(),
-        Live::Absent => None,
-    };
-    if live_model.is_some() || matches!(saved, Live::Absent) {
-        if let Ok(changes) = crate::plan::diff(policy, analysis, live_model.as_ref()) {
-            let title = format!("table inet {table} in {place}");
-            let present = live_model.is_some();
-            let _ = std::io::stdout().lock().write_all(
-                plan::human(&changes, policy, &checked.sources, &title, present).as_bytes(),
-            );
+    if let Ok(listing) = runner.list(table, true) {
+        let live = listing
+            .as_deref()
+            .map(|json| nft::parse::listing(json, table));
+        if let Some(Err(error)) = &live {
+            say(format!(
+                "table inet {table} in {place} is replaced as a whole ({error})"
+            ));
+        }
+        let present = live.is_some();
+        let live = live.and_then(Result::ok);
+        if present == live.is_some() {
+            if let Ok(changes) = crate::plan::diff(policy, analysis, live.as_ref()) {
+                let title = format!("table inet {table} in {place}");
+                let report = plan::human(&changes, policy, &checked.sources, &title, present);
+                let _ = std::io::stdout().lock().write_all(report.as_bytes());
+            }
         }
     }
     if let Err(error) = runner.load(&text) {

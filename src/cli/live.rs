@@ -11,14 +11,11 @@ pub struct Nft {
     netns: Option<String>,
 }
 
-/// The live table as nft lists it, or its absence.
-pub enum Live {
+/// The live table saved before a change: its listing, or its absence.
+pub enum Saved {
     Absent,
-    /// `nft -j -p list table` (JSON) and `nft list table` (text, to restore).
-    Present {
-        json: String,
-        text: String,
-    },
+    /// `nft list table` (text), which loads back as it was.
+    Present(String),
 }
 
 impl Nft {
@@ -76,16 +73,19 @@ impl Nft {
         }
     }
 
-    /// Reads table `inet NAME`.
-    pub fn read(&self, table: &str) -> Result<Live, String> {
-        match self.run(&["-j", "-p", "list", "table", "inet", table], None) {
-            Ok(json) => {
-                let text = self.run(&["list", "table", "inet", table], None)?;
-                Ok(Live::Present { json, text })
-            }
+    /// Lists table `inet NAME` (`nft -j -p list table` with `json`, else the
+    /// text form); `None` when there is no such table.
+    pub fn list(&self, table: &str, json: bool) -> Result<Option<String>, String> {
+        let args: &[&str] = if json {
+            &["-j", "-p", "list", "table", "inet", table]
+        } else {
+            &["list", "table", "inet", table]
+        };
+        match self.run(args, None) {
+            Ok(listing) => Ok(Some(listing)),
             // nft's own answer for a missing table (not `ip`'s for a missing
             // namespace, which also says "No such file or directory").
-            Err(error) if error.starts_with("Error: No such file or directory") => Ok(Live::Absent),
+            Err(error) if error.starts_with("Error: No such file or directory") => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -103,9 +103,9 @@ impl Nft {
 
 /// The text that puts table `inet NAME` back as `saved` had it (or removes
 /// it, if there was none), in one transaction.
-pub fn restore_text(table: &str, saved: &Live) -> String {
+pub fn restore_text(table: &str, saved: &Saved) -> String {
     let mut out = format!("table inet {table} {{}}\ndelete table inet {table}\n");
-    if let Live::Present { text, .. } = saved {
+    if let Saved::Present(text) = saved {
         out.push_str(text);
     }
     out

@@ -424,24 +424,25 @@ fn plan_command(args: PlanArgs) -> u8 {
         let _ = writeln!(std::io::stderr(), "bmcwall: {what}");
         3
     };
-    let current = match runner.read(table) {
-        Ok(current) => current,
+    let listing = match runner.list(table, true) {
+        Ok(listing) => listing,
         Err(error) => {
             return fail(format!(
                 "cannot read table inet {table} in {place}: {error}"
             ))
         }
     };
-    let ruleset = match &current {
-        live::Live::Absent => None,
-        live::Live::Present { json, .. } => match nft::parse::listing(json, table) {
-            Ok(ruleset) => Some(ruleset),
-            Err(error) => {
-                return fail(format!(
-                    "table inet {table} in {place} is not one bmcwall can compare: {error}"
-                ))
-            }
-        },
+    let ruleset = match listing
+        .as_deref()
+        .map(|json| nft::parse::listing(json, table))
+    {
+        None => None,
+        Some(Ok(ruleset)) => Some(ruleset),
+        Some(Err(error)) => {
+            return fail(format!(
+                "table inet {table} in {place} is not one bmcwall can compare: {error}"
+            ))
+        }
     };
     let changes = match crate::plan::diff(policy, analysis, ruleset.as_ref()) {
         Ok(changes) => changes,
