@@ -66,7 +66,8 @@ struct BoxRule {
     comment: Option<String>,
 }
 
-/// The changes from `live` (`None`: no such table) to the policy's table.
+/// The changes from `live` to the policy's table. `None` (no such table)
+/// counts as everything new: the flows the compiled table allows.
 /// `Err` when the live table holds something bmcwall does not write.
 pub fn diff(
     policy: &Policy,
@@ -148,6 +149,10 @@ pub fn diff(
             },
         )
     }));
+    if live.is_none() {
+        // No table: everything it would allow is new; what it denies is no news.
+        changes.retain(|c| c.after == State::Allowed);
+    }
     changes.sort_by(|a, b| {
         (a.before, a.after, a.rule, &a.src, &a.dst, &a.services).cmp(&(
             b.before,
@@ -468,55 +473,36 @@ fn element_box(key: &[Selector], element: &[Field]) -> Result<FlowBox, String> {
 
 /// The flows whose `selector` value is in none of the elements.
 fn complement_one(selector: Selector, elements: &[FlowBox]) -> FlowBox {
+    let union = |pick: fn(&FlowBox) -> &AddrSet| {
+        elements
+            .iter()
+            .fold(AddrSet::default(), |acc, b| acc.union(pick(b)))
+    };
+    // The complement within the selector's own family.
+    let outside = |set: AddrSet, v4: bool| {
+        if v4 {
+            AddrSet {
+                v4: set.v4.complement(),
+                v6: IntervalSet::empty(),
+            }
+        } else {
+            AddrSet {
+                v4: IntervalSet::empty(),
+                v6: set.v6.complement(),
+            }
+        }
+    };
     let mut flow_box = FlowBox::all();
     match selector {
-        Selector::IpSaddr | Selector::IpDaddr => {
-            let part = |b: &FlowBox| {
-                if selector == Selector::IpSaddr {
-                    b.src.v4.clone()
-                } else {
-                    b.dst.v4.clone()
-                }
-            };
-            let union = elements
-                .iter()
-                .fold(IntervalSet::empty(), |acc, b| acc.union(&part(b)));
-            let set = AddrSet {
-                v4: union.complement(),
-                v6: IntervalSet::empty(),
-            };
-            if selector == Selector::IpSaddr {
-                flow_box.src = set;
-            } else {
-                flow_box.dst = set;
-            }
-        }
-        Selector::Ip6Saddr | Selector::Ip6Daddr => {
-            let part = |b: &FlowBox| {
-                if selector == Selector::Ip6Saddr {
-                    b.src.v6.clone()
-                } else {
-                    b.dst.v6.clone()
-                }
-            };
-            let union = elements
-                .iter()
-                .fold(IntervalSet::empty(), |acc, b| acc.union(&part(b)));
-            let set = AddrSet {
-                v4: IntervalSet::empty(),
-                v6: union.complement(),
-            };
-            if selector == Selector::Ip6Saddr {
-                flow_box.src = set;
-            } else {
-                flow_box.dst = set;
-            }
-        }
+        Selector::IpSaddr => flow_box.src = outside(union(|b| &b.src), true),
+        Selector::IpDaddr => flow_box.dst = outside(union(|b| &b.dst), true),
+        Selector::Ip6Saddr => flow_box.src = outside(union(|b| &b.src), false),
+        Selector::Ip6Daddr => flow_box.dst = outside(union(|b| &b.dst), false),
         Selector::L4proto | Selector::ThDport => {
-            let union = elements
+            flow_box.services = elements
                 .iter()
-                .fold(IntervalSet::empty(), |acc, b| acc.union(&b.services));
-            flow_box.services = union.complement();
+                .fold(ServiceSet::empty(), |acc, b| acc.union(&b.services))
+                .complement()
         }
     }
     flow_box

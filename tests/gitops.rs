@@ -59,6 +59,17 @@ fn ams1_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> Path
 }
 
 fn apply(policy: &Path, ns: &Namespace, extra: &[&str]) -> Output {
+    apply_with(policy, ns, extra, "", &[])
+}
+
+/// `apply` with text on its standard input and extra environment.
+fn apply_with(
+    policy: &Path,
+    ns: &Namespace,
+    extra: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Output {
     let mut args = vec![
         "apply",
         policy.to_str().expect("path"),
@@ -68,7 +79,7 @@ fn apply(policy: &Path, ns: &Namespace, extra: &[&str]) -> Output {
         TODAY,
     ];
     args.extend_from_slice(extra);
-    bmcwall(&args)
+    bmcwall_with(&args, stdin, env)
 }
 
 fn plan(policy: &Path, ns: &Namespace, format: &str) -> Output {
@@ -253,20 +264,7 @@ fn unconfirmed_apply_restores_the_previous_table() {
     assert_eq!(failing.status.code(), Some(3), "{}", stderr(&failing));
     assert_eq!(table_text(&ns), saved, "the previous table is back");
     assert_eq!(plan(&old, &ns, "human").status.code(), Some(0));
-    let declined = bmcwall_with(
-        &[
-            "apply",
-            new.to_str().expect("path"),
-            "--netns",
-            &ns.name,
-            "--today",
-            TODAY,
-            "--confirm",
-            "5",
-        ],
-        "no\n",
-        &[],
-    );
+    let declined = apply_with(&new, &ns, &["--confirm", "5"], "no\n", &[]);
     assert_eq!(declined.status.code(), Some(3), "{}", stderr(&declined));
     assert!(stderr(&declined).contains("type `yes` within 5 s"));
     assert_eq!(table_text(&ns), saved);
@@ -275,20 +273,7 @@ fn unconfirmed_apply_restores_the_previous_table() {
     let checked = apply(&new, &ns, &["--confirm", "5", "--confirm-with", "true"]);
     assert_eq!(checked.status.code(), Some(0), "{}", stderr(&checked));
     assert_eq!(plan(&new, &ns, "human").status.code(), Some(0));
-    let typed = bmcwall_with(
-        &[
-            "apply",
-            old.to_str().expect("path"),
-            "--netns",
-            &ns.name,
-            "--today",
-            TODAY,
-            "--confirm",
-            "5",
-        ],
-        "yes\n",
-        &[],
-    );
+    let typed = apply_with(&old, &ns, &["--confirm", "5"], "yes\n", &[]);
     assert_eq!(typed.status.code(), Some(0), "{}", stderr(&typed));
     assert_eq!(plan(&old, &ns, "human").status.code(), Some(0));
 }
@@ -339,18 +324,8 @@ fn a_refused_ruleset_leaves_the_previous_table_in_place() {
         ),
     ] {
         let nft = spoiling_nft(dir.path(), also_check);
-        let refused = bmcwall_with(
-            &[
-                "apply",
-                new.to_str().expect("path"),
-                "--netns",
-                &ns.name,
-                "--today",
-                TODAY,
-            ],
-            "",
-            &[("BMCWALL_NFT", nft.to_str().expect("path"))],
-        );
+        let nft = nft.to_str().expect("path");
+        let refused = apply_with(&new, &ns, &[], "", &[("BMCWALL_NFT", nft)]);
         assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
         assert!(stderr(&refused).contains(message), "{}", stderr(&refused));
         assert!(
