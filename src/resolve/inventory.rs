@@ -13,7 +13,7 @@ use crate::source::{FileId, SourceFile, SourceMap, Span};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -469,10 +469,10 @@ pub fn load(
                         );
                         ok = false;
                     }
-                    labels.insert(key.value.clone(), text);
+                    labels.insert(key.value.clone(), BTreeSet::from([text]));
                 }
                 (_, Value::Scalar(text)) => {
-                    labels.insert(key.value.clone(), text);
+                    labels.insert(key.value.clone(), BTreeSet::from([text]));
                 }
                 (key_name, Value::List(_)) => {
                     name_given |= key_name == "name";

@@ -568,14 +568,9 @@ impl<'a> Resolver<'a> {
 
     fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {
         let set = union_all(self.inventory.iter().filter(|entry| {
-            conditions.iter().all(|c| {
-                let value = if c.label.name == "name" {
-                    Some(&entry.name)
-                } else {
-                    entry.labels.get(&c.label.name)
-                };
-                (value == Some(&c.value.value)) != c.negated
-            })
+            conditions
+                .iter()
+                .all(|c| entry.has_label(&c.label.name, &c.value.value) != c.negated)
         }));
         if set.is_empty() {
             let mut diagnostic = Diagnostic::new(
