@@ -1,18 +1,23 @@
 //! Inventories: BMC entries with addresses and labels, read from bmcwall's own
-//! YAML format (`native.rs`).
+//! YAML format (`native.rs`), an Ansible inventory (`ansible.rs`) or a NetBox
+//! devices export (`netbox.rs`).
 //!
 //! Every error is BW005 and points into the inventory file, at the line and
 //! column serde-saphyr gives each value. Each format is read into a loose shape
 //! first (any mapping, list or scalar, each with its location) and checked
 //! afterwards, so one run reports every bad entry in the inventory's own terms.
 
+mod ansible;
 mod native;
+mod netbox;
+mod tree;
 
 use super::policy::{InventoryEntry, Labels};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::syntax::InventoryFormat;
 use serde::de::DeserializeOwned;
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 use std::collections::HashMap;
@@ -32,6 +37,7 @@ const VENDORS: &[&str] = &[
 /// Reads one inventory file already added to `sources`.
 pub fn load(
     file: FileId,
+    format: InventoryFormat,
     sources: &SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<InventoryEntry> {
@@ -39,7 +45,11 @@ pub fn load(
         file,
         source: sources.file(file),
     };
-    native::load(&locator, diagnostics)
+    match format {
+        InventoryFormat::Native => native::load(&locator, diagnostics),
+        InventoryFormat::Ansible => ansible::load(&locator, diagnostics),
+        InventoryFormat::Netbox => netbox::load(&locator, diagnostics),
+    }
 }
 
 /// Checks names and addresses are unique across every inventory loaded.
@@ -171,15 +181,45 @@ struct Locator<'s> {
 }
 
 impl Locator<'_> {
+    /// The byte offset of a location: the parser's own when it has one (it
+    /// costs nothing, where counting characters along a long line of JSON
+    /// would cost the line's length), else from the line and column.
     fn offset(&self, location: &Location) -> usize {
-        self.source
-            .offset_of(location.line() as usize, location.column() as usize)
+        let text = &self.source.text;
+        match location.span().byte_offset() {
+            Some(offset)
+                if (offset as usize) <= text.len() && text.is_char_boundary(offset as usize) =>
+            {
+                offset as usize
+            }
+            _ => self
+                .source
+                .offset_of(location.line() as usize, location.column() as usize),
+        }
     }
 
     /// A span of `len` bytes at a location.
     fn at(&self, location: &Location, len: usize) -> Span {
         let start = self.offset(location);
         Span::new(self.file, start, (start + len).min(self.source.text.len()))
+    }
+
+    /// The span of the value at a location: a scalar's text (with its
+    /// quotes), the opening bracket of a flow collection, and the rest of the
+    /// line for a block collection or an empty value.
+    fn span(&self, location: &Location) -> Span {
+        match location.span().byte_len() {
+            Some(len) if len > 0 => {
+                let text = &self.source.text;
+                let start = self.offset(location);
+                let mut end = (start + len as usize).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                Span::new(self.file, start, end)
+            }
+            _ => self.rest_of_line(location),
+        }
     }
 
     /// The span of a scalar whose value is `value`: a quoted scalar covers its
