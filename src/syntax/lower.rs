@@ -236,13 +236,22 @@ impl<'d> Lowering<'d> {
             known[known.len() - 1]
         );
         let lower = name.to_ascii_lowercase();
-        let closest = InventoryFormat::ALL
-            .iter()
-            .map(|f| (strsim::jaro_winkler(&lower, f.name()), f.name()))
-            .filter(|(score, _)| *score >= 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+        // The file's language is a likely guess: NetBox exports are JSON.
+        let by_language = match lower.as_str() {
+            "json" => Some(InventoryFormat::Netbox.name()),
+            "yaml" | "yml" => Some(InventoryFormat::Native.name()),
+            _ => None,
+        };
+        let closest = by_language.or_else(|| {
+            InventoryFormat::ALL
+                .iter()
+                .map(|f| (strsim::jaro_winkler(&lower, f.name()), f.name()))
+                .filter(|(score, _)| *score >= 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, name)| name)
+        });
         let help = match closest {
-            Some((_, suggestion)) => format!("did you mean `{suggestion}`? {listing}"),
+            Some(suggestion) => format!("did you mean `{suggestion}`? {listing}"),
             None => listing,
         };
         let span = self.span(&pair);

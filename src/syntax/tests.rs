@@ -212,7 +212,7 @@ fn format_is_not_a_keyword() {
 
 #[test]
 fn unknown_inventory_format_is_an_invalid_value() {
-    let text = "inventory \"hosts.yaml\" format Ansible;\ninventory \"x.yaml\" format yaml;\n";
+    let text = "inventory \"hosts.yaml\" format Ansible;\ninventory \"x.yaml\" format inventory;\n";
     let (statements, found) = parse_bad(text);
     assert!(statements.is_empty(), "{statements:?}");
     assert_eq!(
@@ -226,7 +226,7 @@ fn unknown_inventory_format_is_an_invalid_value() {
             (
                 Code::InvalidValue,
                 "2:27".to_string(),
-                "unknown inventory format `yaml`".to_string()
+                "unknown inventory format `inventory`".to_string()
             ),
         ]
     );
@@ -239,6 +239,14 @@ fn unknown_inventory_format_is_an_invalid_value() {
         diagnostics[1].help.as_deref(),
         Some("the inventory formats are `native`, `ansible` and `netbox`")
     );
+    for (written, meant) in [("json", "netbox"), ("YAML", "native"), ("netbx", "netbox")] {
+        let (_, diagnostics) = parse(FileId(0), &format!("inventory \"x\" format {written};"));
+        assert_eq!(
+            diagnostics[0].help.as_deref(),
+            Some(format!("did you mean `{meant}`? the inventory formats are `native`, `ansible` and `netbox`").as_str()),
+            "{written}"
+        );
+    }
 }
 
 #[test]

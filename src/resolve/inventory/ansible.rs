@@ -247,8 +247,23 @@ impl Reader<'_, '_> {
                 }
             };
             self.hosts[index].groups.push(group.to_string());
-            let context = format!("host `{}`", name.value);
-            let vars = self.read_vars(value, &context);
+            let vars = if let Node::Scalar(_) | Node::List(_) = &value.value {
+                let span = self.locator.span(&value.referenced);
+                self.error(
+                    span,
+                    format!(
+                        "host `{}` must have a mapping of variables, not {}",
+                        name.value,
+                        value.value.what()
+                    ),
+                    "not a mapping",
+                    Some("write the host as `NAME:` with its variables indented below it, such as `bmc_address: ADDRESS`".into()),
+                );
+                Vec::new()
+            } else {
+                let context = format!("host `{}`", name.value);
+                self.read_vars(value, &context)
+            };
             self.hosts[index].vars.extend(vars);
         }
     }

@@ -207,12 +207,19 @@ impl Locator<'_> {
     /// The span of the value at a location: a scalar's text (with its
     /// quotes), the opening bracket of a flow collection, and the rest of the
     /// line for a block collection or an empty value.
+    ///
+    /// A flow collection that ends on the line where it starts is covered
+    /// whole (`[10.0.0.1, 10.0.0.2]`).
     fn span(&self, location: &Location) -> Span {
+        let text = &self.source.text;
         match location.span().byte_len() {
             Some(len) if len > 0 => {
-                let text = &self.source.text;
                 let start = self.offset(location);
-                let mut end = (start + len as usize).min(text.len());
+                let end = match text[start..].chars().next() {
+                    Some('[' | '{') => flow_end(text, start),
+                    _ => None,
+                };
+                let mut end = end.unwrap_or((start + len as usize).min(text.len()));
                 while !text.is_char_boundary(end) {
                     end += 1;
                 }
@@ -252,4 +259,33 @@ fn token_len(rest: &str) -> usize {
     rest.find(['\n', ':', ',', ']'])
         .unwrap_or(rest.len())
         .max(1)
+}
+
+/// The end of the flow collection (`[...]` or `{...}`) that starts at `start`,
+/// if it closes on the same line.
+fn flow_end(text: &str, start: usize) -> Option<usize> {
+    let line = &text[start..text[start..].find('\n').map_or(text.len(), |i| start + i)];
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Some(start + i + 1);
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    None
 }
