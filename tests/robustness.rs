@@ -1,5 +1,6 @@
 //! Bad input never panics: random token soups and random edits of the shipped
-//! example go through the whole pipeline, and whatever checks clean compiles.
+//! example and of the Ansible and NetBox inventory fixtures go through the
+//! whole pipeline, and whatever checks clean compiles.
 
 use bmcwall::nft;
 use bmcwall::pipeline::{self, Levels};
@@ -48,6 +49,59 @@ const OTHER_TOKENS: &[&str] = &[
     "-",
     ".",
     "1.2.3.4.5",
+    "format",
+    "native",
+    "ansible",
+    "netbox",
+    "\"inventory/ams1.yaml\"",
+];
+
+/// Tokens that random edits of inventory files (YAML and JSON) are made of.
+const INVENTORY_TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ": ",
+    ",",
+    "\"",
+    "'",
+    "-",
+    "- ",
+    "#",
+    "\n",
+    "  ",
+    "\t",
+    "\\",
+    "null",
+    "~",
+    "true",
+    "1",
+    "é",
+    "10.0.0.1",
+    "10.0.0.1/24",
+    "fd00::1",
+    "fd00::1/64",
+    "10.0.0.300",
+    "name",
+    "\"name\": ",
+    "oob_ip",
+    "\"address\": ",
+    "results",
+    "next",
+    "all:",
+    "hosts:",
+    "children:",
+    "vars:",
+    "bmc_address: ",
+    "ansible_host: ",
+    "vendor: ibm",
+    "&a",
+    "*a",
+    "!vault |",
+    "---",
+    "...",
 ];
 
 fn tokens() -> Vec<&'static str> {
@@ -74,7 +128,23 @@ fn run_pipeline(text: &str) {
     .expect("copy inventory");
     let path = dir.path().join("policy.wall");
     std::fs::write(&path, text).expect("write");
-    let checked = pipeline::check(&path, today(), &Levels::default());
+    verify(&path);
+}
+
+/// Runs the pipeline on `policy` beside an inventory file `name` holding
+/// `inventory`.
+fn run_with_inventory(policy: &str, name: &str, inventory: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join(name), inventory).expect("write inventory");
+    let path = dir.path().join("policy.wall");
+    std::fs::write(&path, policy).expect("write");
+    verify(&path);
+}
+
+/// Checks `path`: every finding's span lies in its file, and a clean policy
+/// compiles.
+fn verify(path: &Path) {
+    let checked = pipeline::check(path, today(), &Levels::default());
     for finding in &checked.findings {
         let span = finding.diagnostic.primary().span;
         let file = checked.sources.file(span.file);
@@ -97,8 +167,53 @@ fn run_pipeline(text: &str) {
     }
 }
 
+/// Applies random edits (insert, delete, replace) of `tokens` to `text`.
+fn edit(text: &str, edits: &[(prop::sample::Index, u8, &str)]) -> String {
+    let mut text = text.to_string();
+    for (at, kind, token) in edits {
+        let mut cut = at.index(text.len() + 1);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        match kind {
+            0 => text.insert_str(cut, token),
+            1 => {
+                let mut end = (cut + token.len()).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.replace_range(cut..end, "");
+            }
+            _ => {
+                let mut end = (cut + 1).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(cut..end, token);
+            }
+        }
+    }
+    text
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn edited_ansible_inventory_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(INVENTORY_TOKENS)), 1..6)
+    ) {
+        let inventory = edit(include_str!("fixtures/inventory/ansible/hosts.yaml"), &edits);
+        run_with_inventory(include_str!("fixtures/inventory/ansible/site.wall"), "hosts.yaml", &inventory);
+    }
+
+    #[test]
+    fn edited_netbox_export_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(INVENTORY_TOKENS)), 1..6)
+    ) {
+        let export = edit(include_str!("fixtures/inventory/netbox/devices-list.json"), &edits);
+        run_with_inventory(include_str!("fixtures/inventory/netbox/list.wall"), "devices-list.json", &export);
+    }
 
     #[test]
     fn token_soup_never_panics(tokens in prop::collection::vec(prop::sample::select(tokens()), 0..40)) {
@@ -110,30 +225,7 @@ proptest! {
     fn edited_example_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(tokens())), 1..6)
     ) {
-        let mut text = include_str!("../examples/ams1/ams1.wall").to_string();
-        for (at, kind, token) in edits {
-            let mut cut = at.index(text.len() + 1);
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            match kind {
-                0 => text.insert_str(cut, token),
-                1 => {
-                    let mut end = (cut + token.len()).min(text.len());
-                    while !text.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    text.replace_range(cut..end, "");
-                }
-                _ => {
-                    let mut end = (cut + 1).min(text.len());
-                    while !text.is_char_boundary(end) {
-                        end += 1;
-                    }
-                    text.replace_range(cut..end, token);
-                }
-            }
-        }
+        let text = edit(include_str!("../examples/ams1/ams1.wall"), &edits);
         run_pipeline(&text);
     }
 }

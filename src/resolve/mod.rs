@@ -17,8 +17,8 @@ use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::source::{normalize, FileId, SourceMap, Span};
 use crate::syntax::{
-    self, AddrExpr, Condition, Date, DefKind, Definition, Ident, NetLiteral, ServiceDef,
-    ServiceItem, ServiceKind, Statement, StrLit, Term, TermKind,
+    self, AddrExpr, Condition, Date, DefKind, Definition, Ident, InventoryFormat, NetLiteral,
+    ServiceDef, ServiceItem, ServiceKind, Statement, StrLit, Term, TermKind,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -277,7 +277,7 @@ impl<'a> Resolver<'a> {
                         scope_expr = Some((expr, span));
                     }
                 }
-                Statement::Inventory(path, _) => self.load_inventory(&dir, &path),
+                Statement::Inventory(path, format, _) => self.load_inventory(&dir, &path, format),
                 Statement::Define(definition) => {
                     if self.declare(&definition.name) {
                         self.names.insert(
@@ -401,12 +401,12 @@ impl<'a> Resolver<'a> {
         true
     }
 
-    fn load_inventory(&mut self, dir: &Path, path: &StrLit) {
+    fn load_inventory(&mut self, dir: &Path, path: &StrLit, format: InventoryFormat) {
         let full = dir.join(&path.value);
         match std::fs::read_to_string(&full) {
             Ok(text) => {
                 let file = self.sources.add(normalize(&full), text);
-                let entries = inventory::load(file, self.sources, self.diagnostics);
+                let entries = inventory::load(file, format, self.sources, self.diagnostics);
                 self.inventory.extend(entries);
             }
             Err(error) => self.diagnostics.push(
@@ -568,14 +568,9 @@ impl<'a> Resolver<'a> {
 
     fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {
         let set = union_all(self.inventory.iter().filter(|entry| {
-            conditions.iter().all(|c| {
-                let value = if c.label.name == "name" {
-                    Some(&entry.name)
-                } else {
-                    entry.labels.get(&c.label.name)
-                };
-                (value == Some(&c.value.value)) != c.negated
-            })
+            conditions
+                .iter()
+                .all(|c| entry.has_label(&c.label.name, &c.value.value) != c.negated)
         }));
         if set.is_empty() {
             let mut diagnostic = Diagnostic::new(

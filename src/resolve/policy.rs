@@ -6,7 +6,7 @@ use crate::addr::AddrSet;
 use crate::lints::registry::Code;
 use crate::source::Span;
 use crate::syntax::{Action, Date, DefKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
 pub struct Waiver {
@@ -64,16 +64,34 @@ pub enum NamedKind {
     Service(ServiceSet),
 }
 
+/// An inventory entry's labels: each key has a set of values. Native entries
+/// have one value per key; importers may give several (an Ansible host in two
+/// groups has two values of `group`).
+pub type Labels = BTreeMap<String, BTreeSet<String>>;
+
 /// One BMC from an inventory file.
 #[derive(Clone, Debug)]
 pub struct InventoryEntry {
     pub name: String,
     pub addresses: AddrSet,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// The entry's name in the inventory file.
     pub span: Span,
     /// Each address as written, with its location, for duplicate reports.
     pub written: Vec<(std::net::IpAddr, Span)>,
+}
+
+impl InventoryEntry {
+    /// True when the entry's `label` has the value `value`; the label `name`
+    /// is the entry's name.
+    pub fn has_label(&self, label: &str, value: &str) -> bool {
+        if label == "name" {
+            return self.name == value;
+        }
+        self.labels
+            .get(label)
+            .is_some_and(|values| values.contains(value))
+    }
 }
 
 #[derive(Clone, Debug, Default)]

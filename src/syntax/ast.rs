@@ -191,6 +191,39 @@ impl std::fmt::Display for Date {
     }
 }
 
+/// The format of an inventory file, named by `format NAME` after its path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum InventoryFormat {
+    /// bmcwall's own YAML: a `bmcs` list of entries.
+    #[default]
+    Native,
+    /// The YAML form of an Ansible inventory.
+    Ansible,
+    /// A NetBox devices export (`GET /api/dcim/devices/`), JSON.
+    Netbox,
+}
+
+impl InventoryFormat {
+    pub const ALL: [InventoryFormat; 3] = [
+        InventoryFormat::Native,
+        InventoryFormat::Ansible,
+        InventoryFormat::Netbox,
+    ];
+
+    /// The name written after `format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InventoryFormat::Native => "native",
+            InventoryFormat::Ansible => "ansible",
+            InventoryFormat::Netbox => "netbox",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<InventoryFormat> {
+        Self::ALL.into_iter().find(|format| format.name() == name)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiver {
     pub code: Ident,
@@ -242,7 +275,8 @@ pub enum Statement {
     Internal(AddrExpr, Span),
     Scope(AddrExpr, Span),
     Include(StrLit, Span),
-    Inventory(StrLit, Span),
+    /// `inventory "path" [format NAME];`
+    Inventory(StrLit, InventoryFormat, Span),
     Define(Definition),
     Service(ServiceDef),
     Rule(Rule),

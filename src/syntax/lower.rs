@@ -71,7 +71,12 @@ impl<'d> Lowering<'d> {
             }
             R::inventory_stmt => {
                 inner.next();
-                Statement::Inventory(self.string(inner.next()?), span)
+                let path = self.string(inner.next()?);
+                let format = match inner.find(|p| p.as_rule() == R::format_name) {
+                    Some(name) => self.inventory_format(name)?,
+                    None => InventoryFormat::Native,
+                };
+                Statement::Inventory(path, format, span)
             }
             R::definition => {
                 let kind = match inner.next()?.into_inner().next()?.as_rule() {
@@ -212,6 +217,51 @@ impl<'d> Lowering<'d> {
             }
         }
         Some(Statement::Rule(rule))
+    }
+
+    /// The format named after `format`; an unknown name is reported (BW006)
+    /// and the statement is left out.
+    fn inventory_format(&mut self, pair: Pair<R>) -> Option<InventoryFormat> {
+        let name = pair.as_str();
+        if let Some(format) = InventoryFormat::parse(name) {
+            return Some(format);
+        }
+        let known: Vec<String> = InventoryFormat::ALL
+            .iter()
+            .map(|f| format!("`{}`", f.name()))
+            .collect();
+        let listing = format!(
+            "the inventory formats are {} and {}",
+            known[..known.len() - 1].join(", "),
+            known[known.len() - 1]
+        );
+        let lower = name.to_ascii_lowercase();
+        // The file's language is a likely guess: NetBox exports are JSON.
+        let by_language = match lower.as_str() {
+            "json" => Some(InventoryFormat::Netbox.name()),
+            "yaml" | "yml" => Some(InventoryFormat::Native.name()),
+            _ => None,
+        };
+        let closest = by_language.or_else(|| {
+            InventoryFormat::ALL
+                .iter()
+                .map(|f| (strsim::jaro_winkler(&lower, f.name()), f.name()))
+                .filter(|(score, _)| *score >= 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, name)| name)
+        });
+        let help = match closest {
+            Some(suggestion) => format!("did you mean `{suggestion}`? {listing}"),
+            None => listing,
+        };
+        let span = self.span(&pair);
+        self.invalid(
+            span,
+            format!("unknown inventory format `{name}`"),
+            "not an inventory format",
+            Some(help),
+        );
+        None
     }
 
     fn duplicate_attribute(&mut self, what: &str, span: Span, first: Span) {

@@ -469,6 +469,8 @@ fn describe(kind: &G) -> &'static str {
         G::kw_include => "`include`",
         G::kw_inventory | G::selector => "`inventory`",
         G::kw_except => "`except`",
+        G::kw_format => "`format`",
+        G::format_name => "a format name",
         G::kw_log => "`log`",
         G::kw_until | G::until_attr => "`until`",
         G::kw_waive | G::waive_attr => "`waive`",
@@ -586,6 +588,10 @@ fn syntax_error(
         diagnostic = diagnostic.with_help(format!(
             "a port needs its protocol: `tcp {found}` or `udp {found}`"
         ));
+    } else if expected.contains(&"`format`") {
+        diagnostic = diagnostic.with_help(
+            "an inventory statement reads `inventory \"PATH\";` or `inventory \"PATH\" format NAME;`",
+        );
     } else if expected.contains(&"`->`") && looks_like_term(found) {
         diagnostic =
             diagnostic.with_help("a rule reads `SOURCE -> DESTINATION`; put `->` between them");

@@ -175,8 +175,95 @@ fn include_and_inventory_statements() {
         parse_one(text),
         Statement::Inventory(
             string(text, "\"inventory/ams1.yaml\"", "inventory/ams1.yaml"),
+            InventoryFormat::Native,
             whole(text)
         )
+    );
+}
+
+#[test]
+fn inventory_formats() {
+    for format in InventoryFormat::ALL {
+        let text = format!("inventory \"site/bmcs\" format {};", format.name());
+        assert_eq!(
+            parse_one(&text),
+            Statement::Inventory(
+                string(&text, "\"site/bmcs\"", "site/bmcs"),
+                format,
+                whole(&text)
+            ),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn format_is_not_a_keyword() {
+    assert!(!is_keyword("format"));
+    let statements = parse_ok(
+        "host format = 10.0.0.1;\nservice format.web = tcp 443;\nallow format -> 10.0.0.2 : format.web;\ninventory \"x.yaml\" format native;",
+    );
+    assert_eq!(statements.len(), 4);
+    let Statement::Define(definition) = &statements[0] else {
+        panic!("not a definition: {:?}", statements[0]);
+    };
+    assert_eq!(definition.name.name, "format");
+}
+
+#[test]
+fn unknown_inventory_format_is_an_invalid_value() {
+    let text = "inventory \"hosts.yaml\" format Ansible;\ninventory \"x.yaml\" format inventory;\n";
+    let (statements, found) = parse_bad(text);
+    assert!(statements.is_empty(), "{statements:?}");
+    assert_eq!(
+        found,
+        [
+            (
+                Code::InvalidValue,
+                "1:31".to_string(),
+                "unknown inventory format `Ansible`".to_string()
+            ),
+            (
+                Code::InvalidValue,
+                "2:27".to_string(),
+                "unknown inventory format `inventory`".to_string()
+            ),
+        ]
+    );
+    let (_, diagnostics) = parse(FileId(0), text);
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("did you mean `ansible`? the inventory formats are `native`, `ansible` and `netbox`")
+    );
+    assert_eq!(
+        diagnostics[1].help.as_deref(),
+        Some("the inventory formats are `native`, `ansible` and `netbox`")
+    );
+    for (written, meant) in [("json", "netbox"), ("YAML", "native"), ("netbx", "netbox")] {
+        let (_, diagnostics) = parse(FileId(0), &format!("inventory \"x\" format {written};"));
+        assert_eq!(
+            diagnostics[0].help.as_deref(),
+            Some(format!("did you mean `{meant}`? the inventory formats are `native`, `ansible` and `netbox`").as_str()),
+            "{written}"
+        );
+    }
+}
+
+#[test]
+fn inventory_format_without_the_word_format() {
+    let (_, found) = parse_bad("inventory \"hosts.yaml\" ansible;");
+    assert_eq!(
+        found,
+        [(
+            Code::SyntaxError,
+            "1:24".to_string(),
+            "expected `;` or `format`, found `ansible`".to_string()
+        )]
+    );
+    let (_, diagnostics) = parse(FileId(0), "inventory \"hosts.yaml\" ansible;");
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("an inventory statement reads `inventory \"PATH\";` or `inventory \"PATH\" format NAME;`")
     );
 }
 

@@ -1,31 +1,17 @@
-//! Inventory YAML: BMC entries with addresses and labels.
-//!
-//! Every error points into the YAML file (line and column from serde-saphyr).
-//! The file is read into a loose shape first (any mapping, list or scalar, each
-//! with its location) and checked afterwards, so that one run reports every bad
-//! entry and each report says what is wrong in the inventory's own terms.
+//! The native inventory format: a YAML mapping whose `bmcs` list holds
+//! entries with a name, addresses and labels.
 
-use super::policy::InventoryEntry;
-use crate::addr::{AddrSet, IntervalSet};
+use super::{entry, parse, vendor_problem, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
-use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::resolve::policy::InventoryEntry;
+use crate::source::Span;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::{Location, MessageFormatter, Spanned};
-use std::collections::{BTreeMap, HashMap};
+use serde_saphyr::Spanned;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
-
-const VENDORS: &[&str] = &[
-    "dell",
-    "hpe",
-    "supermicro",
-    "lenovo",
-    "cisco",
-    "openbmc",
-    "other",
-];
 
 const SHAPE_HELP: &str =
     "an inventory is a mapping with one key, `bmcs`, holding a list of entries; see docs/language.md";
@@ -256,82 +242,17 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
-/// Spans in one inventory file, from serde-saphyr locations.
-struct Locator<'s> {
-    file: FileId,
-    source: &'s SourceFile,
-}
-
-impl Locator<'_> {
-    fn offset(&self, location: &Location) -> usize {
-        self.source
-            .offset_of(location.line() as usize, location.column() as usize)
-    }
-
-    /// A span of `len` bytes at a location.
-    fn at(&self, location: &Location, len: usize) -> Span {
-        let start = self.offset(location);
-        Span::new(self.file, start, (start + len).min(self.source.text.len()))
-    }
-
-    /// The span of a scalar whose value is `value`: a quoted scalar covers its
-    /// quotes, a plain one its text.
-    fn scalar(&self, location: &Location, value: &str) -> Span {
-        let start = self.offset(location);
-        let rest = &self.source.text[start..];
-        let len = match rest.chars().next() {
-            Some(quote @ ('"' | '\'')) => {
-                rest[1..].find([quote, '\n']).map_or(rest.len(), |i| i + 2)
-            }
-            _ => value.len(),
-        };
-        self.at(location, len.max(1))
-    }
-
-    /// The span from a location to the end of its line, without trailing blanks
-    /// or a comment: a value that is not a scalar.
-    fn rest_of_line(&self, location: &Location) -> Span {
-        let start = self.offset(location);
-        let rest = &self.source.text[start..];
-        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-        let line = line.find(" #").map_or(line, |i| &line[..i]);
-        self.at(location, line.trim_end().len().max(1))
-    }
-}
-
 /// One address as written in an inventory entry.
 struct Written {
     text: String,
     span: Span,
 }
 
-/// Reads one inventory file already added to `sources`.
-pub fn load(
-    file: FileId,
-    sources: &SourceMap,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<InventoryEntry> {
-    let source = sources.file(file);
-    let locator = Locator { file, source };
-    let document: Spanned<Document> = match serde_saphyr::from_str(&source.text) {
-        Ok(document) => document,
-        Err(error) => {
-            let message = serde_saphyr::UserMessageFormatter.format_message(&error);
-            let span = match error.location() {
-                Some(location) if location.line() > 0 => {
-                    let start = locator.offset(&location);
-                    locator.at(&location, token_len(&source.text[start..]))
-                }
-                _ => Span::new(file, 0, 0),
-            };
-            diagnostics.push(Diagnostic::new(
-                Code::InventoryError,
-                format!("inventory is not valid YAML: {message}"),
-                span,
-                message.into_owned(),
-            ));
-            return Vec::new();
-        }
+/// Reads a native inventory.
+pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
+    let file = locator.file;
+    let Some(document) = parse::<Document>(locator, "YAML", None, diagnostics) else {
+        return Vec::new();
     };
     let mut report = |span: Span, message: String, label: &str, help: Option<String>| {
         let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
@@ -454,13 +375,7 @@ pub fn load(
                     ok = false;
                 }
                 ("vendor", Value::Scalar(text)) => {
-                    if !VENDORS.contains(&text.as_str()) {
-                        let lower = text.to_ascii_lowercase();
-                        let help = if VENDORS.contains(&lower.as_str()) {
-                            format!("vendors are written in lower case: `{lower}`")
-                        } else {
-                            format!("known vendors: {}", VENDORS.join(", "))
-                        };
+                    if let Some(help) = vendor_problem(&text) {
                         report(
                             locator.scalar(&location, &text),
                             format!("unknown vendor `{text}`"),
@@ -469,10 +384,10 @@ pub fn load(
                         );
                         ok = false;
                     }
-                    labels.insert(key.value.clone(), text);
+                    labels.insert(key.value.clone(), BTreeSet::from([text]));
                 }
                 (_, Value::Scalar(text)) => {
-                    labels.insert(key.value.clone(), text);
+                    labels.insert(key.value.clone(), BTreeSet::from([text]));
                 }
                 (key_name, Value::List(_)) => {
                     name_given |= key_name == "name";
@@ -523,17 +438,10 @@ pub fn load(
             );
             continue;
         }
-        let mut set = AddrSet::empty();
         let mut written = Vec::new();
         for Written { text, span } in addresses {
             match text.parse::<IpAddr>() {
-                Ok(address) => {
-                    match address {
-                        IpAddr::V4(a) => set.v4 = set.v4.union(&IntervalSet::point(u32::from(a))),
-                        IpAddr::V6(a) => set.v6 = set.v6.union(&IntervalSet::point(u128::from(a))),
-                    }
-                    written.push((address, span));
-                }
+                Ok(address) => written.push((address, span)),
                 Err(_) => {
                     report(
                         span,
@@ -549,65 +457,8 @@ pub fn load(
             }
         }
         if ok {
-            entries.push(InventoryEntry {
-                name,
-                addresses: set,
-                labels,
-                span: name_span,
-                written,
-            });
+            entries.push(entry(name, name_span, written, labels));
         }
     }
     entries
-}
-
-/// Checks names and addresses are unique across every inventory loaded.
-pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
-    let mut names: HashMap<&str, Span> = HashMap::new();
-    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::new();
-    for entry in entries {
-        if let Some(&first) = names.get(entry.name.as_str()) {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InventoryError,
-                    format!("duplicate inventory name `{}`", entry.name),
-                    entry.span,
-                    "defined again here",
-                )
-                .with_related(first, "first defined here")
-                .with_help("inventory names are unique across all inventories"),
-            );
-        } else {
-            names.insert(&entry.name, entry.span);
-        }
-        for &(address, span) in &entry.written {
-            match addresses.get(&address) {
-                Some(&(owner, first)) => {
-                    let message = if owner == entry.name {
-                        format!("address {address} is listed twice for `{owner}`")
-                    } else {
-                        format!(
-                            "address {address} of `{}` is already used by `{owner}`",
-                            entry.name
-                        )
-                    };
-                    diagnostics.push(
-                        Diagnostic::new(Code::InventoryError, message, span, "duplicate address")
-                            .with_related(first, format!("first used by `{owner}` here"))
-                            .with_help("addresses are unique across all inventories"),
-                    );
-                }
-                None => {
-                    addresses.insert(address, (&entry.name, span));
-                }
-            }
-        }
-    }
-}
-
-/// Length of the token at the start of `rest`, for a label that covers it.
-fn token_len(rest: &str) -> usize {
-    rest.find(['\n', ':', ',', ']'])
-        .unwrap_or(rest.len())
-        .max(1)
 }

@@ -1,0 +1,291 @@
+//! Inventories: BMC entries with addresses and labels, read from bmcwall's own
+//! YAML format (`native.rs`), an Ansible inventory (`ansible.rs`) or a NetBox
+//! devices export (`netbox.rs`).
+//!
+//! Every error is BW005 and points into the inventory file, at the line and
+//! column serde-saphyr gives each value. Each format is read into a loose shape
+//! first (any mapping, list or scalar, each with its location) and checked
+//! afterwards, so one run reports every bad entry in the inventory's own terms.
+
+mod ansible;
+mod native;
+mod netbox;
+mod tree;
+
+use super::policy::{InventoryEntry, Labels};
+use crate::addr::{AddrSet, IntervalSet};
+use crate::diagnostic::Diagnostic;
+use crate::lints::registry::Code;
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::syntax::InventoryFormat;
+use serde::de::DeserializeOwned;
+use serde_saphyr::{Location, MessageFormatter, Spanned};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// The values the `vendor` label may take.
+const VENDORS: &[&str] = &[
+    "dell",
+    "hpe",
+    "supermicro",
+    "lenovo",
+    "cisco",
+    "openbmc",
+    "other",
+];
+
+/// Reads one inventory file already added to `sources`.
+pub fn load(
+    file: FileId,
+    format: InventoryFormat,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<InventoryEntry> {
+    let locator = Locator {
+        file,
+        source: sources.file(file),
+    };
+    match format {
+        InventoryFormat::Native => native::load(&locator, diagnostics),
+        InventoryFormat::Ansible => ansible::load(&locator, diagnostics),
+        InventoryFormat::Netbox => netbox::load(&locator, diagnostics),
+    }
+}
+
+/// Checks names and addresses are unique across every inventory loaded.
+pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
+    let mut names: HashMap<&str, Span> = HashMap::new();
+    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::new();
+    for entry in entries {
+        if let Some(&first) = names.get(entry.name.as_str()) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InventoryError,
+                    format!("duplicate inventory name `{}`", entry.name),
+                    entry.span,
+                    "defined again here",
+                )
+                .with_related(first, "first defined here")
+                .with_help("inventory names are unique across all inventories"),
+            );
+        } else {
+            names.insert(&entry.name, entry.span);
+        }
+        for &(address, span) in &entry.written {
+            match addresses.get(&address) {
+                Some(&(owner, first)) => {
+                    let message = if owner == entry.name {
+                        format!("address {address} is listed twice for `{owner}`")
+                    } else {
+                        format!(
+                            "address {address} of `{}` is already used by `{owner}`",
+                            entry.name
+                        )
+                    };
+                    diagnostics.push(
+                        Diagnostic::new(Code::InventoryError, message, span, "duplicate address")
+                            .with_related(first, format!("first used by `{owner}` here"))
+                            .with_help("addresses are unique across all inventories"),
+                    );
+                }
+                None => {
+                    addresses.insert(address, (&entry.name, span));
+                }
+            }
+        }
+    }
+}
+
+/// Parses a whole file into `T`, reporting a syntax error as BW005 at its
+/// location, as "inventory is not valid {language}", with `help` if given.
+///
+/// The parser's node and event budgets guard against documents that expand
+/// (aliases); they grow here with the file, so a large export of plain data
+/// (thousands of NetBox devices) is read whole.
+fn parse<T: DeserializeOwned>(
+    locator: &Locator,
+    language: &str,
+    help: Option<&str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Spanned<T>> {
+    let text = locator.source.text.as_str();
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len());
+    budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+    let options = serde_saphyr::options! { budget: Some(budget) };
+    match serde_saphyr::from_str_with_options(text, options) {
+        Ok(document) => Some(document),
+        Err(error) => {
+            let message = serde_saphyr::UserMessageFormatter.format_message(&error);
+            let span = match error.location() {
+                Some(location) if location.line() > 0 => {
+                    let start = locator.offset(&location);
+                    locator.at(&location, token_len(&text[start..]))
+                }
+                _ => Span::new(locator.file, 0, 0),
+            };
+            let mut diagnostic = Diagnostic::new(
+                Code::InventoryError,
+                format!("inventory is not valid {language}: {message}"),
+                span,
+                message.into_owned(),
+            );
+            diagnostic.help = help.map(str::to_string);
+            diagnostics.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// Why `vendor` may not take the value `text`, as a help line; `None` when it
+/// is a known vendor.
+fn vendor_problem(text: &str) -> Option<String> {
+    if VENDORS.contains(&text) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    Some(if VENDORS.contains(&lower.as_str()) {
+        format!("vendors are written in lower case: `{lower}`")
+    } else {
+        format!("known vendors: {}", VENDORS.join(", "))
+    })
+}
+
+/// An entry from its parts: the addresses as written, each with its location.
+fn entry(name: String, span: Span, written: Vec<(IpAddr, Span)>, labels: Labels) -> InventoryEntry {
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for (address, _) in &written {
+        match *address {
+            IpAddr::V4(a) => v4.push((u32::from(a), u32::from(a))),
+            IpAddr::V6(a) => v6.push((u128::from(a), u128::from(a))),
+        }
+    }
+    InventoryEntry {
+        name,
+        addresses: AddrSet {
+            v4: IntervalSet::from_intervals(v4),
+            v6: IntervalSet::from_intervals(v6),
+        },
+        labels,
+        span,
+        written,
+    }
+}
+
+/// Spans in one inventory file, from serde-saphyr locations.
+struct Locator<'s> {
+    file: FileId,
+    source: &'s SourceFile,
+}
+
+impl Locator<'_> {
+    /// The byte offset of a location: the parser's own when it has one (it
+    /// costs nothing, where counting characters along a long line of JSON
+    /// would cost the line's length), else from the line and column.
+    fn offset(&self, location: &Location) -> usize {
+        let text = &self.source.text;
+        match location.span().byte_offset() {
+            Some(offset)
+                if (offset as usize) <= text.len() && text.is_char_boundary(offset as usize) =>
+            {
+                offset as usize
+            }
+            _ => self
+                .source
+                .offset_of(location.line() as usize, location.column() as usize),
+        }
+    }
+
+    /// A span of `len` bytes at a location.
+    fn at(&self, location: &Location, len: usize) -> Span {
+        let start = self.offset(location);
+        Span::new(self.file, start, (start + len).min(self.source.text.len()))
+    }
+
+    /// The span of the value at a location: a scalar's text (with its
+    /// quotes), the opening bracket of a flow collection, and the rest of the
+    /// line for a block collection or an empty value.
+    ///
+    /// A flow collection that ends on the line where it starts is covered
+    /// whole (`[10.0.0.1, 10.0.0.2]`).
+    fn span(&self, location: &Location) -> Span {
+        let text = &self.source.text;
+        match location.span().byte_len() {
+            Some(len) if len > 0 => {
+                let start = self.offset(location);
+                let end = match text[start..].chars().next() {
+                    Some('[' | '{') => flow_end(text, start),
+                    _ => None,
+                };
+                let mut end = end.unwrap_or((start + len as usize).min(text.len()));
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                Span::new(self.file, start, end)
+            }
+            _ => self.rest_of_line(location),
+        }
+    }
+
+    /// The span of a scalar whose value is `value`: a quoted scalar covers its
+    /// quotes, a plain one its text.
+    fn scalar(&self, location: &Location, value: &str) -> Span {
+        let start = self.offset(location);
+        let rest = &self.source.text[start..];
+        let len = match rest.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                rest[1..].find([quote, '\n']).map_or(rest.len(), |i| i + 2)
+            }
+            _ => value.len(),
+        };
+        self.at(location, len.max(1))
+    }
+
+    /// The span from a location to the end of its line, without trailing blanks
+    /// or a comment: a value that is not a scalar.
+    fn rest_of_line(&self, location: &Location) -> Span {
+        let start = self.offset(location);
+        let rest = &self.source.text[start..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let line = line.find(" #").map_or(line, |i| &line[..i]);
+        self.at(location, line.trim_end().len().max(1))
+    }
+}
+
+/// Length of the token at the start of `rest`, for a label that covers it.
+fn token_len(rest: &str) -> usize {
+    rest.find(['\n', ':', ',', ']'])
+        .unwrap_or(rest.len())
+        .max(1)
+}
+
+/// The end of the flow collection (`[...]` or `{...}`) that starts at `start`,
+/// if it closes on the same line.
+fn flow_end(text: &str, start: usize) -> Option<usize> {
+    let line = &text[start..text[start..].find('\n').map_or(text.len(), |i| start + i)];
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Some(start + i + 1);
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    None
+}

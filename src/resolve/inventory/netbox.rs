@@ -1,0 +1,396 @@
+//! NetBox devices exports: the JSON of `GET /api/dcim/devices/`, either a page
+//! (`{"count": .., "next": .., "results": [..]}`) or a plain array of devices.
+//! A device with an out-of-band address (`oob_ip`) is a BMC; its site, rack,
+//! role, manufacturer and tags are labels. Every other field is ignored.
+//!
+//! JSON is YAML 1.2 flow syntax, so the file is read with the same parser as
+//! the YAML formats and every value keeps its line and column.
+
+use super::tree::Node;
+use super::{entry, parse, Locator};
+use crate::diagnostic::Diagnostic;
+use crate::lints::registry::Code;
+use crate::resolve::policy::{InventoryEntry, Labels};
+use crate::source::Span;
+use serde_saphyr::Spanned;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+const SHAPE_HELP: &str = "a NetBox export is the JSON of `GET /api/dcim/devices/`: an object whose `results` is an array of devices, or the array itself";
+
+/// Reads a NetBox devices export.
+pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
+    let Some(document) = parse::<Node>(locator, "JSON", Some(SHAPE_HELP), diagnostics) else {
+        return Vec::new();
+    };
+    let mut reader = Reader {
+        locator,
+        diagnostics,
+    };
+    let devices = match &document.value {
+        Node::List(devices) => devices,
+        Node::Map(_) => match document.value.get("results") {
+            Some(Spanned {
+                value: Node::List(devices),
+                ..
+            }) => {
+                reader.check_last_page(&document.value);
+                devices
+            }
+            Some(results) => {
+                reader.error(
+                    reader.locator.span(&results.referenced),
+                    format!(
+                        "`results` must be an array of devices, not {}",
+                        results.value.what_in_json()
+                    ),
+                    "not an array",
+                    Some(SHAPE_HELP.into()),
+                );
+                return Vec::new();
+            }
+            None => {
+                let help = if document.value.get("name").is_some() {
+                    "this looks like one device: put it in an array, `[{...}]`"
+                } else {
+                    SHAPE_HELP
+                };
+                reader.error(
+                    reader.locator.span(&document.referenced),
+                    "a NetBox export object must have `results`, the array of devices".into(),
+                    "no `results`",
+                    Some(help.into()),
+                );
+                return Vec::new();
+            }
+        },
+        Node::Null => {
+            reader.error(
+                Span::new(locator.file, 0, 0),
+                "inventory is empty".into(),
+                "no devices",
+                Some(SHAPE_HELP.into()),
+            );
+            return Vec::new();
+        }
+        Node::Scalar(_) => {
+            reader.error(
+                reader.locator.span(&document.referenced),
+                "a NetBox export must be an object or an array, not a string or number".into(),
+                "not an object or array",
+                Some(SHAPE_HELP.into()),
+            );
+            return Vec::new();
+        }
+    };
+    devices
+        .iter()
+        .filter_map(|device| reader.device(device))
+        .collect()
+}
+
+struct Reader<'l, 'd> {
+    locator: &'l Locator<'l>,
+    diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+/// A field that is wrong has been reported.
+struct Reported;
+
+impl Reader<'_, '_> {
+    fn error(&mut self, span: Span, message: String, label: &str, help: Option<String>) {
+        let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
+        diagnostic.help = help;
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn span(&self, node: &Spanned<Node>) -> Span {
+        self.locator.span(&node.referenced)
+    }
+
+    /// Reports a page whose `next` points at more devices: they would be
+    /// missing from the policy.
+    fn check_last_page(&mut self, page: &Node) {
+        if let Some(
+            next @ Spanned {
+                value: Node::Scalar(_),
+                ..
+            },
+        ) = page.get("next")
+        {
+            self.error(
+                self.span(next),
+                "the export is one page of several: `next` points at more devices".into(),
+                "more devices on the next page",
+                Some("follow `next` and join every page's `results` into one array, or ask for a page that holds every device (`?limit=N`, up to NetBox's MAX_PAGE_SIZE)".into()),
+            );
+        }
+    }
+
+    /// The entry of one device; `None` when it has no out-of-band address (not
+    /// a BMC) or when something is wrong (reported).
+    fn device(&mut self, device: &Spanned<Node>) -> Option<InventoryEntry> {
+        if !matches!(device.value, Node::Map(_)) {
+            self.error(
+                self.span(device),
+                format!(
+                    "a device must be an object, not {}",
+                    device.value.what_in_json()
+                ),
+                "not an object",
+                Some(SHAPE_HELP.into()),
+            );
+            return None;
+        }
+        let written = self.oob_address(device)?;
+        let name = self.name(device);
+        let labels = self.labels(device);
+        let (Some(address), Some((name, name_span)), Ok(labels)) = (written, name, labels) else {
+            return None;
+        };
+        Some(entry(name, name_span, vec![address], labels))
+    }
+
+    /// The device's out-of-band address: `None` when the device has none,
+    /// `Some(None)` when it is wrong (reported).
+    fn oob_address(&mut self, device: &Spanned<Node>) -> Option<Option<(IpAddr, Span)>> {
+        let oob = device.value.get("oob_ip")?;
+        let address = match &oob.value {
+            Node::Null => return None,
+            Node::Map(_) => oob.value.get("address"),
+            other => {
+                self.error(
+                    self.span(oob),
+                    format!(
+                        "`oob_ip` must be an object with `address`, or null, not {}",
+                        other.what_in_json()
+                    ),
+                    "not an IP address object",
+                    Some("NetBox writes `\"oob_ip\": {\"address\": \"10.0.0.5/24\", ...}`".into()),
+                );
+                return Some(None);
+            }
+        };
+        let (text, span) = match address {
+            Some(
+                node @ Spanned {
+                    value: Node::Scalar(text),
+                    ..
+                },
+            ) => (text, self.span(node)),
+            Some(node) => {
+                self.error(
+                    self.span(node),
+                    format!(
+                        "`oob_ip.address` must be a string, not {}",
+                        node.value.what_in_json()
+                    ),
+                    "not a string",
+                    Some("an address is written like `\"10.0.0.5/24\"` or `\"fd00::5/64\"`".into()),
+                );
+                return Some(None);
+            }
+            None => {
+                self.error(
+                    self.span(oob),
+                    "`oob_ip` has no `address`".into(),
+                    "no `address`",
+                    Some("NetBox writes `\"oob_ip\": {\"address\": \"10.0.0.5/24\", ...}`".into()),
+                );
+                return Some(None);
+            }
+        };
+        let (host, length) = match text.split_once('/') {
+            Some((host, length)) => (host, Some(length)),
+            None => (text.as_str(), None),
+        };
+        let address = host.parse::<IpAddr>().ok().filter(|address| {
+            let max = if address.is_ipv4() { 32 } else { 128 };
+            length.is_none_or(|l| {
+                l.len() <= 3
+                    && l.bytes().all(|b| b.is_ascii_digit())
+                    && l.parse().is_ok_and(|l: u8| l <= max)
+            })
+        });
+        if address.is_none() {
+            self.error(
+                span,
+                format!("`{text}` in `oob_ip.address` is not an IP address"),
+                "bad address",
+                Some("an address is an IPv4 or IPv6 address with its prefix length, like `10.0.0.5/24` or `fd00::5/64`".into()),
+            );
+        }
+        Some(address.map(|address| (address, span)))
+    }
+
+    /// The device's name and where it is written; `None` when it has none
+    /// (reported).
+    fn name(&mut self, device: &Spanned<Node>) -> Option<(String, Span)> {
+        let help = "a BMC is named after its device: give the device a name in NetBox";
+        match device.value.get("name") {
+            Some(
+                node @ Spanned {
+                    value: Node::Scalar(text),
+                    ..
+                },
+            ) if !text.trim().is_empty() => Some((text.clone(), self.span(node))),
+            Some(
+                node @ Spanned {
+                    value: Node::Scalar(_) | Node::Null,
+                    ..
+                },
+            ) => {
+                self.error(
+                    self.span(node),
+                    "device has no name".into(),
+                    "no name",
+                    Some(help.into()),
+                );
+                None
+            }
+            Some(node) => {
+                self.error(
+                    self.span(node),
+                    format!(
+                        "a device's `name` must be a string, not {}",
+                        node.value.what_in_json()
+                    ),
+                    "not a string",
+                    None,
+                );
+                None
+            }
+            None => {
+                self.error(
+                    self.span(device),
+                    "device has no `name`".into(),
+                    "device without a name",
+                    Some(help.into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `site`, `rack`, `role`, `manufacturer` and `tag`.
+    fn labels(&mut self, device: &Spanned<Node>) -> Result<Labels, Reported> {
+        let mut labels = Labels::new();
+        let role = match device.value.get("role") {
+            Some(Spanned {
+                value: Node::Null, ..
+            })
+            | None => "device_role",
+            Some(_) => "role",
+        };
+        let fields: [(&str, &[&str]); 4] = [
+            ("site", &["site", "slug"]),
+            ("rack", &["rack", "name"]),
+            ("role", &[role, "slug"]),
+            ("manufacturer", &["device_type", "manufacturer", "slug"]),
+        ];
+        let mut ok = true;
+        for (label, path) in fields {
+            match self.nested(device, path) {
+                Ok(Some(value)) => {
+                    labels.insert(label.into(), BTreeSet::from([value]));
+                }
+                Ok(None) => {}
+                Err(Reported) => ok = false,
+            }
+        }
+        match device.value.get("tags") {
+            None
+            | Some(Spanned {
+                value: Node::Null, ..
+            }) => {}
+            Some(Spanned {
+                value: Node::List(tags),
+                ..
+            }) => {
+                let mut values = BTreeSet::new();
+                for tag in tags {
+                    match self.nested(tag, &["slug"]) {
+                        Ok(Some(slug)) => {
+                            values.insert(slug);
+                        }
+                        Ok(None) => {}
+                        Err(Reported) => ok = false,
+                    }
+                }
+                if !values.is_empty() {
+                    labels.insert("tag".into(), values);
+                }
+            }
+            Some(node) => {
+                self.error(
+                    self.span(node),
+                    format!(
+                        "`tags` must be an array of tags, not {}",
+                        node.value.what_in_json()
+                    ),
+                    "not an array",
+                    Some(
+                        "NetBox writes `\"tags\": [{\"name\": \"Prod\", \"slug\": \"prod\", ...}]`"
+                            .into(),
+                    ),
+                );
+                ok = false;
+            }
+        }
+        if ok {
+            Ok(labels)
+        } else {
+            Err(Reported)
+        }
+    }
+
+    /// The text at `path` below `node` (`site` then `slug`): `None` when a
+    /// step is absent or null; an error when a step is not an object or the
+    /// last one not a single value.
+    fn nested(&mut self, node: &Spanned<Node>, path: &[&str]) -> Result<Option<String>, Reported> {
+        let mut current = node;
+        for (depth, key) in path.iter().enumerate() {
+            if !matches!(current.value, Node::Map(_)) {
+                let what = if depth == 0 {
+                    "a tag".to_string()
+                } else {
+                    format!("`{}`", path[..depth].join("."))
+                };
+                self.error(
+                    self.span(current),
+                    format!(
+                        "{what} must be an object with `{}`, not {}",
+                        path[depth..].join("."),
+                        current.value.what_in_json()
+                    ),
+                    "not an object",
+                    Some("bmcwall reads the device objects of NetBox's REST API, where related objects are nested objects".into()),
+                );
+                return Err(Reported);
+            }
+            match current.value.get(key) {
+                None
+                | Some(Spanned {
+                    value: Node::Null, ..
+                }) => return Ok(None),
+                Some(next) => current = next,
+            }
+        }
+        match &current.value {
+            Node::Scalar(text) => Ok(Some(text.clone())),
+            other => {
+                self.error(
+                    self.span(current),
+                    format!(
+                        "`{}` must be a string, not {}",
+                        path.join("."),
+                        other.what_in_json()
+                    ),
+                    "not a string",
+                    None,
+                );
+                Err(Reported)
+            }
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! Inventories from Ansible and NetBox: the entries each importer reads, the
+//! BMCs that selectors pick from them, and that their policies check and
+//! compile. Broken inventories are in the invalid corpus (`diagnostics.rs`).
+
+use bmcwall::addr::AddrSet;
+use bmcwall::nft;
+use bmcwall::pipeline::{self, Checked, Levels};
+use bmcwall::resolve::{NamedKind, Policy};
+use bmcwall::syntax::Date;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+const ANSIBLE: &str = "tests/fixtures/inventory/ansible/site.wall";
+const NETBOX: &str = "tests/fixtures/inventory/netbox/site.wall";
+const NETBOX_LIST: &str = "tests/fixtures/inventory/netbox/list.wall";
+
+fn today() -> Date {
+    Date::parse("2026-11-21").expect("a date")
+}
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn check(path: &Path) -> Checked {
+    pipeline::check(path, today(), &Levels::default())
+}
+
+/// The findings of a run, as `CODE file:line:column message`.
+fn findings(checked: &Checked) -> Vec<String> {
+    checked
+        .findings
+        .iter()
+        .map(|finding| {
+            let diagnostic = &finding.diagnostic;
+            let span = diagnostic.primary().span;
+            let file = checked.sources.file(span.file);
+            let (line, column) = file.line_col(span.start as usize);
+            format!(
+                "{} {}:{line}:{column} {}",
+                diagnostic.code.as_str(),
+                file.path.display(),
+                diagnostic.message
+            )
+        })
+        .collect()
+}
+
+/// A policy that checks without any finding.
+fn clean(path: &str) -> (Checked, Policy) {
+    let checked = check(&fixture(path));
+    assert_eq!(findings(&checked), Vec::<String>::new(), "{path}");
+    assert_eq!(checked.exit_code(), 0);
+    let policy = checked.model.as_ref().expect("a valid policy").0.clone();
+    (checked, policy)
+}
+
+/// Every address in a set, IPv4 first, in order.
+fn addresses(set: &AddrSet) -> Vec<String> {
+    let mut out = Vec::new();
+    for &(lo, hi) in set.v4.intervals() {
+        assert!(hi - lo < 256, "a set this large is not a list of BMCs");
+        out.extend((lo..=hi).map(|a| Ipv4Addr::from(a).to_string()));
+    }
+    for &(lo, hi) in set.v6.intervals() {
+        assert!(hi - lo < 256, "a set this large is not a list of BMCs");
+        out.extend((lo..=hi).map(|a| Ipv6Addr::from(a).to_string()));
+    }
+    out
+}
+
+/// One inventory entry as text: name, addresses, then each label with its
+/// values (`group=bmc,rack_a`).
+fn entries(policy: &Policy) -> Vec<String> {
+    policy
+        .inventory
+        .iter()
+        .map(|entry| {
+            let labels: Vec<String> = entry
+                .labels
+                .iter()
+                .map(|(key, values)| {
+                    format!(
+                        "{key}={}",
+                        values.iter().cloned().collect::<Vec<_>>().join(",")
+                    )
+                })
+                .collect();
+            format!(
+                "{} {} {}",
+                entry.name,
+                addresses(&entry.addresses).join(","),
+                labels.join(" ")
+            )
+        })
+        .collect()
+}
+
+/// The addresses of a named definition.
+fn definition(policy: &Policy, name: &str) -> Vec<String> {
+    let named = policy
+        .definitions
+        .iter()
+        .find(|d| d.name == name)
+        .unwrap_or_else(|| panic!("no definition `{name}`"));
+    match &named.kind {
+        NamedKind::Address(_, set) => addresses(set),
+        NamedKind::Service(_) => panic!("`{name}` is a service"),
+    }
+}
+
+/// The policy compiles in both layouts and both forms, and every BMC is in
+/// the text output.
+fn compiles(checked: &Checked, policy: &Policy) {
+    let (_, analysis) = checked.model.as_ref().expect("a valid policy");
+    for layout in [nft::Layout::Sets, nft::Layout::Rules] {
+        let input = nft::Input {
+            policy,
+            analysis,
+            sources: &checked.sources,
+        };
+        let ruleset = nft::build(layout, input, nft::DEFAULT_TABLE);
+        let text = nft::text::render(&ruleset, "");
+        assert!(text.contains("chain forward"), "{text}");
+        assert!(nft::json::render(&ruleset).contains("\"forward\""));
+        if layout == nft::Layout::Rules {
+            for entry in &policy.inventory {
+                for address in addresses(&entry.addresses) {
+                    assert!(text.contains(&address), "{address} missing:\n{text}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ansible_inventory_entries() {
+    let (_, policy) = clean(ANSIBLE);
+    assert_eq!(
+        entries(&policy),
+        [
+            "ams1-a01-bmc 10.10.1.11 group=bmc,rack_a owner=infra rack=a role=bmc site=ams1 vendor=supermicro",
+            // In rack_a (depth 2) and spares (depth 1): rack_a's `rack` wins;
+            // bmc and spares are both depth 1, so the later name (spares)
+            // sets `owner`.
+            "ams1-a02-bmc 10.10.1.12 group=bmc,rack_a,spares owner=spares-pool rack=a role=bmc site=ams1 state=spare vendor=supermicro",
+            // Only `ansible_host`; its own `vendor` overrides the group's.
+            "ams1-a03-bmc 10.10.1.13 group=bmc,rack_a owner=infra rack=a role=bmc site=ams1 vendor=dell",
+            "ams1-b01-bmc fd00:10:2::11 group=bmc,rack_b owner=infra rack=b role=bmc site=ams1 vendor=hpe",
+            // Variables from both places it is listed.
+            "ams1-b02-bmc 10.10.2.12 group=bmc,rack_b,spares note=replace-psu owner=spares-pool rack=b role=bmc site=ams1 spare_parts=true state=spare vendor=hpe",
+        ]
+    );
+}
+
+#[test]
+fn ansible_selectors_pick_the_expected_bmcs() {
+    let (checked, policy) = clean(ANSIBLE);
+    assert_eq!(
+        addresses(&policy.bmcs),
+        [
+            "10.10.1.11",
+            "10.10.1.12",
+            "10.10.1.13",
+            "10.10.2.12",
+            "fd00:10:2::11"
+        ]
+    );
+    // group = "bmc", group != "spares"
+    assert_eq!(
+        definition(&policy, "in-service"),
+        ["10.10.1.11", "10.10.1.13", "fd00:10:2::11"]
+    );
+    assert_eq!(definition(&policy, "spares"), ["10.10.1.12", "10.10.2.12"]);
+    assert_eq!(definition(&policy, "rack-a-dell"), ["10.10.1.13"]);
+    assert_eq!(
+        addresses(&policy.rules[0].dst),
+        ["10.10.1.11", "10.10.1.13", "fd00:10:2::11"]
+    );
+    assert_eq!(
+        addresses(&policy.rules[1].dst),
+        ["10.10.1.12", "10.10.2.12"]
+    );
+    compiles(&checked, &policy);
+}
+
+#[test]
+fn netbox_page_entries() {
+    let (_, policy) = clean(NETBOX);
+    assert_eq!(
+        entries(&policy),
+        [
+            "ams1-r1-n01 10.10.1.11 manufacturer=dell rack=R1 role=compute site=ams1 tag=gpu,prod",
+            "ams1-r1-n02 fd00:10:1::12 manufacturer=supermicro rack=R1 role=compute site=ams1 tag=prod",
+            // ams1-r1-sw1 has `oob_ip: null`: not a BMC. No tags, no `tag`.
+            "ams1-r2-n01 10.10.2.11 manufacturer=hpe rack=R2 role=storage site=ams1",
+            // NetBox 3.x: `device_role` instead of `role`.
+            "ams1-r2-n02 10.10.2.12 manufacturer=hpe rack=R2 role=storage site=ams1 tag=prod",
+            // Not in a rack.
+            "ams1-spare-01 10.10.9.1 manufacturer=dell role=compute site=ams1 tag=spare",
+        ]
+    );
+}
+
+#[test]
+fn netbox_selectors_pick_the_expected_bmcs() {
+    let (checked, policy) = clean(NETBOX);
+    assert_eq!(
+        addresses(&policy.bmcs),
+        [
+            "10.10.1.11",
+            "10.10.2.11",
+            "10.10.2.12",
+            "10.10.9.1",
+            "fd00:10:1::12"
+        ]
+    );
+    assert_eq!(
+        definition(&policy, "prod-compute"),
+        ["10.10.1.11", "fd00:10:1::12"]
+    );
+    assert_eq!(definition(&policy, "storage"), ["10.10.2.11", "10.10.2.12"]);
+    assert_eq!(
+        definition(&policy, "rack-r1"),
+        ["10.10.1.11", "fd00:10:1::12"]
+    );
+    // tag != "prod": devices without the tag, also those without any tag.
+    assert_eq!(definition(&policy, "not-prod"), ["10.10.2.11", "10.10.9.1"]);
+    assert_eq!(definition(&policy, "hpe"), ["10.10.2.11", "10.10.2.12"]);
+    assert_eq!(
+        addresses(&policy.rules[0].dst),
+        ["10.10.1.11", "fd00:10:1::12"]
+    );
+    compiles(&checked, &policy);
+}
+
+#[test]
+fn netbox_plain_list() {
+    let (checked, policy) = clean(NETBOX_LIST);
+    assert_eq!(
+        entries(&policy),
+        [
+            "ams2-r1-n01 10.12.1.11 manufacturer=dell rack=R1 role=compute site=ams2 tag=prod",
+            // The unnamed switch between them has no `oob_ip`: skipped.
+            "ams2-r1-n02 fd00:12:1::12 manufacturer=supermicro rack=R1 role=compute site=ams2 tag=gpu,prod",
+        ]
+    );
+    assert_eq!(definition(&policy, "gpu"), ["fd00:12:1::12"]);
+    compiles(&checked, &policy);
+}
+
+/// Writes `files` into a temporary directory and checks `policy.wall` there.
+fn check_files(files: &[(&str, &str)]) -> (tempfile::TempDir, Checked) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("the file is written");
+    }
+    let checked = check(&dir.path().join("policy.wall"));
+    (dir, checked)
+}
+
+#[test]
+fn inventories_of_every_format_in_one_policy() {
+    let (_, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"native.yaml\";\n\
+             inventory \"native2.yaml\" format native;\n\
+             inventory \"ansible.yaml\" format ansible;\n\
+             inventory \"netbox.json\" format netbox;\n\
+             host format = 10.20.0.5;\n\
+             bmc one = inventory(site = \"ams1\");\n\
+             allow format -> one : redfish;\n\
+             deny any -> bmcs log;\n",
+        ),
+        (
+            "native.yaml",
+            "bmcs:\n  - name: n1\n    address: 10.10.0.1\n    site: ams1\n",
+        ),
+        (
+            "native2.yaml",
+            "bmcs:\n  - name: n2\n    address: 10.10.0.2\n    site: ams2\n",
+        ),
+        (
+            "ansible.yaml",
+            "all:\n  hosts:\n    a1:\n      bmc_address: 10.10.0.3\n      site: ams1\n",
+        ),
+        (
+            "netbox.json",
+            r#"[{"name": "d1", "site": {"slug": "ams1"}, "oob_ip": {"address": "10.10.0.4/16"}}]"#,
+        ),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        definition(policy, "one"),
+        ["10.10.0.1", "10.10.0.3", "10.10.0.4"]
+    );
+    assert_eq!(definition(policy, "format"), ["10.20.0.5"]);
+}
+
+#[test]
+fn ansible_group_priority_and_depth() {
+    let (_, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"hosts.yaml\" format ansible;\nbmc x = inventory();\n",
+        ),
+        (
+            "hosts.yaml",
+            "\
+all:
+  vars: {color: all, size: all, shape: all}
+  children:
+    zeta:
+      vars: {color: zeta, ansible_group_priority: 0}
+      hosts:
+        h1: {bmc_address: 10.0.0.1}
+    alpha:
+      vars: {color: alpha, size: alpha, ansible_group_priority: 5}
+      children:
+        inner:
+          vars: {shape: inner}
+          hosts:
+            h1:
+              shape: own
+            h2: {ansible_host: 10.0.0.2}
+",
+        ),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        entries(policy),
+        [
+            // alpha outranks zeta by priority at the same depth; the host's
+            // own `shape` outranks the deeper group `inner`.
+            "h1 10.0.0.1 color=alpha group=alpha,inner,zeta shape=own size=alpha",
+            "h2 10.0.0.2 color=alpha group=alpha,inner shape=inner size=alpha",
+        ]
+    );
+}
+
+#[test]
+fn netbox_json_escapes_and_long_strings() {
+    let long = "x".repeat(100_000);
+    let json = format!(
+        "{{\"count\": 1, \"next\": null, \"previous\": null, \"results\": [{{\
+         \"name\": \"r\\u00e9-n01\\/bmc \\\"a\\\" \\\\ \\t\",\
+         \"comments\": \"{long}\",\
+         \"custom_fields\": {{\"nested\": {{\"deeper\": [1, 2.5, -3e2, true, false, null, {{}}, []]}}}},\
+         \"oob_ip\": {{\"address\": \"2001:db8::5/64\", \"family\": {{\"value\": 6}}}},\
+         \"tags\": [{{\"slug\": \"caf\\u00e9\"}}, {{\"slug\": \"\\ud83d\\ude00\"}}]\
+         }}]}}"
+    );
+    let (_, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"devices.json\" format netbox;\nbmc x = inventory(tag = \"café\");\n",
+        ),
+        ("devices.json", &json),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        entries(policy),
+        ["ré-n01/bmc \"a\" \\ \t 2001:db8::5 tag=café,😀"]
+    );
+}
+
+/// A real export of a large site is megabytes of nested objects: the parser's
+/// default budget (250,000 nodes) would refuse it.
+#[test]
+fn netbox_large_export() {
+    let device = |i: usize| {
+        format!(
+            "{{\"id\":{i},\"url\":\"https://netbox.example.com/api/dcim/devices/{i}/\",\"name\":\"n{i}\",\
+             \"device_type\":{{\"id\":3,\"manufacturer\":{{\"id\":1,\"name\":\"Dell\",\"slug\":\"dell\"}},\"model\":\"R760\",\"slug\":\"r760\"}},\
+             \"role\":{{\"id\":2,\"name\":\"Compute\",\"slug\":\"compute\"}},\"tenant\":null,\"platform\":null,\
+             \"site\":{{\"id\":1,\"name\":\"AMS1\",\"slug\":\"ams1\"}},\"rack\":{{\"id\":{},\"name\":\"R{}\"}},\
+             \"status\":{{\"value\":\"active\",\"label\":\"Active\"}},\"primary_ip\":null,\
+             \"oob_ip\":{{\"id\":{i},\"family\":{{\"value\":4,\"label\":\"IPv4\"}},\"address\":\"10.{}.{}.{}/8\"}},\
+             \"config_context\":{{\"ntp\":{{\"servers\":[\"10.0.0.123\",\"10.0.0.124\"]}}}},\
+             \"tags\":[{{\"id\":1,\"name\":\"Prod\",\"slug\":\"prod\",\"color\":\"4caf50\"}}],\
+             \"custom_fields\":{{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null,\"f\":null,\"g\":null,\"h\":null}},\
+             \"interface_count\":4,\"console_port_count\":1,\"power_port_count\":2}}",
+            i / 40,
+            i / 40,
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        )
+    };
+    let count = 5000;
+    let devices: Vec<String> = (0..count).map(device).collect();
+    let json = format!(
+        "{{\"count\":{count},\"next\":null,\"previous\":null,\"results\":[{}]}}",
+        devices.join(",")
+    );
+    let (_, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"devices.json\" format netbox;\nbmc x = inventory(tag = \"prod\");\n",
+        ),
+        ("devices.json", &json),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(policy.inventory.len(), count);
+}
