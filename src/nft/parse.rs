@@ -107,11 +107,10 @@ fn field(value: &Value, kind: KeyType) -> Result<Field, String> {
             KeyType::Ipv6Addr => 128,
             _ => return Err("a prefix of something other than an address".into()),
         };
-        let host = if len >= bits {
-            0
-        } else {
-            (1u128 << (bits - len)) - 1
-        };
+        if len > bits {
+            return Err(format!("a prefix length of {len}"));
+        }
+        let host = (u128::MAX >> (128 - bits)).checked_shr(len).unwrap_or(0);
         (base, base | host)
     } else if let Some(Value::Array(ends)) = value.get("range") {
         match ends.as_slice() {
