@@ -2,6 +2,7 @@
 //! writes output. The only module that prints.
 
 mod explain;
+mod fmt;
 mod graph;
 mod render;
 mod write;
@@ -35,6 +36,8 @@ enum Command {
     Explain(ExplainArgs),
     /// Draw the reachability graph (Graphviz DOT or Mermaid).
     Graph(GraphArgs),
+    /// Rewrite policy files in the canonical layout, or check that they are.
+    Fmt(FmtArgs),
     /// List the finding codes, or print one code's documentation.
     Lints(LintsArgs),
 }
@@ -84,16 +87,8 @@ impl Common {
     }
 
     fn render_options(&self) -> render::Options {
-        let color = match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::IsTerminal::is_terminal(&std::io::stderr())
-                    && std::env::var_os("NO_COLOR").is_none()
-            }
-        };
         render::Options {
-            color,
+            color: self.color.enabled(),
             quiet: self.quiet,
             verbose: self.verbose,
         }
@@ -156,6 +151,35 @@ enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl ColorChoice {
+    /// Whether diagnostics on stderr are coloured.
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct FmtArgs {
+    /// Files to format in place; `-` or none reads standard input and writes
+    /// standard output.
+    #[arg(value_name = "FILE.wall")]
+    files: Vec<PathBuf>,
+    /// Write nothing: print a diff for every file that is not formatted and
+    /// exit 1 if there is one.
+    #[arg(long)]
+    check: bool,
+    /// Colour in diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -244,6 +268,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
         Command::Compile(args) => compile(args),
         Command::Explain(args) => explain_command(args),
         Command::Graph(args) => graph_command(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
     }
 }
