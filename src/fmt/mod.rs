@@ -42,7 +42,7 @@ pub fn format(file: FileId, text: &str) -> Result<String, FormatError> {
 }
 
 /// Checks that `formatted` holds what `original` holds: the same statements
-/// of the same tokens, the same comments, in the same order, and no syntax
+/// of the same tokens, the same comments in the same places, and no syntax
 /// error.
 fn verify(file: FileId, original: &Document<'_>, formatted: &str) -> Result<(), FormatError> {
     let fail = |what: &str| Err(FormatError::Internal(format!("formatting would {what}")));
@@ -255,17 +255,27 @@ impl<'t> Document<'t> {
             .collect()
     }
 
-    /// Every comment, in order.
-    fn comments(&self) -> Vec<&'t str> {
+    /// Every comment, in order, with where it is: how many tokens (`;` not
+    /// counted) come before it in the file, and whether code stands before
+    /// it on its line. A comment that moved to another token or statement
+    /// changes either.
+    fn comments(&self) -> Vec<(usize, bool, &'t str)> {
         let mut comments = Vec::new();
+        let mut tokens_before = 0;
         for item in &self.items {
             match item {
-                Item::Comment(text) => comments.push(*text),
+                Item::Comment(text) => comments.push((tokens_before, false, *text)),
                 Item::Statement(statement) => {
                     for token in &statement.tokens {
-                        comments.extend(token.comments.iter().map(|c| c.text));
+                        tokens_before += 1;
+                        comments.extend(
+                            token
+                                .comments
+                                .iter()
+                                .map(|c| (tokens_before, !c.own_line, c.text)),
+                        );
                     }
-                    comments.extend(statement.trailing);
+                    comments.extend(statement.trailing.map(|text| (tokens_before, true, text)));
                 }
                 Item::Blank => {}
             }

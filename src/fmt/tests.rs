@@ -317,3 +317,27 @@ fn the_example_is_close_to_canonical() {
     let crlf = text.replace('\n', "\r\n");
     assert_eq!(fmt(&crlf), formatted);
 }
+
+#[test]
+fn the_output_is_checked_against_the_input() {
+    let text = "host a = 10.0.0.1;  # one\nhost b = 10.0.0.2;\n";
+    let document = Document::read(text).expect("the text parses");
+    assert!(verify(FileId(0), &document, text).is_ok());
+    for tampered in [
+        "host a = 10.0.0.1;  # one\nhost b = 10.0.0.3;\n",
+        "host a = 10.0.0.1;  # one\n",
+        "host a = 10.0.0.1;\nhost b = 10.0.0.2;  # one\n",
+        "host a = 10.0.0.1;\n# one\nhost b = 10.0.0.2;\n",
+        "host a = 10.0.0.1;  # 1\nhost b = 10.0.0.2;\n",
+        "network a = 10.0.0.1;  # one\nhost b = 10.0.0.2;\n",
+        "host a = 10.0.0.1  # one\nhost b = 10.0.0.2;\n",
+    ] {
+        assert!(
+            matches!(
+                verify(FileId(0), &document, tampered),
+                Err(FormatError::Internal(_))
+            ),
+            "{tampered:?} passed"
+        );
+    }
+}
