@@ -402,6 +402,30 @@ fn fmt_leaves_a_formatted_file_alone() {
     assert_eq!(before, after, "a formatted file must not be replaced");
 }
 
+#[cfg(unix)]
+#[test]
+fn fmt_keeps_permissions_and_symbolic_links() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = dir_with("ams1.wall", &ams1_text());
+    let path = dir.path().join("ams1.wall");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    std::os::unix::fs::symlink("ams1.wall", dir.path().join("link.wall")).expect("symlink");
+    let output = bmcwall_in(dir.path(), &["fmt", "link.wall"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let link = std::fs::symlink_metadata(dir.path().join("link.wall")).expect("metadata");
+    assert!(link.file_type().is_symlink(), "the link must stay a link");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("readable"),
+        format(&ams1_text())
+    );
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 2);
+}
+
 #[test]
 fn a_syntax_error_exits_2_with_the_check_diagnostic_and_the_file_unchanged() {
     let text = "host jump = 10.20.0.5;\nbmc  rack = 10.10.1.0/24;\nallow jump rack : https;\n";

@@ -1,5 +1,6 @@
-//! `bmcwall fmt`: rewrites files in the canonical layout, or with `--check`
-//! prints a unified diff for each file that is not in it.
+//! `bmcwall fmt`: rewrites files in the canonical layout (atomically, keeping
+//! their permissions), or with `--check` prints a unified diff for each file
+//! that is not in it.
 
 use super::{render, write, FmtArgs};
 use crate::fmt::{self, FormatError};
@@ -100,7 +101,7 @@ fn one(path: &Path, check: bool, color: bool) -> u8 {
     if formatted == text {
         return 0;
     }
-    match write::atomically(path, formatted.as_bytes()) {
+    match write::replace(path, formatted.as_bytes()) {
         Ok(()) => 0,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: cannot write {shown}: {error}");
