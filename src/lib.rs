@@ -5,6 +5,7 @@ pub mod addr;
 pub mod analysis;
 pub mod cli;
 pub mod diagnostic;
+pub mod fmt;
 pub mod lints;
 pub mod nft;
 pub mod pipeline;

@@ -3,6 +3,7 @@
 
 mod apply;
 mod explain;
+mod fmt;
 mod graph;
 mod live;
 mod plan;
@@ -44,6 +45,8 @@ enum Command {
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one.
     Apply(ApplyArgs),
+    /// Rewrite policy files in the canonical layout, or check that they are.
+    Fmt(FmtArgs),
     /// List the finding codes, or print one code's documentation.
     Lints(LintsArgs),
 }
@@ -93,16 +96,8 @@ impl Common {
     }
 
     fn render_options(&self) -> render::Options {
-        let color = match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::IsTerminal::is_terminal(&std::io::stderr())
-                    && std::env::var_os("NO_COLOR").is_none()
-            }
-        };
         render::Options {
-            color,
+            color: self.color.enabled(),
             quiet: self.quiet,
             verbose: self.verbose,
         }
@@ -165,6 +160,35 @@ enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl ColorChoice {
+    /// Whether diagnostics on stderr are coloured.
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct FmtArgs {
+    /// Files to format in place; `-` or none reads standard input and writes
+    /// standard output.
+    #[arg(value_name = "FILE.wall")]
+    files: Vec<PathBuf>,
+    /// Write nothing: print a diff for every file that is not formatted and
+    /// exit 1 if there is one.
+    #[arg(long)]
+    check: bool,
+    /// Colour in diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -302,6 +326,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
         Command::Graph(args) => graph_command(args),
         Command::Plan(args) => plan_command(args),
         Command::Apply(args) => apply::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
     }
 }

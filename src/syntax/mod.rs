@@ -1,4 +1,5 @@
-//! Parsing: `.wall` text to a typed [`Ast`], with diagnostics.
+//! Parsing: `.wall` text to a typed [`Ast`], with diagnostics; and, for the
+//! formatter, each statement's tokens ([`statement_tokens`]).
 //!
 //! Invariant: parsing never fails. It returns the statements that parsed and a
 //! diagnostic for each statement that did not, so one run reports every broken
@@ -6,8 +7,10 @@
 
 pub mod ast;
 mod lower;
+mod tokens;
 
 pub use ast::*;
+pub use tokens::{statement_tokens, Part, StatementKind, StatementTokens, Token, TokenKind};
 
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;

@@ -895,3 +895,128 @@ fn unterminated_string_with_a_semicolon_inside_ends_with_its_line() {
     );
     assert_eq!(statements.len(), 1);
 }
+
+/// The tokens of `text` as (text, part) pairs, statement by statement.
+fn token_parts(text: &str) -> Vec<(StatementKind, Vec<(&str, Part)>)> {
+    statement_tokens(text)
+        .expect("the text parses")
+        .into_iter()
+        .map(|s| {
+            let tokens = s
+                .tokens
+                .iter()
+                .map(|t| (&text[t.start..t.end], t.part))
+                .collect();
+            (s.kind, tokens)
+        })
+        .collect()
+}
+
+#[test]
+fn tokens_carry_the_part_of_their_statement() {
+    use Part::*;
+    let text = "host h = 10.0.0.1;\nallow h, 10.0.0.0/8 -> inventory(rack != \"a\") : tcp 80, 5900-5901\n  log until 2027-03-31 waive BW206 \"ok\" \"why\";\nexpect deny any -> h \"never\";";
+    assert_eq!(
+        token_parts(text),
+        [
+            (
+                StatementKind::Definition,
+                vec![
+                    ("host", Keyword),
+                    ("h", Name),
+                    ("=", Equals),
+                    ("10.0.0.1", Value),
+                    (";", End)
+                ]
+            ),
+            (
+                StatementKind::Rule,
+                vec![
+                    ("allow", Action),
+                    ("h", Source),
+                    (",", Source),
+                    ("10.0.0.0/8", Source),
+                    ("->", Arrow),
+                    ("inventory", Destination),
+                    ("(", Destination),
+                    ("rack", Destination),
+                    ("!=", Destination),
+                    ("\"a\"", Destination),
+                    (")", Destination),
+                    (":", Services),
+                    ("tcp", Services),
+                    ("80", Services),
+                    (",", Services),
+                    ("5900-5901", Services),
+                    ("log", Attribute(0)),
+                    ("until", Attribute(1)),
+                    ("2027-03-31", Attribute(1)),
+                    ("waive", Attribute(2)),
+                    ("BW206", Attribute(2)),
+                    ("\"ok\"", Attribute(2)),
+                    ("\"why\"", Attribute(3)),
+                    (";", End)
+                ]
+            ),
+            (
+                StatementKind::Expectation,
+                vec![
+                    ("expect", Keyword),
+                    ("deny", Action),
+                    ("any", Source),
+                    ("->", Arrow),
+                    ("h", Destination),
+                    ("\"never\"", Attribute(0)),
+                    (";", End)
+                ]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn tokens_split_ranges_and_keep_strings_whole() {
+    let text = "network n = 10.0.0.1 - # from\n 10.0.0.9, fd00::1-fd00::9;\ninclude \"a \\\"b\\\" # c.wall\" ;";
+    let statements = statement_tokens(text).expect("the text parses");
+    let kinds: Vec<Vec<(&str, TokenKind)>> = statements
+        .iter()
+        .map(|s| {
+            s.tokens
+                .iter()
+                .map(|t| (&text[t.start..t.end], t.kind))
+                .collect()
+        })
+        .collect();
+    use TokenKind::*;
+    assert_eq!(
+        kinds,
+        [
+            vec![
+                ("network", Word),
+                ("n", Word),
+                ("=", Word),
+                ("10.0.0.1", Word),
+                ("-", RangeDash),
+                ("10.0.0.9", Word),
+                (",", Comma),
+                ("fd00::1", Word),
+                ("-", RangeDash),
+                ("fd00::9", Word),
+                (";", Semicolon)
+            ],
+            vec![
+                ("include", Word),
+                ("\"a \\\"b\\\" # c.wall\"", Word),
+                (";", Semicolon)
+            ],
+        ]
+    );
+}
+
+#[test]
+fn tokens_are_refused_for_text_that_does_not_parse() {
+    assert!(statement_tokens("allow a b;").is_none());
+    assert!(statement_tokens("include \"open;\n").is_none());
+    assert!(statement_tokens("host a = 10.0.0.1").is_none());
+    assert_eq!(statement_tokens("# only a comment\n"), Some(Vec::new()));
+}
