@@ -303,3 +303,34 @@ fn graph_draws_dot_and_mermaid_with_exposure_highlighted() {
         "ams1 has no exposure path"
     );
 }
+
+/// The deny-log sets exist only when a deny rule logs: they are never filled
+/// with allowed flows alone.
+#[test]
+fn deny_log_sets_only_when_a_deny_rule_logs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (log, expected) in [("", false), (" log", true)] {
+        let path = dir.path().join("policy.wall");
+        std::fs::write(
+            &path,
+            format!("allow 10.0.0.1 -> 10.0.0.2 : ssh;\ndeny any -> 10.0.0.2{log};\n"),
+        )
+        .expect("write");
+        let out = bmcwall(&[
+            "compile",
+            path.to_str().expect("path"),
+            "--today",
+            "2026-11-21",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            stdout(&out).contains("set log_deny_ports_v4"),
+            expected,
+            "log: {log:?}"
+        );
+        assert!(
+            !stdout(&out).contains("set log_deny_ports_v6"),
+            "no IPv6 deny rule logs"
+        );
+    }
+}

@@ -44,9 +44,30 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             log_statements(LOG_DENY_PREFIX),
         ),
     ];
+    // Don't-care cells alone would fill a deny-log region that no rule logs
+    // into with the whole allowed space: such a region is left out.
+    let logs_denies = |v4: bool| {
+        policy.active_rules().any(|(_, r)| {
+            let (src, dst) = if v4 {
+                (!r.src.v4.is_empty(), !r.dst.v4.is_empty())
+            } else {
+                (!r.src.v6.is_empty(), !r.dst.v6.is_empty())
+            };
+            r.action == Action::Deny && r.log && src && dst
+        })
+    };
     for (prefix, action, log_only, statements) in steps {
-        let v4 = blocks(analysis, &analysis.v4, decided_by(action, log_only));
-        let v6 = blocks(analysis, &analysis.v6, decided_by(action, log_only));
+        let region = |v4: bool| !(action == Action::Deny && log_only) || logs_denies(v4);
+        let v4 = if region(true) {
+            blocks(analysis, &analysis.v4, decided_by(action, log_only))
+        } else {
+            Vec::new()
+        };
+        let v6 = if region(false) {
+            blocks(analysis, &analysis.v6, decided_by(action, log_only))
+        } else {
+            Vec::new()
+        };
         let always = !log_only;
         for (set, matches) in family_sets(&V4, prefix, &v4, always)
             .into_iter()
