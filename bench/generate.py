@@ -6,6 +6,8 @@
 
 writes DIR/policy.wall and DIR/inventory/<site>.yaml (one inventory per site); with
 --aerleon also the same policy for Aerleon in DIR/aerleon (see aerleon_policy.py).
+DIR/late-flow.txt names one allowed flow that first match decides late ("SRC DST tcp
+443 RULE"), for the forwarding benchmark.
 
 The policy is meant to check clean (exit 0, and no warnings from the lints in
 DESIGN.md as far as they can be anticipated):
@@ -587,9 +589,28 @@ def write_wall(model, out_dir):
         f.write("\n".join(out) + "\n")
 
 
+def late_flow(model):
+    """An allowed TCP flow that first-match decides late: from a partner network to a
+    BMC of a site that partner is not denied, on https, decided by the partner allow
+    that follows every generated allow (only the two egress rules and the final deny
+    come after it). Returns (src, dst, proto, port, rule number)."""
+    denied = set(model.deny_pairs)
+    partner, site = next((p, s) for p in model.ppl.partners for s in model.inv.sites
+                         if (p, s) not in denied)
+    text = next(t for _, n, t in model.ppl.defs if n == partner)
+    a, b, c, _ = text.split("/")[0].split(".")
+    src = f"{a}.{b}.{c}.10"
+    dst = [x["v4"] for x in model.inv.bmcs if x["site"] == site][-1]
+    number = next(i for i, r in enumerate(model.rules, 1)
+                  if r["src"] == "partners" and r["action"] == "allow")
+    return src, dst, "tcp", 443, number
+
+
 def generate(args):
     model = build(args)
     write_wall(model, args.out)
+    with open(os.path.join(args.out, "late-flow.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("%s %s %s %d %d\n" % late_flow(model))
     terms = ""
     if args.aerleon:
         import aerleon_policy
