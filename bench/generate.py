@@ -2,9 +2,12 @@
 """Generate a realistic, deterministic BMC management-network policy for benchmarks.
 
     python3 bench/generate.py --bmcs N --rules R [--admins A] [--ipv6-share 0.3]
-                              [--seed S] --out DIR
+                              [--seed S] [--no-final-log] [--aerleon] --out DIR
 
-writes DIR/policy.wall and DIR/inventory/<site>.yaml (one inventory per site).
+writes DIR/policy.wall and DIR/inventory/<site>.yaml (one inventory per site); with
+--aerleon also the same policy for Aerleon in DIR/aerleon (see aerleon_policy.py).
+DIR/late-flow.txt names one allowed flow that first match decides late ("SRC DST tcp
+443 RULE"), for the forwarding benchmark.
 
 The policy is meant to check clean (exit 0, and no warnings from the lints in
 DESIGN.md as far as they can be anticipated):
@@ -327,7 +330,21 @@ def port_atoms(services):
     return result
 
 
-def generate(args):
+class Model:
+    """The generated policy, independent of the language it is written in.
+
+    `rules` lists every rule in policy order as dicts with `action` ("allow" or
+    "deny"), `src` and `dst` (names, or "any" / "bmcs"), `svcs` (service names; empty
+    for every protocol), `log`, `until` (YYYY-MM-DD or None), `waive`, `text` and
+    `section` (which block of the policy it belongs to). Address definitions:
+    `ppl.defs` (people), `INFRA` (servers), `bmc_defs` (name -> (selector text, mask of
+    inventory cells)), of which only the names in `used` are written. `write_wall` and
+    `aerleon_policy.write` format the same model, so both tools get the same policy.
+    """
+
+
+def build(args):
+    """Everything random happens here, in a fixed order; the writers only format."""
     rng = random.Random(args.seed)
     n_admins = args.admins if args.admins is not None else max(8, min(600, args.rules // 3 + 8))
     inv = Inventory(rng, args.bmcs, args.ipv6_share)
@@ -443,10 +460,80 @@ def generate(args):
         bmc_def(f"{s}-all", site=s)
         used.add(f"{s}-all")
 
+    # The fixed rules around the generated allows, in policy order.
+    all_rules = []
+    for p, s in deny_pairs:
+        all_rules.append({"action": "deny", "src": p, "dst": f"{s}-all", "svcs": ["https"],
+                          "log": False, "until": None, "waive": None,
+                          "text": f"no {p} access to {s.upper()}, {ticket()}", "section": "exceptions"})
+    for r in rules:
+        all_rules.append({"action": "allow", "src": r["src"], "dst": r["dst"], "svcs": r["svcs"],
+                          "log": r["log"], "until": r["until"], "waive": r["waive"],
+                          "text": r["text"], "section": "access"})
+    all_rules.append({"action": "allow", "src": "partners", "dst": "bmcs", "svcs": ["https"],
+                      "log": False, "until": "2027-06-30", "waive": None,
+                      "text": "vendor and contractor support portal", "section": "access"})
+    all_rules.append({"action": "allow", "src": "bmcs", "dst": "ntp-servers", "svcs": ["ntp"],
+                      "log": False, "until": None, "waive": None, "text": "time",
+                      "section": "egress"})
+    all_rules.append({"action": "allow", "src": "bmcs", "dst": "syslog-servers", "svcs": ["syslog"],
+                      "log": False, "until": None, "waive": None, "text": "BMC logs",
+                      "section": "egress"})
+    all_rules.append({"action": "deny", "src": "any", "dst": "bmcs", "svcs": [],
+                      "log": not args.no_final_log, "until": None, "waive": None, "text": None,
+                      "section": "final"})
+
+    model = Model()
+    model.args = args
+    model.n_admins = n_admins
+    model.inv = inv
+    model.ppl = ppl
+    model.bmc_defs = bmc_defs
+    model.used = used
+    model.rules = all_rules
+    model.n_generated = len(rules)
+    model.n_denies = n_denies
+    model.deny_pairs = deny_pairs
+    return model
+
+
+# Servers the BMCs talk to: (kind, name, addresses).
+INFRA = [("host", "ntp1", "10.0.0.123, fd00::123"),
+         ("host", "ntp2", "10.0.1.123, fd00::1:123"),
+         ("group", "ntp-servers", "ntp1, ntp2"),
+         ("network", "syslog-servers", "10.0.2.0/28, fd00::2:0/124")]
+
+SECTIONS = {"exceptions": "# Exceptions first: partner networks kept out of some sites",
+            "access": "# Access to the BMCs",
+            "egress": "# What the BMCs may reach"}
+
+
+def wall_rule(r):
+    """One rule in the bmcwall language."""
+    head = f"{r['action']:<5} {r['src']} -> {r['dst']}"
+    if r["svcs"]:
+        head += f" : {', '.join(r['svcs'])}"
+    attrs = []
+    if r["log"]:
+        attrs.append("log")
+    if r["until"]:
+        attrs.append(f"until {r['until']}")
+    if r["waive"]:
+        attrs.append(r["waive"])
+    if r["text"] is not None:
+        attrs.append('"' + r["text"] + '"')
+    if r["section"] == "exceptions":
+        return f"{head} {' '.join(attrs)};"
+    return f"{head}  {'  '.join(attrs)};" if attrs else f"{head};"
+
+
+def write_wall(model, out_dir):
+    """DIR/policy.wall and DIR/inventory/<site>.yaml."""
+    args, inv, ppl, bmc_defs, used = model.args, model.inv, model.ppl, model.bmc_defs, model.used
     out = []
     w = out.append
     w(f"# policy.wall: generated by bench/generate.py --bmcs {args.bmcs} --rules {args.rules} "
-      f"--admins {n_admins} --ipv6-share {args.ipv6_share} --seed {args.seed}"
+      f"--admins {model.n_admins} --ipv6-share {args.ipv6_share} --seed {args.seed}"
       + (" --no-final-log" if args.no_final_log else ""))
     w(f"# {len(inv.bmcs)} BMCs in {len(inv.sites)} sites, {len(inv.racks)} racks; "
       f"{len(ppl.principals)} source blocks; {args.rules} rules.")
@@ -456,10 +543,8 @@ def generate(args):
         w(f'inventory "inventory/{site}.yaml";')
     w("")
     w("# Infrastructure the BMCs talk to")
-    w("host    ntp1   = 10.0.0.123, fd00::123;")
-    w("host    ntp2   = 10.0.1.123, fd00::1:123;")
-    w("group   ntp-servers = ntp1, ntp2;")
-    w("network syslog-servers = 10.0.2.0/28, fd00::2:0/124;")
+    for kind, name, text in INFRA:
+        w(f"{kind:<7} {name:<6} = {text};")
     w("")
     w("# People, jump hosts, NOC and partner networks")
     width = max(len(n) for _, n, _ in ppl.defs)
@@ -478,47 +563,65 @@ def generate(args):
         for name, text in customs:
             w(f"service {name} = {text};")
         w("")
-    w("# Exceptions first: partner networks kept out of some sites")
-    for p, s in deny_pairs:
-        w(f'deny  {p} -> {s}-all : https "no {p} access to {s.upper()}, {ticket()}";')
-    w("")
-    w("# Access to the BMCs")
-    for r in rules:
-        attrs = []
-        if r["log"]:
-            attrs.append("log")
-        if r["until"]:
-            attrs.append(f"until {r['until']}")
-        if r["waive"]:
-            attrs.append(r["waive"])
-        attrs.append('"' + r["text"] + '"')
-        w(f"allow {r['src']} -> {r['dst']} : {', '.join(r['svcs'])}  {'  '.join(attrs)};")
-    w('allow partners -> bmcs : https  until 2027-06-30  "vendor and contractor support portal";')
-    w("")
-    w("# What the BMCs may reach")
-    w('allow bmcs -> ntp-servers : ntp  "time";')
-    w('allow bmcs -> syslog-servers : syslog  "BMC logs";')
-    w("")
-    w("deny  any -> bmcs;" if args.no_final_log else "deny  any -> bmcs  log;")
+    section = None
+    for r in model.rules:
+        if r["section"] != section:
+            if section is not None:
+                w("")
+            section = r["section"]
+            if section in SECTIONS:
+                w(SECTIONS[section])
+        w(wall_rule(r))
     w("")
     w("# Expectations")
     w('expect deny internet -> bmcs  "BMCs are not on the internet";')
     w('expect deny bmcs -> internet  "BMCs do not call home";')
     w('expect deny staff -> bmcs : telnet  "nobody uses telnet";')
-    p, s = deny_pairs[0]
+    p, s = model.deny_pairs[0]
     w(f"expect deny {p} -> {s}-all : https;")
-    for r in rules[:2]:
+    generated = [r for r in model.rules if r["section"] == "access"][:model.n_generated]
+    for r in generated[:2]:
         w(f"expect allow {r['src']} -> {r['dst']} : {r['svcs'][0]};")
 
-    os.makedirs(args.out, exist_ok=True)
-    inv.write(args.out)
-    with open(os.path.join(args.out, "policy.wall"), "w", encoding="utf-8", newline="\n") as f:
+    os.makedirs(out_dir, exist_ok=True)
+    inv.write(out_dir)
+    with open(os.path.join(out_dir, "policy.wall"), "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(out) + "\n")
+
+
+def late_flow(model):
+    """An allowed TCP flow that first-match decides late: from a partner network to a
+    BMC of a site that partner is not denied, on https, decided by the partner allow
+    that follows every generated allow (only the two egress rules and the final deny
+    come after it). Returns (src, dst, proto, port, rule number)."""
+    denied = set(model.deny_pairs)
+    partner, site = next((p, s) for p in model.ppl.partners for s in model.inv.sites
+                         if (p, s) not in denied)
+    text = next(t for _, n, t in model.ppl.defs if n == partner)
+    a, b, c, _ = text.split("/")[0].split(".")
+    src = f"{a}.{b}.{c}.10"
+    dst = [x["v4"] for x in model.inv.bmcs if x["site"] == site][-1]
+    number = next(i for i, r in enumerate(model.rules, 1)
+                  if r["src"] == "partners" and r["action"] == "allow")
+    return src, dst, "tcp", 443, number
+
+
+def generate(args):
+    model = build(args)
+    write_wall(model, args.out)
+    with open(os.path.join(args.out, "late-flow.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("%s %s %s %d %d\n" % late_flow(model))
+    terms = ""
+    if args.aerleon:
+        import aerleon_policy
+        n = aerleon_policy.write(model, os.path.join(args.out, "aerleon"))
+        terms = f", {n} Aerleon terms"
+    inv, ppl = model.inv, model.ppl
     v6 = sum(1 for b in inv.bmcs if b["v6"])
     print(f"{args.out}: {len(inv.bmcs)} BMCs ({v6} dual-stack), {len(inv.sites)} sites, "
           f"{len(inv.racks)} racks, {len(inv.cells)} rack/vendor cells, "
           f"{len(ppl.principals)} source blocks, {args.rules} rules "
-          f"({len(rules)} generated allows, {n_denies} denies)", file=sys.stderr)
+          f"({model.n_generated} generated allows, {model.n_denies} denies){terms}", file=sys.stderr)
 
 
 def main():
@@ -532,6 +635,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-final-log", action="store_true",
                     help="write the final `deny any -> bmcs;` without `log`")
+    ap.add_argument("--aerleon", action="store_true",
+                    help="also write the same policy for Aerleon's nftables generator "
+                         "into DIR/aerleon (see bench/aerleon_policy.py)")
     ap.add_argument("--out", required=True, help="output directory")
     args = ap.parse_args()
     if args.bmcs < 1 or not 0.0 <= args.ipv6_share <= 1.0:

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Count what an nft text ruleset makes the kernel do (standard library only).
+
+    python3 bench/nftstats.py FILE.nft
+    -> rules=N worst=W elements=E chains=C
+
+* rules: nft rules in all chains (a chain's `type ... hook`, `policy` and
+  `comment` lines are not rules);
+* worst: rules a new packet meets when no policy rule matches it: every rule of
+  each base chain (a chain with a hook) in order, and for an unconditional `jump
+  CHAIN` also every rule of CHAIN; a conditional `jump`/`goto` (bmcwall's logging
+  chains) is not taken by such a packet. A final `drop` rule counts, a chain's
+  `policy drop` does not;
+* elements: members of named sets (`elements = { ... }`) plus members of the
+  anonymous sets written inline in rules (`{ a, b, c }`);
+* chains: all chains.
+
+Reads the two dialects the benchmark compares: bmcwall's output (tabs, one
+rule per line, named sets) and Aerleon's (spaces, one chain per term, inline
+anonymous sets). Both write one rule per line.
+"""
+
+import re
+import sys
+
+CHAIN = re.compile(r"^\s*chain\s+(\S+)\s*\{\s*$")
+SET = re.compile(r"^\s*(set|map)\s+(\S+)\s*\{\s*$")
+NON_RULE = re.compile(r"^\s*(type\s|policy\s|comment\s|$)")
+JUMP = re.compile(r"^\s*(counter\s+)?jump\s+(\S+)\s*$")
+INLINE_SET = re.compile(r"\{([^{}]*)\}")
+
+
+def members(text):
+    return len([p for p in text.split(",") if p.strip()])
+
+
+def parse(lines):
+    chains = {}        # name -> list of rule lines
+    base = []          # chains with a hook, in file order
+    elements = 0
+    current = None     # ("chain", name) or ("set", name)
+    in_elements = False
+    for line in lines:
+        if current is None:
+            m = CHAIN.match(line)
+            if m:
+                current = ("chain", m.group(1))
+                chains[m.group(1)] = []
+                continue
+            m = SET.match(line)
+            if m:
+                current = ("set", m.group(2))
+            continue
+        if current[0] == "set":
+            if in_elements:
+                closed = "}" in line
+                elements += members(line.split("}")[0])
+                in_elements = not closed
+                continue
+            if "elements" in line and "=" in line and "{" in line:
+                after = line.split("{", 1)[1]
+                elements += members(after.split("}")[0])
+                in_elements = "}" not in after
+                continue
+            if line.strip() == "}":
+                current = None
+            continue
+        # in a chain
+        if line.strip() == "}":
+            current = None
+            continue
+        if NON_RULE.match(line):
+            if line.strip().startswith("type ") and " hook " in line:
+                base.append(current[1])
+            continue
+        chains[current[1]].append(line.strip())
+        elements += sum(members(m) for m in INLINE_SET.findall(line))
+    return chains, base, elements
+
+
+def worst(chains, name, seen=()):
+    if name in seen:
+        raise SystemExit(f"nftstats.py: jump loop through {name}")
+    total = 0
+    for rule in chains.get(name, []):
+        total += 1
+        m = JUMP.match(rule)
+        if m:
+            total += worst(chains, m.group(2), seen + (name,))
+    return total
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    with open(sys.argv[1], encoding="utf-8") as f:
+        chains, base, elements = parse(f)
+    rules = sum(len(r) for r in chains.values())
+    w = sum(worst(chains, b) for b in base)
+    print(f"rules={rules} worst={w} elements={elements} chains={len(chains)}")
+
+
+if __name__ == "__main__":
+    main()
