@@ -25,7 +25,8 @@
 #
 # Environment: SIZE (BMCSxRULES, default 10000x1000), DURATION (seconds per
 # measurement, default 5), REPEAT (rounds, default 3), THREADS (client threads,
-# default 2), SEED (default 1), TODAY (default 2026-11-21), BMCWALL, ACLGEN (see
+# default 2), SEED (default 1), TODAY (default 2026-11-21), GEN_ARGS (more
+# generate.py options), BMCWALL, ACLGEN (see
 # bench/setup.sh), KEEP=1 keeps the work directory. Needs root, ip, nft, iperf3
 # (`apt-get install -y iperf3`) and a C compiler. Everything runs in namespaces
 # named bwb<pid>...; they are deleted on exit, also on failure.
@@ -41,6 +42,7 @@ REPEAT=${REPEAT:-3}
 THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 TODAY=${TODAY:-2026-11-21}
+read -r -a gen_args <<<"${GEN_ARGS:-}"
 
 for tool in ip nft iperf3 cc python3; do
     command -v "$tool" >/dev/null || { echo "throughput.sh needs $tool${tool/iperf3/ (apt-get install -y iperf3)}" >&2; exit 1; }
@@ -63,7 +65,7 @@ bench_setup
 bmcs=${SIZE%x*}; rules=${SIZE#*x}
 dir="$work/policy"
 bench_log "generating $SIZE"
-python3 "$here/generate.py" --bmcs "$bmcs" --rules "$rules" --seed "$SEED" --aerleon --out "$dir" 2>"$work/gen.log" \
+python3 "$here/generate.py" --bmcs "$bmcs" --rules "$rules" --seed "$SEED" "${gen_args[@]}" --aerleon --out "$dir" 2>"$work/gen.log" \
     || { cat "$work/gen.log" >&2; exit 1; }
 read -r SRC DST PROTO PORT RULE <"$dir/late-flow.txt"
 
