@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Count what an nft text ruleset makes the kernel do (standard library only).
 
-    python3 bench/nftstats.py FILE.nft
-    -> rules=N worst=W elements=E chains=C
+    python3 bench/nftstats.py FILE.nft [--until REGEX]
+    -> rules=N worst=W elements=E chains=C [until=U]
 
 * rules: nft rules in all chains (a chain's `type ... hook`, `policy` and
   `comment` lines are not rules);
@@ -13,7 +13,12 @@
   `policy drop` does not;
 * elements: members of named sets (`elements = { ... }`) plus members of the
   anonymous sets written inline in rules (`{ a, b, c }`);
-* chains: all chains.
+* chains: all chains;
+* until (with --until REGEX): rules met, in the same walk, up to and including
+  the first rule whose text matches REGEX; when that rule is an unconditional
+  `jump`, also the first rule of the chain it jumps to (a term's first rule,
+  which holds its IPv4 match in Aerleon's output). For the rules a flow meets
+  before the rule that decides it, given a pattern for that rule.
 
 Reads the two dialects the benchmark compares: bmcwall's output (tabs, one
 rule per line, named sets) and Aerleon's (spaces, one chain per term, inline
@@ -90,14 +95,50 @@ def worst(chains, name, seen=()):
     return total
 
 
+def until(chains, name, pattern, seen=()):
+    """(rules met, found) walking `name` up to the first rule matching pattern."""
+    if name in seen:
+        raise SystemExit(f"nftstats.py: jump loop through {name}")
+    total = 0
+    for rule in chains.get(name, []):
+        total += 1
+        m = JUMP.match(rule)
+        if pattern.search(rule):
+            if m and chains.get(m.group(2)):
+                total += 1
+            return total, True
+        if m:
+            met, found = until(chains, m.group(2), pattern, seen + (name,))
+            total += met
+            if found:
+                return total, True
+    return total, False
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    pattern = None
+    if len(args) == 3 and args[1] == "--until":
+        pattern = re.compile(args[2])
+        args = args[:1]
+    if len(args) != 1:
         raise SystemExit(__doc__)
-    with open(sys.argv[1], encoding="utf-8") as f:
+    with open(args[0], encoding="utf-8") as f:
         chains, base, elements = parse(f)
     rules = sum(len(r) for r in chains.values())
     w = sum(worst(chains, b) for b in base)
-    print(f"rules={rules} worst={w} elements={elements} chains={len(chains)}")
+    line = f"rules={rules} worst={w} elements={elements} chains={len(chains)}"
+    if pattern is not None:
+        met = 0
+        for b in base:
+            n, found = until(chains, b, pattern)
+            met += n
+            if found:
+                break
+        else:
+            raise SystemExit(f"nftstats.py: no rule matches {pattern.pattern}")
+        line += f" until={met}"
+    print(line)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@
 #               DURATION, REPEAT (defaults 10000x1000, 5, 3)
 #   CHECK_SIZE  policy for the check latency (default 2000x120: a 311-line policy
 #               with a 2,000-entry inventory)
+#   GEN_ARGS    more generate.py options for every policy, e.g. "--ipv6-share 0.5
+#               --admin-groups 20" (also passed on to throughput.sh)
 #   SEED, TODAY, BMCWALL, ACLGEN, KEEP=1   as in bench/compile.sh and bench/setup.sh
 set -uo pipefail
 
@@ -46,6 +48,7 @@ BUDGET=${BUDGET:-60}
 TIMEOUT=${TIMEOUT:-600}
 SEED=${SEED:-1}
 TODAY=${TODAY:-2026-11-21}
+read -r -a gen_args <<<"${GEN_ARGS:-}"
 CHECK_SIZE=${CHECK_SIZE:-2000x120}
 THROUGHPUT_SIZE=${THROUGHPUT_SIZE:-10000x1000}
 DURATION=${DURATION:-5}
@@ -137,7 +140,7 @@ for spec in $SIZES; do
     d="$work/$spec"
     bench_log "$spec: generating"
     if ! python3 "$here/generate.py" --bmcs "$bmcs" --rules "$rules" --seed "$SEED" "${extra[@]}" \
-            --aerleon --out "$d" 2>"$work/gen.log"; then
+            "${gen_args[@]}" --aerleon --out "$d" 2>"$work/gen.log"; then
         compile_rows+=("| $spec | generator failed: $(tail -1 "$work/gen.log") |")
         continue
     fi
@@ -195,7 +198,7 @@ done
 # check latency: process start included, as a pre-commit hook sees it.
 cbmcs=${CHECK_SIZE%x*}; crules=${CHECK_SIZE#*x}
 cdir="$work/check-$CHECK_SIZE"
-python3 "$here/generate.py" --bmcs "$cbmcs" --rules "$crules" --seed "$SEED" --out "$cdir" 2>/dev/null
+python3 "$here/generate.py" --bmcs "$cbmcs" --rules "$crules" --seed "$SEED" "${gen_args[@]}" --out "$cdir" 2>/dev/null
 clines=$(wc -l <"$cdir/policy.wall")
 centries=$(grep -c '^  - name:' "$cdir"/inventory/*.yaml | awk -F: '{s += $2} END {print s}')
 "$BMCWALL" check "$cdir/policy.wall" --today "$TODAY" --color never >/dev/null 2>"$work/check.err"
@@ -222,6 +225,7 @@ throughput=""
 if [[ "$kernel" == 1 && "${THROUGHPUT:-1}" != 0 ]]; then
     bench_log "throughput ($THROUGHPUT_SIZE)"
     throughput=$(SIZE=$THROUGHPUT_SIZE DURATION=$DURATION REPEAT=$THROUGHPUT_REPEAT SEED=$SEED TODAY=$TODAY \
+        GEN_ARGS=${GEN_ARGS:-} \
         BMCWALL=$BMCWALL ACLGEN=$ACLGEN "$here/throughput.sh") \
         || throughput="throughput.sh failed (exit $?)"
 fi
@@ -229,6 +233,7 @@ fi
 echo
 echo "Machine: $machine."
 echo "Run: $(date -u +%Y-%m-%d), $(cd "$bench_root" && git rev-parse --short HEAD 2>/dev/null || echo '?'); seed $SEED, --today $TODAY;" \
+     "${GEN_ARGS:+generate.py $GEN_ARGS;}" \
      "$(( $(date +%s) - started )) s in all."
 echo
 echo "### Compile: time and peak memory (fastest of up to $REPEAT runs)"

@@ -25,7 +25,8 @@
 #
 # Environment: SIZE (BMCSxRULES, default 10000x1000), DURATION (seconds per
 # measurement, default 5), REPEAT (rounds, default 3), THREADS (client threads,
-# default 2), SEED (default 1), TODAY (default 2026-11-21), BMCWALL, ACLGEN (see
+# default 2), SEED (default 1), TODAY (default 2026-11-21), GEN_ARGS (more
+# generate.py options), BMCWALL, ACLGEN (see
 # bench/setup.sh), KEEP=1 keeps the work directory. Needs root, ip, nft, iperf3
 # (`apt-get install -y iperf3`) and a C compiler. Everything runs in namespaces
 # named bwb<pid>...; they are deleted on exit, also on failure.
@@ -41,6 +42,7 @@ REPEAT=${REPEAT:-3}
 THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 TODAY=${TODAY:-2026-11-21}
+read -r -a gen_args <<<"${GEN_ARGS:-}"
 
 for tool in ip nft iperf3 cc python3; do
     command -v "$tool" >/dev/null || { echo "throughput.sh needs $tool${tool/iperf3/ (apt-get install -y iperf3)}" >&2; exit 1; }
@@ -63,13 +65,14 @@ bench_setup
 bmcs=${SIZE%x*}; rules=${SIZE#*x}
 dir="$work/policy"
 bench_log "generating $SIZE"
-python3 "$here/generate.py" --bmcs "$bmcs" --rules "$rules" --seed "$SEED" --aerleon --out "$dir" 2>"$work/gen.log" \
+python3 "$here/generate.py" --bmcs "$bmcs" --rules "$rules" --seed "$SEED" "${gen_args[@]}" --aerleon --out "$dir" 2>"$work/gen.log" \
     || { cat "$work/gen.log" >&2; exit 1; }
 read -r SRC DST PROTO PORT RULE <"$dir/late-flow.txt"
 
 explain=$("$BMCWALL" explain "$dir/policy.wall" --today "$TODAY" --from "$SRC" --to "$DST" --proto "$PROTO" --port "$PORT")
 grep -q "decision: allow by rule $RULE\$" <<<"$explain" \
     || { echo "the probe flow is not allowed by rule $RULE:" >&2; echo "$explain" >&2; exit 1; }
+where=$(grep -o -m1 'policy\.wall:[0-9]*:' <<<"$explain")   # the deciding rule's location
 denied=$("$BMCWALL" explain "$dir/policy.wall" --today "$TODAY" --from "$SRC" --to "$DST" --proto tcp --port 22)
 grep -q "decision: deny" <<<"$denied" || { echo "tcp 22 is not denied:" >&2; echo "$denied" >&2; exit 1; }
 
@@ -181,22 +184,29 @@ for ((round = 1; round <= REPEAT; round++)); do
     done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END{ if (NR % 2) print v[(NR+1)/2]; else printf "%.2f\n", (v[NR/2]+v[NR/2+1])/2 }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END{ if (NR % 2) print v[(NR+1)/2]; else printf "%.6g\n", (v[NR/2]+v[NR/2+1])/2 }'; }
+range() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END { if (NR > 1) printf " (%s-%s)", lo, hi }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 base_g=$(median <<<"${gbits[none]}"); base_c=$(median <<<"${conns[none]}")
 echo
 echo "Forwarding, policy $SIZE (${rules} rules), probe flow $SRC -> $DST $PROTO $PORT decided by rule $RULE of $rules;"
-echo "medians of $REPEAT rounds of ${DURATION} s; $(nproc) CPUs shared by sender, gateway and receiver."
+echo "medians of $REPEAT rounds of ${DURATION} s (lowest-highest in brackets); $(nproc) CPUs shared by sender, gateway and receiver."
 echo
-echo "| ruleset | nft rules | rules met by an unmatched new packet | iperf3 TCP (Gbit/s) | vs no ruleset | new connections/s | vs no ruleset |"
-echo "|---|---|---|---|---|---|---|"
+echo "| ruleset | nft rules | rules the probe's SYN meets | rules met by an unmatched new packet | iperf3 TCP (Gbit/s) | vs no ruleset | new connections/s | vs no ruleset |"
+echo "|---|---|---|---|---|---|---|---|"
+# The rule that accepts the probe's SYN in each ruleset (an IPv4 flow: both tools
+# write a rule's IPv4 match before its IPv6 one).
+declare -A accepts=([conntrack]='^accept$' [sets]='@allow_ports_v4 accept'
+                    [rules]="${where//./\\.}" [aerleon]="^jump rule$RULE(-tcp)?\$")
 for cfg in "${configs[@]}"; do
-    if [[ "$cfg" == none ]]; then nrules=0; worst=0
+    if [[ "$cfg" == none ]]; then nrules=0; worst=0; met=0
     else
-        stats=$(python3 "$here/nftstats.py" "$work/$cfg.nft")
+        stats=$(python3 "$here/nftstats.py" "$work/$cfg.nft" --until "${accepts[$cfg]}") \
+            || stats=$(python3 "$here/nftstats.py" "$work/$cfg.nft")
         nrules=$(sed -E 's/.*rules=([0-9]+).*/\1/' <<<"$stats"); worst=$(sed -E 's/.*worst=([0-9]+).*/\1/' <<<"$stats")
+        met=$(sed -nE 's/.*until=([0-9]+).*/\1/p' <<<"$stats")
     fi
     g=$(median <<<"${gbits[$cfg]}"); c=$(median <<<"${conns[$cfg]}")
-    echo "| ${label[$cfg]} | $nrules | $worst | $g | $(ratio "$g" "$base_g") | $c | $(ratio "$c" "$base_c") |"
+    echo "| ${label[$cfg]} | $nrules | ${met:--} | $worst | $g$(range <<<"${gbits[$cfg]}") | $(ratio "$g" "$base_g") | $c$(range <<<"${conns[$cfg]}") | $(ratio "$c" "$base_c") |"
 done

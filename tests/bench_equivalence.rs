@@ -11,7 +11,8 @@
 //! ```
 //!
 //! `BMCWALL_ACLGEN` names another `aclgen`; `BMCWALL_BENCH_SIZES` (default
-//! `100x10 1000x100`) the policies, as BMCSxRULES. Probes: every rule's
+//! `100x10 1000x100`) the policies, as BMCSxRULES, and `BMCWALL_BENCH_GEN_ARGS`
+//! more `generate.py` options (`--ipv6-share 1 --admin-groups 20`). Probes: every rule's
 //! address and service edges and random members (both families), plus the
 //! differential tests' probes at atom boundaries and random points. Both
 //! sides use today's date, so a rule whose `until` has passed is left out by
@@ -128,7 +129,7 @@ fn flushed(text: &str) -> String {
     format!("flush ruleset\n{text}")
 }
 
-fn one_size(lab: &Lab, size: &str, aclgen: &Path) -> String {
+fn one_size(lab: &Lab, size: &str, gen_args: &str, aclgen: &Path) -> String {
     let (bmcs, rules) = size
         .split_once('x')
         .unwrap_or_else(|| panic!("size {size} is not BMCSxRULES"));
@@ -137,7 +138,9 @@ fn one_size(lab: &Lab, size: &str, aclgen: &Path) -> String {
     run(
         Command::new("python3")
             .arg(root().join("bench/generate.py"))
-            .args(["--bmcs", bmcs, "--rules", rules, "--aerleon", "--out"])
+            .args(["--bmcs", bmcs, "--rules", rules, "--aerleon"])
+            .args(gen_args.split_whitespace())
+            .arg("--out")
             .arg(&out),
         "bench/generate.py",
     );
@@ -206,7 +209,7 @@ fn one_size(lab: &Lab, size: &str, aclgen: &Path) -> String {
         }
     }
     format!(
-        "{size}: {} probes ({} allowed), decided alike by both bmcwall layouts and Aerleon",
+        "{size} {gen_args}: {} probes ({} allowed), decided alike by both bmcwall layouts and Aerleon",
         probes.len(),
         expected.len()
     )
@@ -226,9 +229,10 @@ fn aerleon_and_bmcwall_decide_generated_policies_alike() {
     let aclgen = aclgen();
     let sizes =
         std::env::var("BMCWALL_BENCH_SIZES").unwrap_or_else(|_| "100x10 1000x100".to_string());
+    let gen_args = std::env::var("BMCWALL_BENCH_GEN_ARGS").unwrap_or_default();
     let lab = Lab::new();
     for size in sizes.split_whitespace() {
-        let report = one_size(&lab, size, &aclgen);
+        let report = one_size(&lab, size, &gen_args, &aclgen);
         eprintln!("{report}");
     }
 }
