@@ -3,7 +3,7 @@
 # memory, size of the output, rules per packet, nft load time, check latency, and
 # (bench/throughput.sh) forwarding through a gateway. Prints Markdown tables.
 #
-#   bench/run.sh                  # full run (about 15-20 minutes on 2 CPUs)
+#   bench/run.sh                  # full run (about 10 minutes on 2 CPUs)
 #   QUICK=1 bench/run.sh          # 100x10 and 1000x100, short throughput run
 #   SIZES="1000x100 5000x500" THROUGHPUT=0 bench/run.sh
 #
@@ -232,9 +232,8 @@ fi
 
 echo
 echo "Machine: $machine."
-echo "Run: $(date -u +%Y-%m-%d), $(cd "$bench_root" && git rev-parse --short HEAD 2>/dev/null || echo '?'); seed $SEED, --today $TODAY;" \
-     "${GEN_ARGS:+generate.py $GEN_ARGS;}" \
-     "$(( $(date +%s) - started )) s in all."
+echo "Run: $(date -u +%Y-%m-%d), $(cd "$bench_root" && git rev-parse --short HEAD 2>/dev/null || echo '?');" \
+     "seed $SEED, --today $TODAY;${GEN_ARGS:+ generate.py $GEN_ARGS;} $(( $(date +%s) - started )) s in all."
 echo
 echo "### Compile: time and peak memory (fastest of up to $REPEAT runs)"
 echo
