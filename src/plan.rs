@@ -82,25 +82,19 @@ pub fn diff(
     let scratch = Policy {
         rules: rules
             .iter()
-            .map(|r| PolicyRule {
-                action: if r.state == State::Denied {
+            .map(|r| {
+                let action = if r.state == State::Denied {
                     Action::Deny
                 } else {
                     Action::Allow
-                },
-                src: r.src.clone(),
-                dst: r.dst.clone(),
-                services: r.services.clone(),
-                cleartext: ServiceSet::empty(),
-                log: false,
-                until: None,
-                expired: false,
-                description: None,
-                waivers: Vec::new(),
-                span,
-                src_span: span,
-                dst_span: span,
-                services_span: None,
+                };
+                PolicyRule::bare(
+                    action,
+                    r.src.clone(),
+                    r.dst.clone(),
+                    r.services.clone(),
+                    span,
+                )
             })
             .collect(),
         expectations: policy
@@ -234,19 +228,25 @@ fn family_changes<T: Bound>(
             (before, after, if in_scope { rule } else { None }, live)
         })
     };
-    let mut keys = BTreeSet::new();
+    // Each cell's group, worked out once: its index in `keys`, or none.
+    let (dsts, services) = (joint.dst.len(), context.joint.services.len());
+    let mut index: BTreeMap<Key, u32> = BTreeMap::new();
+    let mut cell_key = Vec::with_capacity(joint.src.len() * dsts * services);
     for s in 0..joint.src.len() {
-        for d in 0..joint.dst.len() {
-            for v in 0..context.joint.services.len() {
-                if let Some(k) = key(s, d, v) {
-                    keys.insert(k);
-                }
+        for d in 0..dsts {
+            for v in 0..services {
+                cell_key.push(key(s, d, v).map(|k| {
+                    let next = index.len() as u32;
+                    *index.entry(k).or_insert(next)
+                }));
             }
         }
     }
+    let cell = |s: usize, d: usize, v: usize| cell_key[(s * dsts + d) * services + v];
+    let keys: BTreeSet<(Key, u32)> = index.into_iter().collect();
     let mut out = Vec::new();
-    for k in keys {
-        for block in cell_blocks(context.joint, joint, |s, d, v| key(s, d, v) == Some(k)) {
+    for (k, i) in keys {
+        for block in cell_blocks(context.joint, joint, |s, d, v| cell(s, d, v) == Some(i)) {
             let services = real_services(&block.services);
             let (src, dst) = to_sets(block);
             out.push(Change {

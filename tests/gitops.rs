@@ -58,6 +58,18 @@ fn ams1_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> Path
     path
 }
 
+/// ams1 as shipped, and ams1 with NTP open to everyone.
+fn ams1_and_open_ntp(dir: &Path) -> (PathBuf, PathBuf) {
+    let old = ams1_variant(dir, "old.wall", |t| t);
+    let new = ams1_variant(dir, "new.wall", |t| {
+        t.replace(
+            "allow bmcs      -> ntp1    : ntp;",
+            "allow any -> ntp1 : ntp;",
+        )
+    });
+    (old, new)
+}
+
 fn apply(policy: &Path, ns: &Namespace, extra: &[&str]) -> Output {
     apply_with(policy, ns, extra, "", &[])
 }
@@ -244,13 +256,7 @@ fn unconfirmed_apply_restores_the_previous_table() {
     }
     let ns = Namespace::new();
     let dir = tempfile::tempdir().expect("temp dir");
-    let old = ams1_variant(dir.path(), "old.wall", |t| t);
-    let new = ams1_variant(dir.path(), "new.wall", |t| {
-        t.replace(
-            "allow bmcs      -> ntp1    : ntp;",
-            "allow any -> ntp1 : ntp;",
-        )
-    });
+    let (old, new) = ams1_and_open_ntp(dir.path());
     // Without confirmation on an empty namespace, nothing is left behind.
     let refused = apply(&old, &ns, &["--confirm", "1", "--confirm-with", "false"]);
     assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
@@ -307,13 +313,7 @@ fn a_refused_ruleset_leaves_the_previous_table_in_place() {
     }
     let ns = Namespace::new();
     let dir = tempfile::tempdir().expect("temp dir");
-    let old = ams1_variant(dir.path(), "old.wall", |t| t);
-    let new = ams1_variant(dir.path(), "new.wall", |t| {
-        t.replace(
-            "allow bmcs      -> ntp1    : ntp;",
-            "allow any -> ntp1 : ntp;",
-        )
-    });
+    let (old, new) = ams1_and_open_ntp(dir.path());
     assert_eq!(apply(&old, &ns, &[]).status.code(), Some(0));
     let saved = table_text(&ns);
     for (also_check, message) in [

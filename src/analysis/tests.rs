@@ -276,20 +276,15 @@ impl PolicySpec {
                 .rules
                 .iter()
                 .map(|r| PolicyRule {
-                    action: action(r.allow),
-                    src: r.src.build(),
-                    dst: r.dst.build(),
-                    services: build_services(&r.services),
-                    cleartext: crate::addr::service::ServiceSet::empty(),
                     log: r.log,
-                    until: None,
                     expired: r.expired,
-                    description: None,
-                    waivers: Vec::new(),
-                    span,
-                    src_span: span,
-                    dst_span: span,
-                    services_span: None,
+                    ..PolicyRule::bare(
+                        action(r.allow),
+                        r.src.build(),
+                        r.dst.build(),
+                        build_services(&r.services),
+                        span,
+                    )
                 })
                 .collect(),
             expectations: self

@@ -457,20 +457,15 @@ fn plan_command(args: PlanArgs) -> u8 {
             ))
         }
     };
-    let ruleset = match listing
+    let compared = listing
         .as_deref()
         .map(|json| nft::parse::listing(json, table))
-    {
-        None => None,
-        Some(Ok(ruleset)) => Some(ruleset),
-        Some(Err(error)) => {
-            return fail(format!(
-                "table inet {table} in {place} is not one bmcwall can compare: {error}"
-            ))
-        }
-    };
-    let changes = match crate::plan::diff(policy, analysis, ruleset.as_ref()) {
-        Ok(changes) => changes,
+        .transpose()
+        .and_then(|ruleset| {
+            crate::plan::diff(policy, analysis, ruleset.as_ref()).map(|changes| (ruleset, changes))
+        });
+    let (ruleset, changes) = match compared {
+        Ok(compared) => compared,
         Err(error) => {
             return fail(format!(
                 "table inet {table} in {place} is not one bmcwall can compare: {error}"

@@ -36,6 +36,35 @@ pub struct PolicyRule {
     pub services_span: Option<Span>,
 }
 
+impl PolicyRule {
+    /// A rule in force with only a match and an action, located at `span`:
+    /// what analysis needs, for rules that were not read from a file.
+    pub fn bare(
+        action: Action,
+        src: AddrSet,
+        dst: AddrSet,
+        services: ServiceSet,
+        span: Span,
+    ) -> PolicyRule {
+        PolicyRule {
+            action,
+            src,
+            dst,
+            services,
+            cleartext: ServiceSet::empty(),
+            log: false,
+            until: None,
+            expired: false,
+            description: None,
+            waivers: Vec::new(),
+            span,
+            src_span: span,
+            dst_span: span,
+            services_span: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PolicyExpectation {
     pub action: Action,
