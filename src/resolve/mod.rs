@@ -203,6 +203,10 @@ struct Resolver<'a> {
     internal_expr: Option<AddrExpr>,
     internal_span: Option<Span>,
     inventory: Vec<InventoryEntry>,
+    /// Entry indices by label and value (`name` included), built on the
+    /// first selector: a selector then reads the entries it names instead of
+    /// testing every entry.
+    label_index: Option<LabelIndex>,
     addr_state: HashMap<Symbol, State<AddrSet>>,
     service_state: HashMap<String, State<ServiceSet>>,
     /// Definitions being evaluated, innermost last, for cycle messages.
@@ -227,6 +231,7 @@ impl<'a> Resolver<'a> {
             internal_expr: None,
             internal_span: None,
             inventory: Vec::new(),
+            label_index: None,
             addr_state: HashMap::new(),
             service_state: HashMap::new(),
             eval_stack: Vec::new(),
@@ -567,11 +572,36 @@ impl<'a> Resolver<'a> {
     }
 
     fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {
-        let set = union_all(self.inventory.iter().filter(|entry| {
+        let inventory = &self.inventory;
+        let index = self
+            .label_index
+            .get_or_insert_with(|| label_index(inventory));
+        let matches = |entry: &InventoryEntry| {
             conditions
                 .iter()
                 .all(|c| entry.has_label(&c.label.name, &c.value.value) != c.negated)
-        }));
+        };
+        // The entries of the rarest `label = value` condition, if any, are
+        // the only candidates.
+        let candidates = conditions
+            .iter()
+            .filter(|c| !c.negated)
+            .map(|c| {
+                index
+                    .get(c.label.name.as_str())
+                    .and_then(|values| values.get(c.value.value.as_str()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|entries| entries.len());
+        let set = match candidates {
+            Some(indices) => union_all(
+                indices
+                    .iter()
+                    .map(|&i| &inventory[i])
+                    .filter(|entry| matches(entry)),
+            ),
+            None => union_all(inventory.iter().filter(|entry| matches(entry))),
+        };
         if set.is_empty() {
             let mut diagnostic = Diagnostic::new(
                 Code::EmptySelector,
@@ -829,6 +859,28 @@ fn symbol_name(symbol: &Symbol) -> String {
 
 /// The union of many entries' addresses, sorted once (folding `union` over
 /// thousands of entries would copy the growing set each time).
+/// Inventory entry indices by label, then value.
+type LabelIndex = HashMap<String, HashMap<String, Vec<usize>>>;
+
+fn label_index(inventory: &[InventoryEntry]) -> LabelIndex {
+    let mut index = LabelIndex::new();
+    for (i, entry) in inventory.iter().enumerate() {
+        index
+            .entry("name".to_string())
+            .or_default()
+            .entry(entry.name.clone())
+            .or_default()
+            .push(i);
+        for (label, values) in &entry.labels {
+            let by_value = index.entry(label.clone()).or_default();
+            for value in values {
+                by_value.entry(value.clone()).or_default().push(i);
+            }
+        }
+    }
+    index
+}
+
 fn union_all<'e>(entries: impl Iterator<Item = &'e InventoryEntry>) -> AddrSet {
     let mut v4 = Vec::new();
     let mut v6 = Vec::new();

@@ -10,12 +10,12 @@
 //! places has the union of its groups, and its variables merged in file order.
 
 use super::tree::Node;
+use super::tree::Spanned;
 use super::{entry, parse, vendor_problem, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::policy::{InventoryEntry, Labels};
 use crate::source::Span;
-use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -75,7 +75,7 @@ struct Reader<'l, 'd> {
 /// Reads an Ansible inventory.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
     let help = "bmcwall reads the YAML form of an Ansible inventory; `ansible-inventory -i INVENTORY --list --yaml` writes it";
-    let Some(document) = parse::<Node>(locator, "YAML", Some(help), diagnostics) else {
+    let Some(document) = parse(locator, "YAML", Some(help), diagnostics) else {
         return Vec::new();
     };
     let mut reader = Reader {
@@ -105,7 +105,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             );
         }
         other => {
-            let span = locator.rest_of_line(&document.referenced);
+            let span = locator.rest_of_line(document.at);
             reader.error(
                 span,
                 format!(
@@ -132,7 +132,7 @@ impl Reader<'_, '_> {
     }
 
     fn read_group(&mut self, name: &Spanned<String>, node: &Spanned<Node>, parent: Option<&str>) {
-        let name_span = self.locator.span(&name.referenced);
+        let name_span = self.locator.span(name.at);
         self.groups.entry(name.value.clone()).or_default();
         if let Some(parent) = parent {
             if let Some(parent) = self.groups.get_mut(parent) {
@@ -143,7 +143,7 @@ impl Reader<'_, '_> {
             Node::Map(keys) => keys,
             Node::Null => return,
             other => {
-                let span = self.locator.span(&node.referenced);
+                let span = self.locator.span(node.at);
                 self.error(
                     span,
                     format!(
@@ -168,7 +168,7 @@ impl Reader<'_, '_> {
                     }
                     Node::Null => {}
                     other => {
-                        let span = self.locator.span(&value.referenced);
+                        let span = self.locator.span(value.at);
                         self.error(
                             span,
                             format!(
@@ -189,7 +189,7 @@ impl Reader<'_, '_> {
                     }
                 }
                 unknown => {
-                    let span = self.locator.span(&key.referenced);
+                    let span = self.locator.span(key.at);
                     let closest = GROUP_KEYS
                         .iter()
                         .map(|k| (strsim::jaro_winkler(unknown, k), *k))
@@ -217,7 +217,7 @@ impl Reader<'_, '_> {
             Node::Map(hosts) => hosts,
             Node::Null => return,
             other => {
-                let span = self.locator.span(&node.referenced);
+                let span = self.locator.span(node.at);
                 self.error(
                     span,
                     format!(
@@ -234,7 +234,7 @@ impl Reader<'_, '_> {
             let index = match self.host_index.get(&name.value) {
                 Some(&index) => index,
                 None => {
-                    let span = self.locator.span(&name.referenced);
+                    let span = self.locator.span(name.at);
                     self.hosts.push(Host {
                         name: name.value.clone(),
                         span,
@@ -248,7 +248,7 @@ impl Reader<'_, '_> {
             };
             self.hosts[index].groups.push(group.to_string());
             let vars = if let Node::Scalar(_) | Node::List(_) = &value.value {
-                let span = self.locator.span(&value.referenced);
+                let span = self.locator.span(value.at);
                 self.error(
                     span,
                     format!(
@@ -274,7 +274,7 @@ impl Reader<'_, '_> {
             Node::Map(entries) => entries,
             Node::Null => return Vec::new(),
             other => {
-                let span = self.locator.span(&node.referenced);
+                let span = self.locator.span(node.at);
                 self.error(
                     span,
                     format!(
@@ -293,15 +293,15 @@ impl Reader<'_, '_> {
                 let var = match &value.value {
                     Node::Scalar(text) => Var {
                         value: VarValue::Text(text.clone()),
-                        span: self.locator.span(&value.referenced),
+                        span: self.locator.span(value.at),
                     },
                     Node::Null => Var {
                         value: VarValue::Empty,
-                        span: self.locator.span(&key.referenced),
+                        span: self.locator.span(key.at),
                     },
                     other => Var {
                         value: VarValue::Other(other.what()),
-                        span: self.locator.span(&value.referenced),
+                        span: self.locator.span(value.at),
                     },
                 };
                 (key.value.clone(), var)

@@ -18,10 +18,9 @@ use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::syntax::InventoryFormat;
-use serde::de::DeserializeOwned;
-use serde_saphyr::{Location, MessageFormatter, Spanned};
 use std::collections::HashMap;
 use std::net::IpAddr;
+use tree::{At, Node, Spanned};
 
 /// The values the `vendor` label may take.
 const VENDORS: &[&str] = &[
@@ -96,40 +95,27 @@ pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic
     }
 }
 
-/// Parses a whole file into `T`, reporting a syntax error as BW005 at its
+/// Reads a whole file into a tree, reporting a syntax error as BW005 at its
 /// location, as "inventory is not valid {language}", with `help` if given.
-///
-/// The parser's node and event budgets guard against documents that expand
-/// (aliases); they grow here with the file, so a large export of plain data
-/// (thousands of NetBox devices) is read whole.
-fn parse<T: DeserializeOwned>(
+fn parse(
     locator: &Locator,
     language: &str,
     help: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Spanned<T>> {
+) -> Option<Spanned<Node>> {
     let text = locator.source.text.as_str();
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = budget.max_nodes.max(text.len());
-    budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
-    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
-    let options = serde_saphyr::options! { budget: Some(budget) };
-    match serde_saphyr::from_str_with_options(text, options) {
+    match tree::read(text) {
         Ok(document) => Some(document),
         Err(error) => {
-            let message = serde_saphyr::UserMessageFormatter.format_message(&error);
-            let span = match error.location() {
-                Some(location) if location.line() > 0 => {
-                    let start = locator.offset(&location);
-                    locator.at(&location, token_len(&text[start..]))
-                }
-                _ => Span::new(locator.file, 0, 0),
+            let span = match error.at {
+                Some(at) => locator.at(at, token_len(&text[at.start..])),
+                None => Span::new(locator.file, 0, 0),
             };
             let mut diagnostic = Diagnostic::new(
                 Code::InventoryError,
-                format!("inventory is not valid {language}: {message}"),
+                format!("inventory is not valid {language}: {}", error.message),
                 span,
-                message.into_owned(),
+                error.message,
             );
             diagnostic.help = help.map(str::to_string);
             diagnostics.push(diagnostic);
@@ -174,83 +160,52 @@ fn entry(name: String, span: Span, written: Vec<(IpAddr, Span)>, labels: Labels)
     }
 }
 
-/// Spans in one inventory file, from serde-saphyr locations.
+/// Spans in one inventory file, from where the parser saw each value.
 struct Locator<'s> {
     file: FileId,
     source: &'s SourceFile,
 }
 
 impl Locator<'_> {
-    /// The byte offset of a location: the parser's own when it has one (it
-    /// costs nothing, where counting characters along a long line of JSON
-    /// would cost the line's length), else from the line and column.
-    fn offset(&self, location: &Location) -> usize {
+    /// A span of `len` bytes at a position.
+    fn at(&self, at: At, len: usize) -> Span {
         let text = &self.source.text;
-        match location.span().byte_offset() {
-            Some(offset)
-                if (offset as usize) <= text.len() && text.is_char_boundary(offset as usize) =>
-            {
-                offset as usize
-            }
-            _ => self
-                .source
-                .offset_of(location.line() as usize, location.column() as usize),
+        let start = at.start.min(text.len());
+        let mut end = (start + len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
         }
+        Span::new(self.file, start, end)
     }
 
-    /// A span of `len` bytes at a location.
-    fn at(&self, location: &Location, len: usize) -> Span {
-        let start = self.offset(location);
-        Span::new(self.file, start, (start + len).min(self.source.text.len()))
-    }
-
-    /// The span of the value at a location: a scalar's text (with its
-    /// quotes), the opening bracket of a flow collection, and the rest of the
-    /// line for a block collection or an empty value.
+    /// The span of a value: a scalar's text (with its quotes), the opening
+    /// bracket of a flow collection, and the rest of the line for a block
+    /// collection or an empty value.
     ///
     /// A flow collection that ends on the line where it starts is covered
     /// whole (`[10.0.0.1, 10.0.0.2]`).
-    fn span(&self, location: &Location) -> Span {
+    fn span(&self, at: At) -> Span {
+        if at.len == 0 {
+            return self.rest_of_line(at);
+        }
         let text = &self.source.text;
-        match location.span().byte_len() {
-            Some(len) if len > 0 => {
-                let start = self.offset(location);
-                let end = match text[start..].chars().next() {
-                    Some('[' | '{') => flow_end(text, start),
-                    _ => None,
-                };
-                let mut end = end.unwrap_or((start + len as usize).min(text.len()));
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                Span::new(self.file, start, end)
-            }
-            _ => self.rest_of_line(location),
+        let end = match text[at.start..].chars().next() {
+            Some('[' | '{') => flow_end(text, at.start),
+            _ => None,
+        };
+        match end {
+            Some(end) => Span::new(self.file, at.start, end),
+            None => self.at(at, at.len),
         }
     }
 
-    /// The span of a scalar whose value is `value`: a quoted scalar covers its
-    /// quotes, a plain one its text.
-    fn scalar(&self, location: &Location, value: &str) -> Span {
-        let start = self.offset(location);
-        let rest = &self.source.text[start..];
-        let len = match rest.chars().next() {
-            Some(quote @ ('"' | '\'')) => {
-                rest[1..].find([quote, '\n']).map_or(rest.len(), |i| i + 2)
-            }
-            _ => value.len(),
-        };
-        self.at(location, len.max(1))
-    }
-
-    /// The span from a location to the end of its line, without trailing blanks
-    /// or a comment: a value that is not a scalar.
-    fn rest_of_line(&self, location: &Location) -> Span {
-        let start = self.offset(location);
-        let rest = &self.source.text[start..];
+    /// The span from a position to the end of its line, without trailing
+    /// blanks or a comment: a value that is not a scalar.
+    fn rest_of_line(&self, at: At) -> Span {
+        let rest = &self.source.text[at.start..];
         let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
         let line = line.find(" #").map_or(line, |i| &line[..i]);
-        self.at(location, line.trim_end().len().max(1))
+        self.at(at, line.trim_end().len().max(1))
     }
 }
 

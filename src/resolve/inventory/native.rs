@@ -1,246 +1,17 @@
 //! The native inventory format: a YAML mapping whose `bmcs` list holds
 //! entries with a name, addresses and labels.
 
+use super::tree::{Node, Spanned};
 use super::{entry, parse, vendor_problem, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::policy::InventoryEntry;
 use crate::source::Span;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::net::IpAddr;
 
 const SHAPE_HELP: &str =
     "an inventory is a mapping with one key, `bmcs`, holding a list of entries; see docs/language.md";
-
-/// The top level of an inventory file.
-enum Document {
-    /// A mapping: the `bmcs` value if present, and every other key.
-    Map {
-        bmcs: Option<Spanned<List>>,
-        unknown: Vec<Spanned<String>>,
-    },
-    /// An empty file (or one holding only comments).
-    Empty,
-    /// Something other than a mapping, described.
-    Other(&'static str),
-}
-
-/// The value of `bmcs`.
-enum List {
-    Entries(Vec<Spanned<EntryNode>>),
-    Empty,
-    Other(&'static str),
-}
-
-/// One item of the `bmcs` list.
-enum EntryNode {
-    /// The entry's keys in file order, each with its location.
-    Map(Vec<(Spanned<String>, Spanned<Value>)>),
-    Other(&'static str),
-}
-
-/// A scalar (as text, the way labels are compared) or a list of scalars.
-enum Value {
-    Scalar(String),
-    List(Vec<Spanned<Scalar>>),
-    Other(&'static str),
-}
-
-struct Scalar(String);
-
-/// Visits every scalar as text, the way labels are compared.
-macro_rules! scalar_visits {
-    ($wrap:expr) => {
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok($wrap(v.to_string()))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok($wrap(v))
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok($wrap(v.to_string()))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok($wrap(v.to_string()))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok($wrap(v.to_string()))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Ok($wrap(v.to_string()))
-        }
-    };
-}
-
-/// Visits every scalar as "not what was wanted", naming what it is.
-macro_rules! scalar_is_other {
-    ($other:expr) => {
-        scalar_visits!(|_| $other("a single value"));
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($other("an empty value"))
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($other("an empty value"))
-        }
-    };
-}
-
-/// Reads and drops the rest of a sequence.
-fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-/// Reads and drops the rest of a mapping.
-fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map
-        .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-        .is_some()
-    {}
-    Ok(())
-}
-
-impl<'de> Deserialize<'de> for Document {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DocumentVisitor;
-        impl<'de> Visitor<'de> for DocumentVisitor {
-            type Value = Document;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping with the key `bmcs`")
-            }
-            scalar_visits!(|_| Document::Other("a single value"));
-            fn visit_unit<E: de::Error>(self) -> Result<Document, E> {
-                Ok(Document::Empty)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Document, E> {
-                Ok(Document::Empty)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Document, A::Error> {
-                skip_seq(seq)?;
-                Ok(Document::Other("a list"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
-                let mut bmcs = None;
-                let mut unknown = Vec::new();
-                while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    if key.value == "bmcs" {
-                        bmcs = Some(map.next_value::<Spanned<List>>()?);
-                    } else {
-                        map.next_value::<de::IgnoredAny>()?;
-                        unknown.push(key);
-                    }
-                }
-                Ok(Document::Map { bmcs, unknown })
-            }
-        }
-        deserializer.deserialize_any(DocumentVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for List {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ListVisitor;
-        impl<'de> Visitor<'de> for ListVisitor {
-            type Value = List;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list of entries")
-            }
-            scalar_visits!(|_| List::Other("a single value"));
-            fn visit_unit<E: de::Error>(self) -> Result<List, E> {
-                Ok(List::Empty)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<List, E> {
-                Ok(List::Empty)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = seq.next_element::<Spanned<EntryNode>>()? {
-                    entries.push(entry);
-                }
-                Ok(List::Entries(entries))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<List, A::Error> {
-                skip_map(map)?;
-                Ok(List::Other("a mapping"))
-            }
-        }
-        deserializer.deserialize_any(ListVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for EntryNode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-        impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = EntryNode;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping with `name` and `address` or `addresses`")
-            }
-            scalar_is_other!(EntryNode::Other);
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EntryNode, A::Error> {
-                skip_seq(seq)?;
-                Ok(EntryNode::Other("a list"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntryNode, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    keys.push((key, map.next_value::<Spanned<Value>>()?));
-                }
-                Ok(EntryNode::Map(keys))
-            }
-        }
-        deserializer.deserialize_any(EntryVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a single value")
-            }
-            scalar_visits!(Scalar);
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValueVisitor;
-        impl<'de> Visitor<'de> for ValueVisitor {
-            type Value = Value;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a single value or a list of single values")
-            }
-            scalar_visits!(Value::Scalar);
-            fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-                Ok(Value::Other("an empty value"))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-                Ok(Value::Other("an empty value"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Spanned<Scalar>>()? {
-                    items.push(item);
-                }
-                Ok(Value::List(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
-                skip_map(map)?;
-                Ok(Value::Other("a mapping"))
-            }
-        }
-        deserializer.deserialize_any(ValueVisitor)
-    }
-}
 
 /// One address as written in an inventory entry.
 struct Written {
@@ -251,7 +22,7 @@ struct Written {
 /// Reads a native inventory.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
     let file = locator.file;
-    let Some(document) = parse::<Document>(locator, "YAML", None, diagnostics) else {
+    let Some(document) = parse(locator, "YAML", None, diagnostics) else {
         return Vec::new();
     };
     let mut report = |span: Span, message: String, label: &str, help: Option<String>| {
@@ -260,10 +31,17 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         diagnostics.push(diagnostic);
     };
     let nodes = match document.value {
-        Document::Map { bmcs, unknown } => {
-            for key in &unknown {
+        Node::Map(keys) => {
+            let mut bmcs = None;
+            let mut unknown = false;
+            for (key, value) in keys {
+                if key.value == "bmcs" {
+                    bmcs = Some(value);
+                    continue;
+                }
+                unknown = true;
                 report(
-                    locator.scalar(&key.referenced, &key.value),
+                    locator.span(key.at),
                     format!("unknown top-level key `{}` in inventory", key.value),
                     "unknown key",
                     Some(
@@ -274,26 +52,25 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             }
             match bmcs {
                 Some(Spanned {
-                    value: List::Entries(nodes),
+                    value: Node::List(nodes),
                     ..
                 }) => nodes,
                 Some(Spanned {
-                    value: List::Empty, ..
+                    value: Node::Null, ..
                 }) => Vec::new(),
-                Some(Spanned {
-                    value: List::Other(what),
-                    referenced,
-                    ..
-                }) => {
+                Some(other) => {
                     report(
-                        locator.rest_of_line(&referenced),
-                        format!("`bmcs` must be a list of entries, not {what}"),
+                        locator.rest_of_line(other.at),
+                        format!(
+                            "`bmcs` must be a list of entries, not {}",
+                            other.value.what()
+                        ),
                         "not a list",
                         Some(SHAPE_HELP.into()),
                     );
                     Vec::new()
                 }
-                None if unknown.is_empty() => {
+                None if !unknown => {
                     report(
                         Span::new(file, 0, 0),
                         "inventory has no `bmcs` list".into(),
@@ -305,7 +82,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                 None => Vec::new(),
             }
         }
-        Document::Empty => {
+        Node::Null => {
             report(
                 Span::new(file, 0, 0),
                 "inventory is empty".into(),
@@ -314,10 +91,10 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             );
             Vec::new()
         }
-        Document::Other(what) => {
+        other => {
             report(
-                locator.rest_of_line(&document.referenced),
-                format!("an inventory must be a mapping, not {what}"),
+                locator.rest_of_line(document.at),
+                format!("an inventory must be a mapping, not {}", other.what()),
                 "not a mapping",
                 Some(SHAPE_HELP.into()),
             );
@@ -327,72 +104,82 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
     let mut entries = Vec::new();
     for node in nodes {
         let keys = match node.value {
-            EntryNode::Map(keys) => keys,
-            EntryNode::Other(what) => {
+            Node::Map(keys) => keys,
+            other => {
                 report(
-                    locator.rest_of_line(&node.referenced),
-                    format!("an inventory entry must be a mapping, not {what}"),
+                    locator.rest_of_line(node.at),
+                    format!("an inventory entry must be a mapping, not {}", other.what()),
                     "not a mapping",
                     Some("write an entry as `- name: NAME` followed by `address: ADDRESS` on the next line, indented".into()),
                 );
                 continue;
             }
         };
-        let entry_span = locator.at(&node.referenced, 1);
+        let entry_span = locator.at(node.at, 1);
         let mut name: Option<(String, Span)> = None;
         let mut name_given = false;
         let mut addresses: Vec<Written> = Vec::new();
         let mut labels = BTreeMap::new();
         let mut ok = true;
         for (key, value) in keys {
-            let key_span = locator.scalar(&key.referenced, &key.value);
-            let location = value.referenced;
+            let key_span = locator.span(key.at);
+            let span = locator.span(value.at);
             match (key.value.as_str(), value.value) {
-                ("name", Value::Scalar(text)) => {
+                ("name", Node::Scalar(text)) => {
                     name_given = true;
-                    name = Some((text.clone(), locator.scalar(&location, &text)));
+                    name = Some((text, span));
                 }
-                ("address" | "addresses", Value::Scalar(text)) => {
-                    let span = locator.scalar(&location, &text);
+                ("address" | "addresses", Node::Scalar(text)) => {
                     addresses.push(Written { text, span });
                 }
-                ("addresses", Value::List(items)) => {
+                ("addresses", Node::List(items)) => {
                     for item in items {
-                        let span = locator.scalar(&item.referenced, &item.value.0);
-                        addresses.push(Written {
-                            text: item.value.0,
-                            span,
-                        });
+                        let span = locator.span(item.at);
+                        match item.value {
+                            Node::Scalar(text) => addresses.push(Written { text, span }),
+                            other => {
+                                report(
+                                    span,
+                                    format!(
+                                        "an address in `addresses` must be a single value, not {}",
+                                        other.what()
+                                    ),
+                                    "not an address",
+                                    None,
+                                );
+                                ok = false;
+                            }
+                        }
                     }
                 }
-                ("address", Value::List(_)) => {
+                ("address", Node::List(_)) => {
                     report(
-                        locator.rest_of_line(&location),
+                        locator.rest_of_line(value.at),
                         "`address` takes one address, not a list".into(),
                         "a list",
                         Some("write several addresses as `addresses: [A, B]`".into()),
                     );
                     ok = false;
                 }
-                ("vendor", Value::Scalar(text)) => {
+                ("vendor", Node::Scalar(text)) => {
                     if let Some(help) = vendor_problem(&text) {
                         report(
-                            locator.scalar(&location, &text),
+                            span,
                             format!("unknown vendor `{text}`"),
                             "not a known vendor",
                             Some(help),
                         );
                         ok = false;
                     }
-                    labels.insert(key.value.clone(), BTreeSet::from([text]));
+                    labels.insert(key.value, BTreeSet::from([text]));
                 }
-                (_, Value::Scalar(text)) => {
-                    labels.insert(key.value.clone(), BTreeSet::from([text]));
+                (_, Node::Scalar(text)) => {
+                    labels.insert(key.value, BTreeSet::from([text]));
                 }
-                (key_name, Value::List(_)) => {
+                (key_name, Node::List(_)) => {
                     name_given |= key_name == "name";
                     report(
-                        locator.rest_of_line(&location),
+                        locator.rest_of_line(value.at),
                         format!("`{key_name}` must be a single value, not a list"),
                         "a list",
                         Some(if key_name == "name" {
@@ -403,8 +190,9 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     );
                     ok = false;
                 }
-                (key_name, Value::Other(what)) => {
+                (key_name, other) => {
                     name_given |= key_name == "name";
+                    let what = other.what();
                     let (message, label) = if what == "an empty value" {
                         (format!("`{key_name}` has no value"), "empty".to_string())
                     } else {

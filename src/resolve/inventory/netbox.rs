@@ -7,12 +7,12 @@
 //! the YAML formats and every value keeps its line and column.
 
 use super::tree::Node;
+use super::tree::Spanned;
 use super::{entry, parse, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::policy::{InventoryEntry, Labels};
 use crate::source::Span;
-use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -20,7 +20,7 @@ const SHAPE_HELP: &str = "a NetBox export is the JSON of `GET /api/dcim/devices/
 
 /// Reads a NetBox devices export.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
-    let Some(document) = parse::<Node>(locator, "JSON", Some(SHAPE_HELP), diagnostics) else {
+    let Some(document) = parse(locator, "JSON", Some(SHAPE_HELP), diagnostics) else {
         return Vec::new();
     };
     let mut reader = Reader {
@@ -39,7 +39,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             }
             Some(results) => {
                 reader.error(
-                    reader.locator.span(&results.referenced),
+                    reader.locator.span(results.at),
                     format!(
                         "`results` must be an array of devices, not {}",
                         results.value.what_in_json()
@@ -56,7 +56,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     SHAPE_HELP
                 };
                 reader.error(
-                    reader.locator.span(&document.referenced),
+                    reader.locator.span(document.at),
                     "a NetBox export object must have `results`, the array of devices".into(),
                     "no `results`",
                     Some(help.into()),
@@ -75,7 +75,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         }
         Node::Scalar(_) => {
             reader.error(
-                reader.locator.span(&document.referenced),
+                reader.locator.span(document.at),
                 "a NetBox export must be an object or an array, not a string or number".into(),
                 "not an object or array",
                 Some(SHAPE_HELP.into()),
@@ -105,7 +105,7 @@ impl Reader<'_, '_> {
     }
 
     fn span(&self, node: &Spanned<Node>) -> Span {
-        self.locator.span(&node.referenced)
+        self.locator.span(node.at)
     }
 
     /// Reports a page whose `next` points at more devices: they would be
