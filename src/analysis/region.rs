@@ -5,7 +5,7 @@
 use super::{Analysis, FamilyTable};
 use crate::addr::service::ServiceSet;
 use crate::addr::{Bound, IntervalSet};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// A box of flows: every source in `src` to every destination in `dst` on every
 /// service in `services`.
@@ -33,28 +33,41 @@ pub fn blocks<T: Bound>(
 /// The cells `(source class, destination class, service class)` that `keep`
 /// selects, as boxes. Cells are grouped first by service set, then by
 /// destination set, so a rule that covers many addresses on a few services
-/// becomes a few boxes.
+/// becomes a few boxes. The boxes come out sorted, whatever order the groups
+/// were found in.
 pub fn cell_blocks<T: Bound>(
     analysis: &Analysis,
     table: &FamilyTable<T>,
     keep: impl Fn(usize, usize, usize) -> bool,
 ) -> Vec<Block<T>> {
     let service_count = analysis.services.len();
-    // (destination classes, service classes) -> source classes.
-    let mut groups: BTreeMap<(Vec<u32>, Vec<u32>), Vec<u32>> = BTreeMap::new();
+    // The service classes of one cell pair, as bits.
+    let mut row = vec![0u64; service_count.div_ceil(64)];
+    // (destination classes, service classes) -> source classes, in order.
+    let mut groups: HashMap<(Vec<u32>, Vec<u64>), Vec<u32>> = HashMap::new();
+    // service classes -> destination classes, for one source class.
+    let mut by_services: HashMap<Vec<u64>, Vec<u32>> = HashMap::new();
     for s in 0..table.src.len() {
-        // service classes -> destination classes, for this source class.
-        let mut by_services: BTreeMap<Vec<u32>, Vec<u32>> = BTreeMap::new();
         for d in 0..table.dst.len() {
-            let services: Vec<u32> = (0..service_count)
-                .filter(|&v| keep(s, d, v))
-                .map(|v| v as u32)
-                .collect();
-            if !services.is_empty() {
-                by_services.entry(services).or_default().push(d as u32);
+            row.fill(0);
+            let mut any = false;
+            for v in 0..service_count {
+                if keep(s, d, v) {
+                    row[v / 64] |= 1 << (v % 64);
+                    any = true;
+                }
+            }
+            if !any {
+                continue;
+            }
+            match by_services.get_mut(row.as_slice()) {
+                Some(dsts) => dsts.push(d as u32),
+                None => {
+                    by_services.insert(row.clone(), vec![d as u32]);
+                }
             }
         }
-        for (services, dsts) in by_services {
+        for (services, dsts) in by_services.drain() {
             groups.entry((dsts, services)).or_default().push(s as u32);
         }
     }
@@ -72,14 +85,9 @@ pub fn cell_blocks<T: Bound>(
             src: union(&srcs, &table.src.classes),
             dst: union(&dsts, &table.dst.classes),
             services: IntervalSet::from_intervals(
-                services
-                    .iter()
-                    .flat_map(|&v| {
-                        analysis.services.classes[v as usize]
-                            .intervals()
-                            .iter()
-                            .copied()
-                    })
+                (0..service_count)
+                    .filter(|&v| services[v / 64] & (1 << (v % 64)) != 0)
+                    .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
                     .collect(),
             ),
         })

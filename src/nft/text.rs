@@ -46,9 +46,14 @@ fn render_set(out: &mut String, set: &Set) {
         let _ = writeln!(out, "\t\telements = {{");
         let count = set.elements.len();
         for (i, element) in set.elements.iter().enumerate() {
-            let fields: Vec<String> = element.iter().map(|f| field_text(*f)).collect();
-            let separator = if i + 1 == count { "" } else { "," };
-            let _ = writeln!(out, "\t\t\t{}{separator}", fields.join(" . "));
+            out.push_str("\t\t\t");
+            for (j, field) in element.iter().enumerate() {
+                if j > 0 {
+                    out.push_str(" . ");
+                }
+                write_field(out, *field);
+            }
+            out.push_str(if i + 1 == count { "\n" } else { ",\n" });
         }
         let _ = writeln!(out, "\t\t}}");
     }
@@ -57,40 +62,51 @@ fn render_set(out: &mut String, set: &Set) {
 
 /// A field as nft writes it: a single value, a prefix, or a range.
 pub fn field_text(field: Field) -> String {
-    match field {
-        Field::V4(lo, hi) => addr_text(lo, hi, 32, |a| Ipv4Addr::from(a).to_string()),
-        Field::V6(lo, hi) => addr_text(lo, hi, 128, |a| Ipv6Addr::from(a).to_string()),
-        Field::Proto(lo, hi) => range_text(lo, hi, proto_text),
-        Field::Port(lo, hi) => range_text(lo, hi, |p| p.to_string()),
-    }
+    let mut out = String::new();
+    write_field(&mut out, field);
+    out
 }
 
-fn addr_text<T>(lo: T, hi: T, bits: u8, show: impl Fn(T) -> String) -> String
+fn write_field(out: &mut String, field: Field) {
+    let _ = match field {
+        Field::V4(lo, hi) => write_addr(out, lo, hi, 32, Ipv4Addr::from),
+        Field::V6(lo, hi) => write_addr(out, lo, hi, 128, Ipv6Addr::from),
+        Field::Proto(lo, hi) if lo == hi => write!(out, "{}", ProtoText(lo)),
+        Field::Proto(lo, hi) => write!(out, "{}-{}", ProtoText(lo), ProtoText(hi)),
+        Field::Port(lo, hi) if lo == hi => write!(out, "{lo}"),
+        Field::Port(lo, hi) => write!(out, "{lo}-{hi}"),
+    };
+}
+
+fn write_addr<T, A: std::fmt::Display>(
+    out: &mut String,
+    lo: T,
+    hi: T,
+    bits: u8,
+    show: impl Fn(T) -> A,
+) -> std::fmt::Result
 where
     T: crate::addr::Bound + crate::addr::PrefixBits,
 {
     if lo == hi {
-        return show(lo);
+        return write!(out, "{}", show(lo));
     }
     match single_prefix(lo, hi) {
-        Some(len) if len < bits => format!("{}/{len}", show(lo)),
-        _ => format!("{}-{}", show(lo), show(hi)),
+        Some(len) if len < bits => write!(out, "{}/{len}", show(lo)),
+        _ => write!(out, "{}-{}", show(lo), show(hi)),
     }
 }
 
-fn range_text<T: PartialEq + Copy>(lo: T, hi: T, show: impl Fn(T) -> String) -> String {
-    if lo == hi {
-        show(lo)
-    } else {
-        format!("{}-{}", show(lo), show(hi))
-    }
-}
+/// A protocol number as nft writes it: `tcp`, `udp`, else the number.
+struct ProtoText(u8);
 
-fn proto_text(proto: u8) -> String {
-    match proto {
-        service::TCP => "tcp".into(),
-        service::UDP => "udp".into(),
-        other => other.to_string(),
+impl std::fmt::Display for ProtoText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            service::TCP => f.write_str("tcp"),
+            service::UDP => f.write_str("udp"),
+            other => write!(f, "{other}"),
+        }
     }
 }
 
@@ -117,7 +133,7 @@ fn rule_text(rule: &Rule) -> String {
                 }
             }
             Match::L4protoIn(protos) => {
-                let names: Vec<String> = protos.iter().map(|&p| proto_text(p)).collect();
+                let names: Vec<String> = protos.iter().map(|&p| ProtoText(p).to_string()).collect();
                 format!("meta l4proto {{ {} }}", names.join(", "))
             }
             Match::InSet { key, set, negate } => {
