@@ -245,7 +245,8 @@ impl<'a> Resolver<'a> {
         let mut internal_span: Option<Span> = None;
         let mut rules = Vec::new();
         let mut expectations = Vec::new();
-        // Pass 1: collect definitions and load inventories.
+        // Pass 1: collect definitions and read inventory files.
+        let mut pending = Vec::new();
         for Located { statement, dir } in statements {
             match statement {
                 Statement::Internal(expr, span) => {
@@ -282,7 +283,9 @@ impl<'a> Resolver<'a> {
                         scope_expr = Some((expr, span));
                     }
                 }
-                Statement::Inventory(path, format, _) => self.load_inventory(&dir, &path, format),
+                Statement::Inventory(path, format, _) => {
+                    self.read_inventory(&dir, &path, format, &mut pending)
+                }
                 Statement::Define(definition) => {
                     if self.declare(&definition.name) {
                         self.names.insert(
@@ -306,6 +309,7 @@ impl<'a> Resolver<'a> {
                 Statement::Include(..) => {}
             }
         }
+        self.parse_inventories(&pending);
         inventory::check_unique(&self.inventory, self.diagnostics);
 
         // Pass 2: evaluate.
@@ -406,14 +410,18 @@ impl<'a> Resolver<'a> {
         true
     }
 
-    fn load_inventory(&mut self, dir: &Path, path: &StrLit, format: InventoryFormat) {
+    /// Reads an inventory file into the source map; it is parsed with the
+    /// others by [`Self::parse_inventories`].
+    fn read_inventory(
+        &mut self,
+        dir: &Path,
+        path: &StrLit,
+        format: InventoryFormat,
+        pending: &mut Vec<(FileId, InventoryFormat)>,
+    ) {
         let full = dir.join(&path.value);
         match std::fs::read_to_string(&full) {
-            Ok(text) => {
-                let file = self.sources.add(normalize(&full), text);
-                let entries = inventory::load(file, format, self.sources, self.diagnostics);
-                self.inventory.extend(entries);
-            }
+            Ok(text) => pending.push((self.sources.add(normalize(&full), text), format)),
             Err(error) => self.diagnostics.push(
                 Diagnostic::new(
                     Code::InventoryError,
@@ -427,6 +435,51 @@ impl<'a> Resolver<'a> {
                 )
                 .with_help("inventory paths are relative to the policy file"),
             ),
+        }
+    }
+
+    /// Parses the inventories read in pass 1, several at once when there are
+    /// several; entries and diagnostics are kept in the files' order.
+    fn parse_inventories(&mut self, pending: &[(FileId, InventoryFormat)]) {
+        let sources: &SourceMap = self.sources;
+        let parse = |&(file, format): &(FileId, InventoryFormat)| {
+            let mut diagnostics = Vec::new();
+            let entries = inventory::load(file, format, sources, &mut diagnostics);
+            (entries, diagnostics)
+        };
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(pending.len());
+        let results: Vec<(Vec<InventoryEntry>, Vec<Diagnostic>)> = if workers <= 1 {
+            pending.iter().map(parse).collect()
+        } else {
+            // Worker w parses files w, w + workers, ...
+            let mut by_worker: Vec<std::vec::IntoIter<_>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|w| {
+                        scope.spawn(move || {
+                            pending
+                                .iter()
+                                .skip(w)
+                                .step_by(workers)
+                                .map(parse)
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .map(Vec::into_iter)
+                    .collect()
+            });
+            (0..pending.len())
+                .filter_map(|i| by_worker[i % workers].next())
+                .collect()
+        };
+        for (entries, diagnostics) in results {
+            self.inventory.extend(entries);
+            self.diagnostics.extend(diagnostics);
         }
     }
 
