@@ -408,3 +408,78 @@ fn netbox_large_export() {
     let policy = &checked.model.as_ref().expect("a valid policy").0;
     assert_eq!(policy.inventory.len(), count);
 }
+
+/// Every selector of up to three conditions over a native inventory picks
+/// exactly the entries a direct reading of the conditions picks: the label
+/// index and the narrowing of its lists change nothing. Values are taken as
+/// written (`rack: 01` is not `1`).
+#[test]
+fn selectors_pick_what_their_conditions_say() {
+    let sites = ["ams1", "fra1", "lon1"];
+    let racks = ["01", "1", "02"];
+    let vendors = ["dell", "hpe"];
+    let mut yaml = String::from("bmcs:\n");
+    let mut entries = Vec::new();
+    for i in 0..54u32 {
+        let (site, rack, vendor) = (
+            sites[i as usize % 3],
+            racks[i as usize / 3 % 3],
+            vendors[i as usize / 9 % 2],
+        );
+        let address = format!("10.0.{}.{}", i / 200, i % 200 + 1);
+        yaml.push_str(&format!(
+            "  - name: n{i}\n    address: {address}\n    site: {site}\n    rack: {rack}\n    vendor: {vendor}\n"
+        ));
+        entries.push((site, rack, vendor, address));
+    }
+    let mut selectors = Vec::new();
+    for site in sites.iter().map(Some).chain([None]) {
+        for rack in racks.iter().map(Some).chain([None]) {
+            for (vendor, negated) in [(Some("dell"), false), (Some("hpe"), true), (None, false)] {
+                selectors.push((site.copied(), rack.copied(), vendor, negated));
+            }
+        }
+    }
+    let mut policy = String::from("inventory \"inv.yaml\";\n");
+    for (i, (site, rack, vendor, negated)) in selectors.iter().enumerate() {
+        let mut conditions = Vec::new();
+        if let Some(site) = site {
+            conditions.push(format!("site = \"{site}\""));
+        }
+        if let Some(rack) = rack {
+            conditions.push(format!("rack = \"{rack}\""));
+        }
+        if let Some(vendor) = vendor {
+            let op = if *negated { "!=" } else { "=" };
+            conditions.push(format!("vendor {op} \"{vendor}\""));
+        }
+        if conditions.is_empty() {
+            conditions.push("vendor != \"none\"".into());
+        }
+        policy.push_str(&format!(
+            "bmc s{i} = inventory({});\n",
+            conditions.join(", ")
+        ));
+    }
+    policy.push_str("host admin = 10.99.0.1;\nallow admin -> bmcs : https;\n");
+    let (_, checked) = check_files(&[("policy.wall", &policy), ("inv.yaml", &yaml)]);
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    for (i, (site, rack, vendor, negated)) in selectors.iter().enumerate() {
+        let mut expected: Vec<&str> = entries
+            .iter()
+            .filter(|(s, r, v, _)| {
+                site.is_none_or(|site| site == *s)
+                    && rack.is_none_or(|rack| rack == *r)
+                    && vendor.is_none_or(|vendor| (vendor == *v) != *negated)
+            })
+            .map(|(_, _, _, address)| address.as_str())
+            .collect();
+        expected.sort_by_key(|a| a.parse::<Ipv4Addr>().expect("an address"));
+        assert_eq!(
+            definition(policy, &format!("s{i}")),
+            expected,
+            "selector {:?}",
+            selectors[i]
+        );
+    }
+}

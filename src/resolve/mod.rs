@@ -535,10 +535,8 @@ impl<'a> Resolver<'a> {
     }
 
     fn terms(&mut self, terms: &[Term]) -> AddrSet {
-        terms.iter().fold(AddrSet::empty(), |acc, term| {
-            let set = self.term(term);
-            acc.union(&set)
-        })
+        let sets: Vec<AddrSet> = terms.iter().map(|term| self.term(term)).collect();
+        AddrSet::union_of(&sets)
     }
 
     fn term(&mut self, term: &Term) -> AddrSet {
@@ -629,14 +627,10 @@ impl<'a> Resolver<'a> {
         let index = self
             .label_index
             .get_or_insert_with(|| label_index(inventory));
-        let matches = |entry: &InventoryEntry| {
-            conditions
-                .iter()
-                .all(|c| entry.has_label(&c.label.name, &c.value.value) != c.negated)
-        };
-        // The entries of the rarest `label = value` condition, if any, are
-        // the only candidates.
-        let candidates = conditions
+        // The entries every `label = value` condition names, if there is one
+        // (the rarest list first, narrowed by the others); the `!=`
+        // conditions are tested on those.
+        let mut lists: Vec<&[usize]> = conditions
             .iter()
             .filter(|c| !c.negated)
             .map(|c| {
@@ -645,15 +639,22 @@ impl<'a> Resolver<'a> {
                     .and_then(|values| values.get(c.value.value.as_str()))
                     .map_or(&[][..], Vec::as_slice)
             })
-            .min_by_key(|entries| entries.len());
-        let set = match candidates {
-            Some(indices) => union_all(
-                indices
+            .collect();
+        lists.sort_by_key(|list| list.len());
+        let excluded = |entry: &InventoryEntry| {
+            conditions
+                .iter()
+                .any(|c| c.negated && entry.has_label(&c.label.name, &c.value.value))
+        };
+        let set = match lists.split_first() {
+            Some((rarest, others)) => union_all(
+                rarest
                     .iter()
+                    .filter(|i| others.iter().all(|list| list.binary_search(i).is_ok()))
                     .map(|&i| &inventory[i])
-                    .filter(|entry| matches(entry)),
+                    .filter(|entry| !excluded(entry)),
             ),
-            None => union_all(inventory.iter().filter(|entry| matches(entry))),
+            None => union_all(inventory.iter().filter(|entry| !excluded(entry))),
         };
         if set.is_empty() {
             let mut diagnostic = Diagnostic::new(
@@ -691,17 +692,17 @@ impl<'a> Resolver<'a> {
                 None => default_internal(),
             },
             Symbol::Bmcs => {
-                let mut set = union_all(self.inventory.iter());
                 let bmc_names: Vec<String> = self
                     .definitions
                     .iter()
                     .filter(|d| d.kind == DefKind::Bmc)
                     .map(|d| d.name.name.clone())
                     .collect();
+                let mut sets = vec![union_all(self.inventory.iter())];
                 for name in bmc_names {
-                    set = set.union(&self.symbol(&Symbol::Name(name)));
+                    sets.push(self.symbol(&Symbol::Name(name)));
                 }
-                set
+                AddrSet::union_of(&sets)
             }
             Symbol::Name(name) => match self.names.get(name).copied() {
                 Some(Entry::Address(index)) => {
@@ -935,16 +936,7 @@ fn label_index(inventory: &[InventoryEntry]) -> LabelIndex {
 }
 
 fn union_all<'e>(entries: impl Iterator<Item = &'e InventoryEntry>) -> AddrSet {
-    let mut v4 = Vec::new();
-    let mut v6 = Vec::new();
-    for entry in entries {
-        v4.extend_from_slice(entry.addresses.v4.intervals());
-        v6.extend_from_slice(entry.addresses.v6.intervals());
-    }
-    AddrSet {
-        v4: IntervalSet::from_intervals(v4),
-        v6: IntervalSet::from_intervals(v6),
-    }
+    AddrSet::union_of(entries.map(|entry| &entry.addresses))
 }
 
 /// The built-in `internal` space (RFC 1918, CGNAT, ULA, link-local).
