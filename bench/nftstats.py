@@ -8,17 +8,21 @@
   `comment` lines are not rules);
 * worst: rules a new packet meets when no policy rule matches it: every rule of
   each base chain (a chain with a hook) in order, and for an unconditional `jump
-  CHAIN` also every rule of CHAIN; a conditional `jump`/`goto` (bmcwall's logging
-  chains) is not taken by such a packet. A final `drop` rule counts, a chain's
-  `policy drop` does not;
+  CHAIN` also every rule of CHAIN; for a `vmap @MAP` lookup (bmcwall's `sets`
+  layout), the rules of the longest chain an element of MAP jumps to (the
+  packet's source picks its row, which then accepts nothing); a conditional
+  `jump`/`goto` (bmcwall's logging chains) is not taken by such a packet. A
+  final `drop` rule counts, a chain's `policy drop` does not;
 * elements: members of named sets (`elements = { ... }`) plus members of the
   anonymous sets written inline in rules (`{ a, b, c }`);
 * chains: all chains;
 * until (with --until REGEX): rules met, in the same walk, up to and including
   the first rule whose text matches REGEX; when that rule is an unconditional
   `jump`, also the first rule of the chain it jumps to (a term's first rule,
-  which holds its IPv4 match in Aerleon's output). For the rules a flow meets
-  before the rule that decides it, given a pattern for that rule.
+  which holds its IPv4 match in Aerleon's output), and when it is a `vmap` whose
+  elements jump to chains, the first rule of such a chain (the lookup in the
+  row's map, in bmcwall's `sets` layout). For the rules a flow meets before the
+  rule that decides it, given a pattern for that rule.
 
 Reads the two dialects the benchmark compares: bmcwall's output (tabs, one
 rule per line, named sets) and Aerleon's (spaces, one chain per term, inline
@@ -32,6 +36,8 @@ CHAIN = re.compile(r"^\s*chain\s+(\S+)\s*\{\s*$")
 SET = re.compile(r"^\s*(set|map)\s+(\S+)\s*\{\s*$")
 NON_RULE = re.compile(r"^\s*(type\s|policy\s|comment\s|$)")
 JUMP = re.compile(r"^\s*(counter\s+)?jump\s+(\S+)\s*$")
+VMAP = re.compile(r"\svmap\s+@(\S+)")
+MAP_JUMP = re.compile(r":\s*jump\s+([^\s,}]+)")
 INLINE_SET = re.compile(r"\{([^{}]*)\}")
 
 
@@ -41,6 +47,7 @@ def members(text):
 
 def parse(lines):
     chains = {}        # name -> list of rule lines
+    targets = {}       # map name -> chains its elements jump to
     base = []          # chains with a hook, in file order
     elements = 0
     current = None     # ("chain", name) or ("set", name)
@@ -55,8 +62,10 @@ def parse(lines):
             m = SET.match(line)
             if m:
                 current = ("set", m.group(2))
+                targets[m.group(2)] = set()
             continue
         if current[0] == "set":
+            targets[current[1]].update(MAP_JUMP.findall(line))
             if in_elements:
                 closed = "}" in line
                 elements += members(line.split("}")[0])
@@ -80,10 +89,10 @@ def parse(lines):
             continue
         chains[current[1]].append(line.strip())
         elements += sum(members(m) for m in INLINE_SET.findall(line))
-    return chains, base, elements
+    return chains, base, elements, targets
 
 
-def worst(chains, name, seen=()):
+def worst(chains, targets, name, seen=()):
     if name in seen:
         raise SystemExit(f"nftstats.py: jump loop through {name}")
     total = 0
@@ -91,11 +100,14 @@ def worst(chains, name, seen=()):
         total += 1
         m = JUMP.match(rule)
         if m:
-            total += worst(chains, m.group(2), seen + (name,))
+            total += worst(chains, targets, m.group(2), seen + (name,))
+        v = VMAP.search(rule)
+        if v and targets.get(v.group(1)):
+            total += max(worst(chains, targets, t, seen + (name,)) for t in targets[v.group(1)])
     return total
 
 
-def until(chains, name, pattern, seen=()):
+def until(chains, targets, name, pattern, seen=()):
     """(rules met, found) walking `name` up to the first rule matching pattern."""
     if name in seen:
         raise SystemExit(f"nftstats.py: jump loop through {name}")
@@ -104,11 +116,12 @@ def until(chains, name, pattern, seen=()):
         total += 1
         m = JUMP.match(rule)
         if pattern.search(rule):
-            if m and chains.get(m.group(2)):
+            v = VMAP.search(rule)
+            if (m and chains.get(m.group(2))) or (v and targets.get(v.group(1))):
                 total += 1
             return total, True
         if m:
-            met, found = until(chains, m.group(2), pattern, seen + (name,))
+            met, found = until(chains, targets, m.group(2), pattern, seen + (name,))
             total += met
             if found:
                 return total, True
@@ -124,14 +137,14 @@ def main():
     if len(args) != 1:
         raise SystemExit(__doc__)
     with open(args[0], encoding="utf-8") as f:
-        chains, base, elements = parse(f)
+        chains, base, elements, targets = parse(f)
     rules = sum(len(r) for r in chains.values())
-    w = sum(worst(chains, b) for b in base)
+    w = sum(worst(chains, targets, b) for b in base)
     line = f"rules={rules} worst={w} elements={elements} chains={len(chains)}"
     if pattern is not None:
         met = 0
         for b in base:
-            n, found = until(chains, b, pattern)
+            n, found = until(chains, targets, b, pattern)
             met += n
             if found:
                 break

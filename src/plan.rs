@@ -13,7 +13,7 @@ use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, Bound, IntervalSet};
 use crate::analysis::region::{cell_blocks, Block};
 use crate::analysis::{Analysis, FamilyTable};
-use crate::nft::{Field, Match, Rule, Ruleset, Selector, Statement};
+use crate::nft::{Chain, Field, Match, Rule, Ruleset, Selector, Statement};
 use crate::resolve::{Policy, PolicyExpectation, PolicyRule};
 use crate::source::{FileId, Span};
 use crate::syntax::Action;
@@ -327,30 +327,128 @@ impl FlowBox {
 /// The base chain's rules that decide new connections, in order, as boxes.
 fn box_rules(ruleset: &Ruleset) -> Result<Vec<BoxRule>, String> {
     let mut out = Vec::new();
-    for (index, rule) in ruleset.base_chain().rules.iter().enumerate() {
-        let describe = |e: String| format!("rule {} of the base chain: {e}", index + 1);
-        let Some(state) = verdict(ruleset, rule).map_err(describe)? else {
-            continue;
+    chain_box_rules(
+        ruleset,
+        ruleset.base_chain(),
+        &[FlowBox::all()],
+        &mut out,
+        0,
+    )?;
+    Ok(out)
+}
+
+/// The rules of `chain` as boxes within `within`, appended to `out` in order.
+/// A verdict map's elements become boxes of their own; one whose verdict
+/// goes to a chain with conditions (a row of the `sets` layout) is followed
+/// into that chain.
+fn chain_box_rules(
+    ruleset: &Ruleset,
+    chain: &Chain,
+    within: &[FlowBox],
+    out: &mut Vec<BoxRule>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > 8 {
+        return Err(format!(
+            "chain {} is reached through too many gotos",
+            chain.name
+        ));
+    }
+    for (index, rule) in chain.rules.iter().enumerate() {
+        let describe = |e: String| match chain.base {
+            true => format!("rule {} of the base chain: {e}", index + 1),
+            false => format!("rule {} of chain {}: {e}", index + 1, chain.name),
         };
         let Some(boxes) = rule_boxes(ruleset, rule).map_err(describe)? else {
             continue;
         };
-        for (src, dst, services) in merge(boxes) {
-            out.push(BoxRule {
-                state,
-                src,
-                dst,
-                services,
-                comment: rule.comment.clone(),
-            });
+        let boxes = intersect_all(&boxes, within);
+        if boxes.is_empty() {
+            continue;
         }
+        if let Some(Statement::Vmap { key, map }) = rule
+            .statements
+            .iter()
+            .find(|s| matches!(s, Statement::Vmap { .. }))
+        {
+            let map = ruleset
+                .sets
+                .iter()
+                .find(|s| &s.name == map)
+                .ok_or_else(|| describe(format!("lookup in a missing map {map}")))?;
+            let verdicts = map
+                .verdicts
+                .as_ref()
+                .ok_or_else(|| describe(format!("{} is a set, not a map", map.name)))?;
+            for (element, verdict) in map.elements.iter().zip(verdicts) {
+                let element = element_box(key, element).map_err(describe)?;
+                let matched = intersect_all(&boxes, std::slice::from_ref(&element));
+                if matched.is_empty() {
+                    continue;
+                }
+                let (target, goto) = match verdict {
+                    Statement::Goto(name) => {
+                        (ruleset.chains.iter().find(|c| &c.name == name), true)
+                    }
+                    Statement::Jump(name) => {
+                        (ruleset.chains.iter().find(|c| &c.name == name), false)
+                    }
+                    _ => (None, false),
+                };
+                match target {
+                    Some(target) if !goto || target.rules.iter().any(|r| !r.matches.is_empty()) => {
+                        chain_box_rules(ruleset, target, &matched, out, depth + 1)?;
+                        // Flows a goto chain leaves undecided meet the base
+                        // chain's policy; after a jump, the next rule here.
+                        if goto {
+                            push_boxes(out, State::Passed, matched, None);
+                        }
+                    }
+                    _ => {
+                        let single = Rule {
+                            matches: Vec::new(),
+                            statements: vec![verdict.clone()],
+                            comment: None,
+                        };
+                        if let Some(state) = verdict_of(ruleset, &single).map_err(describe)? {
+                            push_boxes(out, state, matched, None);
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        let Some(state) = verdict_of(ruleset, rule).map_err(describe)? else {
+            continue;
+        };
+        push_boxes(out, state, boxes, rule.comment.clone());
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Every non-empty intersection of a box of `a` with a box of `b`.
+fn intersect_all(a: &[FlowBox], b: &[FlowBox]) -> Vec<FlowBox> {
+    a.iter()
+        .flat_map(|x| b.iter().map(move |y| x.intersect(y)))
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+fn push_boxes(out: &mut Vec<BoxRule>, state: State, boxes: Vec<FlowBox>, comment: Option<String>) {
+    for (src, dst, services) in merge(boxes) {
+        out.push(BoxRule {
+            state,
+            src,
+            dst,
+            services,
+            comment: comment.clone(),
+        });
+    }
 }
 
 /// What a rule does to the flows it matches: `None` when it decides nothing
 /// (it only counts or logs).
-fn verdict(ruleset: &Ruleset, rule: &Rule) -> Result<Option<State>, String> {
+fn verdict_of(ruleset: &Ruleset, rule: &Rule) -> Result<Option<State>, String> {
     // The scope rule: flows whose addresses are both outside a set pass.
     let outside_scope = !rule.matches.is_empty()
         && rule
@@ -372,7 +470,7 @@ fn verdict(ruleset: &Ruleset, rule: &Rule) -> Result<Option<State>, String> {
                     if !target.matches.is_empty() {
                         return Err(format!("chain {name} has conditions"));
                     }
-                    match verdict(ruleset, target)? {
+                    match verdict_of(ruleset, target)? {
                         Some(State::Passed) | None => {}
                         decided => return Ok(decided),
                     }

@@ -91,7 +91,9 @@ fn compile_ams1_text_and_json_are_golden_and_deterministic() {
 
 #[test]
 fn expired_rule_is_warned_and_left_out() {
-    let vendor_element = "10.40.0.0/24 . 10.99.0.17 . tcp . 443";
+    // The vendor network has a row of its own (10.99.0.17 on tcp 443) while
+    // the rule is in force, and none after.
+    let vendor_element = "10.40.0.0/24 : jump";
     let before = bmcwall(&["compile", AMS1, "--today", "2027-03-31"]);
     assert!(
         stdout(&before).contains(vendor_element),

@@ -154,7 +154,8 @@ fn planted(
 }
 
 /// The harness itself must be able to fail: a `sets` ruleset with one allowed
-/// element removed must show exactly the flows of that element as dropped.
+/// element removed from a row's map must show exactly the flows of that
+/// element, from that row's sources, as dropped.
 #[test]
 fn harness_catches_a_ruleset_missing_one_element() {
     if harness::skipped() {
@@ -162,12 +163,42 @@ fn harness_catches_a_ruleset_missing_one_element() {
     }
     let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
     let mut ruleset = build(&checked, Layout::Sets);
-    let set = ruleset
+    // The row of the admins (10.30.8.0/24) and the sources that share it.
+    let sources = ruleset
+        .sets
+        .iter()
+        .find(|s| s.name == "sources_v4")
+        .expect("the IPv4 dispatch map");
+    let verdicts = sources.verdicts.as_ref().expect("a map");
+    let admins = u32::from(std::net::Ipv4Addr::new(10, 30, 8, 1));
+    let row = sources
+        .elements
+        .iter()
+        .zip(verdicts)
+        .find_map(|(element, verdict)| match (element[0], verdict) {
+            (nft::Field::V4(lo, hi), nft::Statement::Jump(row)) if (lo..=hi).contains(&admins) => {
+                Some(row.clone())
+            }
+            _ => None,
+        })
+        .expect("the admins' row");
+    let row_sources: Vec<(u32, u32)> = sources
+        .elements
+        .iter()
+        .zip(verdicts)
+        .filter_map(|(element, verdict)| match (element[0], verdict) {
+            (nft::Field::V4(lo, hi), nft::Statement::Jump(r)) if *r == row => Some((lo, hi)),
+            _ => None,
+        })
+        .collect();
+    let map_name = row.replace("_v4", "_ports_v4");
+    let map = ruleset
         .sets
         .iter_mut()
-        .find(|s| s.name == "allow_ports_v4")
-        .expect("allow set");
-    let removed = set.elements.remove(0);
+        .find(|s| s.name == map_name)
+        .expect("the row's map");
+    let removed = map.elements.remove(0);
+    map.verdicts.as_mut().expect("a map").remove(0);
     let mismatch = planted(&checked, &ruleset, false);
     assert!(
         mismatch.unexpected.is_empty(),
@@ -175,9 +206,11 @@ fn harness_catches_a_ruleset_missing_one_element() {
     );
     assert!(!mismatch.missing.is_empty());
     for flow in &mismatch.missing {
-        let inside = match (&removed[0], &removed[1], &removed[3]) {
-            (nft::Field::V4(slo, shi), nft::Field::V4(dlo, dhi), nft::Field::Port(plo, phi)) => {
-                (u128::from(*slo)..=u128::from(*shi)).contains(&flow.src)
+        let inside = match (&removed[0], &removed[2]) {
+            (nft::Field::V4(dlo, dhi), nft::Field::Port(plo, phi)) => {
+                row_sources
+                    .iter()
+                    .any(|&(lo, hi)| (u128::from(lo)..=u128::from(hi)).contains(&flow.src))
                     && (u128::from(*dlo)..=u128::from(*dhi)).contains(&flow.dst)
                     && flow
                         .service

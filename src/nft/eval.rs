@@ -16,31 +16,92 @@ pub struct Verdict {
 impl Ruleset {
     pub fn evaluate(&self, flow: &Flow) -> Verdict {
         let mut logged = Vec::new();
-        let mut chain = self.base_chain();
-        'chains: loop {
-            for rule in &chain.rules {
-                if !rule.matches.iter().all(|m| self.holds(m, flow)) {
-                    continue;
-                }
-                match run(rule, &mut logged) {
-                    Outcome::Next => {}
-                    Outcome::Verdict(accept) => return Verdict { accept, logged },
-                    Outcome::Goto(name) => {
-                        chain = self
-                            .chains
-                            .iter()
-                            .find(|c| c.name == name)
-                            .expect("goto target exists");
-                        continue 'chains;
+        // Where each `jump` returns to: a chain and the rule after the jump.
+        let mut returns: Vec<(&super::Chain, usize)> = Vec::new();
+        let (mut chain, mut next) = (self.base_chain(), 0);
+        loop {
+            let Some(rule) = chain.rules.get(next) else {
+                match returns.pop() {
+                    Some((back, at)) => (chain, next) = (back, at),
+                    // The end of the base chain, or of a chain reached by
+                    // `goto` from it: the base chain's policy.
+                    None => {
+                        return Verdict {
+                            accept: true,
+                            logged,
+                        }
                     }
                 }
-            }
-            // The end of any chain reached from the base chain: its policy.
-            return Verdict {
-                accept: true,
-                logged,
+                continue;
             };
+            next += 1;
+            if !rule.matches.iter().all(|m| self.holds(m, flow)) {
+                continue;
+            }
+            match self.run(rule, flow, &mut logged) {
+                Outcome::Next => {}
+                Outcome::Verdict(accept) => return Verdict { accept, logged },
+                Outcome::Goto(name) => (chain, next) = (self.chain(&name), 0),
+                Outcome::Jump(name) => {
+                    returns.push((chain, next));
+                    (chain, next) = (self.chain(&name), 0);
+                }
+            }
         }
+    }
+
+    fn chain(&self, name: &str) -> &super::Chain {
+        self.chains
+            .iter()
+            .find(|c| c.name == name)
+            .expect("goto and jump targets exist")
+    }
+
+    fn run(&self, rule: &Rule, flow: &Flow, logged: &mut Vec<String>) -> Outcome {
+        for statement in &rule.statements {
+            let verdict = match statement {
+                Statement::Vmap { key, map } => match self.lookup(key, map, flow) {
+                    Some(i) => {
+                        let verdicts = self.set(map).verdicts.as_ref().expect("a map");
+                        &verdicts[i]
+                    }
+                    None => return Outcome::Next,
+                },
+                other => other,
+            };
+            match verdict {
+                // Rates are never exceeded by one packet.
+                Statement::Counter | Statement::Limit { .. } => {}
+                Statement::Log { prefix } => logged.push(prefix.clone()),
+                Statement::Accept => return Outcome::Verdict(true),
+                Statement::Drop => return Outcome::Verdict(false),
+                Statement::Goto(chain) => return Outcome::Goto(chain.clone()),
+                Statement::Jump(chain) => return Outcome::Jump(chain.clone()),
+                Statement::Vmap { .. } => panic!("a map's verdict is a lookup"),
+            }
+        }
+        Outcome::Next
+    }
+
+    fn set(&self, name: &str) -> &super::Set {
+        self.sets
+            .iter()
+            .find(|s| s.name == name)
+            .expect("set exists")
+    }
+
+    /// The index of the element of set `name` that holds the packet's `key`.
+    fn lookup(&self, key: &[Selector], name: &str, flow: &Flow) -> Option<usize> {
+        let values = key
+            .iter()
+            .map(|s| value(*s, flow))
+            .collect::<Option<Vec<u128>>>()?;
+        self.set(name).elements.iter().position(|element| {
+            element
+                .iter()
+                .zip(&values)
+                .all(|(field, &v)| contains(*field, v))
+        })
     }
 
     fn holds(&self, m: &Match, flow: &Flow) -> bool {
@@ -49,25 +110,9 @@ impl Ruleset {
             Match::CtState(states) => states.contains(&"new"),
             Match::L4protoIn(protos) => protos.contains(&flow.service.proto),
             Match::InSet { key, set, negate } => {
-                let Some(values) = key
-                    .iter()
-                    .map(|s| value(*s, flow))
-                    .collect::<Option<Vec<u128>>>()
-                else {
-                    return false;
-                };
-                let set = self
-                    .sets
-                    .iter()
-                    .find(|s| &s.name == set)
-                    .expect("set exists");
-                let found = set.elements.iter().any(|element| {
-                    element
-                        .iter()
-                        .zip(&values)
-                        .all(|(field, &v)| contains(*field, v))
-                });
-                found != *negate
+                // A packet without the key's fields matches nothing.
+                let has_key = key.iter().all(|s| value(*s, flow).is_some());
+                has_key && self.lookup(key, set, flow).is_some() != *negate
             }
         }
     }
@@ -77,20 +122,7 @@ enum Outcome {
     Next,
     Verdict(bool),
     Goto(String),
-}
-
-fn run(rule: &Rule, logged: &mut Vec<String>) -> Outcome {
-    for statement in &rule.statements {
-        match statement {
-            // Rates are never exceeded by one packet.
-            Statement::Counter | Statement::Limit { .. } => {}
-            Statement::Log { prefix } => logged.push(prefix.clone()),
-            Statement::Accept => return Outcome::Verdict(true),
-            Statement::Drop => return Outcome::Verdict(false),
-            Statement::Goto(chain) => return Outcome::Goto(chain.clone()),
-        }
-    }
-    Outcome::Next
+    Jump(String),
 }
 
 /// The packet's value of a selector; `None` when the packet has no such

@@ -3,9 +3,10 @@
 use super::{Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::{single_prefix, PrefixBits};
 use nftables::expr::{self, Expression, NamedExpression};
-use nftables::schema::{self, NfCmd, NfListObject, NfObject, Nftables, SetTypeValue};
+use nftables::schema::{self, NfCmd, NfListObject, NfObject, SetTypeValue};
 use nftables::stmt;
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
+use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -13,62 +14,148 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// Renders the commands that replace the table atomically: add (so the delete
 /// always finds it), delete, and add with its contents.
 pub fn render(ruleset: &Ruleset) -> String {
-    let document = build(ruleset);
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
+    // `{"nftables": [...]}` pretty-printed, each command as serde_json
+    // prints it, indented into the array.
+    let mut text = String::from("{\n  \"nftables\": [");
+    for (i, object) in objects(ruleset).iter().enumerate() {
+        text.push_str(if i == 0 { "\n" } else { ",\n" });
+        let object = serde_json::to_string_pretty(object).unwrap_or_default();
+        for (j, line) in object.lines().enumerate() {
+            if j > 0 {
+                text.push('\n');
+            }
+            text.push_str("    ");
+            text.push_str(line);
+        }
+    }
+    text.push_str("\n  ]\n}\n");
     text
 }
 
-pub fn build(ruleset: &Ruleset) -> Nftables<'static> {
+/// The commands, in an order nft accepts in one transaction: sets, chains,
+/// verdict maps (whose elements name chains), rules.
+///
+/// Everything is built with the nftables crate's schema types, but for verdict
+/// maps: the crate has no `verdict` data type, so they are written with a
+/// type of ours of the same shape.
+fn objects(ruleset: &Ruleset) -> Vec<Command> {
     let name = ruleset.table.clone();
     let table = || schema::Table {
         family: NfFamily::INet,
         name: Cow::Owned(name.clone()),
         handle: None,
     };
+    let command =
+        |object: NfListObject<'static>| Command::Nft(NfObject::CmdObject(NfCmd::Add(object)));
     let mut objects = vec![
-        NfObject::CmdObject(NfCmd::Add(NfListObject::Table(table()))),
-        NfObject::CmdObject(NfCmd::Delete(NfListObject::Table(table()))),
-        NfObject::CmdObject(NfCmd::Add(NfListObject::Table(table()))),
+        command(NfListObject::Table(table())),
+        Command::Nft(NfObject::CmdObject(NfCmd::Delete(NfListObject::Table(
+            table(),
+        )))),
+        command(NfListObject::Table(table())),
     ];
-    for set in &ruleset.sets {
-        objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Set(
-            Box::new(set_object(&name, set)),
-        ))));
+    for set in ruleset.sets.iter().filter(|s| s.verdicts.is_none()) {
+        objects.push(command(NfListObject::Set(Box::new(set_object(&name, set)))));
     }
     for chain in &ruleset.chains {
-        objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Chain(
-            schema::Chain {
-                family: NfFamily::INet,
-                table: Cow::Owned(name.clone()),
-                name: Cow::Owned(chain.name.clone()),
-                newname: None,
-                handle: None,
-                _type: chain.base.then_some(NfChainType::Filter),
-                hook: chain.base.then_some(NfHook::Forward),
-                prio: chain.base.then_some(0),
-                dev: None,
-                policy: chain.base.then_some(NfChainPolicy::Accept),
-            },
-        ))));
+        objects.push(command(NfListObject::Chain(schema::Chain {
+            family: NfFamily::INet,
+            table: Cow::Owned(name.clone()),
+            name: Cow::Owned(chain.name.clone()),
+            newname: None,
+            handle: None,
+            _type: chain.base.then_some(NfChainType::Filter),
+            hook: chain.base.then_some(NfHook::Forward),
+            prio: chain.base.then_some(0),
+            dev: None,
+            policy: chain.base.then_some(NfChainPolicy::Accept),
+        })));
+    }
+    for set in &ruleset.sets {
+        if let Some(verdicts) = &set.verdicts {
+            objects.push(map_object(&name, set, verdicts));
+        }
     }
     for chain in &ruleset.chains {
         for rule in &chain.rules {
-            objects.push(NfObject::CmdObject(NfCmd::Add(NfListObject::Rule(
-                schema::Rule {
-                    family: NfFamily::INet,
-                    table: Cow::Owned(name.clone()),
-                    chain: Cow::Owned(chain.name.clone()),
-                    expr: Cow::Owned(rule_statements(rule)),
-                    handle: None,
-                    index: None,
-                    comment: rule.comment.clone().map(Cow::Owned),
-                },
-            ))));
+            objects.push(command(NfListObject::Rule(schema::Rule {
+                family: NfFamily::INet,
+                table: Cow::Owned(name.clone()),
+                chain: Cow::Owned(chain.name.clone()),
+                expr: Cow::Owned(rule_statements(rule)),
+                handle: None,
+                index: None,
+                comment: rule.comment.clone().map(Cow::Owned),
+            })));
         }
     }
-    Nftables {
-        objects: Cow::Owned(objects),
+    objects
+}
+
+/// One command of the document.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Command {
+    Nft(NfObject<'static>),
+    /// `{"add": {"map": ...}}`.
+    AddMap {
+        add: MapCommand,
+    },
+}
+
+#[derive(Serialize)]
+struct MapCommand {
+    map: MapObject,
+}
+
+/// A verdict map, its keys in nft's order.
+#[derive(Serialize)]
+struct MapObject {
+    family: &'static str,
+    table: String,
+    name: String,
+    #[serde(rename = "type")]
+    key: SetTypeValue<'static>,
+    map: &'static str,
+    flags: [&'static str; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    elem: Vec<(Expression<'static>, stmt::Statement<'static>)>,
+}
+
+fn map_object(table: &str, set: &Set, verdicts: &[Statement]) -> Command {
+    Command::AddMap {
+        add: MapCommand {
+            map: MapObject {
+                family: "inet",
+                table: table.to_string(),
+                name: set.name.clone(),
+                key: set_type_value(&set.key),
+                map: "verdict",
+                flags: ["interval"],
+                elem: set
+                    .elements
+                    .iter()
+                    .zip(verdicts)
+                    .map(|(element, verdict)| (element_expr(element), verdict_stmt(verdict)))
+                    .collect(),
+            },
+        },
+    }
+}
+
+/// A map element's verdict as nft's JSON writes it (`{"accept": null}`,
+/// `{"goto": {"target": ...}}`): the statement, not the crate's verdict
+/// expression, which is written as a bare string nft does not read there.
+fn verdict_stmt(verdict: &Statement) -> stmt::Statement<'static> {
+    let target = |chain: &String| stmt::JumpTarget {
+        target: Cow::Owned(chain.clone()),
+    };
+    match verdict {
+        Statement::Accept => stmt::Statement::Accept(None),
+        Statement::Drop => stmt::Statement::Drop(None),
+        Statement::Goto(chain) => stmt::Statement::Goto(target(chain)),
+        Statement::Jump(chain) => stmt::Statement::Jump(target(chain)),
+        other => unreachable!("a map element's verdict is {other:?}"),
     }
 }
 
@@ -81,25 +168,27 @@ fn set_type(key: KeyType) -> schema::SetType {
     }
 }
 
-fn set_object(table: &str, set: &Set) -> schema::Set<'static> {
-    let set_type = if set.key.len() == 1 {
-        SetTypeValue::Single(set_type(set.key[0]))
+fn set_type_value(key: &[KeyType]) -> SetTypeValue<'static> {
+    if key.len() == 1 {
+        SetTypeValue::Single(set_type(key[0]))
     } else {
-        SetTypeValue::Concatenated(Cow::Owned(set.key.iter().map(|k| set_type(*k)).collect()))
-    };
-    let elements: Vec<Expression<'static>> = set
-        .elements
-        .iter()
-        .map(|element| {
-            if element.len() == 1 {
-                field_expr(element[0])
-            } else {
-                Expression::Named(NamedExpression::Concat(
-                    element.iter().map(|f| field_expr(*f)).collect(),
-                ))
-            }
-        })
-        .collect();
+        SetTypeValue::Concatenated(Cow::Owned(key.iter().map(|k| set_type(*k)).collect()))
+    }
+}
+
+fn element_expr(element: &[Field]) -> Expression<'static> {
+    if element.len() == 1 {
+        field_expr(element[0])
+    } else {
+        Expression::Named(NamedExpression::Concat(
+            element.iter().map(|f| field_expr(*f)).collect(),
+        ))
+    }
+}
+
+fn set_object(table: &str, set: &Set) -> schema::Set<'static> {
+    let set_type = set_type_value(&set.key);
+    let elements: Vec<Expression<'static>> = set.elements.iter().map(|e| element_expr(e)).collect();
     schema::Set {
         family: NfFamily::INet,
         table: Cow::Owned(table.to_string()),
@@ -177,6 +266,16 @@ fn selector_expr(selector: Selector) -> Expression<'static> {
     }
 }
 
+fn key_expr(key: &[Selector]) -> Expression<'static> {
+    if key.len() == 1 {
+        selector_expr(key[0])
+    } else {
+        Expression::Named(NamedExpression::Concat(
+            key.iter().map(|s| selector_expr(*s)).collect(),
+        ))
+    }
+}
+
 fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
     let mut out = Vec::new();
     for m in &rule.matches {
@@ -216,13 +315,7 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
                 op: stmt::Operator::EQ,
             }),
             Match::InSet { key, set, negate } => stmt::Statement::Match(stmt::Match {
-                left: if key.len() == 1 {
-                    selector_expr(key[0])
-                } else {
-                    Expression::Named(NamedExpression::Concat(
-                        key.iter().map(|s| selector_expr(*s)).collect(),
-                    ))
-                },
+                left: key_expr(key),
                 right: Expression::String(Cow::Owned(format!("@{set}"))),
                 op: if *negate {
                     stmt::Operator::NEQ
@@ -255,6 +348,13 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
             Statement::Drop => stmt::Statement::Drop(None),
             Statement::Goto(chain) => stmt::Statement::Goto(stmt::JumpTarget {
                 target: Cow::Owned(chain.clone()),
+            }),
+            Statement::Jump(chain) => stmt::Statement::Jump(stmt::JumpTarget {
+                target: Cow::Owned(chain.clone()),
+            }),
+            Statement::Vmap { key, map } => stmt::Statement::VerdictMap(stmt::VerdictMap {
+                key: key_expr(key),
+                data: Expression::String(Cow::Owned(format!("@{map}"))),
             }),
         });
     }

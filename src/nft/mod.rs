@@ -35,8 +35,9 @@ pub const LOG_DENY_PREFIX: &str = "bmcwall deny: ";
 /// How the policy becomes nft rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
-    /// The allowed space as concatenated interval sets: a constant number of
-    /// rules per packet whatever the policy's size.
+    /// The decision table as verdict maps: the source address picks its row's
+    /// chain, whose maps decide destination, protocol and port. A constant
+    /// number of rules per packet whatever the policy's size.
     Sets,
     /// One nft rule per policy rule (and address family), in policy order,
     /// with named sets, a counter and a comment naming the rule.
@@ -94,6 +95,9 @@ pub struct Set {
     pub key: Vec<KeyType>,
     /// Elements in ascending order; each has one field per key type.
     pub elements: Vec<Vec<Field>>,
+    /// For a verdict map, each element's verdict (`accept`, `drop` or
+    /// `goto CHAIN`), in the order of `elements`; `None` for a set.
+    pub verdicts: Option<Vec<Statement>>,
 }
 
 /// A packet field a rule matches on.
@@ -135,6 +139,14 @@ pub enum Statement {
     Drop,
     /// `goto CHAIN`: the chain decides, and does not return here.
     Goto(String),
+    /// `jump CHAIN`: the chain may decide; if it does not, the next rule here.
+    Jump(String),
+    /// `KEY vmap @MAP`: the verdict of the element the packet's key is in;
+    /// none (the next rule) when it is in no element.
+    Vmap {
+        key: Vec<Selector>,
+        map: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,13 +171,13 @@ pub struct Chain {
     pub name: String,
     /// The base chain hooks `forward` at filter priority with policy accept:
     /// flows it does not govern are left to other tables. Other chains are
-    /// reached by `goto` only.
+    /// reached by `goto` or `jump`.
     pub base: bool,
     pub rules: Vec<Rule>,
 }
 
-/// The whole table. Chains are listed so that every `goto` target comes
-/// before the rules that name it.
+/// The whole table. Chains are listed so that every `goto` and `jump` target
+/// comes before the rules that name it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ruleset {
     pub table: String,
@@ -230,6 +242,7 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
             name: name.clone(),
             key: vec![spec.addr],
             elements: scope.into_iter().map(|f| vec![f]).collect(),
+            verdicts: None,
         });
         rules.push(Rule::new(
             vec![

@@ -23,7 +23,9 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, String> {
     };
     for object in objects {
         if let Some(set) = object.get("set") {
-            ruleset.sets.push(parse_set(set)?);
+            ruleset.sets.push(parse_set(set, false)?);
+        } else if let Some(map) = object.get("map") {
+            ruleset.sets.push(parse_set(map, true)?);
         } else if let Some(chain) = object.get("chain") {
             ruleset.chains.push(parse_chain(chain)?);
         } else if let Some(rule) = object.get("rule") {
@@ -51,8 +53,12 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, String> {
     Ok(ruleset)
 }
 
-fn parse_set(set: &Value) -> Result<Set, String> {
+/// A set, or a verdict map when `map`.
+fn parse_set(set: &Value, map: bool) -> Result<Set, String> {
     let name = set["name"].as_str().ok_or("a set without a name")?;
+    if map && set["map"].as_str() != Some("verdict") {
+        return Err(format!("map {name} maps to data, not to verdicts"));
+    }
     let key: Vec<KeyType> = match &set["type"] {
         Value::String(one) => vec![key_type(one)?],
         Value::Array(many) => many
@@ -63,6 +69,14 @@ fn parse_set(set: &Value) -> Result<Set, String> {
     };
     let mut elements = Vec::new();
     for element in set["elem"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let (element, verdict) = if map {
+            match element.as_array().map(Vec::as_slice) {
+                Some([element, verdict]) => (element, Some(parse_verdict(verdict)?)),
+                _ => return Err(format!("map {name} has an element without a verdict")),
+            }
+        } else {
+            (element, None)
+        };
         let element = element.get("elem").map_or(element, |e| &e["val"]);
         let parts: Vec<&Value> = match element.get("concat") {
             Some(Value::Array(parts)) => parts.iter().collect(),
@@ -77,14 +91,36 @@ fn parse_set(set: &Value) -> Result<Set, String> {
             .map(|(part, kind)| field(part, *kind))
             .collect::<Result<Vec<Field>, String>>()
             .map_err(|e| format!("set {name}: {e}"))?;
-        elements.push(fields);
+        elements.push((fields, verdict));
     }
-    elements.sort();
+    elements.sort_by(|a, b| a.0.cmp(&b.0));
+    let (elements, verdicts): (Vec<Vec<Field>>, Vec<Option<Statement>>) =
+        elements.into_iter().unzip();
     Ok(Set {
         name: name.to_string(),
         key,
         elements,
+        verdicts: map.then(|| verdicts.into_iter().flatten().collect()),
     })
+}
+
+/// The verdict of a map element: accept, drop, goto or jump.
+fn parse_verdict(value: &Value) -> Result<Statement, String> {
+    if value.get("accept").is_some() {
+        Ok(Statement::Accept)
+    } else if value.get("drop").is_some() {
+        Ok(Statement::Drop)
+    } else if let Some(goto) = value.get("goto") {
+        let target = goto["target"].as_str().ok_or("a goto without a target")?;
+        Ok(Statement::Goto(target.to_string()))
+    } else if let Some(jump) = value.get("jump") {
+        let target = jump["target"].as_str().ok_or("a jump without a target")?;
+        Ok(Statement::Jump(target.to_string()))
+    } else {
+        Err(format!(
+            "a map verdict `{value}`, which bmcwall does not write"
+        ))
+    }
 }
 
 fn key_type(name: &str) -> Result<KeyType, String> {
@@ -215,6 +251,15 @@ fn parse_rule(rule: &Value) -> Result<Rule, String> {
         } else if let Some(goto) = expr.get("goto") {
             let target = goto["target"].as_str().ok_or("a goto without a target")?;
             out.statements.push(Statement::Goto(target.to_string()));
+        } else if let Some(vmap) = expr.get("vmap") {
+            let map = vmap["data"]
+                .as_str()
+                .and_then(|d| d.strip_prefix('@'))
+                .ok_or("a vmap that is not a named map")?;
+            out.statements.push(Statement::Vmap {
+                key: key(&vmap["key"])?,
+                map: map.to_string(),
+            });
         } else {
             return Err(format!(
                 "a rule with `{expr}`, which bmcwall does not write"
@@ -246,10 +291,7 @@ fn parse_match(m: &Value) -> Result<Match, String> {
         return Ok(Match::CtState(states));
     }
     if let Some(set) = right.as_str().and_then(|r| r.strip_prefix('@')) {
-        let key = match left.get("concat") {
-            Some(Value::Array(parts)) => parts.iter().map(selector).collect::<Result<_, _>>()?,
-            _ => vec![selector(left)?],
-        };
+        let key = key(left)?;
         let negate = match op {
             "==" | "in" => false,
             "!=" => true,
@@ -275,6 +317,14 @@ fn parse_match(m: &Value) -> Result<Match, String> {
         }
     }
     Err(format!("a match `{m}`, which bmcwall does not write"))
+}
+
+/// A lookup key: one selector or a concatenation.
+fn key(value: &Value) -> Result<Vec<Selector>, String> {
+    match value.get("concat") {
+        Some(Value::Array(parts)) => parts.iter().map(selector).collect(),
+        _ => Ok(vec![selector(value)?]),
+    }
 }
 
 fn selector(value: &Value) -> Result<Selector, String> {

@@ -252,6 +252,7 @@ impl SetNames {
                         name: name.clone(),
                         key,
                         elements,
+                        verdicts: None,
                     });
                     return name;
                 }

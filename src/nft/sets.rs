@@ -1,15 +1,45 @@
-//! The `sets` layout: the allowed space, taken from the decision table, as
-//! concatenated interval sets. Each packet meets a constant number of rules
-//! whatever the policy's size: connection tracking, scope, then one set
-//! lookup per region (logged allows, allows, logged denies), then drop.
+//! The `sets` layout: the allowed part of the decision table as verdict maps,
+//! in two steps. A packet's source address picks, in one map lookup, the
+//! chain of its row of the table (source classes allowed the same flows share
+//! a row); that chain looks up destination, protocol and port in the row's
+//! own maps, whose verdicts accept, or log and accept. A packet the row does
+//! not accept returns to the base chain, where one set per family holds the
+//! denied flows that are logged, and is dropped. Each packet meets a
+//! constant number of rules whatever the policy's size, and a lookup searches
+//! one row, not the whole allowed space.
 
 use super::{
-    log_statements, prelude, AddrField, FamilySpec, Field, Input, KeyType, Match, Rule, Ruleset,
-    Selector, Set, Statement, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX, V4, V6,
+    log_statements, prelude, AddrField, Chain, FamilySpec, Field, Input, KeyType, Match, Rule,
+    Ruleset, Selector, Set, Statement, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
+use crate::addr::IntervalSet;
 use crate::analysis::region::{blocks, Block};
+use crate::analysis::{Analysis, FamilyTable};
+use crate::resolve::Policy;
 use crate::syntax::Action;
+use std::collections::HashMap;
+
+const LOG_ALLOW_CHAIN: &str = "log_allow";
+
+/// What a row map does with an allowed cell. Denied cells, and cells that
+/// connection tracking and scope settle before, are not in the rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Accept,
+    LogAllow,
+}
+
+const OUTCOMES: [Outcome; 2] = [Outcome::Accept, Outcome::LogAllow];
+
+impl Outcome {
+    fn verdict(self) -> Statement {
+        match self {
+            Outcome::Accept => Statement::Accept,
+            Outcome::LogAllow => Statement::Goto(LOG_ALLOW_CHAIN.into()),
+        }
+    }
+}
 
 pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
     let Input {
@@ -17,36 +47,24 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
     } = input;
     let mut sets = Vec::new();
     let mut rules = prelude(policy, &mut sets);
-    // Which cells go into a region's sets. Packets that reach the deny log
-    // rule were not accepted, so allowed cells may be added there freely:
-    // they cost nothing and let the region merge into far fewer elements.
-    let decided_by = |action: Action, log_only: bool| {
-        move |ordinal: usize| {
-            let rule = &policy.rules[analysis.rules[ordinal]];
-            let decides = rule.action == action && (!log_only || rule.log);
-            let dont_care = action == Action::Deny && rule.action == Action::Allow;
-            decides || dont_care
-        }
+    let mut row_chains = Vec::new();
+    let mut logs_allow = false;
+    let v4 = family(policy, analysis, &analysis.v4, &V4, &mut logs_allow);
+    let v6 = family(policy, analysis, &analysis.v6, &V6, &mut logs_allow);
+    for part in [v4, v6].into_iter().flatten() {
+        sets.push(part.dispatch);
+        sets.extend(part.maps);
+        rules.push(part.rule);
+        row_chains.extend(part.chains);
+    }
+    // Logged denies: the cells a logging deny rule decides. The allowed cells
+    // never get here (their rows accepted them), so they are added freely:
+    // they let the region merge into far fewer elements.
+    let logged_deny = |ordinal: usize| {
+        let rule = &policy.rules[analysis.rules[ordinal]];
+        rule.action == Action::Allow || rule.log
     };
-    // Order matters only for logging, which must see packets before the verdict.
-    let steps: [(&str, Action, bool, Vec<Statement>); 3] = [
-        (
-            "log_allow",
-            Action::Allow,
-            true,
-            log_statements(LOG_ALLOW_PREFIX),
-        ),
-        ("allow", Action::Allow, false, vec![Statement::Accept]),
-        (
-            "log_deny",
-            Action::Deny,
-            true,
-            log_statements(LOG_DENY_PREFIX),
-        ),
-    ];
-    // Don't-care cells alone would fill a deny-log region that no rule logs
-    // into with the whole allowed space: such a region is left out.
-    let logs_denies = |v4: bool| {
+    let logs_deny = |v4: bool| {
         policy.active_rules().any(|(_, r)| {
             let (src, dst) = if v4 {
                 (!r.src.v4.is_empty(), !r.dst.v4.is_empty())
@@ -56,48 +74,271 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             r.action == Action::Deny && r.log && src && dst
         })
     };
-    for (prefix, action, log_only, statements) in steps {
-        let region = |v4: bool| !(action == Action::Deny && log_only) || logs_denies(v4);
-        let v4 = if region(true) {
-            blocks(analysis, &analysis.v4, decided_by(action, log_only))
-        } else {
-            Vec::new()
-        };
-        let v6 = if region(false) {
-            blocks(analysis, &analysis.v6, decided_by(action, log_only))
-        } else {
-            Vec::new()
-        };
-        let always = !log_only;
-        for (set, matches) in family_sets(&V4, prefix, &v4, always)
-            .into_iter()
-            .chain(family_sets(&V6, prefix, &v6, always))
-        {
-            sets.push(set);
-            rules.push(Rule::new(matches, statements.clone()));
-        }
+    let mut deny_sets = Vec::new();
+    if logs_deny(true) {
+        deny_sets.extend(family_sets(
+            &V4,
+            "log_deny",
+            &blocks(analysis, &analysis.v4, logged_deny),
+        ));
+    }
+    if logs_deny(false) {
+        deny_sets.extend(family_sets(
+            &V6,
+            "log_deny",
+            &blocks(analysis, &analysis.v6, logged_deny),
+        ));
+    }
+    for (set, matches) in deny_sets {
+        sets.push(set);
+        rules.push(Rule::new(matches, log_statements(LOG_DENY_PREFIX)));
     }
     rules.push(Rule::new(Vec::new(), vec![Statement::Drop]));
+    // Every goto and jump target comes before the rules that name it.
+    let mut chains = Vec::new();
+    if logs_allow {
+        chains.push(Chain {
+            name: LOG_ALLOW_CHAIN.into(),
+            base: false,
+            rules: vec![
+                Rule::new(Vec::new(), log_statements(LOG_ALLOW_PREFIX)),
+                Rule::new(Vec::new(), vec![Statement::Accept]),
+            ],
+        });
+    }
+    chains.extend(row_chains);
+    chains.push(Chain {
+        name: "forward".into(),
+        base: true,
+        rules,
+    });
     Ruleset {
         table: table.to_string(),
         sets,
-        chains: vec![super::Chain {
-            name: "forward".into(),
-            base: true,
+        chains,
+    }
+}
+
+/// One family's part of the table: the map from source address to row chain,
+/// the rule that looks it up, and each row's chain and maps.
+struct FamilyPart {
+    dispatch: Set,
+    rule: Rule,
+    chains: Vec<Chain>,
+    maps: Vec<Set>,
+}
+
+/// A row of the table: the source classes that share it, and its cells that
+/// a map decides, as `(destination class, outcome, word, service class bits)`
+/// with the zero words left out, in that order.
+struct Row {
+    sources: Vec<usize>,
+    cells: Vec<(u32, u8, u16, u64)>,
+}
+
+fn family<T: AddrField>(
+    policy: &Policy,
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+    spec: &FamilySpec,
+    logs_allow: &mut bool,
+) -> Option<FamilyPart> {
+    let scope = analysis.layout.scope_bit();
+    let service_count = analysis.services.len();
+    let words = service_count.div_ceil(64);
+    let dst_count = table.dst.len();
+    // Per rule ordinal, what its cells become.
+    let outcomes: Vec<Option<Outcome>> = analysis
+        .rules
+        .iter()
+        .map(|&i| {
+            let rule = &policy.rules[i];
+            match (rule.action, rule.log) {
+                (Action::Allow, false) => Some(Outcome::Accept),
+                (Action::Allow, true) => Some(Outcome::LogAllow),
+                (Action::Deny, _) => None,
+            }
+        })
+        .collect();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut row_of: HashMap<Vec<(u32, u8, u16, u64)>, usize> = HashMap::new();
+    let mut cells = Vec::new();
+    // The service bits of one cell pair, per outcome.
+    let mut pair = vec![0u64; OUTCOMES.len() * words];
+    for s in 0..table.src.len() {
+        cells.clear();
+        let src_in_scope = table.src.membership[s].get(scope);
+        for d in 0..dst_count {
+            // Flows with both ends outside the scope are accepted before.
+            if !src_in_scope && !table.dst.membership[d].get(scope) {
+                continue;
+            }
+            pair.fill(0);
+            for v in 0..service_count {
+                if let Some(outcome) = table.decision(s, d, v).and_then(|o| outcomes[o]) {
+                    pair[outcome as usize * words + v / 64] |= 1 << (v % 64);
+                }
+            }
+            for (i, &bits) in pair.iter().enumerate() {
+                if bits != 0 {
+                    cells.push((d as u32, (i / words) as u8, (i % words) as u16, bits));
+                }
+            }
+        }
+        if cells.is_empty() {
+            continue;
+        }
+        match row_of.get(&cells) {
+            Some(&r) => rows[r].sources.push(s),
+            None => {
+                row_of.insert(cells.clone(), rows.len());
+                rows.push(Row {
+                    sources: vec![s],
+                    cells: cells.clone(),
+                });
+            }
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    let suffix = spec.suffix;
+    let mut dispatch = Vec::new();
+    let mut chains = Vec::new();
+    let mut maps = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        let chain = format!("row{}_{suffix}", r + 1);
+        let sources = IntervalSet::from_intervals(
+            row.sources
+                .iter()
+                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
+                .collect(),
+        );
+        for &(lo, hi) in sources.intervals() {
+            dispatch.push((vec![T::field(lo, hi)], Statement::Jump(chain.clone())));
+        }
+        let mut ported = Vec::new();
+        let mut bare = Vec::new();
+        for outcome in OUTCOMES {
+            // Each destination class's service bits, then the classes
+            // grouped by the services they get.
+            let mut services_of: Vec<(usize, Vec<u64>)> = Vec::new();
+            for &(d, o, w, bits) in &row.cells {
+                if o != outcome as u8 {
+                    continue;
+                }
+                let d = d as usize;
+                if services_of.last().is_none_or(|(last, _)| *last != d) {
+                    services_of.push((d, vec![0; words]));
+                }
+                if let Some((_, all)) = services_of.last_mut() {
+                    all[usize::from(w)] = bits;
+                }
+            }
+            let mut by_services: HashMap<&[u64], Vec<usize>> = HashMap::new();
+            for (d, bits) in &services_of {
+                by_services.entry(bits).or_default().push(*d);
+            }
+            if outcome == Outcome::LogAllow && !by_services.is_empty() {
+                *logs_allow = true;
+            }
+            for (bits, dsts) in by_services {
+                let services = IntervalSet::from_intervals(
+                    (0..service_count)
+                        .filter(|&v| bits[v / 64] & (1 << (v % 64)) != 0)
+                        .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
+                        .collect(),
+                );
+                let dst = IntervalSet::from_intervals(
+                    dsts.iter()
+                        .flat_map(|&d| table.dst.classes[d].intervals().iter().copied())
+                        .collect(),
+                );
+                let pieces = service::pieces(&services);
+                for &(lo, hi) in dst.intervals() {
+                    let d = T::field(lo, hi);
+                    for piece in &pieces {
+                        match *piece {
+                            ServicePiece::Ports { proto, lo, hi } => ported.push((
+                                vec![d, Field::Proto(proto, proto), Field::Port(lo, hi)],
+                                outcome.verdict(),
+                            )),
+                            ServicePiece::Protocols { lo, hi } => {
+                                bare.push((vec![d, Field::Proto(lo, hi)], outcome.verdict()))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut rules = Vec::new();
+        if !ported.is_empty() {
+            let name = format!("row{}_ports_{suffix}", r + 1);
+            maps.push(verdict_map(
+                &name,
+                vec![spec.addr, KeyType::InetProto, KeyType::InetService],
+                ported,
+            ));
+            rules.push(Rule::new(
+                vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
+                vec![Statement::Vmap {
+                    key: vec![spec.daddr, Selector::L4proto, Selector::ThDport],
+                    map: name,
+                }],
+            ));
+        }
+        if !bare.is_empty() {
+            let name = format!("row{}_proto_{suffix}", r + 1);
+            maps.push(verdict_map(
+                &name,
+                vec![spec.addr, KeyType::InetProto],
+                bare,
+            ));
+            rules.push(Rule::new(
+                Vec::new(),
+                vec![Statement::Vmap {
+                    key: vec![spec.daddr, Selector::L4proto],
+                    map: name,
+                }],
+            ));
+        }
+        chains.push(Chain {
+            name: chain,
+            base: false,
             rules,
-        }],
+        });
+    }
+    let name = format!("sources_{suffix}");
+    Some(FamilyPart {
+        dispatch: verdict_map(&name, vec![spec.addr], dispatch),
+        rule: Rule::new(
+            Vec::new(),
+            vec![Statement::Vmap {
+                key: vec![spec.saddr],
+                map: name,
+            }],
+        ),
+        chains,
+        maps,
+    })
+}
+
+/// A verdict map of `elements`, sorted.
+fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: Vec<(Vec<Field>, Statement)>) -> Set {
+    elements.sort_by(|a, b| a.0.cmp(&b.0));
+    let (elements, verdicts) = elements.into_iter().unzip();
+    Set {
+        name: name.to_string(),
+        key,
+        elements,
+        verdicts: Some(verdicts),
     }
 }
 
 /// The two sets of one region in one family (TCP/UDP with ports, other
 /// protocols without), with the matches that look them up. Empty sets are left
-/// out unless `always`.
-fn family_sets<T>(
-    spec: &FamilySpec,
-    prefix: &str,
-    blocks: &[Block<T>],
-    always: bool,
-) -> Vec<(Set, Vec<Match>)>
+/// out.
+fn family_sets<T>(spec: &FamilySpec, prefix: &str, blocks: &[Block<T>]) -> Vec<(Set, Vec<Match>)>
 where
     T: AddrField,
 {
@@ -125,7 +366,7 @@ where
     bare.sort();
     let mut out = Vec::new();
     let ports_name = format!("{prefix}_ports_{}", spec.suffix);
-    if always || !ported.is_empty() {
+    if !ported.is_empty() {
         out.push((
             Set {
                 name: ports_name.clone(),
@@ -136,6 +377,7 @@ where
                     KeyType::InetService,
                 ],
                 elements: ported,
+                verdicts: None,
             },
             vec![
                 Match::L4protoIn(vec![service::TCP, service::UDP]),
@@ -148,12 +390,13 @@ where
         ));
     }
     let proto_name = format!("{prefix}_proto_{}", spec.suffix);
-    if always || !bare.is_empty() {
+    if !bare.is_empty() {
         out.push((
             Set {
                 name: proto_name.clone(),
                 key: vec![spec.addr, spec.addr, KeyType::InetProto],
                 elements: bare,
+                verdicts: None,
             },
             vec![Match::InSet {
                 key: vec![spec.saddr, spec.daddr, Selector::L4proto],

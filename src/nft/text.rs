@@ -17,7 +17,11 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     let _ = writeln!(out, "table inet {table} {{}}");
     let _ = writeln!(out, "delete table inet {table}");
     let _ = writeln!(out, "table inet {table} {{");
-    for set in &ruleset.sets {
+    // Sets, then maps: the order the JSON form adds them in, so that both
+    // forms load into the same table.
+    let (sets, maps): (Vec<&Set>, Vec<&Set>) =
+        ruleset.sets.iter().partition(|s| s.verdicts.is_none());
+    for set in sets.into_iter().chain(maps) {
         render_set(&mut out, set);
     }
     for chain in &ruleset.chains {
@@ -39,8 +43,12 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
 
 fn render_set(out: &mut String, set: &Set) {
     let key: Vec<&str> = set.key.iter().map(|k| k.as_str()).collect();
-    let _ = writeln!(out, "\tset {} {{", set.name);
-    let _ = writeln!(out, "\t\ttype {}", key.join(" . "));
+    let (kind, value) = match set.verdicts {
+        Some(_) => ("map", " : verdict"),
+        None => ("set", ""),
+    };
+    let _ = writeln!(out, "\t{kind} {} {{", set.name);
+    let _ = writeln!(out, "\t\ttype {}{value}", key.join(" . "));
     let _ = writeln!(out, "\t\tflags interval");
     if !set.elements.is_empty() {
         let _ = writeln!(out, "\t\telements = {{");
@@ -52,6 +60,10 @@ fn render_set(out: &mut String, set: &Set) {
                     out.push_str(" . ");
                 }
                 write_field(out, *field);
+            }
+            if let Some(verdict) = set.verdicts.as_ref().and_then(|v| v.get(i)) {
+                out.push_str(" : ");
+                out.push_str(&statement_text(verdict));
             }
             out.push_str(if i + 1 == count { "\n" } else { ",\n" });
         }
@@ -137,28 +149,38 @@ fn rule_text(rule: &Rule) -> String {
                 format!("meta l4proto {{ {} }}", names.join(", "))
             }
             Match::InSet { key, set, negate } => {
-                let key: Vec<&str> = key.iter().map(|s| selector_text(*s)).collect();
                 let op = if *negate { "!= " } else { "" };
-                format!("{} {op}@{set}", key.join(" . "))
+                format!("{} {op}@{set}", key_text(key))
             }
         });
     }
     for statement in &rule.statements {
-        parts.push(match statement {
-            Statement::Limit { per_second, burst } => {
-                format!("limit rate {per_second}/second burst {burst} packets")
-            }
-            Statement::Log { prefix } => format!("log prefix {}", quote(prefix)),
-            Statement::Counter => "counter".into(),
-            Statement::Accept => "accept".into(),
-            Statement::Drop => "drop".into(),
-            Statement::Goto(chain) => format!("goto {chain}"),
-        });
+        parts.push(statement_text(statement));
     }
     if let Some(comment) = &rule.comment {
         parts.push(format!("comment {}", quote(comment)));
     }
     parts.join(" ")
+}
+
+fn statement_text(statement: &Statement) -> String {
+    match statement {
+        Statement::Limit { per_second, burst } => {
+            format!("limit rate {per_second}/second burst {burst} packets")
+        }
+        Statement::Log { prefix } => format!("log prefix {}", quote(prefix)),
+        Statement::Counter => "counter".into(),
+        Statement::Accept => "accept".into(),
+        Statement::Drop => "drop".into(),
+        Statement::Goto(chain) => format!("goto {chain}"),
+        Statement::Jump(chain) => format!("jump {chain}"),
+        Statement::Vmap { key, map } => format!("{} vmap @{map}", key_text(key)),
+    }
+}
+
+fn key_text(key: &[Selector]) -> String {
+    let key: Vec<&str> = key.iter().map(|s| selector_text(*s)).collect();
+    key.join(" . ")
 }
 
 /// A double-quoted nft string.
