@@ -41,17 +41,67 @@ impl Bits {
 
     /// Set bits below `limit`, ascending.
     pub fn ones_below(&self, limit: usize) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(move |(i, &word)| {
-            let mut w = word;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    return None;
-                }
-                let bit = i * 64 + w.trailing_zeros() as usize;
-                w &= w - 1;
-                Some(bit)
-            })
-            .take_while(move |&b| b < limit)
-        })
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, &word)| word_ones(i, word).take_while(move |&b| b < limit))
     }
+}
+
+/// The nonzero words of a bit set below a limit, for intersecting one set
+/// with many others in time proportional to the words it uses.
+#[derive(Clone, Debug, Default)]
+pub struct SparseBits {
+    words: Vec<(usize, u64)>,
+}
+
+impl SparseBits {
+    /// The bits of `bits` below `limit`.
+    pub fn below(bits: &Bits, limit: usize) -> Self {
+        let mut words = Vec::new();
+        for (i, &word) in bits.words.iter().enumerate() {
+            let start = i * 64;
+            if start >= limit {
+                break;
+            }
+            let kept = if limit - start < 64 {
+                word & ((1 << (limit - start)) - 1)
+            } else {
+                word
+            };
+            if kept != 0 {
+                words.push((i, kept));
+            }
+        }
+        Self { words }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Set bits, ascending.
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().flat_map(|&(i, word)| word_ones(i, word))
+    }
+
+    /// Bits set both here and in `other`, ascending.
+    pub fn and_ones<'a>(&'a self, other: &'a Bits) -> impl Iterator<Item = usize> + 'a {
+        self.words
+            .iter()
+            .flat_map(|&(i, word)| word_ones(i, word & other.words[i]))
+    }
+}
+
+/// The set bits of word `i`, as bit positions, ascending.
+fn word_ones(i: usize, word: u64) -> impl Iterator<Item = usize> {
+    let mut w = word;
+    std::iter::from_fn(move || {
+        if w == 0 {
+            return None;
+        }
+        let bit = i * 64 + w.trailing_zeros() as usize;
+        w &= w - 1;
+        Some(bit)
+    })
 }

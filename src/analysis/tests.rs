@@ -1,6 +1,7 @@
 use super::*;
 use crate::addr::service::ServicePoint;
 use crate::addr::AddrSet;
+use crate::analysis::bits::Bits;
 use crate::analysis::region::{blocks, Block};
 use crate::nft;
 use crate::resolve;
@@ -1231,6 +1232,16 @@ proptest! {
             mboth.iter().copied().find(|&m| m < limit)
         );
         prop_assert_eq!(ba.first_below(limit), ma.iter().copied().find(|&m| m < limit));
+        let sparse = SparseBits::below(&ba, limit);
+        prop_assert_eq!(
+            sparse.ones().collect::<Vec<_>>(),
+            ma.iter().copied().filter(|&m| m < limit).collect::<Vec<_>>()
+        );
+        prop_assert_eq!(sparse.is_empty(), !ma.iter().any(|&m| m < limit));
+        prop_assert_eq!(
+            sparse.and_ones(&bb).collect::<Vec<_>>(),
+            mboth.iter().copied().filter(|&m| m < limit).collect::<Vec<_>>()
+        );
         // Equal bit sets are equal values (signatures are hashed and compared).
         prop_assert_eq!(ba == bb, ma == mb);
     }
