@@ -60,7 +60,7 @@ pub fn allowing_rules(context: &Context, from: NodeKind, to: NodeKind) -> BTreeM
     // inside a class, so self-loops come last.
     edges.sort_by_key(|(a, b, _)| a == b);
     for (_, _, edge) in edges {
-        for (&rule, &flow) in &edge.rules {
+        for &(rule, flow) in &edge.rules {
             rules.entry(rule).or_insert(flow);
         }
     }
