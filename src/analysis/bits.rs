@@ -1,4 +1,7 @@
-//! A fixed-size bit set, used for class signatures and rule sets.
+//! A fixed-size bit set, used for class signatures and rule sets, and a
+//! fast hash map for such keys.
+
+use std::hash::{BuildHasherDefault, Hasher};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bits {
@@ -104,4 +107,51 @@ fn word_ones(i: usize, word: u64) -> impl Iterator<Item = usize> {
         w &= w - 1;
         Some(bit)
     })
+}
+
+/// A hash map with a fast, non-keyed hash for bit sets and rows of numbers
+/// the policy determines: the keys are not chosen by an adversary, and the
+/// map's order never reaches the output.
+pub type WordMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// Multiplies and rotates a word at a time (the hash rustc uses).
+#[derive(Default)]
+pub struct WordHasher {
+    hash: u64,
+}
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &byte in chunks.remainder() {
+            self.add(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
 }

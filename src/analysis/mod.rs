@@ -21,9 +21,8 @@ pub use flow::{Family, Flow};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{Bound, IntervalSet};
 use crate::resolve::Policy;
-use bits::SparseBits;
+use bits::{SparseBits, WordMap};
 use partition::Partition;
-use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
 
@@ -295,7 +294,7 @@ fn family_table<T: Bound>(
     let mut pair_dst = Vec::new();
     let mut pair_row = Vec::new();
     let mut rows: Vec<u32> = Vec::new();
-    let mut row_ids: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut row_ids: WordMap<Vec<u32>, u32> = WordMap::default();
     let mut row = vec![NONE; service_count];
     let mut taken = vec![0; rule_services.width];
     let mut seen = vec![usize::MAX; dst.len()];
