@@ -2,8 +2,9 @@
 //!
 //! Every address family is cut into source classes and destination classes,
 //! the service space into service classes (see [`partition`]). For each
-//! (source class, destination class, service class) cell the table stores the
-//! rule that decides it, or none (default deny). Checks, expectations and the
+//! (source class, destination class, service class) cell the table holds the
+//! rule that decides it, or none (default deny); it stores only the pairs of
+//! classes with a decided cell (see [`FamilyTable`]). Checks, expectations and the
 //! nftables output all read this one table, so what `check` reports is what
 //! the kernel enforces.
 //!
