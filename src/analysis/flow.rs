@@ -92,21 +92,25 @@ pub fn to_ip(family: Family, value: u128) -> IpAddr {
 pub trait Address: Bound {
     const FAMILY: Family;
     /// Ranges that make poor examples and cannot be routed as probes:
-    /// unspecified, loopback, link-local, multicast and reserved space.
-    fn special() -> IntervalSet<Self>;
+    /// unspecified, loopback, link-local, multicast and reserved space;
+    /// ascending and disjoint.
+    const SPECIAL: &'static [(Self, Self)];
     fn widen(self) -> u128;
+
+    /// [`Address::SPECIAL`] as a set.
+    fn special() -> IntervalSet<Self> {
+        IntervalSet::from_intervals(Self::SPECIAL.to_vec())
+    }
 }
 
 impl Address for u32 {
     const FAMILY: Family = Family::V4;
-    fn special() -> IntervalSet<u32> {
-        IntervalSet::from_intervals(vec![
-            (0x0000_0000, 0x00FF_FFFF), // 0.0.0.0/8
-            (0x7F00_0000, 0x7FFF_FFFF), // 127.0.0.0/8
-            (0xA9FE_0000, 0xA9FE_FFFF), // 169.254.0.0/16
-            (0xE000_0000, 0xFFFF_FFFF), // 224.0.0.0/3
-        ])
-    }
+    const SPECIAL: &'static [(u32, u32)] = &[
+        (0x0000_0000, 0x00FF_FFFF), // 0.0.0.0/8
+        (0x7F00_0000, 0x7FFF_FFFF), // 127.0.0.0/8
+        (0xA9FE_0000, 0xA9FE_FFFF), // 169.254.0.0/16
+        (0xE000_0000, 0xFFFF_FFFF), // 224.0.0.0/3
+    ];
     fn widen(self) -> u128 {
         u128::from(self)
     }
@@ -114,13 +118,11 @@ impl Address for u32 {
 
 impl Address for u128 {
     const FAMILY: Family = Family::V6;
-    fn special() -> IntervalSet<u128> {
-        IntervalSet::from_intervals(vec![
-            (0, (1 << 120) - 1),                  // ::/8 (unspecified, loopback, mapped)
-            (0xfe80 << 112, (0xfec0 << 112) - 1), // fe80::/10
-            (0xff00 << 112, u128::MAX),           // ff00::/8
-        ])
-    }
+    const SPECIAL: &'static [(u128, u128)] = &[
+        (0, (1 << 120) - 1),                  // ::/8 (unspecified, loopback, mapped)
+        (0xfe80 << 112, (0xfec0 << 112) - 1), // fe80::/10
+        (0xff00 << 112, u128::MAX),           // ff00::/8
+    ];
     fn widen(self) -> u128 {
         self
     }
@@ -129,7 +131,25 @@ impl Address for u128 {
 /// A member of `set` that reads well: the lowest ordinary address if there is
 /// one, else the lowest member.
 pub fn representative<T: Address>(set: &IntervalSet<T>) -> Option<T> {
-    set.difference(&T::special())
-        .first()
+    set.intervals()
+        .iter()
+        .find_map(|&(lo, hi)| first_ordinary(lo).filter(|&a| a <= hi))
         .or_else(|| set.first())
+}
+
+/// The lowest address at or above `from` outside [`Address::SPECIAL`].
+fn first_ordinary<T: Address>(from: T) -> Option<T> {
+    let mut candidate = from;
+    for &(lo, hi) in T::SPECIAL {
+        if candidate < lo {
+            break;
+        }
+        if candidate <= hi {
+            if hi == T::MAX {
+                return None;
+            }
+            candidate = hi.succ();
+        }
+    }
+    Some(candidate)
 }

@@ -9,15 +9,14 @@
 //! Boundary: petgraph stays inside this module.
 
 use super::flow::{representative, Address};
-use super::partition::Partition;
 use super::{Analysis, Family, FamilyTable, Flow};
-use crate::addr::service::{self, ServiceSet};
+use crate::addr::service::{self, ServicePoint, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::resolve::Policy;
 use crate::syntax::{Action, DefKind};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeKind {
@@ -47,8 +46,8 @@ pub struct Node {
 pub struct Edge {
     pub services: ServiceSet,
     /// Policy indices of the allow rules that decide some flow on this edge,
-    /// each with one witness flow.
-    pub rules: BTreeMap<usize, Flow>,
+    /// ascending, each with one witness flow.
+    pub rules: Vec<(usize, Flow)>,
 }
 
 pub struct ReachGraph {
@@ -104,7 +103,7 @@ impl ReachGraph {
                 if self.graph[target].kind != NodeKind::Internal || paths.contains_key(&target) {
                     continue;
                 }
-                let Some((&rule, &flow)) = edge.weight().rules.iter().next() else {
+                let Some(&(rule, flow)) = edge.weight().rules.first() else {
                     continue;
                 };
                 let mut next = path.clone();
@@ -149,7 +148,6 @@ fn add_family<T: Address>(
 ) {
     let internal = part(&policy.internal);
     let bmcs = part(&policy.bmcs);
-    let mut sets: Vec<&IntervalSet<T>> = vec![internal, bmcs];
     let definition_sets: Vec<(&str, bool, &IntervalSet<T>)> = policy
         .definitions
         .iter()
@@ -160,21 +158,31 @@ fn add_family<T: Address>(
             crate::resolve::NamedKind::Service(_) => None,
         })
         .collect();
-    sets.extend(table.src.classes.iter());
-    sets.extend(table.dst.classes.iter());
-    let joint = Partition::new(&sets);
+    let joint = Joint::new(table, internal, bmcs);
+    // The names of the definitions containing each class, in definition order.
+    let mut names = vec![Vec::new(); joint.classes.len()];
+    let mut hosts = vec![Vec::new(); joint.classes.len()];
+    for (name, host, set) in &definition_sets {
+        for class in joint.classes_within(set) {
+            names[class].push(name.to_string());
+            if *host {
+                hosts[class].push(name.to_string());
+            }
+        }
+    }
     let mut indices = Vec::new();
-    for class in &joint.classes {
-        let first = class.first().unwrap_or(T::MIN);
-        let kind = if bmcs.contains(first) {
+    for ((class, names), hosts) in joint.classes.iter().zip(names).zip(hosts) {
+        let first = class.set.first().unwrap_or(T::MIN);
+        let kind = if class.bmc {
             NodeKind::Bmc
-        } else if internal.contains(first) {
+        } else if class.internal {
             NodeKind::Internal
         } else {
             NodeKind::Internet
         };
         let addresses = IntervalSet::from_intervals(
             class
+                .set
                 .intervals()
                 .iter()
                 .map(|&(lo, hi)| (lo.widen(), hi.widen()))
@@ -183,86 +191,212 @@ fn add_family<T: Address>(
         let size = addresses.intervals().iter().fold(0u128, |acc, &(lo, hi)| {
             acc.saturating_add(hi - lo).saturating_add(1)
         });
-        let containing: Vec<&(&str, bool, &IntervalSet<T>)> = definition_sets
-            .iter()
-            .filter(|(_, _, set)| class.is_subset(set))
-            .collect();
-        let names = containing
-            .iter()
-            .map(|(name, _, _)| name.to_string())
-            .collect();
-        let hosts = containing
-            .iter()
-            .filter(|(_, host, _)| *host)
-            .map(|(name, _, _)| name.to_string())
-            .collect();
         indices.push(graph.add_node(Node {
             family: T::FAMILY,
             kind,
             addresses,
             size,
-            example: representative(class).unwrap_or(first).widen(),
+            example: representative(&class.set).unwrap_or(first).widen(),
             names,
             hosts,
         }));
     }
-    let src_of: Vec<usize> = joint
+    // What each distinct row allows: the services of its allowed cells, and
+    // each allow rule with a readable service of the first cell it decides.
+    let service_examples: Vec<Option<ServicePoint>> = analysis
+        .services
         .classes
         .iter()
-        .map(|c| table.src.class_of(c.first().unwrap_or(T::MIN)))
+        .map(service::representative)
         .collect();
-    let dst_of: Vec<usize> = joint
-        .classes
-        .iter()
-        .map(|c| table.dst.class_of(c.first().unwrap_or(T::MIN)))
-        .collect();
-    for (a, &s) in src_of.iter().enumerate() {
-        for (b, &d) in dst_of.iter().enumerate() {
+    let allowed: Vec<Option<Allowed>> = table
+        .rows()
+        .map(|row| {
             let mut services = Vec::new();
-            let mut rules = BTreeMap::new();
-            for v in 0..analysis.services.len() {
-                let Some(ordinal) = table.decision(s, d, v) else {
-                    continue;
-                };
+            let mut rules: Vec<(usize, ServicePoint)> = Vec::new();
+            for (v, ordinal) in row.decided() {
                 let rule = analysis.rules[ordinal];
                 if policy.rules[rule].action != Action::Allow {
                     continue;
                 }
                 services.extend_from_slice(analysis.services.classes[v].intervals());
-                if let (false, Some(service)) = (
-                    rules.contains_key(&rule),
-                    service::representative(&analysis.services.classes[v]),
-                ) {
-                    let (src_node, dst_node) = (&graph[indices[a]], &graph[indices[b]]);
-                    let mut flow = Flow {
-                        family: T::FAMILY,
-                        src: src_node.example,
-                        dst: dst_node.example,
-                        service,
-                    };
-                    if flow.src == flow.dst {
-                        // Two different addresses of one class: use its second member.
-                        flow.dst = second_member(&dst_node.addresses).unwrap_or(flow.dst);
-                    }
-                    rules.insert(rule, flow);
+                if let (false, Some(service)) =
+                    (rules.iter().any(|&(r, _)| r == rule), service_examples[v])
+                {
+                    rules.push((rule, service));
                 }
             }
-            if rules.is_empty() {
-                continue;
+            rules.sort_unstable_by_key(|&(rule, _)| rule);
+            (!rules.is_empty()).then(|| Allowed {
+                services: IntervalSet::from_intervals(services),
+                rules,
+            })
+        })
+        .collect();
+    // The joint classes inside each destination class, ascending.
+    let mut by_dst: Vec<Vec<usize>> = vec![Vec::new(); table.dst.len()];
+    for (b, class) in joint.classes.iter().enumerate() {
+        by_dst[class.dst].push(b);
+    }
+    let mut targets: Vec<(usize, usize)> = Vec::new();
+    for (a, class) in joint.classes.iter().enumerate() {
+        targets.clear();
+        for (d, id, _) in table.pairs(class.src) {
+            if allowed[id].is_some() {
+                targets.extend(by_dst[d].iter().map(|&b| (b, id)));
             }
+        }
+        targets.sort_unstable();
+        for &(b, id) in &targets {
             // A flow from a one-address class to itself is no flow between two endpoints.
             if a == b && graph[indices[a]].size < 2 {
                 continue;
             }
+            let Some(allowed) = &allowed[id] else {
+                continue;
+            };
+            let (src_node, dst_node) = (&graph[indices[a]], &graph[indices[b]]);
+            let mut dst = dst_node.example;
+            if src_node.example == dst {
+                // Two different addresses of one class: use its second member.
+                dst = second_member(&dst_node.addresses).unwrap_or(dst);
+            }
+            let rules = allowed
+                .rules
+                .iter()
+                .map(|&(rule, service)| {
+                    let flow = Flow {
+                        family: T::FAMILY,
+                        src: src_node.example,
+                        dst,
+                        service,
+                    };
+                    (rule, flow)
+                })
+                .collect();
             graph.add_edge(
                 indices[a],
                 indices[b],
                 Edge {
-                    services: IntervalSet::from_intervals(services),
+                    services: allowed.services.clone(),
                     rules,
                 },
             );
         }
+    }
+}
+
+/// What the allowed cells of one row of the table hold.
+struct Allowed {
+    services: ServiceSet,
+    /// Policy indices of the allow rules, ascending, each with a readable service.
+    rules: Vec<(usize, ServicePoint)>,
+}
+
+/// One endpoint class: addresses in one source class and one destination
+/// class of the table, all in `bmcs` or none, all `internal` or none.
+struct JointClass<T: Address> {
+    set: IntervalSet<T>,
+    src: usize,
+    dst: usize,
+    bmc: bool,
+    internal: bool,
+}
+
+/// The endpoint classes of one family, numbered by their lowest member, with
+/// the atoms (the coarsest intervals none of them cuts) they are made of.
+struct Joint<T: Address> {
+    classes: Vec<JointClass<T>>,
+    /// First value of each atom, ascending.
+    atom_starts: Vec<T>,
+    atom_class: Vec<usize>,
+    /// How many atoms each class has.
+    atom_counts: Vec<usize>,
+}
+
+impl<T: Address> Joint<T> {
+    fn new(table: &FamilyTable<T>, internal: &IntervalSet<T>, bmcs: &IntervalSet<T>) -> Self {
+        let mut starts = vec![T::MIN];
+        let sets = table
+            .src
+            .classes
+            .iter()
+            .chain(&table.dst.classes)
+            .chain([internal, bmcs]);
+        for set in sets {
+            for &(lo, hi) in set.intervals() {
+                starts.push(lo);
+                if hi < T::MAX {
+                    starts.push(hi.succ());
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let mut class_of_key: HashMap<(usize, usize, bool, bool), usize> = HashMap::new();
+        let mut intervals: Vec<Vec<(T, T)>> = Vec::new();
+        let mut keys = Vec::new();
+        let mut atom_class = Vec::with_capacity(starts.len());
+        for (atom, &lo) in starts.iter().enumerate() {
+            let key = (
+                table.src.class_of(lo),
+                table.dst.class_of(lo),
+                bmcs.contains(lo),
+                internal.contains(lo),
+            );
+            let class = *class_of_key.entry(key).or_insert_with(|| {
+                intervals.push(Vec::new());
+                keys.push(key);
+                intervals.len() - 1
+            });
+            let hi = starts.get(atom + 1).map_or(T::MAX, |next| next.pred());
+            intervals[class].push((lo, hi));
+            atom_class.push(class);
+        }
+        let atom_counts = intervals.iter().map(Vec::len).collect();
+        let classes = intervals
+            .into_iter()
+            .zip(keys)
+            .map(|(intervals, (src, dst, bmc, internal))| JointClass {
+                set: IntervalSet::from_intervals(intervals),
+                src,
+                dst,
+                bmc,
+                internal,
+            })
+            .collect();
+        Self {
+            classes,
+            atom_starts: starts,
+            atom_class,
+            atom_counts,
+        }
+    }
+
+    /// The classes contained in `set`, ascending.
+    fn classes_within(&self, set: &IntervalSet<T>) -> Vec<usize> {
+        let mut inside: HashMap<usize, usize> = HashMap::new();
+        for &(lo, hi) in set.intervals() {
+            // Atoms that start at or after `lo` and end at or before `hi`.
+            let first = self.atom_starts.partition_point(|&s| s < lo);
+            for atom in first..self.atom_starts.len() {
+                let end = self
+                    .atom_starts
+                    .get(atom + 1)
+                    .map_or(T::MAX, |next| next.pred());
+                if end > hi {
+                    break;
+                }
+                *inside.entry(self.atom_class[atom]).or_default() += 1;
+            }
+        }
+        let mut out: Vec<usize> = inside
+            .into_iter()
+            .filter(|&(class, count)| count == self.atom_counts[class])
+            .map(|(class, _)| class)
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 
@@ -311,7 +445,7 @@ impl ReachGraph {
                 if starts.contains(&next) || parent.contains_key(&next) {
                     continue;
                 }
-                let Some((&rule, &flow)) = edge.weight().rules.iter().next() else {
+                let Some(&(rule, flow)) = edge.weight().rules.first() else {
                     continue;
                 };
                 parent.insert(next, (index, Some(Hop { flow, rule })));

@@ -2,8 +2,9 @@
 //!
 //! Every address family is cut into source classes and destination classes,
 //! the service space into service classes (see [`partition`]). For each
-//! (source class, destination class, service class) cell the table stores the
-//! rule that decides it, or none (default deny). Checks, expectations and the
+//! (source class, destination class, service class) cell the table holds the
+//! rule that decides it, or none (default deny); it stores only the pairs of
+//! classes with a decided cell (see [`FamilyTable`]). Checks, expectations and the
 //! nftables output all read this one table, so what `check` reports is what
 //! the kernel enforces.
 //!
@@ -21,30 +22,105 @@ pub use flow::{Family, Flow};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{Bound, IntervalSet};
 use crate::resolve::Policy;
-use bits::Bits;
+use bits::{SparseBits, WordMap};
 use partition::Partition;
 
 const NONE: u32 = u32::MAX;
 
 /// The decision table of one address family.
+///
+/// Only the (source class, destination class) pairs with a cell some rule
+/// decides are stored, and each stores an index into a pool of distinct rows
+/// (one deciding rule or none per service class). The table takes memory for
+/// the pairs rules match and the distinct ways they decide, not for every
+/// pair of classes: a thousand rules that each let one host reach one BMC
+/// store a thousand pairs, not a million.
 #[derive(Clone, Debug)]
 pub struct FamilyTable<T: Bound> {
     pub src: Partition<T>,
     pub dst: Partition<T>,
-    /// Deciding rule ordinal (index into [`Analysis::rules`]) per cell.
-    decisions: Vec<u32>,
+    /// The stored pairs of source class `s` are `pair_start[s]..pair_start[s + 1]`.
+    pair_start: Vec<usize>,
+    /// Destination class of each stored pair, ascending within a source class.
+    pair_dst: Vec<u32>,
+    /// Row of each stored pair, an index into `rows`.
+    pair_row: Vec<u32>,
+    /// Distinct rows, `service_count` entries each: the deciding rule ordinal
+    /// per service class, `NONE` for default deny.
+    rows: Vec<u32>,
     service_count: usize,
+}
+
+/// The decisions of one (source class, destination class) pair, by service class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Row<'a> {
+    cells: &'a [u32],
+}
+
+impl Row<'_> {
+    /// The ordinal of the rule deciding service class `v`, `None` for default deny.
+    pub fn decision(&self, v: usize) -> Option<usize> {
+        let value = self.cells[v];
+        (value != NONE).then_some(value as usize)
+    }
+
+    /// The decided cells: (service class, rule ordinal), ascending.
+    pub fn decided(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter(|&(_, &o)| o != NONE)
+            .map(|(v, &o)| (v, o as usize))
+    }
 }
 
 impl<T: Bound> FamilyTable<T> {
     /// The ordinal of the rule deciding cell `(s, d, v)`, `None` for default deny.
     pub fn decision(&self, s: usize, d: usize, v: usize) -> Option<usize> {
-        let value = self.decisions[(s * self.dst.len() + d) * self.service_count + v];
-        (value != NONE).then_some(value as usize)
+        self.row(s, d).and_then(|row| row.decision(v))
     }
 
+    /// The decisions of pair `(s, d)`; `None` when every cell is default deny.
+    pub fn row(&self, s: usize, d: usize) -> Option<Row<'_>> {
+        let range = self.pair_start[s]..self.pair_start[s + 1];
+        let at = self.pair_dst[range.clone()]
+            .binary_search(&(d as u32))
+            .ok()?;
+        Some(self.row_at(self.pair_row[range.start + at]))
+    }
+
+    /// The pairs of source class `s` that decide some cell, by ascending
+    /// destination class: `(d, row id, row)`. Pairs with equal row ids have
+    /// equal rows.
+    pub fn pairs(&self, s: usize) -> impl Iterator<Item = (usize, usize, Row<'_>)> + '_ {
+        let range = self.pair_start[s]..self.pair_start[s + 1];
+        self.pair_dst[range.clone()]
+            .iter()
+            .zip(&self.pair_row[range])
+            .map(|(&d, &id)| (d as usize, id as usize, self.row_at(id)))
+    }
+
+    /// How many distinct rows the stored pairs have; row ids are below it.
+    pub fn row_count(&self) -> usize {
+        self.rows.len() / self.service_count.max(1)
+    }
+
+    /// The distinct rows of the stored pairs, by row id.
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
+        (0..self.row_count()).map(|id| self.row_at(id as u32))
+    }
+
+    fn row_at(&self, id: u32) -> Row<'_> {
+        let start = id as usize * self.service_count;
+        Row {
+            cells: &self.rows[start..start + self.service_count],
+        }
+    }
+
+    /// The cells the table decides, stored or not: source classes times
+    /// destination classes times service classes.
     pub fn cell_count(&self) -> usize {
-        self.decisions.len()
+        self.src.len() * self.dst.len() * self.service_count
     }
 }
 
@@ -128,6 +204,63 @@ impl Analysis {
     }
 }
 
+/// The service classes of each rule in force, as bit masks, for walking the
+/// rules that match a pair in order and giving each service class to the
+/// first one that contains it.
+pub struct RuleServices {
+    /// Words per rule.
+    width: usize,
+    masks: Vec<u64>,
+}
+
+impl RuleServices {
+    pub fn new(services: &Partition<u32>, rule_count: usize) -> Self {
+        let width = services.len().div_ceil(64);
+        let mut masks = vec![0; rule_count * width];
+        for (v, membership) in services.membership.iter().enumerate() {
+            for rule in membership.ones_below(rule_count) {
+                masks[rule * width + v / 64] |= 1 << (v % 64);
+            }
+        }
+        Self { width, masks }
+    }
+
+    /// The service classes rule `ordinal` contains, as words of bits.
+    pub fn of(&self, ordinal: usize) -> &[u64] {
+        &self.masks[ordinal * self.width..(ordinal + 1) * self.width]
+    }
+
+    /// Fills `row` with the first of `matching` (rule ordinals, ascending)
+    /// that contains each service class, `NONE` where none does; stops as
+    /// soon as every class is taken. `taken` is scratch space. Returns
+    /// whether any cell is decided.
+    fn first_matches(
+        &self,
+        matching: impl Iterator<Item = usize>,
+        taken: &mut [u64],
+        row: &mut [u32],
+    ) -> bool {
+        row.fill(NONE);
+        taken.fill(0);
+        let mut left = row.len();
+        for rule in matching {
+            for (i, (&mask, taken)) in self.of(rule).iter().zip(taken.iter_mut()).enumerate() {
+                let mut new = mask & !*taken;
+                *taken |= new;
+                while new != 0 {
+                    row[i * 64 + new.trailing_zeros() as usize] = rule as u32;
+                    new &= new - 1;
+                    left -= 1;
+                }
+            }
+            if left == 0 {
+                break;
+            }
+        }
+        left < row.len()
+    }
+}
+
 fn family_table<T: Bound>(
     policy: &Policy,
     active: &[usize],
@@ -149,28 +282,68 @@ fn family_table<T: Bound>(
     let dst = Partition::new(&dst_sets);
     let rule_count = active.len();
     let service_count = services.len();
-    let mut decisions = vec![NONE; src.len() * dst.len() * service_count];
-    let mut both = Bits::new(src_sets.len());
-    let mut all = Bits::new(src_sets.len());
-    for s in 0..src.len() {
-        for d in 0..dst.len() {
-            src.membership[s].and_into(&dst.membership[d], &mut both);
-            if both.first_below(rule_count).is_none() {
-                continue;
-            }
-            let base = (s * dst.len() + d) * service_count;
-            for v in 0..service_count {
-                both.and_into(&services.membership[v], &mut all);
-                if let Some(rule) = all.first_below(rule_count) {
-                    decisions[base + v] = rule as u32;
-                }
-            }
+    let rule_services = RuleServices::new(services, rule_count);
+    // The destination classes of each rule, to find the pairs a source
+    // class can have without trying every destination class.
+    let mut dsts_of_rule: Vec<Vec<u32>> = vec![Vec::new(); rule_count];
+    for (d, membership) in dst.membership.iter().enumerate() {
+        for rule in membership.ones_below(rule_count) {
+            dsts_of_rule[rule].push(d as u32);
         }
     }
+    let mut pair_start = Vec::with_capacity(src.len() + 1);
+    let mut pair_dst = Vec::new();
+    let mut pair_row = Vec::new();
+    let mut rows: Vec<u32> = Vec::new();
+    let mut row_ids: WordMap<Vec<u32>, u32> = WordMap::default();
+    let mut row = vec![NONE; service_count];
+    let mut taken = vec![0; rule_services.width];
+    let mut seen = vec![usize::MAX; dst.len()];
+    let mut candidates: Vec<u32> = Vec::new();
+    for s in 0..src.len() {
+        pair_start.push(pair_dst.len());
+        let source_rules = SparseBits::below(&src.membership[s], rule_count);
+        let reach: usize = source_rules.ones().map(|r| dsts_of_rule[r].len()).sum();
+        candidates.clear();
+        if reach < dst.len() {
+            for rule in source_rules.ones() {
+                for &d in &dsts_of_rule[rule] {
+                    if seen[d as usize] != s {
+                        seen[d as usize] = s;
+                        candidates.push(d);
+                    }
+                }
+            }
+            candidates.sort_unstable();
+        } else {
+            candidates.extend(0..dst.len() as u32);
+        }
+        for &d in &candidates {
+            let matching = source_rules.and_ones(&dst.membership[d as usize]);
+            if !rule_services.first_matches(matching, &mut taken, &mut row) {
+                continue;
+            }
+            let id = match row_ids.get(row.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    let id = (rows.len() / service_count) as u32;
+                    rows.extend_from_slice(&row);
+                    row_ids.insert(row.clone(), id);
+                    id
+                }
+            };
+            pair_dst.push(d);
+            pair_row.push(id);
+        }
+    }
+    pair_start.push(pair_dst.len());
     FamilyTable {
         src,
         dst,
-        decisions,
+        pair_start,
+        pair_dst,
+        pair_row,
+        rows,
         service_count,
     }
 }

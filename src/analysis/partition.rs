@@ -5,9 +5,8 @@
 //! class; the decision table works on classes, so its size depends on how many
 //! distinct roles addresses play, not on how many addresses are named.
 
-use super::bits::Bits;
+use super::bits::{Bits, WordMap};
 use crate::addr::{Bound, IntervalSet};
-use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub struct Partition<T: Bound> {
@@ -53,7 +52,7 @@ impl<T: Bound> Partition<T> {
                 }
             }
         }
-        let mut class_of_signature: HashMap<&Bits, u32> = HashMap::new();
+        let mut class_of_signature: WordMap<&Bits, u32> = WordMap::default();
         let mut atom_class = Vec::with_capacity(atom_count);
         let mut class_intervals: Vec<Vec<(T, T)>> = Vec::new();
         let mut membership = Vec::new();

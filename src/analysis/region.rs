@@ -5,7 +5,7 @@
 use super::{Analysis, FamilyTable};
 use crate::addr::service::ServiceSet;
 use crate::addr::{Bound, IntervalSet};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A box of flows: every source in `src` to every destination in `dst` on every
 /// service in `services`.
@@ -17,58 +17,109 @@ pub struct Block<T: Bound> {
 }
 
 /// The cells whose deciding rule satisfies `decides` (given a rule ordinal), and
-/// whose source or destination is in scope, as boxes.
+/// whose source or destination is in scope, as boxes. Only the stored pairs
+/// of the table are visited.
 pub fn blocks<T: Bound>(
     analysis: &Analysis,
     table: &FamilyTable<T>,
     decides: impl Fn(usize) -> bool,
 ) -> Vec<Block<T>> {
     let scope = analysis.layout.scope_bit();
-    cell_blocks(analysis, table, |s, d, v| {
-        (table.src.membership[s].get(scope) || table.dst.membership[d].get(scope))
-            && table.decision(s, d, v).is_some_and(&decides)
+    let mut lists = ServiceLists::default();
+    // The kept service classes of each distinct row, as a list id.
+    let kept: Vec<Option<u32>> = table
+        .rows()
+        .map(|row| {
+            lists.id(row
+                .decided()
+                .filter(|&(_, o)| decides(o))
+                .map(|(v, _)| v as u32))
+        })
+        .collect();
+    group(analysis, table, &mut lists, |s, _, out| {
+        let src_in = table.src.membership[s].get(scope);
+        for (d, id, _) in table.pairs(s) {
+            if let Some(list) = kept[id] {
+                if src_in || table.dst.membership[d].get(scope) {
+                    out.push((d as u32, list));
+                }
+            }
+        }
     })
 }
 
 /// The cells `(source class, destination class, service class)` that `keep`
-/// selects, as boxes. Cells are grouped first by service set, then by
-/// destination set, so a rule that covers many addresses on a few services
-/// becomes a few boxes. The boxes come out sorted, whatever order the groups
-/// were found in.
+/// selects, as boxes; every cell is visited.
 pub fn cell_blocks<T: Bound>(
     analysis: &Analysis,
     table: &FamilyTable<T>,
     keep: impl Fn(usize, usize, usize) -> bool,
 ) -> Vec<Block<T>> {
     let service_count = analysis.services.len();
-    // The service classes of one cell pair, as bits.
-    let mut row = vec![0u64; service_count.div_ceil(64)];
-    // (destination classes, service classes) -> source classes, in order.
-    let mut groups: HashMap<(Vec<u32>, Vec<u64>), Vec<u32>> = HashMap::new();
-    // service classes -> destination classes, for one source class.
-    let mut by_services: HashMap<Vec<u64>, Vec<u32>> = HashMap::new();
-    for s in 0..table.src.len() {
-        for d in 0..table.dst.len() {
-            row.fill(0);
-            let mut any = false;
-            for v in 0..service_count {
-                if keep(s, d, v) {
-                    row[v / 64] |= 1 << (v % 64);
-                    any = true;
+    group(
+        analysis,
+        table,
+        &mut ServiceLists::default(),
+        |s, lists, out| {
+            for d in 0..table.dst.len() {
+                let services = (0..service_count).filter(|&v| keep(s, d, v));
+                if let Some(list) = lists.id(services.map(|v| v as u32)) {
+                    out.push((d as u32, list));
                 }
             }
-            if !any {
-                continue;
-            }
-            match by_services.get_mut(row.as_slice()) {
-                Some(dsts) => dsts.push(d as u32),
-                None => {
-                    by_services.insert(row.clone(), vec![d as u32]);
-                }
-            }
+        },
+    )
+}
+
+/// Distinct non-empty lists of service classes, each with an id.
+#[derive(Default)]
+struct ServiceLists {
+    lists: Vec<Vec<u32>>,
+    ids: HashMap<Vec<u32>, u32>,
+    scratch: Vec<u32>,
+}
+
+impl ServiceLists {
+    /// The id of the list `services`, `None` when it is empty.
+    fn id(&mut self, services: impl Iterator<Item = u32>) -> Option<u32> {
+        self.scratch.clear();
+        self.scratch.extend(services);
+        if self.scratch.is_empty() {
+            return None;
         }
-        for (services, dsts) in by_services.drain() {
-            groups.entry((dsts, services)).or_default().push(s as u32);
+        if let Some(&id) = self.ids.get(&self.scratch) {
+            return Some(id);
+        }
+        let id = self.lists.len() as u32;
+        self.lists.push(self.scratch.clone());
+        self.ids.insert(self.scratch.clone(), id);
+        Some(id)
+    }
+}
+
+/// Boxes from the cells `cells` lists per source class, as (destination
+/// class, service list id) pairs by ascending destination class. Cells are
+/// grouped first by service list, then by destination set, so a rule that
+/// covers many addresses on a few services becomes a few boxes.
+fn group<T: Bound>(
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+    lists: &mut ServiceLists,
+    mut cells: impl FnMut(usize, &mut ServiceLists, &mut Vec<(u32, u32)>),
+) -> Vec<Block<T>> {
+    // (destination classes, service list) -> source classes.
+    let mut groups: BTreeMap<(Vec<u32>, u32), Vec<u32>> = BTreeMap::new();
+    let mut row = Vec::new();
+    for s in 0..table.src.len() {
+        row.clear();
+        cells(s, lists, &mut row);
+        // service list -> destination classes, for this source class.
+        let mut by_services: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for &(d, list) in &row {
+            by_services.entry(list).or_default().push(d);
+        }
+        for (list, dsts) in by_services {
+            groups.entry((dsts, list)).or_default().push(s as u32);
         }
     }
     let union = |classes: &[u32], sets: &[IntervalSet<T>]| -> IntervalSet<T> {
@@ -81,13 +132,18 @@ pub fn cell_blocks<T: Bound>(
     };
     let mut out: Vec<Block<T>> = groups
         .into_iter()
-        .map(|((dsts, services), srcs)| Block {
+        .map(|((dsts, list), srcs)| Block {
             src: union(&srcs, &table.src.classes),
             dst: union(&dsts, &table.dst.classes),
             services: IntervalSet::from_intervals(
-                (0..service_count)
-                    .filter(|&v| services[v / 64] & (1 << (v % 64)) != 0)
-                    .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
+                lists.lists[list as usize]
+                    .iter()
+                    .flat_map(|&v| {
+                        analysis.services.classes[v as usize]
+                            .intervals()
+                            .iter()
+                            .copied()
+                    })
                     .collect(),
             ),
         })

@@ -2,10 +2,11 @@
 //! rules that take its flows, and whether removing it would change anything.
 //! Rule anomaly lints (BW101-BW104) read these facts, not pairwise guesses.
 
-use super::bits::Bits;
+use super::bits::SparseBits;
 use super::flow::{representative, Address};
-use super::{Analysis, FamilyTable, Flow};
-use crate::addr::{service, IntervalSet};
+use super::{Analysis, FamilyTable, Flow, RuleServices};
+use crate::addr::service::{self, ServicePoint};
+use crate::addr::IntervalSet;
 use crate::resolve::Policy;
 use crate::syntax::Action;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,21 +53,25 @@ fn outcome(policy: &Policy, analysis: &Analysis, ordinal: Option<usize>) -> (Act
 
 /// Computes [`RuleFacts`] for every rule in force.
 ///
-/// One pass over the cells collects everything, judging a cell's fallback
-/// right away when the next matching rule decides some flow itself (a live
-/// rule is never a redundant copy). Cells whose next matching rule decides
-/// nothing wait until every rule's coverage is known; only their deciders'
-/// cells are visited again.
+/// One pass over the pairs of the table collects everything: per pair, the
+/// rules matching it are walked once in order, and each service class it
+/// holds tells which rule decides the cell and which later rules match it.
+/// A cell's fallback is judged right away when the next matching rule
+/// decides some flow itself (a live rule is never a redundant copy). Cells
+/// whose next matching rule decides nothing wait until every rule's
+/// coverage is known; only their deciders' cells are visited again.
 pub fn facts(policy: &Policy, analysis: &Analysis) -> Vec<RuleFacts> {
     let rule_count = analysis.rules.len();
     let mut live = vec![false; rule_count];
-    mark_live(analysis, &analysis.v4, &mut live);
-    mark_live(analysis, &analysis.v6, &mut live);
+    mark_live(&analysis.v4, &mut live);
+    mark_live(&analysis.v6, &mut live);
     let mut facts = vec![RuleFacts::default(); rule_count];
     let mut recheck = vec![false; rule_count];
+    let walk = Walk::new(analysis);
     let mut state = Pass {
         policy,
         analysis,
+        walk: &walk,
         live: &live,
         facts: &mut facts,
         recheck: &mut recheck,
@@ -94,7 +99,7 @@ pub fn facts(policy: &Policy, analysis: &Analysis) -> Vec<RuleFacts> {
     if recheck.contains(&true) {
         recheck_outcomes(
             policy,
-            analysis,
+            &walk,
             &analysis.v4,
             &recheck,
             &redundant_copy,
@@ -102,7 +107,7 @@ pub fn facts(policy: &Policy, analysis: &Analysis) -> Vec<RuleFacts> {
         );
         recheck_outcomes(
             policy,
-            analysis,
+            &walk,
             &analysis.v6,
             &recheck,
             &redundant_copy,
@@ -113,22 +118,104 @@ pub fn facts(policy: &Policy, analysis: &Analysis) -> Vec<RuleFacts> {
 }
 
 /// Marks every rule ordinal that decides at least one cell of `table`.
-fn mark_live<T: Address>(analysis: &Analysis, table: &FamilyTable<T>, live: &mut [bool]) {
-    for s in 0..table.src.len() {
-        for d in 0..table.dst.len() {
-            for v in 0..analysis.services.len() {
-                if let Some(ordinal) = table.decision(s, d, v) {
-                    live[ordinal] = true;
+fn mark_live<T: Address>(table: &FamilyTable<T>, live: &mut [bool]) {
+    for row in table.rows() {
+        for (_, ordinal) in row.decided() {
+            live[ordinal] = true;
+        }
+    }
+}
+
+/// What walking a pair's matching rules needs, worked out once.
+struct Walk<'a> {
+    analysis: &'a Analysis,
+    rule_services: RuleServices,
+    /// A readable service of each service class, if it has one.
+    services: Vec<Option<ServicePoint>>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(analysis: &'a Analysis) -> Self {
+        Self {
+            analysis,
+            rule_services: RuleServices::new(&analysis.services, analysis.rules.len()),
+            services: analysis
+                .services
+                .classes
+                .iter()
+                .map(service::representative)
+                .collect(),
+        }
+    }
+
+    /// The source class's rules, for [`Walk::matching`].
+    fn source<T: Address>(&self, table: &FamilyTable<T>, s: usize) -> SparseBits {
+        SparseBits::below(&table.src.membership[s], self.analysis.rules.len())
+    }
+
+    /// For each rule matching pair `(s, d)` (given the source's rules), in
+    /// order, with each service class it contains: `visit(rule, v)`.
+    fn matching<T: Address>(
+        &self,
+        table: &FamilyTable<T>,
+        source: &SparseBits,
+        d: usize,
+        mut visit: impl FnMut(usize, usize),
+    ) {
+        for rule in source.and_ones(&table.dst.membership[d]) {
+            for (i, &word) in self.rule_services.of(rule).iter().enumerate() {
+                let mut w = word;
+                while w != 0 {
+                    visit(rule, i * 64 + w.trailing_zeros() as usize);
+                    w &= w - 1;
                 }
             }
         }
     }
 }
 
-/// The first pass over the cells.
+/// Witness flows in the cells of one pair: its two addresses are worked out
+/// once, when first needed.
+struct PairFlows<'a, T: Address> {
+    table: &'a FamilyTable<T>,
+    services: &'a [Option<ServicePoint>],
+    s: usize,
+    d: usize,
+    ends: Option<Option<(T, T)>>,
+}
+
+impl<'a, T: Address> PairFlows<'a, T> {
+    fn new(table: &'a FamilyTable<T>, walk: &'a Walk, s: usize, d: usize) -> Self {
+        Self {
+            table,
+            services: &walk.services,
+            s,
+            d,
+            ends: None,
+        }
+    }
+
+    /// A readable flow in service class `v`, between two different
+    /// addresses when the pair has any.
+    fn get(&mut self, v: usize) -> Option<Flow> {
+        let (table, s, d) = (self.table, self.s, self.d);
+        let (src, dst) = (*self
+            .ends
+            .get_or_insert_with(|| distinct_ends(&table.src.classes[s], &table.dst.classes[d])))?;
+        Some(Flow {
+            family: T::FAMILY,
+            src: src.widen(),
+            dst: dst.widen(),
+            service: self.services[v]?,
+        })
+    }
+}
+
+/// The first pass over the pairs.
 struct Pass<'a> {
     policy: &'a Policy,
     analysis: &'a Analysis,
+    walk: &'a Walk<'a>,
     live: &'a [bool],
     facts: &'a mut [RuleFacts],
     /// Deciders with a cell whose next matching rule decides nothing.
@@ -140,53 +227,50 @@ impl Pass<'_> {
     /// can be judged at once.
     fn collect<T: Address>(&mut self, table: &FamilyTable<T>) {
         let analysis = self.analysis;
-        let rule_count = analysis.rules.len();
-        if rule_count == 0 {
-            return;
-        }
-        let width = analysis.layout.scope_bit() + 1;
-        let mut both = Bits::new(width);
-        let mut all = Bits::new(width);
+        // The second matching rule of each service class of the pair.
+        let mut next = vec![NO_RULE; analysis.services.len()];
         for s in 0..table.src.len() {
-            for d in 0..table.dst.len() {
-                table.src.membership[s].and_into(&table.dst.membership[d], &mut both);
-                if both.first_below(rule_count).is_none() {
-                    continue;
-                }
-                for v in 0..analysis.services.len() {
-                    both.and_into(&analysis.services.membership[v], &mut all);
-                    let mut matching = all.ones_below(rule_count);
-                    let Some(decider) = matching.next() else {
-                        continue;
+            let source = self.walk.source(table, s);
+            for (d, _, row) in table.pairs(s) {
+                let mut flows = PairFlows::new(table, self.walk, s, d);
+                next.fill(NO_RULE);
+                self.walk.matching(table, &source, d, |covered, v| {
+                    let Some(decider) = row.decision(v).filter(|&o| o != covered) else {
+                        return;
                     };
-                    let cell_flow = || flow(table, analysis, s, d, v);
+                    if next[v] == NO_RULE {
+                        next[v] = covered;
+                    }
+                    let fact = &mut self.facts[covered];
+                    fact.matches_any = true;
+                    if fact.covered_by.contains_key(&decider) {
+                        return;
+                    }
+                    if let Some(flow) = flows.get(v) {
+                        fact.covered_by.insert(decider, flow);
+                        fact.covered_witness.get_or_insert(flow);
+                    }
+                });
+                for (v, decider) in row.decided() {
                     let fact = &mut self.facts[decider];
                     fact.matches_any = true;
                     fact.effective_cells += 1;
                     if fact.effective_witness.is_none() {
-                        fact.effective_witness = cell_flow();
+                        fact.effective_witness = flows.get(v);
                     }
-                    let next = matching.next();
+                    let next = (next[v] != NO_RULE).then_some(next[v]);
                     match next {
                         Some(o) if !self.live[o] => self.recheck[decider] = true,
                         _ => judge(self.policy, analysis, fact, decider, next),
-                    }
-                    for covered in next.into_iter().chain(matching) {
-                        let fact = &mut self.facts[covered];
-                        fact.matches_any = true;
-                        if fact.covered_by.contains_key(&decider) {
-                            continue;
-                        }
-                        if let Some(flow) = cell_flow() {
-                            fact.covered_by.insert(decider, flow);
-                            fact.covered_witness.get_or_insert(flow);
-                        }
                     }
                 }
             }
         }
     }
 }
+
+/// No rule, in the per-service-class scratch of a pair.
+const NO_RULE: usize = usize::MAX;
 
 /// Records what happens to a flow `decider` decides if it is removed and
 /// `fallback` (or the default, for `None`) decides it instead.
@@ -215,54 +299,39 @@ fn judge(
 /// now passing over later rules that are redundant copies.
 fn recheck_outcomes<T: Address>(
     policy: &Policy,
-    analysis: &Analysis,
+    walk: &Walk,
     table: &FamilyTable<T>,
     recheck: &[bool],
     redundant_copy: &[bool],
     facts: &mut [RuleFacts],
 ) {
-    let rule_count = analysis.rules.len();
-    let width = analysis.layout.scope_bit() + 1;
-    let mut both = Bits::new(width);
-    let mut all = Bits::new(width);
+    let mut fallback = vec![NO_RULE; walk.analysis.services.len()];
     for s in 0..table.src.len() {
-        for d in 0..table.dst.len() {
-            let mut joined = false;
-            for v in 0..analysis.services.len() {
-                let Some(decider) = table.decision(s, d, v).filter(|&o| recheck[o]) else {
-                    continue;
-                };
-                if !joined {
-                    table.src.membership[s].and_into(&table.dst.membership[d], &mut both);
-                    joined = true;
+        let mut source = None;
+        for (d, _, row) in table.pairs(s) {
+            if !row.decided().any(|(_, o)| recheck[o]) {
+                continue;
+            }
+            let source = source.get_or_insert_with(|| walk.source(table, s));
+            fallback.fill(NO_RULE);
+            walk.matching(table, source, d, |rule, v| {
+                if fallback[v] == NO_RULE && row.decision(v) != Some(rule) && !redundant_copy[rule]
+                {
+                    fallback[v] = rule;
                 }
-                both.and_into(&analysis.services.membership[v], &mut all);
-                let fallback = all
-                    .ones_below(rule_count)
-                    .skip(1)
-                    .find(|&o| !redundant_copy[o]);
-                judge(policy, analysis, &mut facts[decider], decider, fallback);
+            });
+            for (v, decider) in row.decided().filter(|&(_, o)| recheck[o]) {
+                let fallback = (fallback[v] != NO_RULE).then_some(fallback[v]);
+                judge(
+                    policy,
+                    walk.analysis,
+                    &mut facts[decider],
+                    decider,
+                    fallback,
+                );
             }
         }
     }
-}
-
-/// A readable flow in cell `(s, d, v)`, between two different addresses
-/// when the cell has any.
-pub fn flow<T: Address>(
-    table: &FamilyTable<T>,
-    analysis: &Analysis,
-    s: usize,
-    d: usize,
-    v: usize,
-) -> Option<Flow> {
-    let (src, dst) = distinct_ends(&table.src.classes[s], &table.dst.classes[d])?;
-    Some(Flow {
-        family: T::FAMILY,
-        src: src.widen(),
-        dst: dst.widen(),
-        service: service::representative(&analysis.services.classes[v])?,
-    })
 }
 
 /// Readable members of `src` and `dst`, different from each other when the
@@ -286,6 +355,7 @@ pub fn distinct_ends<T: Address>(src: &IntervalSet<T>, dst: &IntervalSet<T>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::bits::Bits;
     use crate::resolve;
     use crate::source::SourceMap;
     use crate::syntax::Date;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::addr::service::ServicePoint;
 use crate::addr::AddrSet;
+use crate::analysis::bits::Bits;
 use crate::analysis::region::{blocks, Block};
 use crate::nft;
 use crate::resolve;
@@ -42,6 +43,59 @@ fn ams1_table_agrees_with_first_match_on_cell_representatives() {
                     expected
                 );
                 assert_eq!(analysis.decide(&flow), expected);
+            }
+        }
+    }
+}
+
+/// Many rules that each let one host reach one BMC on a port of its own: the
+/// table stores one pair per rule, not every pair of classes, and its more
+/// than 64 service classes are decided as first match decides them.
+#[test]
+fn one_host_per_bmc_stores_one_pair_per_rule() {
+    let count = 150;
+    let mut text = String::from("internal 10.0.0.0/8;\n");
+    for i in 0..count {
+        text += &format!(
+            "host h{i} = 10.1.0.{};\nbmc b{i} = 10.64.0.{};\n",
+            i + 1,
+            i + 1
+        );
+    }
+    for i in 0..count {
+        text += &format!("allow h{i} -> b{i} : tcp {};\n", 1000 + i);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.wall");
+    std::fs::write(&path, text).unwrap();
+    let mut sources = SourceMap::default();
+    let today = Date::parse("2026-11-21").unwrap();
+    let (policy, diagnostics) = resolve::load(&path, &mut sources, &resolve::Options { today });
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let analysis = Analysis::new(&policy);
+    let table = &analysis.v4;
+    assert!(analysis.services.len() > count);
+    assert!(table.src.len() > count && table.dst.len() > count);
+    let stored: usize = (0..table.src.len()).map(|s| table.pairs(s).count()).sum();
+    assert_eq!(stored, count);
+    assert_eq!(table.row_count(), count);
+    for i in [0, 1, 63, 64, 100, count - 1] {
+        for j in [0, 64, i, count - 1] {
+            for port in [1000 + i, 1000 + j, 22] {
+                let flow = Flow {
+                    family: Family::V4,
+                    src: u128::from(0x0A01_0001 + i as u32),
+                    dst: u128::from(0x0A40_0001 + j as u32),
+                    service: ServicePoint {
+                        proto: service::TCP,
+                        port: Some(port as u16),
+                    },
+                };
+                assert_eq!(
+                    analysis.decide(&flow),
+                    first_match(&policy, &flow),
+                    "{flow:?}"
+                );
             }
         }
     }
@@ -1231,6 +1285,16 @@ proptest! {
             mboth.iter().copied().find(|&m| m < limit)
         );
         prop_assert_eq!(ba.first_below(limit), ma.iter().copied().find(|&m| m < limit));
+        let sparse = SparseBits::below(&ba, limit);
+        prop_assert_eq!(
+            sparse.ones().collect::<Vec<_>>(),
+            ma.iter().copied().filter(|&m| m < limit).collect::<Vec<_>>()
+        );
+        prop_assert_eq!(sparse.is_empty(), !ma.iter().any(|&m| m < limit));
+        prop_assert_eq!(
+            sparse.and_ones(&bb).collect::<Vec<_>>(),
+            mboth.iter().copied().filter(|&m| m < limit).collect::<Vec<_>>()
+        );
         // Equal bit sets are equal values (signatures are hashed and compared).
         prop_assert_eq!(ba == bb, ma == mb);
     }

@@ -41,7 +41,7 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             if graph.graph[edge.target()].kind != NodeKind::Bmc {
                 continue;
             }
-            for (&rule, &flow) in &edge.weight().rules {
+            for &(rule, flow) in &edge.weight().rules {
                 if direct.contains_key(&rule) {
                     continue;
                 }

@@ -1,9 +1,12 @@
 //! Helpers shared by several checks.
 
 use super::Context;
-use crate::addr::AddrSet;
+use crate::addr::service::{self, key, ServicePoint, UDP};
+use crate::addr::{AddrSet, IntervalSet};
+use crate::analysis::flow::Address;
 use crate::analysis::graph::{Hop, NodeKind};
-use crate::analysis::Flow;
+use crate::analysis::rules::distinct_ends;
+use crate::analysis::{FamilyTable, Flow};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::PolicyRule;
@@ -60,7 +63,7 @@ pub fn allowing_rules(context: &Context, from: NodeKind, to: NodeKind) -> BTreeM
     // inside a class, so self-loops come last.
     edges.sort_by_key(|(a, b, _)| a == b);
     for (_, _, edge) in edges {
-        for (&rule, &flow) in &edge.rules {
+        for &(rule, flow) in &edge.rules {
             rules.entry(rule).or_insert(flow);
         }
     }
@@ -135,93 +138,150 @@ pub fn to_bmcs(context: &Context) -> Vec<ToBmcs> {
         &context.analysis.v4,
         &context.policy.bmcs.v4,
         &mut out,
-        |s, set| {
-            AddrSet {
-                v4: set.clone(),
-                v6: Default::default(),
-            }
-            .union(s)
-        },
+        |s| &mut s.v4,
     );
     collect_to_bmcs(
         context,
         &context.analysis.v6,
         &context.policy.bmcs.v6,
         &mut out,
-        |s, set| {
-            AddrSet {
-                v4: Default::default(),
-                v6: set.clone(),
-            }
-            .union(s)
-        },
+        |s| &mut s.v6,
     );
     out
 }
 
-fn collect_to_bmcs<T: crate::analysis::flow::Address>(
+/// Fills `out` from the cells of one family's table whose destination is a
+/// BMC, by destination class, then source class, then service class, so
+/// each witness is the first such cell.
+fn collect_to_bmcs<T: Address>(
     context: &Context,
-    table: &crate::analysis::FamilyTable<T>,
-    bmcs: &crate::addr::IntervalSet<T>,
+    table: &FamilyTable<T>,
+    bmcs: &IntervalSet<T>,
     out: &mut [ToBmcs],
-    add: impl Fn(&AddrSet, &crate::addr::IntervalSet<T>) -> AddrSet,
+    family: impl Fn(&mut AddrSet) -> &mut IntervalSet<T>,
 ) {
-    use crate::addr::service::{key, UDP};
-    use crate::analysis::rules::distinct_ends;
     let analysis = context.analysis;
     let ipmi = key(UDP, 623);
-    for d in 0..table.dst.len() {
-        let bmc_part = table.dst.classes[d].intersection(bmcs);
-        if bmc_part.is_empty() {
-            continue;
+    let bmc_parts: Vec<IntervalSet<T>> = table
+        .dst
+        .classes
+        .iter()
+        .map(|class| class.intersection(bmcs))
+        .collect();
+    // The stored pairs into BMCs, by destination class: (source class, row id).
+    let mut by_dst: Vec<Vec<(usize, usize)>> = vec![Vec::new(); table.dst.len()];
+    for s in 0..table.src.len() {
+        for (d, id, _) in table.pairs(s) {
+            if !bmc_parts[d].is_empty() {
+                by_dst[d].push((s, id));
+            }
         }
-        for s in 0..table.src.len() {
-            let mut ends = None;
-            for v in 0..analysis.services.len() {
-                let Some(ordinal) = table.decision(s, d, v) else {
+    }
+    let services: Vec<(Option<ServicePoint>, bool)> = analysis
+        .services
+        .classes
+        .iter()
+        .map(|class| (service::representative(class), class.contains(ipmi)))
+        .collect();
+    // What each distinct row lets reach BMCs, per allow rule in it: the
+    // service of its first cell that has one, whether it allows IPMI, and
+    // the first cleartext service of the rule among its cells.
+    let allowed: Vec<Vec<Allowed>> = table
+        .rows()
+        .map(|row| {
+            let mut out: Vec<Allowed> = Vec::new();
+            for (v, ordinal) in row.decided() {
+                let rule = &context.policy.rules[analysis.rules[ordinal]];
+                let (Some(service), is_ipmi) = services[v] else {
                     continue;
                 };
-                let rule = &context.policy.rules[analysis.rules[ordinal]];
                 if !allows(rule) {
                     continue;
                 }
-                let class = &analysis.services.classes[v];
-                let Some((src, dst)) =
-                    *ends.get_or_insert_with(|| distinct_ends(&table.src.classes[s], &bmc_part))
-                else {
-                    continue;
+                let clear = || {
+                    let clear = analysis.services.classes[v].intersection(&rule.cleartext);
+                    service::representative(&clear)
                 };
-                let Some(service) = crate::addr::service::representative(class) else {
-                    continue;
-                };
+                match out.iter_mut().find(|a| a.ordinal == ordinal) {
+                    Some(a) => {
+                        a.ipmi |= is_ipmi;
+                        if a.cleartext.is_none() && !rule.cleartext.is_empty() {
+                            a.cleartext = clear();
+                        }
+                    }
+                    None => out.push(Allowed {
+                        ordinal,
+                        service,
+                        ipmi: is_ipmi,
+                        cleartext: if rule.cleartext.is_empty() {
+                            None
+                        } else {
+                            clear()
+                        },
+                    }),
+                }
+            }
+            out
+        })
+        .collect();
+    // The source classes each rule lets reach BMCs, in all and on IPMI.
+    let mut sources: Vec<Vec<usize>> = vec![Vec::new(); out.len()];
+    let mut ipmi_sources: Vec<Vec<usize>> = vec![Vec::new(); out.len()];
+    for (d, pairs) in by_dst.iter().enumerate() {
+        for &(s, id) in pairs {
+            if allowed[id].is_empty() {
+                continue;
+            }
+            let Some((src, dst)) = distinct_ends(&table.src.classes[s], &bmc_parts[d]) else {
+                continue;
+            };
+            for a in &allowed[id] {
                 let flow = Flow {
                     family: T::FAMILY,
                     src: src.widen(),
                     dst: dst.widen(),
-                    service,
+                    service: a.service,
                 };
-                let facts = &mut out[ordinal];
-                facts.sources = add(&facts.sources, &table.src.classes[s]);
+                let facts = &mut out[a.ordinal];
+                sources[a.ordinal].push(s);
                 facts.witness.get_or_insert(flow);
-                if class.contains(ipmi) {
-                    facts.ipmi_sources = add(&facts.ipmi_sources, &table.src.classes[s]);
-                    let mut ipmi_flow = flow;
-                    ipmi_flow.service = crate::addr::service::ServicePoint {
+                if a.ipmi {
+                    ipmi_sources[a.ordinal].push(s);
+                    let service = ServicePoint {
                         proto: UDP,
                         port: Some(623),
                     };
-                    facts.ipmi_witness.get_or_insert(ipmi_flow);
+                    facts.ipmi_witness.get_or_insert(Flow { service, ..flow });
                 }
-                let clear = class.intersection(&rule.cleartext);
-                if let (None, Some(service)) = (
-                    facts.cleartext_witness,
-                    crate::addr::service::representative(&clear),
-                ) {
+                if let (None, Some(service)) = (facts.cleartext_witness, a.cleartext) {
                     facts.cleartext_witness = Some(Flow { service, ..flow });
                 }
             }
         }
     }
+    let union = |classes: &[usize]| {
+        IntervalSet::from_intervals(
+            classes
+                .iter()
+                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
+                .collect(),
+        )
+    };
+    for ((facts, sources), ipmi_sources) in out.iter_mut().zip(&sources).zip(&ipmi_sources) {
+        *family(&mut facts.sources) = union(sources);
+        *family(&mut facts.ipmi_sources) = union(ipmi_sources);
+    }
+}
+
+/// One allow rule of a row of the table, for [`collect_to_bmcs`].
+struct Allowed {
+    ordinal: usize,
+    /// A readable service of the first of its cells that has one.
+    service: ServicePoint,
+    /// Some cell of it holds udp 623.
+    ipmi: bool,
+    /// A cleartext service of the rule in the first of its cells that has one.
+    cleartext: Option<ServicePoint>,
 }
 
 /// One finding per allow rule that lets flows from `from` nodes to `to` nodes,

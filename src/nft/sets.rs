@@ -146,7 +146,6 @@ fn family<T: AddrField>(
     let scope = analysis.layout.scope_bit();
     let service_count = analysis.services.len();
     let words = service_count.div_ceil(64);
-    let dst_count = table.dst.len();
     // Per rule ordinal, what its cells become.
     let outcomes: Vec<Option<Outcome>> = analysis
         .rules
@@ -163,23 +162,28 @@ fn family<T: AddrField>(
     let mut rows: Vec<Row> = Vec::new();
     let mut row_of: HashMap<Vec<(u32, u8, u16, u64)>, usize> = HashMap::new();
     let mut cells = Vec::new();
-    // The service bits of one cell pair, per outcome.
-    let mut pair = vec![0u64; OUTCOMES.len() * words];
+    // The service bits of each distinct pair row of the table, per outcome.
+    let row_bits: Vec<Vec<u64>> = table
+        .rows()
+        .map(|row| {
+            let mut bits = vec![0u64; OUTCOMES.len() * words];
+            for (v, ordinal) in row.decided() {
+                if let Some(outcome) = outcomes[ordinal] {
+                    bits[outcome as usize * words + v / 64] |= 1 << (v % 64);
+                }
+            }
+            bits
+        })
+        .collect();
     for s in 0..table.src.len() {
         cells.clear();
         let src_in_scope = table.src.membership[s].get(scope);
-        for d in 0..dst_count {
+        for (d, id, _) in table.pairs(s) {
             // Flows with both ends outside the scope are accepted before.
             if !src_in_scope && !table.dst.membership[d].get(scope) {
                 continue;
             }
-            pair.fill(0);
-            for v in 0..service_count {
-                if let Some(outcome) = table.decision(s, d, v).and_then(|o| outcomes[o]) {
-                    pair[outcome as usize * words + v / 64] |= 1 << (v % 64);
-                }
-            }
-            for (i, &bits) in pair.iter().enumerate() {
+            for (i, &bits) in row_bits[id].iter().enumerate() {
                 if bits != 0 {
                     cells.push((d as u32, (i / words) as u8, (i % words) as u16, bits));
                 }
