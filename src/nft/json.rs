@@ -177,12 +177,14 @@ fn set_type_value(key: &[KeyType]) -> SetTypeValue<'static> {
 }
 
 fn element_expr(element: &[Field]) -> Expression<'static> {
-    if element.len() == 1 {
-        field_expr(element[0])
-    } else {
-        Expression::Named(NamedExpression::Concat(
-            element.iter().map(|f| field_expr(*f)).collect(),
-        ))
+    one_or_concat(element, |f| field_expr(*f))
+}
+
+/// One expression, or the concatenation of several.
+fn one_or_concat<T>(items: &[T], expr: impl Fn(&T) -> Expression<'static>) -> Expression<'static> {
+    match items {
+        [one] => expr(one),
+        many => Expression::Named(NamedExpression::Concat(many.iter().map(expr).collect())),
     }
 }
 
@@ -267,13 +269,7 @@ fn selector_expr(selector: Selector) -> Expression<'static> {
 }
 
 fn key_expr(key: &[Selector]) -> Expression<'static> {
-    if key.len() == 1 {
-        selector_expr(key[0])
-    } else {
-        Expression::Named(NamedExpression::Concat(
-            key.iter().map(|s| selector_expr(*s)).collect(),
-        ))
-    }
+    one_or_concat(key, |s| selector_expr(*s))
 }
 
 fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {

@@ -263,6 +263,21 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
     rules
 }
 
+/// The chains logged flows `goto`: they log (rate-limited), then decide.
+const LOG_ALLOW_CHAIN: &str = "log_allow";
+const LOG_DENY_CHAIN: &str = "log_deny";
+
+fn log_chain(name: &str, prefix: &str, verdict: Statement) -> Chain {
+    Chain {
+        name: name.into(),
+        base: false,
+        rules: vec![
+            Rule::new(Vec::new(), log_statements(prefix)),
+            Rule::new(Vec::new(), vec![verdict]),
+        ],
+    }
+}
+
 fn log_statements(prefix: &str) -> Vec<Statement> {
     vec![
         Statement::Limit {

@@ -7,8 +7,8 @@
 //! decides.
 
 use super::{
-    log_statements, prelude, text, Chain, Field, Input, KeyType, Match, Rule, Ruleset, Selector,
-    Set, Statement, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX, V4, V6,
+    log_chain, prelude, text, Chain, Field, Input, KeyType, Match, Rule, Ruleset, Selector, Set,
+    Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece, ServiceSet};
 use crate::resolve::PolicyRule;
@@ -18,9 +18,6 @@ use std::collections::BTreeMap;
 
 /// nft limits a rule comment to this many bytes.
 const COMMENT_MAX: usize = 128;
-
-const LOG_ALLOW_CHAIN: &str = "log_allow";
-const LOG_DENY_CHAIN: &str = "log_deny";
 
 pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
     let Input {
@@ -107,14 +104,7 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
         (logs_deny, LOG_DENY_CHAIN, LOG_DENY_PREFIX, Statement::Drop),
     ] {
         if used {
-            chains.push(Chain {
-                name: name.into(),
-                base: false,
-                rules: vec![
-                    Rule::new(Vec::new(), log_statements(prefix)),
-                    Rule::new(Vec::new(), vec![verdict]),
-                ],
-            });
+            chains.push(log_chain(name, prefix, verdict));
         }
     }
     chains.push(Chain {

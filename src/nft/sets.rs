@@ -9,8 +9,9 @@
 //! one row, not the whole allowed space.
 
 use super::{
-    log_statements, prelude, AddrField, Chain, FamilySpec, Field, Input, KeyType, Match, Rule,
-    Ruleset, Selector, Set, Statement, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX, V4, V6,
+    log_chain, log_statements, prelude, AddrField, Chain, FamilySpec, Field, Input, KeyType, Match,
+    Rule, Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX,
+    V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
 use crate::addr::IntervalSet;
@@ -19,8 +20,6 @@ use crate::analysis::{Analysis, FamilyTable};
 use crate::resolve::Policy;
 use crate::syntax::Action;
 use std::collections::HashMap;
-
-const LOG_ALLOW_CHAIN: &str = "log_allow";
 
 /// What a row map does with an allowed cell. Denied cells, and cells that
 /// connection tracking and scope settle before, are not in the rows.
@@ -97,14 +96,11 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
     // Every goto and jump target comes before the rules that name it.
     let mut chains = Vec::new();
     if logs_allow {
-        chains.push(Chain {
-            name: LOG_ALLOW_CHAIN.into(),
-            base: false,
-            rules: vec![
-                Rule::new(Vec::new(), log_statements(LOG_ALLOW_PREFIX)),
-                Rule::new(Vec::new(), vec![Statement::Accept]),
-            ],
-        });
+        chains.push(log_chain(
+            LOG_ALLOW_CHAIN,
+            LOG_ALLOW_PREFIX,
+            Statement::Accept,
+        ));
     }
     chains.extend(row_chains);
     chains.push(Chain {
