@@ -82,25 +82,44 @@ impl Checked {
 
 /// Reads, resolves, analyses and checks one policy.
 pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
+    check_alongside(path, today, levels, |_, _, _| ()).0
+}
+
+/// [`check`], running `alongside` on the model (when the input is a valid
+/// policy) on a second thread while the checks run: `compile` builds its
+/// output meanwhile, and writes it only if the findings allow.
+pub fn check_alongside<R: Send>(
+    path: &Path,
+    today: Date,
+    levels: &Levels,
+    alongside: impl FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send,
+) -> (Checked, Option<R>) {
     let mut sources = SourceMap::default();
     let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
     let invalid = diagnostics
         .iter()
         .any(|d| d.code.is_input_error() && d.severity == Severity::Error);
-    let model = if invalid {
-        None
+    let (model, result) = if invalid {
+        (None, None)
     } else {
         let analysis = Analysis::new(&policy);
-        let context = Context::new(&policy, &analysis, &sources, today);
-        diagnostics.extend(lints::run(&context));
-        Some((policy, analysis))
+        let result = std::thread::scope(|scope| {
+            let other = scope.spawn(|| alongside(&policy, &analysis, &sources));
+            let context = Context::new(&policy, &analysis, &sources, today);
+            diagnostics.extend(lints::run(&context));
+            other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (Some((policy, analysis)), Some(result))
     };
     let findings = apply_levels(diagnostics, levels, model.as_ref().map(|(p, _)| p));
-    Checked {
+    let checked = Checked {
         sources,
         model,
         findings,
-    }
+    };
+    (checked, result)
 }
 
 /// Applies level overrides and waivers, drops `allow`-level findings, and sorts.

@@ -26,7 +26,7 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
         sources: &checked.sources,
     };
     let ruleset = nft::build(layout(args.layout), input, table);
-    let text = nft::text::render(&ruleset, &header(&checked, policy));
+    let text = nft::text::render(&ruleset, &header(&checked.sources, policy));
     let runner = Nft::new(args.live.netns.clone());
     let place = runner.place();
     let say = |message: String| {
