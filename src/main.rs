@@ -3,3 +3,6 @@
 fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(bmcwall::cli::run(std::env::args_os()))
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
