@@ -92,6 +92,12 @@ def parse(lines):
     return chains, base, elements, targets
 
 
+def map_jumps(targets, rule):
+    """The chains the elements of the map a `vmap` rule looks up jump to."""
+    v = VMAP.search(rule)
+    return targets.get(v.group(1), set()) if v else set()
+
+
 def worst(chains, targets, name, seen=()):
     if name in seen:
         raise SystemExit(f"nftstats.py: jump loop through {name}")
@@ -101,9 +107,9 @@ def worst(chains, targets, name, seen=()):
         m = JUMP.match(rule)
         if m:
             total += worst(chains, targets, m.group(2), seen + (name,))
-        v = VMAP.search(rule)
-        if v and targets.get(v.group(1)):
-            total += max(worst(chains, targets, t, seen + (name,)) for t in targets[v.group(1)])
+        jumps = map_jumps(targets, rule)
+        if jumps:
+            total += max(worst(chains, targets, t, seen + (name,)) for t in jumps)
     return total
 
 
@@ -116,8 +122,7 @@ def until(chains, targets, name, pattern, seen=()):
         total += 1
         m = JUMP.match(rule)
         if pattern.search(rule):
-            v = VMAP.search(rule)
-            if (m and chains.get(m.group(2))) or (v and targets.get(v.group(1))):
+            if (m and chains.get(m.group(2))) or map_jumps(targets, rule):
                 total += 1
             return total, True
         if m:

@@ -263,6 +263,20 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
     rules
 }
 
+/// The table `table` with `sets`, `chains` and, last, the base chain of `rules`.
+fn ruleset(table: &str, sets: Vec<Set>, mut chains: Vec<Chain>, rules: Vec<Rule>) -> Ruleset {
+    chains.push(Chain {
+        name: "forward".into(),
+        base: true,
+        rules,
+    });
+    Ruleset {
+        table: table.to_string(),
+        sets,
+        chains,
+    }
+}
+
 /// The chains logged flows `goto`: they log (rate-limited), then decide.
 const LOG_ALLOW_CHAIN: &str = "log_allow";
 const LOG_DENY_CHAIN: &str = "log_deny";

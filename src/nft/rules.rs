@@ -7,7 +7,7 @@
 //! decides.
 
 use super::{
-    log_chain, prelude, text, Chain, Field, Input, KeyType, Match, Rule, Ruleset, Selector, Set,
+    log_chain, prelude, ruleset, text, Field, Input, KeyType, Match, Rule, Ruleset, Selector, Set,
     Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece, ServiceSet};
@@ -107,16 +107,7 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             chains.push(log_chain(name, prefix, verdict));
         }
     }
-    chains.push(Chain {
-        name: "forward".into(),
-        base: true,
-        rules,
-    });
-    Ruleset {
-        table: table.to_string(),
-        sets: sets.sets,
-        chains,
-    }
+    ruleset(table, sets.sets, chains, rules)
 }
 
 fn in_set(selector: Selector, set: &str) -> Match {

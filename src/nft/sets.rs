@@ -9,9 +9,9 @@
 //! one row, not the whole allowed space.
 
 use super::{
-    log_chain, log_statements, prelude, AddrField, Chain, FamilySpec, Field, Input, KeyType, Match,
-    Rule, Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, LOG_DENY_PREFIX,
-    V4, V6,
+    log_chain, log_statements, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input,
+    KeyType, Match, Rule, Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX,
+    LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
 use crate::addr::IntervalSet;
@@ -103,16 +103,7 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
         ));
     }
     chains.extend(row_chains);
-    chains.push(Chain {
-        name: "forward".into(),
-        base: true,
-        rules,
-    });
-    Ruleset {
-        table: table.to_string(),
-        sets,
-        chains,
-    }
+    ruleset(table, sets, chains, rules)
 }
 
 /// One family's part of the table: the map from source address to row chain,
@@ -125,12 +116,15 @@ struct FamilyPart {
 }
 
 /// A row of the table: the source classes that share it, and its cells that
-/// a map decides, as `(destination class, outcome, word, service class bits)`
-/// with the zero words left out, in that order.
+/// a map decides.
 struct Row {
     sources: Vec<usize>,
-    cells: Vec<(u32, u8, u16, u64)>,
+    cells: Cells,
 }
+
+/// Cells as `(destination class, outcome, word, service class bits)`, in that
+/// order, with the zero words left out.
+type Cells = Vec<(u32, u8, u16, u64)>;
 
 fn family<T: AddrField>(
     policy: &Policy,
@@ -155,8 +149,8 @@ fn family<T: AddrField>(
             }
         })
         .collect();
-    let mut rows: Vec<Row> = Vec::new();
-    let mut row_of: HashMap<Vec<(u32, u8, u16, u64)>, usize> = HashMap::new();
+    // Each distinct row's cells, with its number and sources.
+    let mut row_of: HashMap<Cells, (usize, Vec<usize>)> = HashMap::new();
     let mut cells = Vec::new();
     // The service bits of each distinct pair row of the table, per outcome.
     let row_bits: Vec<Vec<u64>> = table
@@ -188,17 +182,21 @@ fn family<T: AddrField>(
         if cells.is_empty() {
             continue;
         }
-        match row_of.get(&cells) {
-            Some(&r) => rows[r].sources.push(s),
+        match row_of.get_mut(&cells) {
+            Some((_, sources)) => sources.push(s),
             None => {
-                row_of.insert(cells.clone(), rows.len());
-                rows.push(Row {
-                    sources: vec![s],
-                    cells: cells.clone(),
-                });
+                let number = row_of.len();
+                row_of.insert(std::mem::take(&mut cells), (number, vec![s]));
             }
         }
     }
+    // Numbered in the order of their first source class.
+    let mut numbered: Vec<(usize, Row)> = row_of
+        .into_iter()
+        .map(|(cells, (number, sources))| (number, Row { sources, cells }))
+        .collect();
+    numbered.sort_unstable_by_key(|(number, _)| *number);
+    let rows: Vec<Row> = numbered.into_iter().map(|(_, row)| row).collect();
     if rows.is_empty() {
         return None;
     }
