@@ -359,7 +359,16 @@ fn check(args: CheckArgs) -> u8 {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
         }
     }
-    results.iter().map(Checked::exit_code).max().unwrap_or(0)
+    let code = results.iter().map(Checked::exit_code).max().unwrap_or(0);
+    left_to_exit(results);
+    code
+}
+
+/// Leaves a command's model to the end of the process instead of freeing it:
+/// the process ends right after the command, and freeing every entry, set and
+/// finding one by one takes a tenth of a `check`'s time.
+fn left_to_exit<T>(model: T) {
+    std::mem::forget(model);
 }
 
 /// The model of a policy that may be compiled; otherwise says why not and
@@ -426,7 +435,9 @@ fn compile(args: CompileArgs) -> u8 {
         },
     );
     report(&checked, &args.common);
-    if let Err(code) = compilable(&checked, "compiled") {
+    let compiled = compilable(&checked, "compiled").map(|_| ());
+    left_to_exit(checked);
+    if let Err(code) = compiled {
         return code;
     }
     let text = text.unwrap_or_default();

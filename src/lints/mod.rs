@@ -36,17 +36,19 @@ use crate::analysis::Analysis;
 use crate::diagnostic::Diagnostic;
 use crate::resolve::Policy;
 use crate::syntax::Date;
-use std::cell::OnceCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-/// What every check gets; shared derived facts are computed once, on demand.
+/// What every check gets; shared derived facts are computed once, on demand,
+/// by whichever thread asks first (the others wait for it).
 pub struct Context<'a> {
     pub policy: &'a Policy,
     pub analysis: &'a Analysis,
     pub sources: &'a crate::source::SourceMap,
     pub today: Date,
-    facts: OnceCell<Vec<RuleFacts>>,
-    graph: OnceCell<ReachGraph>,
-    to_bmcs: OnceCell<Vec<support::ToBmcs>>,
+    facts: OnceLock<Vec<RuleFacts>>,
+    graph: OnceLock<ReachGraph>,
+    to_bmcs: OnceLock<Vec<support::ToBmcs>>,
 }
 
 impl<'a> Context<'a> {
@@ -61,9 +63,9 @@ impl<'a> Context<'a> {
             analysis,
             sources,
             today,
-            facts: OnceCell::new(),
-            graph: OnceCell::new(),
-            to_bmcs: OnceCell::new(),
+            facts: OnceLock::new(),
+            graph: OnceLock::new(),
+            to_bmcs: OnceLock::new(),
         }
     }
 
@@ -84,13 +86,43 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Runs every check; findings come back at their default severity.
+/// Runs every check; findings come back at their default severity, in the
+/// order of [`registry::CHECKS`].
+///
+/// Two threads share the work: one starts on the rule facts, the other on the
+/// reachability graph and the BMC summaries (most checks need one of them),
+/// then each takes the next check not yet taken.
 pub fn run(context: &Context) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for check in registry::CHECKS {
-        check(context, &mut out);
-    }
-    out
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(check) = registry::CHECKS.get(index) else {
+                return done;
+            };
+            let mut out = Vec::new();
+            check(context, &mut out);
+            done.push((index, out));
+        }
+    };
+    let mut done = std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            context.graph();
+            context.to_bmcs();
+            work()
+        });
+        context.facts();
+        let mut done = work();
+        done.extend(
+            other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        done
+    });
+    done.sort_unstable_by_key(|&(index, _)| index);
+    done.into_iter().flat_map(|(_, out)| out).collect()
 }
 
 /// `file:line` of a span, for messages that name another rule.
