@@ -42,6 +42,16 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    pub fn new(path: PathBuf, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -75,13 +85,13 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        self.files.push(SourceFile {
-            path,
-            text,
-            line_starts,
-        });
+        self.push(SourceFile::new(path, text))
+    }
+
+    /// Adds a file read elsewhere (an inventory read ahead, see
+    /// `resolve::ahead`).
+    pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
         FileId((self.files.len() - 1) as u32)
     }
 

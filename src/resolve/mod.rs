@@ -5,6 +5,7 @@
 //! Invariant: resolution always returns a policy; when it reported an error the
 //! policy is incomplete and must not be analysed or compiled.
 
+mod ahead;
 pub mod inventory;
 pub mod policy;
 pub mod services;
@@ -20,6 +21,7 @@ use crate::syntax::{
     self, AddrExpr, Condition, Date, DefKind, Definition, Ident, InventoryFormat, NetLiteral,
     ServiceDef, ServiceItem, ServiceKind, Statement, StrLit, Term, TermKind,
 };
+use ahead::Ahead;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -48,6 +50,7 @@ struct Located {
 pub fn load(path: &Path, sources: &mut SourceMap, options: &Options) -> (Policy, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut statements = Vec::new();
+    let mut ahead = Ahead::new();
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let file = sources.add(normalize(path), text);
@@ -61,6 +64,7 @@ pub fn load(path: &Path, sources: &mut SourceMap, options: &Options) -> (Policy,
                 path,
                 sources,
                 &mut stack,
+                &mut ahead,
                 &mut statements,
                 &mut diagnostics,
             );
@@ -75,7 +79,7 @@ pub fn load(path: &Path, sources: &mut SourceMap, options: &Options) -> (Policy,
             ));
         }
     }
-    let policy = Resolver::new(sources, &mut diagnostics, options).resolve(statements);
+    let policy = Resolver::new(sources, &mut diagnostics, options).resolve(statements, &mut ahead);
     (policy, diagnostics)
 }
 
@@ -107,12 +111,18 @@ fn read_file(
     path: &Path,
     sources: &mut SourceMap,
     stack: &mut Vec<Reading>,
+    ahead: &mut Ahead,
     out: &mut Vec<Located>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let (ast, parse_diagnostics) = syntax::parse(file, &sources.file(file).text);
-    diagnostics.extend(parse_diagnostics);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (ast, parse_diagnostics) =
+        syntax::parse_watching(file, &sources.file(file).text, &mut |statement| {
+            if let Statement::Inventory(path, format, _) = statement {
+                ahead.ask(dir.join(&path.value), *format);
+            }
+        });
+    diagnostics.extend(parse_diagnostics);
     for statement in ast.statements {
         if let Statement::Include(target, _) = &statement {
             let included = dir.join(&target.value);
@@ -151,7 +161,7 @@ fn read_file(
                         shown: normalize(&included),
                         included_at: Some(target.span),
                     });
-                    read_file(child, &included, sources, stack, out, diagnostics);
+                    read_file(child, &included, sources, stack, ahead, out, diagnostics);
                     stack.pop();
                 }
                 Err(error) => diagnostics.push(
@@ -240,13 +250,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn resolve(mut self, statements: Vec<Located>) -> Policy {
+    fn resolve(mut self, statements: Vec<Located>, ahead: &mut Ahead) -> Policy {
         let mut scope_expr: Option<(AddrExpr, Span)> = None;
         let mut internal_span: Option<Span> = None;
         let mut rules = Vec::new();
         let mut expectations = Vec::new();
-        // Pass 1: collect definitions and read inventory files.
-        let mut pending = Vec::new();
+        // Pass 1: collect definitions and take the inventories read ahead.
         for Located { statement, dir } in statements {
             match statement {
                 Statement::Internal(expr, span) => {
@@ -284,7 +293,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 Statement::Inventory(path, format, _) => {
-                    self.read_inventory(&dir, &path, format, &mut pending)
+                    self.inventory(&dir.join(&path.value), &path, format, ahead)
                 }
                 Statement::Define(definition) => {
                     if self.declare(&definition.name) {
@@ -309,7 +318,6 @@ impl<'a> Resolver<'a> {
                 Statement::Include(..) => {}
             }
         }
-        self.parse_inventories(&pending);
         inventory::check_unique(&self.inventory, self.diagnostics);
 
         // Pass 2: evaluate.
@@ -410,18 +418,20 @@ impl<'a> Resolver<'a> {
         true
     }
 
-    /// Reads an inventory file into the source map; it is parsed with the
-    /// others by [`Self::parse_inventories`].
-    fn read_inventory(
+    /// Adds the inventory at `full` (`path` as written) to the source map and
+    /// its entries to the inventory.
+    fn inventory(
         &mut self,
-        dir: &Path,
+        full: &Path,
         path: &StrLit,
         format: InventoryFormat,
-        pending: &mut Vec<(FileId, InventoryFormat)>,
+        ahead: &mut Ahead,
     ) {
-        let full = dir.join(&path.value);
-        match std::fs::read_to_string(&full) {
-            Ok(text) => pending.push((self.sources.add(normalize(&full), text), format)),
+        match ahead.take(full, format) {
+            Ok(parsed) => {
+                let entries = parsed.place(self.sources, self.diagnostics);
+                self.inventory.extend(entries);
+            }
             Err(error) => self.diagnostics.push(
                 Diagnostic::new(
                     Code::InventoryError,
@@ -431,55 +441,10 @@ impl<'a> Resolver<'a> {
                         error_text(&error)
                     ),
                     path.span,
-                    format!("{} not readable", normalize(&full).display()),
+                    format!("{} not readable", normalize(full).display()),
                 )
                 .with_help("inventory paths are relative to the policy file"),
             ),
-        }
-    }
-
-    /// Parses the inventories read in pass 1, several at once when there are
-    /// several; entries and diagnostics are kept in the files' order.
-    fn parse_inventories(&mut self, pending: &[(FileId, InventoryFormat)]) {
-        let sources: &SourceMap = self.sources;
-        let parse = |&(file, format): &(FileId, InventoryFormat)| {
-            let mut diagnostics = Vec::new();
-            let entries = inventory::load(file, format, sources, &mut diagnostics);
-            (entries, diagnostics)
-        };
-        let workers = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(pending.len());
-        let results: Vec<(Vec<InventoryEntry>, Vec<Diagnostic>)> = if workers <= 1 {
-            pending.iter().map(parse).collect()
-        } else {
-            // Worker w parses files w, w + workers, ...
-            let mut by_worker: Vec<std::vec::IntoIter<_>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers)
-                    .map(|w| {
-                        scope.spawn(move || {
-                            pending
-                                .iter()
-                                .skip(w)
-                                .step_by(workers)
-                                .map(parse)
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .map(Vec::into_iter)
-                    .collect()
-            });
-            (0..pending.len())
-                .filter_map(|i| by_worker[i % workers].next())
-                .collect()
-        };
-        for (entries, diagnostics) in results {
-            self.inventory.extend(entries);
-            self.diagnostics.extend(diagnostics);
         }
     }
 

@@ -63,11 +63,22 @@ const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(12).0;
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {
+    parse_watching(file, text, &mut |_| {})
+}
+
+/// [`parse`], showing `watch` each statement as soon as it is read (the
+/// resolver starts reading inventories while the rest is parsed).
+pub fn parse_watching(
+    file: FileId,
+    text: &str,
+    watch: &mut dyn FnMut(&Statement),
+) -> (Ast, Vec<Diagnostic>) {
     let mut driver = Driver {
         file,
         text,
         ast: Ast::default(),
         diagnostics: Vec::new(),
+        watch,
     };
     for chunk in statement_chunks(text) {
         match chunk.unterminated {
@@ -87,6 +98,7 @@ struct Driver<'t> {
     text: &'t str,
     ast: Ast,
     diagnostics: Vec<Diagnostic>,
+    watch: &'t mut dyn FnMut(&Statement),
 }
 
 impl Driver<'_> {
@@ -247,6 +259,7 @@ impl Driver<'_> {
         if let Some(pair) = pairs.next() {
             let mut lowering = lower::Lowering::new(self.file, start, &mut self.diagnostics);
             if let Some(statement) = lowering.statement(pair) {
+                (self.watch)(&statement);
                 self.ast.statements.push(statement);
             }
         }

@@ -16,10 +16,11 @@ use super::policy::{InventoryEntry, Labels};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
-use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::source::{normalize, FileId, SourceFile, SourceMap, Span};
 use crate::syntax::InventoryFormat;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::Path;
 use tree::{At, Node, Spanned};
 
 /// The values the `vendor` label may take.
@@ -33,22 +34,67 @@ const VENDORS: &[&str] = &[
     "other",
 ];
 
-/// Reads one inventory file already added to `sources`.
-pub fn load(
-    file: FileId,
-    format: InventoryFormat,
-    sources: &SourceMap,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<InventoryEntry> {
-    let locator = Locator {
-        file,
-        source: sources.file(file),
-    };
-    match format {
-        InventoryFormat::Native => native::load(&locator, diagnostics),
-        InventoryFormat::Ansible => ansible::load(&locator, diagnostics),
-        InventoryFormat::Netbox => netbox::load(&locator, diagnostics),
+/// An inventory file read and parsed before it has its place in the source
+/// map: its entries' and diagnostics' spans point at [`Parsed::UNPLACED`]
+/// until [`Parsed::place`] adds the file.
+pub struct Parsed {
+    source: SourceFile,
+    entries: Vec<InventoryEntry>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    const UNPLACED: FileId = FileId(u32::MAX);
+
+    /// Adds the file to `sources` and its diagnostics to `diagnostics`, and
+    /// returns its entries, their spans now in the file.
+    pub fn place(
+        self,
+        sources: &mut SourceMap,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Vec<InventoryEntry> {
+        let file = sources.push(self.source);
+        let place = |span: &mut Span| {
+            if span.file == Self::UNPLACED {
+                span.file = file;
+            }
+        };
+        let mut entries = self.entries;
+        for entry in &mut entries {
+            place(&mut entry.span);
+            for (_, span) in &mut entry.written {
+                place(span);
+            }
+        }
+        for mut diagnostic in self.diagnostics {
+            for label in &mut diagnostic.labels {
+                place(&mut label.span);
+            }
+            diagnostics.push(diagnostic);
+        }
+        entries
     }
+}
+
+/// Reads and parses the inventory file at `path`.
+pub fn read(path: &Path, format: InventoryFormat) -> std::io::Result<Parsed> {
+    let text = std::fs::read_to_string(path)?;
+    let source = SourceFile::new(normalize(path), text);
+    let locator = Locator {
+        file: Parsed::UNPLACED,
+        source: &source,
+    };
+    let mut diagnostics = Vec::new();
+    let entries = match format {
+        InventoryFormat::Native => native::load(&locator, &mut diagnostics),
+        InventoryFormat::Ansible => ansible::load(&locator, &mut diagnostics),
+        InventoryFormat::Netbox => netbox::load(&locator, &mut diagnostics),
+    };
+    Ok(Parsed {
+        source,
+        entries,
+        diagnostics,
+    })
 }
 
 /// Checks names and addresses are unique across every inventory loaded.
