@@ -483,3 +483,99 @@ fn selectors_pick_what_their_conditions_say() {
         );
     }
 }
+
+/// Inventories are parsed ahead, on other threads and largest first, while
+/// the policy is still being parsed: files, entries and findings must still be
+/// those of reading them one after the other in statement order, included
+/// files spliced in where they are included.
+#[test]
+fn inventories_read_ahead_keep_the_order_of_a_sequential_read() {
+    let entry = |name: &str, address: &str| {
+        format!("  - name: {name}\n    address: {address}\n    vendor: dell\n")
+    };
+    let mut big = String::from("bmcs:\n");
+    for i in 0..300 {
+        big.push_str(&entry(
+            &format!("big-{i}"),
+            &format!("10.1.{}.{}", i / 200, i % 200 + 1),
+        ));
+    }
+    big.push_str(&entry("big-bad", "10.1.9.300"));
+    let small = format!("bmcs:\n{}", entry("small-1", "10.2.0.1"));
+    let mid = format!("bmcs:\n{}", entry("mid-1", "10.3.0.1"));
+    let (dir, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"small.yaml\";\n\
+             include \"more.wall\";\n\
+             inventory \"big.yaml\";\n\
+             inventory \"missing.yaml\";\n\
+             inventory \"small.yaml\";\n\
+             deny any -> bmcs;\n",
+        ),
+        ("more.wall", "inventory \"mid.yaml\";\n"),
+        ("big.yaml", &big),
+        ("small.yaml", &small),
+        ("mid.yaml", &mid),
+    ]);
+    let root = dir.path().display().to_string();
+    let files: Vec<String> = checked
+        .sources
+        .files()
+        .map(|(_, file)| file.display_path().replace(&root, ""))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "/policy.wall",
+            "/more.wall",
+            "/small.yaml",
+            "/mid.yaml",
+            "/big.yaml",
+            "/small.yaml"
+        ]
+    );
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "BW005 /policy.wall:4:11 cannot read inventory `missing.yaml`: no such file",
+            "BW005 /big.yaml:903:14 `10.1.9.300` is not an IP address",
+            "BW005 /small.yaml:2:11 duplicate inventory name `small-1`",
+            "BW005 /small.yaml:3:14 address 10.2.0.1 is listed twice for `small-1`",
+        ]
+    );
+    // The second reading of small.yaml is the one reported, as file 5.
+    let files_of_findings: Vec<u32> = checked
+        .findings
+        .iter()
+        .map(|f| f.diagnostic.primary().span.file.0)
+        .collect();
+    assert_eq!(files_of_findings, [0, 4, 5, 5]);
+
+    // Without the errors, the entries come in the same order.
+    let big = big.replace("10.1.9.300", "10.1.9.30");
+    let (_, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"small.yaml\";\ninclude \"more.wall\";\ninventory \"big.yaml\";\nhost admin = 10.9.0.1;\nallow admin -> bmcs : https;\n",
+        ),
+        ("more.wall", "inventory \"mid.yaml\";\n"),
+        ("big.yaml", &big),
+        ("small.yaml", &small),
+        ("mid.yaml", &mid),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let names: Vec<&str> = checked
+        .model
+        .iter()
+        .flat_map(|(policy, _)| &policy.inventory)
+        .map(|entry| entry.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 303);
+    assert_eq!(names[..4], ["small-1", "mid-1", "big-0", "big-1"]);
+    assert_eq!(names[302], "big-bad");
+}
