@@ -3,7 +3,7 @@
 //! devices export (`netbox.rs`).
 //!
 //! Every error is BW005 and points into the inventory file, at the line and
-//! column serde-saphyr gives each value. Each format is read into a loose shape
+//! column of the value. Each format is read into a loose shape
 //! first (any mapping, list or scalar, each with its location) and checked
 //! afterwards, so one run reports every bad entry in the inventory's own terms.
 
@@ -150,19 +150,33 @@ fn parse(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Spanned<Node>> {
     let text = locator.source.text.as_str();
-    match tree::read(text) {
+    let read = match language {
+        "JSON" => tree::read_json(text),
+        _ => tree::read(text),
+    };
+    match read {
         Ok(document) => Some(document),
         Err(error) => {
-            let span = match error.at {
-                Some(at) => locator.at(at, token_len(&text[at.start..])),
-                None => Span::new(locator.file, 0, 0),
+            let token = |at: tree::At| match at.len {
+                0 => locator.at(at, token_len(&text[at.start..])),
+                len => locator.at(at, len),
+            };
+            let span = error.at.map_or(Span::new(locator.file, 0, 0), &token);
+            // What the parser was reading labels where it starts: the
+            // problem itself when that is where (an unclosed bracket).
+            let (label, related) = match error.context {
+                Some((what, at)) if token(at) == span => (what, None),
+                context => (error.message.clone(), context),
             };
             let mut diagnostic = Diagnostic::new(
                 Code::InventoryError,
                 format!("inventory is not valid {language}: {}", error.message),
                 span,
-                error.message,
+                label,
             );
+            if let Some((what, at)) = related {
+                diagnostic = diagnostic.with_related(token(at), what);
+            }
             diagnostic.help = help.map(str::to_string);
             diagnostics.push(diagnostic);
             None
