@@ -11,13 +11,13 @@
 
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, Bound, IntervalSet};
-use crate::analysis::region::{cell_blocks, Block};
+use crate::analysis::region::{listed_blocks, Block};
 use crate::analysis::{Analysis, FamilyTable};
 use crate::nft::{Chain, Field, Match, Rule, Ruleset, Selector, Statement};
 use crate::resolve::{Policy, PolicyExpectation, PolicyRule};
 use crate::source::{FileId, Span};
 use crate::syntax::Action;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a table does with a new connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,6 +118,7 @@ pub fn diff(
         joint: &joint,
         rules: &rules,
         service_reps: joint.services.classes.iter().map(real_key).collect(),
+        new_only: live.is_none(),
     };
     let mut changes = family_changes(&context, &joint.v4, &analysis.v4, |block| {
         (
@@ -143,10 +144,6 @@ pub fn diff(
             },
         )
     }));
-    if live.is_none() {
-        // No table: everything it would allow is new; what it denies is no news.
-        changes.retain(|c| c.after == State::Allowed);
-    }
     changes.sort_by(|a, b| {
         (a.before, a.after, a.rule, &a.src, &a.dst, &a.services).cmp(&(
             b.before,
@@ -167,6 +164,8 @@ struct Context<'a> {
     rules: &'a [BoxRule],
     /// A key of a real flow in each service class of the joint analysis.
     service_reps: Vec<Option<u32>>,
+    /// There is no live table: only flows that become allowed are reported.
+    new_only: bool,
 }
 
 /// What identifies a group of changed cells.
@@ -205,48 +204,67 @@ fn family_changes<T: Bound>(
         .iter()
         .map(|k| k.map(|k| context.analysis.services.class_of(k)))
         .collect();
-    let key = |s: usize, d: usize, v: usize| -> Option<Key> {
-        let compiled_v = svc_class[v]?;
-        let live_rule = joint.decision(s, d, v);
-        let before = live_rule.map_or(State::Passed, |o| {
-            context.rules[context.joint.rules[o]].state
-        });
-        let in_scope =
-            joint.src.membership[s].get(scope_bit) || joint.dst.membership[d].get(scope_bit);
-        let rule = compiled
-            .decision(src_class[s], dst_class[d], compiled_v)
-            .map(|o| context.analysis.rules[o]);
-        let after = if !in_scope {
-            State::Passed
-        } else if rule.is_some_and(|r| context.policy.rules[r].action == Action::Allow) {
-            State::Allowed
-        } else {
-            State::Denied
-        };
-        (before != after).then(|| {
-            let live = live_rule.map(|o| context.joint.rules[o]);
-            (before, after, if in_scope { rule } else { None }, live)
-        })
-    };
-    // Each cell's group, worked out once: its index in `keys`, or none.
-    let (dsts, services) = (joint.dst.len(), context.joint.services.len());
+    // The cells of a pair change according to its live row, its compiled row
+    // and whether it is in scope: the changed cells of each such combination
+    // are worked out once, as (service class, group) by ascending class,
+    // groups numbered in `index`.
     let mut index: BTreeMap<Key, u32> = BTreeMap::new();
-    let mut cell_key = Vec::with_capacity(joint.src.len() * dsts * services);
-    for s in 0..joint.src.len() {
-        for d in 0..dsts {
-            for v in 0..services {
-                cell_key.push(key(s, d, v).map(|k| {
-                    let next = index.len() as u32;
-                    *index.entry(k).or_insert(next)
-                }));
+    let mut combos: HashMap<Combo, u32> = HashMap::new();
+    let mut combo_cells: Vec<Vec<(u32, u32)>> = Vec::new();
+    // The pairs of each source class with changed cells: (destination class,
+    // combination), by ascending destination class.
+    let mut changed: Vec<Vec<(u32, u32)>> = vec![Vec::new(); joint.src.len()];
+    // The compiled row id of each compiled destination class, for one compiled
+    // source class at a time: sources are visited by compiled class.
+    let mut compiled_rows: Vec<Option<u32>> = vec![None; compiled.dst.len()];
+    let mut rows_of = None;
+    let mut sources: Vec<usize> = (0..joint.src.len()).collect();
+    sources.sort_by_key(|&s| src_class[s]);
+    for s in sources {
+        if rows_of != Some(src_class[s]) {
+            compiled_rows.fill(None);
+            for (d, id, _) in compiled.pairs(src_class[s]) {
+                compiled_rows[d] = Some(id as u32);
+            }
+            rows_of = Some(src_class[s]);
+        }
+        let src_in = joint.src.membership[s].get(scope_bit);
+        let mut live_pairs = joint.pairs(s).peekable();
+        let mut last: Option<(Combo, u32)> = None;
+        for d in 0..joint.dst.len() {
+            let live = live_pairs
+                .next_if(|&(pair_dst, _, _)| pair_dst == d)
+                .map(|(_, id, _)| id as u32);
+            let in_scope = src_in || joint.dst.membership[d].get(scope_bit);
+            let combo = (live, compiled_rows[dst_class[d]], in_scope);
+            let id = match last {
+                Some((previous, id)) if previous == combo => id,
+                _ => *combos.entry(combo).or_insert_with(|| {
+                    combo_cells.push(changed_cells(
+                        context, joint, compiled, combo, &svc_class, &mut index,
+                    ));
+                    (combo_cells.len() - 1) as u32
+                }),
+            };
+            last = Some((combo, id));
+            if !combo_cells[id as usize].is_empty() {
+                changed[s].push((d as u32, id));
             }
         }
     }
-    let cell = |s: usize, d: usize, v: usize| cell_key[(s * dsts + d) * services + v];
     let keys: BTreeSet<(Key, u32)> = index.into_iter().collect();
     let mut out = Vec::new();
     for (k, i) in keys {
-        for block in cell_blocks(context.joint, joint, |s, d, v| cell(s, d, v) == Some(i)) {
+        let blocks = listed_blocks(context.joint, joint, |s, push| {
+            for &(d, combo) in &changed[s] {
+                let cells = &combo_cells[combo as usize];
+                push(
+                    d as usize,
+                    &mut cells.iter().filter(|&&(_, key)| key == i).map(|&(v, _)| v),
+                );
+            }
+        });
+        for block in blocks {
             let services = real_services(&block.services);
             let (src, dst) = to_sets(block);
             out.push(Change {
@@ -261,6 +279,58 @@ fn family_changes<T: Bound>(
         }
     }
     out
+}
+
+/// What decides the cells of a pair: its row in the joint table (the live
+/// table's rules), its row in the compiled table, and whether the pair is in
+/// scope.
+type Combo = (Option<u32>, Option<u32>, bool);
+
+/// The cells of a pair decided by `combo` that change, as (service class,
+/// group in `index`).
+fn changed_cells<T: Bound>(
+    context: &Context<'_>,
+    joint: &FamilyTable<T>,
+    compiled: &FamilyTable<T>,
+    (live, now, in_scope): Combo,
+    svc_class: &[Option<usize>],
+    index: &mut BTreeMap<Key, u32>,
+) -> Vec<(u32, u32)> {
+    let live = live.map(|id| joint.row_by_id(id as usize));
+    let now = now.map(|id| compiled.row_by_id(id as usize));
+    let mut cells = Vec::new();
+    for (v, compiled_v) in svc_class.iter().enumerate() {
+        let Some(compiled_v) = *compiled_v else {
+            continue;
+        };
+        let live_rule = live.and_then(|row| row.decision(v));
+        let before = live_rule.map_or(State::Passed, |o| {
+            context.rules[context.joint.rules[o]].state
+        });
+        let rule = now
+            .and_then(|row| row.decision(compiled_v))
+            .map(|o| context.analysis.rules[o]);
+        let after = if !in_scope {
+            State::Passed
+        } else if rule.is_some_and(|r| context.policy.rules[r].action == Action::Allow) {
+            State::Allowed
+        } else {
+            State::Denied
+        };
+        // Without a live table only what becomes allowed is news.
+        if before == after || (context.new_only && after != State::Allowed) {
+            continue;
+        }
+        let key = (
+            before,
+            after,
+            if in_scope { rule } else { None },
+            live_rule.map(|o| context.joint.rules[o]),
+        );
+        let next = index.len() as u32;
+        cells.push((v as u32, *index.entry(key).or_insert(next)));
+    }
+    cells
 }
 
 /// The lowest key of `set` that a real flow has (a port-less protocol has

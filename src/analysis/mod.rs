@@ -100,6 +100,11 @@ impl<T: Bound> FamilyTable<T> {
             .map(|(&d, &id)| (d as usize, id as usize, self.row_at(id)))
     }
 
+    /// The row with id `id` (see [`Self::pairs`]).
+    pub fn row_by_id(&self, id: usize) -> Row<'_> {
+        self.row_at(id as u32)
+    }
+
     /// How many distinct rows the stored pairs have; row ids are below it.
     pub fn row_count(&self) -> usize {
         self.rows.len() / self.service_count.max(1)

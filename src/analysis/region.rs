@@ -48,25 +48,24 @@ pub fn blocks<T: Bound>(
     })
 }
 
-/// The cells `(source class, destination class, service class)` that `keep`
-/// selects, as boxes; every cell is visited.
-pub fn cell_blocks<T: Bound>(
+/// The cells that `cells` lists, as boxes. For source class `s`, `cells(s,
+/// push)` calls `push(d, services)` for each destination class `d` with cells
+/// to keep, by ascending `d`, with the kept service classes of the pair.
+pub fn listed_blocks<T: Bound>(
     analysis: &Analysis,
     table: &FamilyTable<T>,
-    keep: impl Fn(usize, usize, usize) -> bool,
+    mut cells: impl FnMut(usize, &mut dyn FnMut(usize, &mut dyn Iterator<Item = u32>)),
 ) -> Vec<Block<T>> {
-    let service_count = analysis.services.len();
     group(
         analysis,
         table,
         &mut ServiceLists::default(),
         |s, lists, out| {
-            for d in 0..table.dst.len() {
-                let services = (0..service_count).filter(|&v| keep(s, d, v));
-                if let Some(list) = lists.id(services.map(|v| v as u32)) {
+            cells(s, &mut |d, services| {
+                if let Some(list) = lists.id(services) {
                     out.push((d as u32, list));
                 }
-            }
+            });
         },
     )
 }
