@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the hot paths of `compile`, on policies from
 //! `bench/generate.py` (needs python3): resolving the policy and its
-//! inventories, building the decision table, and building and rendering the
-//! `sets` layout.
+//! inventories, building the decision table, building and rendering the
+//! `sets` layout, and `plan`'s comparison of a table with the policy.
 //!
 //! ```sh
 //! cargo bench --bench hot_paths
@@ -86,6 +86,11 @@ fn hot_paths(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("nft::text::render sets", size), |b| {
             b.iter(|| nft::text::render(black_box(&ruleset), "benchmark"))
+        });
+        // `plan` against the table it would load: what a pipeline runs when
+        // nothing changed (reading the live table back from nft is not included).
+        group.bench_function(BenchmarkId::new("plan::diff unchanged", size), |b| {
+            b.iter(|| bmcwall::plan::diff(black_box(&policy), &analysis, Some(&ruleset)))
         });
     }
     group.finish();
