@@ -107,18 +107,23 @@ pub fn run(context: &Context) -> Vec<Diagnostic> {
         }
     };
     let mut done = std::thread::scope(|scope| {
-        let other = scope.spawn(|| {
-            context.graph();
-            context.to_bmcs();
-            work()
-        });
+        // Without a second thread, this one does all the work.
+        let other = std::thread::Builder::new()
+            .spawn_scoped(scope, || {
+                context.graph();
+                context.to_bmcs();
+                work()
+            })
+            .ok();
         context.facts();
         let mut done = work();
-        done.extend(
-            other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        );
+        if let Some(other) = other {
+            done.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
         done
     });
     done.sort_unstable_by_key(|&(index, _)| index);

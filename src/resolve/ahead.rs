@@ -100,7 +100,11 @@ impl Ahead {
         });
         if self.workers.len() < self.max_workers {
             let shared = Arc::clone(&self.shared);
-            self.workers.push(thread::spawn(move || work(&shared)));
+            match thread::Builder::new().spawn(move || work(&shared)) {
+                Ok(worker) => self.workers.push(worker),
+                // No thread to be had: the resolver parses the file itself.
+                Err(_) => self.max_workers = self.workers.len(),
+            }
         } else {
             self.shared.changed.notify_one();
         }
@@ -154,16 +158,18 @@ impl Drop for Ahead {
     }
 }
 
-/// A worker: parses the largest file waiting until the queue is closed.
+/// A worker: parses the largest file waiting until the queue is closed
+/// (files not taken by then are not wanted).
 fn work(shared: &Shared) {
     let mut queue = shared.lock();
     loop {
+        if queue.closed {
+            return;
+        }
         if let Some(job) = queue.largest() {
             drop(queue);
             shared.finish(job.index, job.run());
             queue = shared.lock();
-        } else if queue.closed {
-            return;
         } else {
             queue = shared
                 .changed
