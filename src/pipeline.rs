@@ -9,6 +9,7 @@ use crate::source::SourceMap;
 use crate::syntax::Date;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 /// Per-code level overrides from the command line.
 #[derive(Clone, Debug, Default)]
@@ -82,7 +83,13 @@ impl Checked {
 
 /// Reads, resolves, analyses and checks one policy.
 pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
-    check_alongside(path, today, levels, |_, _, _| ()).0
+    run(
+        path,
+        today,
+        levels,
+        None::<fn(&Policy, &Analysis, &SourceMap)>,
+    )
+    .0
 }
 
 /// [`check`], running `alongside` on the model (when the input is a valid
@@ -94,6 +101,15 @@ pub fn check_alongside<R: Send>(
     levels: &Levels,
     alongside: impl FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send,
 ) -> (Checked, Option<R>) {
+    run(path, today, levels, Some(alongside))
+}
+
+fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
+    path: &Path,
+    today: Date,
+    levels: &Levels,
+    alongside: Option<F>,
+) -> (Checked, Option<R>) {
     let mut sources = SourceMap::default();
     let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
     let invalid = diagnostics
@@ -103,15 +119,29 @@ pub fn check_alongside<R: Send>(
         (None, None)
     } else {
         let analysis = Analysis::new(&policy);
+        let job = Mutex::new(alongside);
+        // Whichever thread comes first runs the job: the second thread, or
+        // this one after the checks when no second thread could be started.
+        let take_and_run = || {
+            let job = job.lock().unwrap_or_else(PoisonError::into_inner).take();
+            job.map(|f| f(&policy, &analysis, &sources))
+        };
         let result = std::thread::scope(|scope| {
-            let other = scope.spawn(|| alongside(&policy, &analysis, &sources));
+            let has_job = job.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+            let other = has_job
+                .then(|| std::thread::Builder::new().spawn_scoped(scope, take_and_run))
+                .and_then(Result::ok);
             let context = Context::new(&policy, &analysis, &sources, today);
             diagnostics.extend(lints::run(&context));
             other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .and_then(|other| {
+                    other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .or_else(take_and_run)
         });
-        (Some((policy, analysis)), Some(result))
+        (Some((policy, analysis)), result)
     };
     let findings = apply_levels(diagnostics, levels, model.as_ref().map(|(p, _)| p));
     let checked = Checked {
