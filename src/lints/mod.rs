@@ -36,19 +36,17 @@ use crate::analysis::Analysis;
 use crate::diagnostic::Diagnostic;
 use crate::resolve::Policy;
 use crate::syntax::Date;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::cell::OnceCell;
 
-/// What every check gets; shared derived facts are computed once, on demand,
-/// by whichever thread asks first (the others wait for it).
+/// What every check gets; shared derived facts are computed once, on demand.
 pub struct Context<'a> {
     pub policy: &'a Policy,
     pub analysis: &'a Analysis,
     pub sources: &'a crate::source::SourceMap,
     pub today: Date,
-    facts: OnceLock<Vec<RuleFacts>>,
-    graph: OnceLock<ReachGraph>,
-    to_bmcs: OnceLock<Vec<support::ToBmcs>>,
+    facts: OnceCell<Vec<RuleFacts>>,
+    graph: OnceCell<ReachGraph>,
+    to_bmcs: OnceCell<Vec<support::ToBmcs>>,
 }
 
 impl<'a> Context<'a> {
@@ -63,9 +61,9 @@ impl<'a> Context<'a> {
             analysis,
             sources,
             today,
-            facts: OnceLock::new(),
-            graph: OnceLock::new(),
-            to_bmcs: OnceLock::new(),
+            facts: OnceCell::new(),
+            graph: OnceCell::new(),
+            to_bmcs: OnceCell::new(),
         }
     }
 
@@ -86,48 +84,13 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Runs every check; findings come back at their default severity, in the
-/// order of [`registry::CHECKS`].
-///
-/// Two threads share the work: one starts on the rule facts, the other on the
-/// reachability graph and the BMC summaries (most checks need one of them),
-/// then each takes the next check not yet taken.
+/// Runs every check; findings come back at their default severity.
 pub fn run(context: &Context) -> Vec<Diagnostic> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(check) = registry::CHECKS.get(index) else {
-                return done;
-            };
-            let mut out = Vec::new();
-            check(context, &mut out);
-            done.push((index, out));
-        }
-    };
-    let mut done = std::thread::scope(|scope| {
-        // Without a second thread, this one does all the work.
-        let other = std::thread::Builder::new()
-            .spawn_scoped(scope, || {
-                context.graph();
-                context.to_bmcs();
-                work()
-            })
-            .ok();
-        context.facts();
-        let mut done = work();
-        if let Some(other) = other {
-            done.extend(
-                other
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-        done
-    });
-    done.sort_unstable_by_key(|&(index, _)| index);
-    done.into_iter().flat_map(|(_, out)| out).collect()
+    let mut out = Vec::new();
+    for check in registry::CHECKS {
+        check(context, &mut out);
+    }
+    out
 }
 
 /// `file:line` of a span, for messages that name another rule.
