@@ -11,7 +11,7 @@
 
 use super::tree::Node;
 use super::tree::Spanned;
-use super::{entry, parse, vendor_problem, Locator};
+use super::{entry, parse, vendor_problem, Language, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::policy::{InventoryEntry, Labels};
@@ -75,7 +75,7 @@ struct Reader<'l, 'd> {
 /// Reads an Ansible inventory.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
     let help = "bmcwall reads the YAML form of an Ansible inventory; `ansible-inventory -i INVENTORY --list --yaml` writes it";
-    let Some(document) = parse(locator, "YAML", Some(help), diagnostics) else {
+    let Some(document) = parse(locator, Language::Yaml, Some(help), diagnostics) else {
         return Vec::new();
     };
     let mut reader = Reader {

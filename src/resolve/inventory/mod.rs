@@ -141,18 +141,34 @@ pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic
     }
 }
 
+/// What an inventory file is written in.
+#[derive(Clone, Copy)]
+enum Language {
+    Yaml,
+    Json,
+}
+
+impl Language {
+    fn name(self) -> &'static str {
+        match self {
+            Language::Yaml => "YAML",
+            Language::Json => "JSON",
+        }
+    }
+}
+
 /// Reads a whole file into a tree, reporting a syntax error as BW005 at its
 /// location, as "inventory is not valid {language}", with `help` if given.
 fn parse(
     locator: &Locator,
-    language: &str,
+    language: Language,
     help: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Spanned<Node>> {
     let text = locator.source.text.as_str();
     let read = match language {
-        "JSON" => tree::read_json(text),
-        _ => tree::read(text),
+        Language::Yaml => tree::read(text),
+        Language::Json => tree::read_json(text),
     };
     match read {
         Ok(document) => Some(document),
@@ -170,7 +186,11 @@ fn parse(
             };
             let mut diagnostic = Diagnostic::new(
                 Code::InventoryError,
-                format!("inventory is not valid {language}: {}", error.message),
+                format!(
+                    "inventory is not valid {}: {}",
+                    language.name(),
+                    error.message
+                ),
                 span,
                 label,
             );

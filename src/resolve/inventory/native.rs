@@ -2,7 +2,7 @@
 //! entries with a name, addresses and labels.
 
 use super::tree::{Node, Spanned};
-use super::{entry, parse, vendor_problem, Locator};
+use super::{entry, parse, vendor_problem, Language, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::policy::InventoryEntry;
@@ -22,7 +22,7 @@ struct Written {
 /// Reads a native inventory.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
     let file = locator.file;
-    let Some(document) = parse(locator, "YAML", None, diagnostics) else {
+    let Some(document) = parse(locator, Language::Yaml, None, diagnostics) else {
         return Vec::new();
     };
     let mut report = |span: Span, message: String, label: &str, help: Option<String>| {

@@ -8,7 +8,7 @@
 
 use super::tree::Node;
 use super::tree::Spanned;
-use super::{entry, parse, Locator};
+use super::{entry, parse, Language, Locator};
 use crate::diagnostic::Diagnostic;
 use crate::lints::registry::Code;
 use crate::resolve::policy::{InventoryEntry, Labels};
@@ -20,7 +20,7 @@ const SHAPE_HELP: &str = "a NetBox export is the JSON of `GET /api/dcim/devices/
 
 /// Reads a NetBox devices export.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
-    let Some(document) = parse(locator, "JSON", Some(SHAPE_HELP), diagnostics) else {
+    let Some(document) = parse(locator, Language::Json, Some(SHAPE_HELP), diagnostics) else {
         return Vec::new();
     };
     let mut reader = Reader {
