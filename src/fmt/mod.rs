@@ -295,7 +295,7 @@ fn read_gap<'t>(text: &'t str, from: usize, to: usize, out: &mut Vec<Gap<'t>>) -
             b'\n' => out.push(Gap::Newline),
             b' ' | b'\t' | b'\r' => {}
             b'#' => {
-                let end = text[i..to].find('\n').map_or(to, |n| i + n);
+                let end = crate::syntax::comment_end(&bytes[..to], i);
                 out.push(Gap::Comment(text[i..end].trim_end()));
                 i = end;
                 continue;

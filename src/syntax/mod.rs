@@ -326,9 +326,7 @@ fn statement_chunks(text: &str) -> Vec<Chunk> {
     while i < bytes.len() {
         match bytes[i] {
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = comment_end(bytes, i);
                 continue;
             }
             b'"' => {
@@ -385,6 +383,15 @@ fn statement_chunks(text: &str) -> Vec<Chunk> {
     chunks
 }
 
+/// Where the comment that starts at `bytes[at]` (a `#`) ends: at the `\n`
+/// of its line, or at the end of `bytes`.
+pub(crate) fn comment_end(bytes: &[u8], at: usize) -> usize {
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |n| at + n)
+}
+
 /// The end of the last token in `text[start..limit]`, skipping whitespace and
 /// comments: where a missing `;` belongs.
 fn content_end(text: &str, start: usize, limit: usize) -> usize {
@@ -394,9 +401,7 @@ fn content_end(text: &str, start: usize, limit: usize) -> usize {
     while i < bytes.len() {
         match bytes[i] {
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = comment_end(bytes, i);
                 continue;
             }
             b'"' => {

@@ -211,11 +211,7 @@ fn dash_between(text: &str, from: usize, to: usize) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b'#' => i = super::comment_end(bytes, i),
             b'-' => return Some(from + i),
             _ => i += 1,
         }
