@@ -63,9 +63,16 @@ impl miette::Diagnostic for Report {
     }
 }
 
+/// The file a span is in. A file whose last line has no newline gets one:
+/// miette draws no label at the very end of the text (a missing `;` after
+/// the last statement).
 fn named_source(sources: &SourceMap, span: Span) -> NamedSource<String> {
     let file = sources.file(span.file);
-    NamedSource::new(file.display_path(), file.text.clone())
+    let mut text = file.text.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    NamedSource::new(file.display_path(), text)
 }
 
 fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {

@@ -12,6 +12,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub(super) struct Lowering<'d> {
     file: FileId,
     offset: usize,
+    /// Where the statement's text ends in the file: a statement parsed with a
+    /// `;` added for one that is missing has no `;` to point at.
+    limit: usize,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -22,23 +25,31 @@ enum Ip {
 }
 
 impl<'d> Lowering<'d> {
-    pub(super) fn new(file: FileId, offset: usize, diagnostics: &'d mut Vec<Diagnostic>) -> Self {
+    pub(super) fn new(
+        file: FileId,
+        offset: usize,
+        limit: usize,
+        diagnostics: &'d mut Vec<Diagnostic>,
+    ) -> Self {
         Self {
             file,
             offset,
+            limit,
             diagnostics,
         }
     }
 
     /// The span of a pair, without the whitespace and comments pest lets a
-    /// non-atomic rule end with (`admins ` in `allow admins -> ...`).
+    /// non-atomic rule end with (`admins ` in `allow admins -> ...`), nor a
+    /// `;` that is not in the file.
     fn span(&self, pair: &Pair<R>) -> Span {
         let s = pair.as_span();
         let end = super::content_end(pair.as_str(), 0, pair.as_str().len());
+        let start = (self.offset + s.start()).min(self.limit);
         Span::new(
             self.file,
-            self.offset + s.start(),
-            self.offset + s.start() + end,
+            start,
+            (self.offset + s.start() + end).min(self.limit),
         )
     }
 

@@ -124,7 +124,7 @@ impl Driver<'_> {
                 window_end = next;
                 let error = match WallParser::parse(G::single, &self.text[start..next]) {
                     Ok(pairs) => {
-                        self.lower(start, pairs);
+                        self.lower(start, self.text.len(), pairs);
                         start = next;
                         continue 'statements;
                     }
@@ -149,7 +149,7 @@ impl Driver<'_> {
             }
             let error = match WallParser::parse(G::single, &self.text[start..end]) {
                 Ok(pairs) => {
-                    self.lower(start, pairs);
+                    self.lower(start, self.text.len(), pairs);
                     return;
                 }
                 Err(error) => error,
@@ -232,7 +232,7 @@ impl Driver<'_> {
     fn lower_repaired(&mut self, start: usize, content_end: usize) {
         let repaired = format!("{};", &self.text[start..content_end]);
         if let Ok(pairs) = WallParser::parse(G::single, &repaired) {
-            self.lower(start, pairs);
+            self.lower(start, content_end, pairs);
         }
     }
 
@@ -255,9 +255,11 @@ impl Driver<'_> {
         None
     }
 
-    fn lower(&mut self, start: usize, mut pairs: pest::iterators::Pairs<'_, G>) {
+    /// Lowers the statement parsed from the text at `start`, its spans ending
+    /// by `limit`.
+    fn lower(&mut self, start: usize, limit: usize, mut pairs: pest::iterators::Pairs<'_, G>) {
         if let Some(pair) = pairs.next() {
-            let mut lowering = lower::Lowering::new(self.file, start, &mut self.diagnostics);
+            let mut lowering = lower::Lowering::new(self.file, start, limit, &mut self.diagnostics);
             if let Some(statement) = lowering.statement(pair) {
                 (self.watch)(&statement);
                 self.ast.statements.push(statement);

@@ -639,6 +639,28 @@ fn missing_semicolon_is_reported_where_it_belongs_and_both_statements_parse() {
 }
 
 #[test]
+fn a_statement_read_without_its_semicolon_ends_where_the_file_ends() {
+    // Parsed as if the `;` were there, but no span may point at it.
+    let text = "host a = 10.0.0.1;\ninternal a";
+    let (statements, diagnostics) = parse_bad(text);
+    assert_eq!(
+        diagnostics,
+        [(
+            Code::SyntaxError,
+            "2:11".to_string(),
+            "missing `;` at the end of the statement".to_string()
+        )]
+    );
+    match &statements[..] {
+        [_, Statement::Internal(expr, span)] => {
+            assert_eq!(*span, Span::new(FileId(0), 19, text.len()));
+            assert_eq!(expr.span, Span::new(FileId(0), text.len() - 1, text.len()));
+        }
+        other => panic!("not a definition and an `internal`: {other:?}"),
+    }
+}
+
+#[test]
 fn missing_semicolons_in_a_row() {
     let text = "host a = 10.0.0.1\nhost b = 10.0.0.2\nhost c = 10.0.0.3\n";
     let (statements, diagnostics) = parse_bad(text);
