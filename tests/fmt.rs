@@ -579,7 +579,7 @@ fn respace(text: &str, choices: &[usize]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Formatting ignores how statements are spaced and broken into lines.
     #[test]

@@ -201,7 +201,7 @@ fn edit(text: &str, edits: &[(prop::sample::Index, u8, &str)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn edited_ansible_inventory_never_panics(
