@@ -744,10 +744,8 @@ impl<'a> Resolver<'a> {
             refers_to(&primary),
         )
         .with_help("break the cycle: define one of these names without referring to the others");
-        for member in members
-            .iter()
-            .filter(|m| **m != primary && self.names.contains_key(*m))
-        {
+        // Every other member, `internal` included (its span is its statement).
+        for member in members.iter().filter(|m| **m != primary) {
             let member_span = self.definition_span(member);
             diagnostic = diagnostic.with_related(member_span, refers_to(member));
         }
