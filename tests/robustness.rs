@@ -104,6 +104,8 @@ const INVENTORY_TOKENS: &[&str] = &[
     "&a",
     "*a",
     "!vault |",
+    "!x",
+    "\u{feff}",
     "---",
     "...",
 ];

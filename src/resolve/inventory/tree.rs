@@ -10,7 +10,10 @@
 //! and a key given twice in one mapping is an error.
 
 use libyaml_safer::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle, SequenceStyle};
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::Once;
 
 #[derive(Clone)]
 pub(super) enum Node {
@@ -159,11 +162,14 @@ fn collection(value: Node, flow: bool, start: usize) -> Spanned<Node> {
     }
 }
 
-/// Where the parser's positions are in the file as written: the same, unless
-/// surrogate pairs were joined (see [`read_json`]); then each joined pair
-/// moved the text after it two bytes back.
+/// Where the parser's positions are in the file as written: the same, but
+/// for a byte order mark, which the parser skips without counting, and
+/// surrogate pairs joined (see [`read_json`]): each moved the text after it
+/// two bytes back.
 #[derive(Default)]
 struct Positions {
+    /// The length of the byte order mark the text starts with, if any.
+    bom: usize,
     /// Where each joined pair ends, in the text the parser reads.
     joined: Vec<usize>,
 }
@@ -171,7 +177,9 @@ struct Positions {
 impl Positions {
     /// The byte offset in `text` (as written) of a parser position.
     fn offset(&self, text: &str, mark: Mark) -> usize {
-        let read = usize::try_from(mark.index).unwrap_or(usize::MAX);
+        let read = usize::try_from(mark.index)
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.bom);
         let before = self.joined.partition_point(|&end| end <= read);
         let mut offset = read.saturating_add(2 * before).min(text.len());
         while !text.is_char_boundary(offset) {
@@ -247,7 +255,10 @@ pub(super) fn read(text: &str) -> Result<Spanned<Node>, ReadError> {
 
 /// Reads `text` (the file as written) by parsing `read`, whose positions
 /// `positions` maps to `text`'s.
-fn read_as(text: &str, read: &str, positions: Positions) -> Result<Spanned<Node>, ReadError> {
+fn read_as(text: &str, read: &str, mut positions: Positions) -> Result<Spanned<Node>, ReadError> {
+    if read.starts_with('\u{feff}') {
+        positions.bom = '\u{feff}'.len_utf8();
+    }
     let mut input = read.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
@@ -258,6 +269,7 @@ fn read_as(text: &str, read: &str, positions: Positions) -> Result<Spanned<Node>
         anchors: HashMap::new(),
         nodes: 0,
         budget: text.len().saturating_mul(4).max(10_000),
+        read_to: Mark::default(),
     };
     reader.document()
 }
@@ -270,13 +282,54 @@ struct Reader<'t, 'i> {
     anchors: HashMap<String, (Spanned<Node>, usize)>,
     nodes: usize,
     budget: usize,
+    /// Where the last event read ends.
+    read_to: Mark,
+}
+
+thread_local! {
+    /// Whether a panic on this thread is one [`quietly`] turns into `None`.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, or `None` if it panics, without the panic's message: libyaml-safer
+/// panics on some input (`[!x, 1]`) where libyaml reads on or reports an error.
+/// Other panics are reported as ever.
+fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                report(info);
+            }
+        }));
+    });
+    QUIET.with(|quiet| quiet.set(true));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|quiet| quiet.set(false));
+    result.ok()
 }
 
 impl Reader<'_, '_> {
     fn next(&mut self) -> Result<Event, ReadError> {
-        self.parser
-            .parse()
-            .map_err(|error| ReadError::syntax(&error, self.text, &self.positions))
+        let parser = &mut self.parser;
+        match quietly(|| parser.parse()) {
+            Some(Ok(event)) => {
+                self.read_to = event.end_mark;
+                Ok(event)
+            }
+            Some(Err(error)) => Err(ReadError::syntax(&error, self.text, &self.positions)),
+            // The parser gave up on the text after the last event it made (a
+            // tag before `,` in a flow collection, for one); it is not used
+            // again.
+            None => Err(ReadError::at(
+                "cannot read the YAML after this point",
+                At {
+                    start: self.offset(self.read_to),
+                    len: 0,
+                },
+            )),
+        }
     }
 
     fn offset(&self, mark: Mark) -> usize {
@@ -713,5 +766,31 @@ mod tests {
                 None
             )
         );
+    }
+
+    #[test]
+    fn input_the_parser_panics_on_is_an_error_after_what_it_read() {
+        // libyaml-safer panics on a tag before `,` in a flow collection.
+        for _ in 0..2 {
+            assert_eq!(
+                read_err("a: 1\nb: [!x, 1]\n"),
+                ("cannot read the YAML after this point".into(), Some(9))
+            );
+        }
+        assert_eq!(read_ok("a: [x, 1]\n"), "{a: [x, 1]}", "the next file reads");
+    }
+
+    #[test]
+    fn a_byte_order_mark_keeps_positions_in_the_file() {
+        for text in ["\u{feff}name: \"n1\"\n", "\u{feff}{\"name\": \"n1\"}"] {
+            let root = if text.contains('{') {
+                read_json(text)
+            } else {
+                read(text)
+            }
+            .expect("reads");
+            let name = root.value.get("name").expect("name");
+            assert_eq!(&text[name.at.start..name.at.start + name.at.len], "\"n1\"");
+        }
     }
 }
