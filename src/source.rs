@@ -61,17 +61,6 @@ impl SourceFile {
         (line + 1, column)
     }
 
-    /// Byte offset of a 1-based line and column (column in characters).
-    pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        self.text[start..]
-            .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(self.text.len(), |(i, _)| start + i)
-    }
-
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
     }

@@ -874,8 +874,6 @@ fn symbol_name(symbol: &Symbol) -> String {
     }
 }
 
-/// The union of many entries' addresses, sorted once (folding `union` over
-/// thousands of entries would copy the growing set each time).
 /// Inventory entry indices by label, then value.
 type LabelIndex = HashMap<String, HashMap<String, Vec<usize>>>;
 
@@ -898,6 +896,8 @@ fn label_index(inventory: &[InventoryEntry]) -> LabelIndex {
     index
 }
 
+/// The union of many entries' addresses, sorted once (folding `union` over
+/// thousands of entries would copy the growing set each time).
 fn union_all<'e>(entries: impl Iterator<Item = &'e InventoryEntry>) -> AddrSet {
     AddrSet::union_of(entries.map(|entry| &entry.addresses))
 }
