@@ -78,8 +78,11 @@ fn first_failure<T: Address>(
     let services: Vec<usize> = analysis.services.classes_in(bit).collect();
     for s in table.src.classes_in(bit) {
         for d in table.dst.classes_in(bit) {
+            let row = table.row(s, d);
             for &v in &services {
-                let rule = table.decision(s, d, v).map(|o| analysis.rules[o]);
+                let rule = row
+                    .and_then(|row| row.decision(v))
+                    .map(|o| analysis.rules[o]);
                 let allowed = rule.is_some_and(|r| context.policy.rules[r].action == Action::Allow);
                 if allowed == (expected == Action::Allow) {
                     continue;
