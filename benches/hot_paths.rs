@@ -12,10 +12,10 @@
 //! the policies; they are generated into a temporary directory with seed 1.
 
 use bmcwall::analysis::Analysis;
+use bmcwall::model::Date;
 use bmcwall::nft::{self, Layout};
 use bmcwall::resolve::{self, Options, Policy};
 use bmcwall::source::SourceMap;
-use bmcwall::syntax::Date;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

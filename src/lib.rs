@@ -7,6 +7,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod fmt;
 pub mod lints;
+pub mod model;
 pub mod nft;
 pub mod pipeline;
 pub mod plan;

@@ -2,11 +2,11 @@
 
 use crate::analysis::Analysis;
 use crate::diagnostic::{self, Diagnostic, Severity};
-use crate::lints::registry::{Code, Level};
+use crate::diagnostic::{Code, Level};
 use crate::lints::{self, Context};
+use crate::model::Date;
 use crate::resolve::{self, Policy};
 use crate::source::SourceMap;
-use crate::syntax::Date;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};

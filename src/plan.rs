@@ -13,10 +13,10 @@ use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, Bound, IntervalSet};
 use crate::analysis::region::{listed_blocks, Block};
 use crate::analysis::{Analysis, FamilyTable};
+use crate::model::Action;
 use crate::nft::{Chain, Field, Match, Rule, Ruleset, Selector, Statement};
 use crate::resolve::{Policy, PolicyExpectation, PolicyRule};
 use crate::source::{FileId, Span};
-use crate::syntax::Action;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a table does with a new connection.

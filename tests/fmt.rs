@@ -8,12 +8,13 @@
 //! same tables (rule comments that name a `file:line` aside). A file that
 //! does not parse is refused with exit status 2 and left as it is.
 
+use bmcwall::diagnostic::Code;
 use bmcwall::fmt::{self as wallfmt, FormatError};
-use bmcwall::lints::registry::Code;
+use bmcwall::model::Date;
 use bmcwall::nft;
 use bmcwall::pipeline::{self, Levels};
 use bmcwall::source::FileId;
-use bmcwall::syntax::{self, Date};
+use bmcwall::syntax;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -3,10 +3,10 @@
 //! compile. Broken inventories are in the invalid corpus (`diagnostics.rs`).
 
 use bmcwall::addr::AddrSet;
+use bmcwall::model::Date;
 use bmcwall::nft;
 use bmcwall::pipeline::{self, Checked, Levels};
 use bmcwall::resolve::{NamedKind, Policy};
-use bmcwall::syntax::Date;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 

@@ -2,9 +2,9 @@
 //! example and of the Ansible and NetBox inventory fixtures go through the
 //! whole pipeline, and whatever checks clean compiles.
 
+use bmcwall::model::Date;
 use bmcwall::nft;
 use bmcwall::pipeline::{self, Levels};
-use bmcwall::syntax::Date;
 use proptest::prelude::*;
 use std::path::Path;
 

@@ -7,8 +7,8 @@ use super::flow::{representative, Address};
 use super::{Analysis, FamilyTable, Flow, RuleServices};
 use crate::addr::service::{self, ServicePoint};
 use crate::addr::IntervalSet;
+use crate::model::Action;
 use crate::resolve::Policy;
-use crate::syntax::Action;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Facts about one rule in force, indexed by rule ordinal.
@@ -356,9 +356,9 @@ pub fn distinct_ends<T: Address>(src: &IntervalSet<T>, dst: &IntervalSet<T>) -> 
 mod tests {
     use super::*;
     use crate::analysis::bits::Bits;
+    use crate::model::Date;
     use crate::resolve;
     use crate::source::SourceMap;
-    use crate::syntax::Date;
     use std::path::Path;
 
     /// What removing each rule does, the slow way: every cell each rule

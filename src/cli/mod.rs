@@ -10,10 +10,10 @@ mod plan;
 mod render;
 mod write;
 
-use crate::lints::registry::{Code, Level};
+use crate::diagnostic::{Code, Level};
+use crate::model::Date;
 use crate::nft;
 use crate::pipeline::{self, Checked, Levels};
-use crate::syntax::Date;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -557,7 +557,7 @@ fn lints(args: LintsArgs) -> u8 {
     if args.markdown {
         let _ = std::io::stdout()
             .lock()
-            .write_all(crate::lints::registry::markdown().as_bytes());
+            .write_all(crate::diagnostic::codes_markdown().as_bytes());
         return 0;
     }
     if let Some(code) = args.code {

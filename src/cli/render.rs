@@ -353,7 +353,7 @@ fn sarif_location(sources: &SourceMap, span: Span) -> serde_json::Value {
 /// SARIF 2.1.0: one run, one reporting descriptor per code, one result per
 /// finding (waived findings carry an in-source suppression).
 pub fn sarif(results: &[Checked]) -> String {
-    use crate::lints::registry::{Code, Level};
+    use crate::diagnostic::{Code, Level};
     let rules: Vec<serde_json::Value> = Code::ALL
         .iter()
         .map(|code| {

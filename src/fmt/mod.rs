@@ -10,8 +10,7 @@
 
 mod layout;
 
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::FileId;
 use crate::syntax::{self, Part, StatementKind, TokenKind};
 

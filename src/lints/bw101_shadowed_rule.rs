@@ -21,8 +21,7 @@
 
 use super::support::{at_rule, rule_locations, with_rules};
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 /// The rules a shadowed or redundant rule is covered by, as (ordinal, policy index).
 pub fn covering(context: &Context, ordinal: usize) -> Vec<usize> {

@@ -29,8 +29,7 @@
 use super::bw101_shadowed_rule::{covering, is_shadowed};
 use super::support::{at_rule, rule_locations, with_rules};
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::PolicyRule;
 
 /// A rule whose source and destination are both non-empty but have no address

@@ -25,8 +25,7 @@ use super::bw101_shadowed_rule::is_shadowed;
 use super::support::at_rule;
 use super::{location, Context};
 use crate::analysis::Flow;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::PolicyRule;
 
 /// Every flow `a` matches, `b` matches too.

@@ -22,8 +22,7 @@
 use super::bw103_correlated_rules::{covers, opposing_pairs};
 use super::support::at_rule;
 use super::{location, Context};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     // Exceptions that decide some flow the later rule matches; one that

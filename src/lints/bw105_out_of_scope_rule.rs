@@ -18,8 +18,7 @@
 //! Widen `scope`, or move the rule to the firewall that sees those flows.
 
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let scope = &context.policy.scope;

@@ -23,8 +23,7 @@
 use super::support::edge_findings;
 use super::Context;
 use crate::analysis::graph::NodeKind;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let kinds = (NodeKind::Internet, NodeKind::Bmc);

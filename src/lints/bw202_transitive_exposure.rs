@@ -26,8 +26,7 @@
 use super::support::{allowing_rules, at_rule, with_path};
 use super::Context;
 use crate::analysis::graph::{Hop, NodeKind};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use petgraph::visit::EdgeRef;
 use std::collections::BTreeMap;
 

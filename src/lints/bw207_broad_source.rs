@@ -20,8 +20,7 @@
 
 use super::support::{at_rule, wider_than};
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     for (ordinal, facts) in context.to_bmcs().iter().enumerate() {

@@ -19,8 +19,7 @@
 use super::support::at_rule;
 use super::Context;
 use crate::addr::service;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let any = service::any();

@@ -18,8 +18,7 @@
 //! Delete the rule, or extend its date if the access is still needed.
 
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     for rule in &context.policy.rules {

@@ -16,8 +16,7 @@
 //! Nothing, if the access should end. Otherwise extend the date.
 
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 
 /// How many days ahead an `until` date is announced.
 pub const WINDOW_DAYS: i64 = 14;

@@ -18,10 +18,9 @@
 //! Delete the definition, or use it where it was meant to be used.
 
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::DefKind;
 use crate::resolve::NamedKind;
-use crate::syntax::DefKind;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     for definition in &context.policy.definitions {

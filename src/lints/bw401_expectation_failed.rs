@@ -22,9 +22,8 @@ use super::{location, Context};
 use crate::addr::service;
 use crate::analysis::flow::{representative, Address};
 use crate::analysis::{FamilyTable, Flow};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
-use crate::syntax::Action;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Action;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let analysis = context.analysis;

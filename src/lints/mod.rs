@@ -34,8 +34,8 @@ use crate::analysis::graph::ReachGraph;
 use crate::analysis::rules::{self, RuleFacts};
 use crate::analysis::Analysis;
 use crate::diagnostic::Diagnostic;
+use crate::model::Date;
 use crate::resolve::Policy;
-use crate::syntax::Date;
 use std::cell::OnceCell;
 
 /// What every check gets; shared derived facts are computed once, on demand.

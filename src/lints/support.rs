@@ -7,10 +7,9 @@ use crate::analysis::flow::Address;
 use crate::analysis::graph::{Hop, NodeKind};
 use crate::analysis::rules::distinct_ends;
 use crate::analysis::{FamilyTable, Flow};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Action;
 use crate::resolve::PolicyRule;
-use crate::syntax::Action;
 use std::collections::BTreeMap;
 
 /// The longest run of consecutive addresses in a set, per family, as its

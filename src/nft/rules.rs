@@ -11,9 +11,9 @@ use super::{
     Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece, ServiceSet};
+use crate::model::Action;
 use crate::resolve::PolicyRule;
 use crate::source::{SourceMap, Span};
-use crate::syntax::Action;
 use std::collections::BTreeMap;
 
 /// nft limits a rule comment to this many bytes.

@@ -17,8 +17,8 @@ use crate::addr::service::{self, ServicePiece};
 use crate::addr::IntervalSet;
 use crate::analysis::region::{blocks, Block};
 use crate::analysis::{Analysis, FamilyTable};
+use crate::model::Action;
 use crate::resolve::Policy;
-use crate::syntax::Action;
 use std::collections::HashMap;
 
 /// What a row map does with an allowed cell. Denied cells, and cells that

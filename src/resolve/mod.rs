@@ -14,12 +14,12 @@ pub use policy::*;
 
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Date, DefKind};
 use crate::source::{normalize, FileId, SourceMap, Span};
 use crate::syntax::{
-    self, AddrExpr, Condition, Date, DefKind, Definition, Ident, InventoryFormat, NetLiteral,
-    ServiceDef, ServiceItem, ServiceKind, Statement, StrLit, Term, TermKind,
+    self, AddrExpr, Condition, Definition, Ident, InventoryFormat, NetLiteral, ServiceDef,
+    ServiceItem, ServiceKind, Statement, StrLit, Term, TermKind,
 };
 use ahead::Ahead;
 use std::collections::{HashMap, HashSet};

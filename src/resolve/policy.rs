@@ -3,9 +3,9 @@
 
 use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
-use crate::lints::registry::Code;
+use crate::diagnostic::Code;
+use crate::model::{Action, Date, DefKind};
 use crate::source::Span;
-use crate::syntax::{Action, Date, DefKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]

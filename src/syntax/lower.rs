@@ -3,8 +3,8 @@
 use super::ast::*;
 use super::grammar::Rule as R;
 use crate::addr::{service, v4_prefix, v6_prefix};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Action, Date, DefKind};
 use crate::source::{FileId, Span};
 use pest::iterators::Pair;
 use std::net::{Ipv4Addr, Ipv6Addr};

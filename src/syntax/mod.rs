@@ -12,8 +12,8 @@ mod tokens;
 pub use ast::*;
 pub use tokens::{statement_tokens, Part, StatementKind, StatementTokens, Token, TokenKind};
 
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::DefKind;
 use crate::source::{FileId, Span};
 use pest::Parser;
 

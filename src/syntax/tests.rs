@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::addr::service::{TCP, UDP};
+use crate::model::{Action, Date};
 use crate::source::FileId;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

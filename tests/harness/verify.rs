@@ -3,10 +3,10 @@
 
 use super::Lab;
 use bmcwall::analysis::{Analysis, Flow};
+use bmcwall::model::{Action, Date};
 use bmcwall::nft::{self, Layout, Ruleset};
 use bmcwall::pipeline::{self, Checked, Levels};
 use bmcwall::resolve::Policy;
-use bmcwall::syntax::{Action, Date};
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -12,8 +12,7 @@
 use super::tree::Node;
 use super::tree::Spanned;
 use super::{entry, parse, vendor_problem, Language, Locator};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::policy::{InventoryEntry, Labels};
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -14,8 +14,7 @@ mod tree;
 
 use super::policy::{InventoryEntry, Labels};
 use crate::addr::{AddrSet, IntervalSet};
-use crate::diagnostic::Diagnostic;
-use crate::lints::registry::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{normalize, FileId, SourceFile, SourceMap, Span};
 use crate::syntax::InventoryFormat;
 use std::collections::HashMap;

@@ -1,7 +1,10 @@
 //! Findings: one type for every problem bmcwall reports, from syntax errors to
 //! failed expectations. Rendering lives in the CLI.
 
-use crate::lints::registry::Code;
+mod code;
+
+pub use code::{codes_markdown, Code, Level};
+
 use crate::source::Span;
 use serde::Serialize;
 use std::fmt;
