@@ -51,7 +51,7 @@ the inventory would produce. Standard library only.
 import datetime
 import os
 
-from generate import CUSTOM, INFRA, SERVICES
+from catalog import CUSTOM, INFRA, SERVICES
 
 
 def token(name):
