@@ -73,6 +73,14 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// `file:line` of a span's start: how messages, comments and headers name a
+    /// place in the policy.
+    pub fn file_line(&self, span: Span) -> String {
+        let file = self.file(span.file);
+        let (line, _) = file.line_col(span.start as usize);
+        format!("{}:{line}", file.display_path())
+    }
+
     pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
         self.push(SourceFile::new(path, text))
     }

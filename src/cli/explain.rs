@@ -11,14 +11,12 @@ use std::fmt::Write;
 /// One line of policy text for a rule, with its location.
 pub(crate) fn rule_text(sources: &SourceMap, policy: &Policy, index: usize) -> String {
     let rule = &policy.rules[index];
-    let file = sources.file(rule.span.file);
-    let (line, _) = file.line_col(rule.span.start as usize);
     let text: String = sources
         .text(rule.span)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    format!("{}:{line}: {text}", file.display_path())
+    format!("{}: {text}", sources.file_line(rule.span))
 }
 
 pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: &Flow) -> String {

@@ -527,13 +527,11 @@ pub(crate) fn header(
         env!("CARGO_PKG_VERSION")
     );
     for (index, rule) in policy.rules.iter().enumerate() {
-        let file = sources.file(rule.span.file);
-        let (line, _) = file.line_col(rule.span.start as usize);
         let _ = write!(
             out,
-            "  {:>3}  {}:{line}  {}",
+            "  {:>3}  {}  {}",
             index + 1,
-            file.display_path(),
+            sources.file_line(rule.span),
             rule.action.as_str()
         );
         if rule.log {

@@ -95,7 +95,5 @@ pub fn run(context: &Context) -> Vec<Diagnostic> {
 
 /// `file:line` of a span, for messages that name another rule.
 pub fn location(context: &Context, span: crate::source::Span) -> String {
-    let file = context.sources.file(span.file);
-    let (line, _) = file.line_col(span.start as usize);
-    format!("{}:{line}", file.display_path())
+    context.sources.file_line(span)
 }

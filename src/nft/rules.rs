@@ -177,9 +177,7 @@ fn label(sources: &SourceMap, span: Span) -> Option<String> {
 
 /// `file:line: description`, cut to what nft keeps.
 fn comment(sources: &SourceMap, rule: &PolicyRule) -> String {
-    let file = sources.file(rule.span.file);
-    let (line, _) = file.line_col(rule.span.start as usize);
-    let mut out = format!("{}:{line}", file.display_path());
+    let mut out = sources.file_line(rule.span);
     if let Some(description) = &rule.description {
         out.push_str(": ");
         out.push_str(description);
