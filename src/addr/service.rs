@@ -176,3 +176,37 @@ pub fn representative(set: &ServiceSet) -> Option<ServicePoint> {
         },
     })
 }
+
+/// Each piece of a service set as people write it: `tcp 22`, `udp 5900-5901`,
+/// `icmp`, `proto 0-5`.
+pub fn words(set: &ServiceSet) -> Vec<String> {
+    pieces(set)
+        .into_iter()
+        .map(|piece| match piece {
+            ServicePiece::Ports {
+                proto,
+                lo: 0,
+                hi: 0xFFFF,
+            } => proto_name(proto),
+            ServicePiece::Ports { proto, lo, hi } if lo == hi => {
+                format!("{} {lo}", proto_name(proto))
+            }
+            ServicePiece::Ports { proto, lo, hi } => {
+                format!("{} {lo}-{hi}", proto_name(proto))
+            }
+            ServicePiece::Protocols { lo, hi } if lo == hi => proto_name(lo),
+            ServicePiece::Protocols { lo, hi } => format!("proto {lo}-{hi}"),
+        })
+        .collect()
+}
+
+/// The pieces of a service set, the first few.
+pub fn short_words(set: &ServiceSet) -> String {
+    let mut parts = words(set);
+    if parts.len() > 6 {
+        let rest = parts.len() - 5;
+        parts.truncate(5);
+        parts.push(format!("+{rest} more"));
+    }
+    parts.join(", ")
+}

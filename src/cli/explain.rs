@@ -8,17 +8,6 @@ use crate::resolve::Policy;
 use crate::source::SourceMap;
 use std::fmt::Write;
 
-/// One line of policy text for a rule, with its location.
-pub(crate) fn rule_text(sources: &SourceMap, policy: &Policy, index: usize) -> String {
-    let rule = &policy.rules[index];
-    let text: String = sources
-        .text(rule.span)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    format!("{}: {text}", sources.file_line(rule.span))
-}
-
 pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: &Flow) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "flow:     {}", flow.witness());
@@ -33,7 +22,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
                 rule.action.as_str(),
                 index + 1
             );
-            let _ = writeln!(out, "          {}", rule_text(sources, policy, index));
+            let _ = writeln!(out, "          {}", policy.rule_text(sources, index));
         }
         None => {
             let _ = writeln!(out, "decision: deny (no rule matches: default deny)");
@@ -51,7 +40,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
                 out,
                 "  rule {}: {}",
                 index + 1,
-                rule_text(sources, policy, index)
+                policy.rule_text(sources, index)
             );
         }
     }
@@ -67,7 +56,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
             out,
             "expired rule {} would match (not compiled): {}",
             index + 1,
-            rule_text(sources, policy, index)
+            policy.rule_text(sources, index)
         );
     }
     let in_scope = flow.in_scope(&policy.scope);
@@ -101,7 +90,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
                         "  hop {}: {}  ({})",
                         i + 1,
                         hop.flow.witness(),
-                        rule_text(sources, policy, hop.rule)
+                        policy.rule_text(sources, hop.rule)
                     );
                 }
             }

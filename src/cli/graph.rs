@@ -1,6 +1,6 @@
 //! `bmcwall graph`: the reachability graph as Graphviz DOT or Mermaid.
 
-use crate::addr::service::{self, ServicePiece};
+use crate::addr::service;
 use crate::analysis::flow::to_ip;
 use crate::analysis::graph::{Node, NodeKind, ReachGraph};
 use petgraph::visit::EdgeRef;
@@ -34,40 +34,6 @@ fn node_label(node: &Node) -> String {
     label
 }
 
-/// Each piece of a service set as people write it: `tcp 22`, `udp 5900-5901`,
-/// `icmp`, `proto 0-5`.
-pub(crate) fn service_pieces(set: &service::ServiceSet) -> Vec<String> {
-    service::pieces(set)
-        .into_iter()
-        .map(|piece| match piece {
-            ServicePiece::Ports {
-                proto,
-                lo: 0,
-                hi: 0xFFFF,
-            } => service::proto_name(proto),
-            ServicePiece::Ports { proto, lo, hi } if lo == hi => {
-                format!("{} {lo}", service::proto_name(proto))
-            }
-            ServicePiece::Ports { proto, lo, hi } => {
-                format!("{} {lo}-{hi}", service::proto_name(proto))
-            }
-            ServicePiece::Protocols { lo, hi } if lo == hi => service::proto_name(lo),
-            ServicePiece::Protocols { lo, hi } => format!("proto {lo}-{hi}"),
-        })
-        .collect()
-}
-
-/// The pieces of a service set, the first few.
-pub(crate) fn services_label(set: &service::ServiceSet) -> String {
-    let mut parts = service_pieces(set);
-    if parts.len() > 6 {
-        let rest = parts.len() - 5;
-        parts.truncate(5);
-        parts.push(format!("+{rest} more"));
-    }
-    parts.join(", ")
-}
-
 pub fn dot(graph: &ReachGraph) -> String {
     let exposed = graph.exposure_edges();
     let mut out = String::from("digraph bmcwall {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
@@ -95,7 +61,7 @@ pub fn dot(graph: &ReachGraph) -> String {
             "  n{} -> n{} [label=\"{}\"{highlight}];",
             edge.source().index(),
             edge.target().index(),
-            services_label(&edge.weight().services)
+            service::short_words(&edge.weight().services)
         );
     }
     out.push_str("}\n");
@@ -120,7 +86,7 @@ pub fn mermaid(graph: &ReachGraph) -> String {
             out,
             "  n{} -->|\"{}\"| n{}",
             edge.source().index(),
-            services_label(&edge.weight().services),
+            service::short_words(&edge.weight().services),
             edge.target().index()
         );
         if exposed.contains(&(edge.source(), edge.target())) {

@@ -2,9 +2,7 @@
 //! holding the addresses), the addresses themselves, the services, and the
 //! rules involved; as text for people and JSON for pipelines.
 
-use super::explain::rule_text;
-use super::graph::{service_pieces, services_label};
-use crate::addr::service::ServiceSet;
+use crate::addr::service::{self, ServiceSet};
 use crate::addr::AddrSet;
 use crate::nft::text::field_text;
 use crate::nft::Field;
@@ -118,7 +116,7 @@ fn services(set: &ServiceSet) -> String {
     if *set == crate::addr::service::any() {
         "any".into()
     } else {
-        services_label(set)
+        service::short_words(set)
     }
 }
 
@@ -153,7 +151,7 @@ pub fn human(
             short(&addresses(&change.dst))
         );
         let now = match change.rule {
-            Some(rule) => rule_text(sources, policy, rule),
+            Some(rule) => policy.rule_text(sources, rule),
             None if change.after == State::Passed => "outside the scope".into(),
             None => "no rule matches (denied)".into(),
         };
@@ -192,7 +190,7 @@ pub fn json(
                 "after": change.after.as_str(),
                 "src": {"group": group(&names, &change.src), "addresses": addresses(&change.src)},
                 "dst": {"group": group(&names, &change.dst), "addresses": addresses(&change.dst)},
-                "services": service_pieces(&change.services),
+                "services": service::words(&change.services),
                 "rule": rule,
                 "live_rule": change.live_rule,
             })

@@ -5,7 +5,7 @@ use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
 use crate::diagnostic::Code;
 use crate::model::{Action, Date, DefKind};
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
@@ -135,6 +135,18 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// One line of policy text for a rule, with its location:
+    /// `ams1.wall:16: allow admins -> rack-a : ssh;`.
+    pub fn rule_text(&self, sources: &SourceMap, index: usize) -> String {
+        let rule = &self.rules[index];
+        let text: String = sources
+            .text(rule.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("{}: {text}", sources.file_line(rule.span))
+    }
+
     /// Indices of the rules that are in force (not expired), in policy order.
     pub fn active_rules(&self) -> impl Iterator<Item = (usize, &PolicyRule)> {
         self.rules.iter().enumerate().filter(|(_, r)| !r.expired)
