@@ -71,7 +71,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
         let graph = ReachGraph::new(policy, analysis);
         let path = graph
             .node_of(flow.family, flow.dst)
-            .filter(|&n| graph.graph[n].kind == NodeKind::Bmc)
+            .filter(|&n| graph.node(n).kind == NodeKind::Bmc)
             .and_then(|n| graph.exposure_path(n));
         match path {
             Some(mut hops) => {
