@@ -603,7 +603,8 @@ fn explain_command(args: ExplainArgs) -> u8 {
             return 2;
         }
     };
-    let text = explain::explain(&checked.sources, policy, analysis, &flow);
+    let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
+    let text = explain::render(&checked.sources, policy, &explanation);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     0
 }
