@@ -152,7 +152,7 @@ impl ReachGraph {
 
     /// The internal nodes of the other family that belong to the same `host`
     /// as `index`: whoever reaches one address of a machine has the machine.
-    pub fn same_host(&self, index: NodeId) -> Vec<NodeId> {
+    fn same_host(&self, index: NodeId) -> Vec<NodeId> {
         let node = self.node(index);
         if node.kind != NodeKind::Internal || node.hosts.is_empty() {
             return Vec::new();
