@@ -165,7 +165,7 @@ fn meaning(path: &Path) -> Vec<(&'static str, String)> {
     ] {
         let ruleset = nft::build(layout, input, nft::DEFAULT_TABLE);
         let text = nft::text::render(&ruleset, "");
-        let json = nft::json::render(&ruleset);
+        let json = nft::json::render(&ruleset).expect("nft JSON");
         sections.push((name, without_locations(&text)));
         sections.push((name, without_locations(&json)));
     }

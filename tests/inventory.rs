@@ -122,7 +122,9 @@ fn compiles(checked: &Checked, policy: &Policy) {
         let ruleset = nft::build(layout, input, nft::DEFAULT_TABLE);
         let text = nft::text::render(&ruleset, "");
         assert!(text.contains("chain forward"), "{text}");
-        assert!(nft::json::render(&ruleset).contains("\"forward\""));
+        assert!(nft::json::render(&ruleset)
+            .expect("nft JSON")
+            .contains("\"forward\""));
         if layout == nft::Layout::Rules {
             for entry in &policy.inventory {
                 for address in addresses(&entry.addresses) {

@@ -168,7 +168,9 @@ fn verify(path: &Path) {
         for layout in [nft::Layout::Sets, nft::Layout::Rules] {
             let ruleset = nft::build(layout, input, nft::DEFAULT_TABLE);
             assert!(nft::text::render(&ruleset, "").contains("chain forward"));
-            assert!(nft::json::render(&ruleset).contains("\"forward\""));
+            assert!(nft::json::render(&ruleset)
+                .expect("nft JSON")
+                .contains("\"forward\""));
         }
     }
 }

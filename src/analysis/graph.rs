@@ -50,8 +50,22 @@ pub struct Edge {
     pub rules: Vec<(usize, Flow)>,
 }
 
+/// The reachability graph. Its nodes and edges are read through the methods
+/// below, in a fixed order, so nothing outside this module sees petgraph.
 pub struct ReachGraph {
-    pub graph: DiGraph<Node, Edge>,
+    graph: DiGraph<Node, Edge>,
+}
+
+/// A node of the graph: nodes are numbered from 0 in the order they were
+/// added, IPv4 classes before IPv6 ones, each family by lowest member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(NodeIndex);
+
+impl NodeId {
+    /// The node's number.
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
 }
 
 /// One hop of an exposure path: a flow and the rule that allows it.
@@ -69,28 +83,45 @@ impl ReachGraph {
         ReachGraph { graph }
     }
 
-    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
-        self.graph.node_indices().map(move |i| (i, &self.graph[i]))
+    /// Every node with its id, in id order.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.graph
+            .node_indices()
+            .map(move |i| (NodeId(i), &self.graph[i]))
+    }
+
+    /// The node with id `id`.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.graph[id.0]
+    }
+
+    /// Every edge as (source, target, edge), in the order the edges were
+    /// added: by source node, then by target node.
+    pub fn edges(&self) -> impl Iterator<Item = (NodeId, NodeId, &Edge)> {
+        self.graph
+            .edge_references()
+            .map(|e| (NodeId(e.source()), NodeId(e.target()), e.weight()))
+    }
+
+    /// The edges out of `from` as (target, edge), the last added first.
+    pub fn edges_from(&self, from: NodeId) -> impl Iterator<Item = (NodeId, &Edge)> {
+        self.graph
+            .edges(from.0)
+            .map(|e| (NodeId(e.target()), e.weight()))
     }
 
     /// Edges whose source kind and target kind match, with every rule on them.
-    pub fn edges_between(
-        &self,
-        from: NodeKind,
-        to: NodeKind,
-    ) -> Vec<(NodeIndex, NodeIndex, &Edge)> {
-        self.graph
-            .edge_references()
-            .filter(|e| self.graph[e.source()].kind == from && self.graph[e.target()].kind == to)
-            .map(|e| (e.source(), e.target(), e.weight()))
+    pub fn edges_between(&self, from: NodeKind, to: NodeKind) -> Vec<(NodeId, NodeId, &Edge)> {
+        self.edges()
+            .filter(|&(a, b, _)| self.node(a).kind == from && self.node(b).kind == to)
             .collect()
     }
 
     /// Shortest paths from the internet through non-BMC, non-internet hosts
     /// (pivots): for each pivot, the hops from an internet node to it. The
     /// other address of a dual-stack `host` is reached with its first.
-    pub fn pivots(&self) -> BTreeMap<NodeIndex, Vec<Hop>> {
-        let mut paths: BTreeMap<NodeIndex, Vec<Hop>> = BTreeMap::new();
+    pub fn pivots(&self) -> BTreeMap<NodeId, Vec<Hop>> {
+        let mut paths: BTreeMap<NodeId, Vec<Hop>> = BTreeMap::new();
         let mut queue = VecDeque::new();
         for (index, node) in self.nodes() {
             if node.kind == NodeKind::Internet {
@@ -98,12 +129,11 @@ impl ReachGraph {
             }
         }
         while let Some((index, path)) = queue.pop_front() {
-            for edge in self.graph.edges(index) {
-                let target = edge.target();
-                if self.graph[target].kind != NodeKind::Internal || paths.contains_key(&target) {
+            for (target, edge) in self.edges_from(index) {
+                if self.node(target).kind != NodeKind::Internal || paths.contains_key(&target) {
                     continue;
                 }
-                let Some(&(rule, flow)) = edge.weight().rules.first() else {
+                let Some(&(rule, flow)) = edge.rules.first() else {
                     continue;
                 };
                 let mut next = path.clone();
@@ -122,8 +152,8 @@ impl ReachGraph {
 
     /// The internal nodes of the other family that belong to the same `host`
     /// as `index`: whoever reaches one address of a machine has the machine.
-    pub fn same_host(&self, index: NodeIndex) -> Vec<NodeIndex> {
-        let node = &self.graph[index];
+    fn same_host(&self, index: NodeId) -> Vec<NodeId> {
+        let node = self.node(index);
         if node.kind != NodeKind::Internal || node.hosts.is_empty() {
             return Vec::new();
         }
@@ -411,7 +441,7 @@ fn second_member(set: &IntervalSet<u128>) -> Option<u128> {
 
 impl ReachGraph {
     /// The node holding address `value` of `family`.
-    pub fn node_of(&self, family: Family, value: u128) -> Option<NodeIndex> {
+    pub fn node_of(&self, family: Family, value: u128) -> Option<NodeId> {
         self.nodes()
             .find(|(_, n)| n.family == family && n.addresses.contains(value))
             .map(|(i, _)| i)
@@ -419,18 +449,17 @@ impl ReachGraph {
 
     /// The shortest path from an internet node to `target`, through internal
     /// (non-BMC) hosts only; `None` when the internet cannot reach it.
-    pub fn exposure_path(&self, target: NodeIndex) -> Option<Vec<Hop>> {
+    pub fn exposure_path(&self, target: NodeId) -> Option<Vec<Hop>> {
         // Each reached node with the node it was reached from and the hop,
         // none for the other address of a dual-stack host.
-        let mut parent: BTreeMap<NodeIndex, (NodeIndex, Option<Hop>)> = BTreeMap::new();
-        let mut queue: VecDeque<NodeIndex> = self
+        let mut parent: BTreeMap<NodeId, (NodeId, Option<Hop>)> = BTreeMap::new();
+        let mut queue: VecDeque<NodeId> = self
             .nodes()
             .filter(|(_, n)| n.kind == NodeKind::Internet)
             .map(|(i, _)| i)
             .collect();
-        let starts: Vec<NodeIndex> = queue.iter().copied().collect();
-        let path_to = |parent: &BTreeMap<NodeIndex, (NodeIndex, Option<Hop>)>,
-                       mut at: NodeIndex| {
+        let starts: Vec<NodeId> = queue.iter().copied().collect();
+        let path_to = |parent: &BTreeMap<NodeId, (NodeId, Option<Hop>)>, mut at: NodeId| {
             let mut hops = Vec::new();
             while let Some((from, hop)) = parent.get(&at) {
                 hops.extend(hop.clone());
@@ -440,19 +469,18 @@ impl ReachGraph {
             hops
         };
         while let Some(index) = queue.pop_front() {
-            for edge in self.graph.edges(index) {
-                let next = edge.target();
+            for (next, edge) in self.edges_from(index) {
                 if starts.contains(&next) || parent.contains_key(&next) {
                     continue;
                 }
-                let Some(&(rule, flow)) = edge.weight().rules.first() else {
+                let Some(&(rule, flow)) = edge.rules.first() else {
                     continue;
                 };
                 parent.insert(next, (index, Some(Hop { flow, rule })));
                 if next == target {
                     return Some(path_to(&parent, next));
                 }
-                if self.graph[next].kind == NodeKind::Internal {
+                if self.node(next).kind == NodeKind::Internal {
                     queue.push_back(next);
                     for twin in self.same_host(next) {
                         if starts.contains(&twin) || parent.contains_key(&twin) {
@@ -473,22 +501,17 @@ impl ReachGraph {
     /// Edges on exposure paths into BMCs, for highlighting: internet -> BMC
     /// edges, and for every pivot that reaches a BMC, the shortest path from
     /// the internet to it and its edges into BMCs.
-    pub fn exposure_edges(&self) -> Vec<(NodeIndex, NodeIndex)> {
-        let mut out: Vec<(NodeIndex, NodeIndex)> = self
-            .graph
-            .edge_references()
-            .filter(|e| {
-                self.graph[e.source()].kind == NodeKind::Internet
-                    && self.graph[e.target()].kind == NodeKind::Bmc
-            })
-            .map(|e| (e.source(), e.target()))
+    pub fn exposure_edges(&self) -> Vec<(NodeId, NodeId)> {
+        let mut out: Vec<(NodeId, NodeId)> = self
+            .edges_between(NodeKind::Internet, NodeKind::Bmc)
+            .into_iter()
+            .map(|(from, to, _)| (from, to))
             .collect();
         for (pivot, path) in self.pivots() {
-            let into_bmcs: Vec<(NodeIndex, NodeIndex)> = self
-                .graph
-                .edges(pivot)
-                .filter(|e| self.graph[e.target()].kind == NodeKind::Bmc)
-                .map(|e| (pivot, e.target()))
+            let into_bmcs: Vec<(NodeId, NodeId)> = self
+                .edges_from(pivot)
+                .filter(|&(target, _)| self.node(target).kind == NodeKind::Bmc)
+                .map(|(target, _)| (pivot, target))
                 .collect();
             if into_bmcs.is_empty() {
                 continue;
@@ -505,5 +528,50 @@ impl ReachGraph {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Date;
+    use crate::resolve;
+    use crate::source::SourceMap;
+    use std::path::Path;
+
+    fn graph_of(file: &str) -> ReachGraph {
+        let mut sources = SourceMap::default();
+        let today = Date::parse("2026-11-21").expect("a date");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let (policy, diagnostics) = resolve::load(&path, &mut sources, &resolve::Options { today });
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        ReachGraph::new(&policy, &Analysis::new(&policy))
+    }
+
+    #[test]
+    fn edges_come_by_source_then_target_and_out_of_a_node_last_added_first() {
+        let graph = graph_of("tests/fixtures/lints/bw202_trigger.wall");
+        let edges: Vec<(NodeId, NodeId)> = graph.edges().map(|(a, b, _)| (a, b)).collect();
+        assert!(!edges.is_empty());
+        assert!(edges.windows(2).all(|pair| pair[0] < pair[1]), "{edges:?}");
+        for (id, _) in graph.nodes() {
+            let mut from_edges: Vec<NodeId> = edges
+                .iter()
+                .filter(|(a, _)| *a == id)
+                .map(|&(_, b)| b)
+                .collect();
+            from_edges.reverse();
+            let out: Vec<NodeId> = graph.edges_from(id).map(|(b, _)| b).collect();
+            assert_eq!(out, from_edges);
+        }
+    }
+
+    #[test]
+    fn nodes_are_numbered_in_order_and_found_by_id() {
+        let graph = graph_of("tests/fixtures/lints/bw202_trigger.wall");
+        for (position, (id, node)) in graph.nodes().enumerate() {
+            assert_eq!(id.index(), position);
+            assert!(std::ptr::eq(graph.node(id), node));
+        }
     }
 }

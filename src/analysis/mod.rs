@@ -11,6 +11,7 @@
 //! Invariant: only rules in force (not expired) take part.
 
 pub mod bits;
+pub mod explain;
 pub mod flow;
 pub mod graph;
 pub mod partition;

@@ -1,41 +1,30 @@
-//! `bmcwall explain`: how one flow is decided, and why.
+//! `bmcwall explain`: the flow to explain, from its arguments, and the
+//! explanation (`analysis::explain`) as text.
 
 use crate::addr::service::{self, ServicePoint};
-use crate::analysis::flow::holds;
-use crate::analysis::graph::{NodeKind, ReachGraph};
-use crate::analysis::{first_match, Analysis, Flow};
+use crate::analysis::explain::{Decision, Explanation, Exposure};
+use crate::analysis::Flow;
 use crate::resolve::Policy;
 use crate::source::SourceMap;
 use std::fmt::Write;
 
-pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: &Flow) -> String {
+/// The explanation of a flow as text, each rule with its place and line.
+pub fn render(sources: &SourceMap, policy: &Policy, explanation: &Explanation) -> String {
+    let flow = &explanation.flow;
     let mut out = String::new();
     let _ = writeln!(out, "flow:     {}", flow.witness());
-    let decider = analysis.decide(flow);
-    debug_assert_eq!(decider, first_match(policy, flow));
-    match decider {
-        Some(index) => {
-            let rule = &policy.rules[index];
-            let _ = writeln!(
-                out,
-                "decision: {} by rule {}",
-                rule.action.as_str(),
-                index + 1
-            );
+    match explanation.decision {
+        Decision::Rule { index, action } => {
+            let _ = writeln!(out, "decision: {} by rule {}", action.as_str(), index + 1);
             let _ = writeln!(out, "          {}", policy.rule_text(sources, index));
         }
-        None => {
+        Decision::DefaultDeny => {
             let _ = writeln!(out, "decision: deny (no rule matches: default deny)");
         }
     }
-    let later: Vec<usize> = policy
-        .active_rules()
-        .filter(|(i, rule)| Some(*i) > decider && decider.is_some() && flow.matched_by(rule))
-        .map(|(i, _)| i)
-        .collect();
-    if !later.is_empty() {
+    if !explanation.later.is_empty() {
         let _ = writeln!(out, "also matched by later rules (not deciding):");
-        for index in later {
+        for &index in &explanation.later {
             let _ = writeln!(
                 out,
                 "  rule {}: {}",
@@ -44,14 +33,7 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
             );
         }
     }
-    let expired: Vec<usize> = policy
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(_, rule)| rule.expired && flow.matched_by(rule))
-        .map(|(i, _)| i)
-        .collect();
-    for index in expired {
+    for &index in &explanation.expired {
         let _ = writeln!(
             out,
             "expired rule {} would match (not compiled): {}",
@@ -59,49 +41,37 @@ pub fn explain(sources: &SourceMap, policy: &Policy, analysis: &Analysis, flow: 
             policy.rule_text(sources, index)
         );
     }
-    let in_scope = flow.in_scope(&policy.scope);
-    if !in_scope {
+    if !explanation.in_scope {
         let _ = writeln!(
             out,
             "scope:    out of scope: the generated table leaves this flow to other tables"
         );
     }
-    let dst_is_bmc = holds(&policy.bmcs, flow.family, flow.dst);
-    if dst_is_bmc {
-        let graph = ReachGraph::new(policy, analysis);
-        let path = graph
-            .node_of(flow.family, flow.dst)
-            .filter(|&n| graph.graph[n].kind == NodeKind::Bmc)
-            .and_then(|n| graph.exposure_path(n));
-        match path {
-            Some(mut hops) => {
-                // The path reaches the class; show it ending at the address asked about.
-                if let Some(last) = hops.last_mut() {
-                    last.flow.dst = flow.dst;
-                }
+    match &explanation.exposure {
+        Some(Exposure::Reachable(hops)) => {
+            let _ = writeln!(
+                out,
+                "exposure: {} is reachable from the internet:",
+                flow.dst_ip()
+            );
+            for (i, hop) in hops.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "exposure: {} is reachable from the internet:",
-                    flow.dst_ip()
-                );
-                for (i, hop) in hops.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "  hop {}: {}  ({})",
-                        i + 1,
-                        hop.flow.witness(),
-                        policy.rule_text(sources, hop.rule)
-                    );
-                }
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "exposure: no path from the internet reaches {}",
-                    flow.dst_ip()
+                    "  hop {}: {}  ({})",
+                    i + 1,
+                    hop.flow.witness(),
+                    policy.rule_text(sources, hop.rule)
                 );
             }
         }
+        Some(Exposure::Unreachable) => {
+            let _ = writeln!(
+                out,
+                "exposure: no path from the internet reaches {}",
+                flow.dst_ip()
+            );
+        }
+        None => {}
     }
     out
 }

@@ -3,7 +3,6 @@
 use crate::addr::service;
 use crate::analysis::flow::to_ip;
 use crate::analysis::graph::{Node, NodeKind, ReachGraph};
-use petgraph::visit::EdgeRef;
 use std::fmt::Write;
 
 /// A short label for a node: the names that contain it, else its first range.
@@ -50,8 +49,8 @@ pub fn dot(graph: &ReachGraph) -> String {
             node_label(node).replace('"', "'")
         );
     }
-    for edge in graph.graph.edge_references() {
-        let highlight = if exposed.contains(&(edge.source(), edge.target())) {
+    for (from, to, edge) in graph.edges() {
+        let highlight = if exposed.contains(&(from, to)) {
             ", color=red, penwidth=2, fontcolor=red"
         } else {
             ""
@@ -59,9 +58,9 @@ pub fn dot(graph: &ReachGraph) -> String {
         let _ = writeln!(
             out,
             "  n{} -> n{} [label=\"{}\"{highlight}];",
-            edge.source().index(),
-            edge.target().index(),
-            service::short_words(&edge.weight().services)
+            from.index(),
+            to.index(),
+            service::short_words(&edge.services)
         );
     }
     out.push_str("}\n");
@@ -81,15 +80,15 @@ pub fn mermaid(graph: &ReachGraph) -> String {
         let _ = writeln!(out, "  {shape}");
     }
     let mut highlighted = Vec::new();
-    for (position, edge) in graph.graph.edge_references().enumerate() {
+    for (position, (from, to, edge)) in graph.edges().enumerate() {
         let _ = writeln!(
             out,
             "  n{} -->|\"{}\"| n{}",
-            edge.source().index(),
-            service::short_words(&edge.weight().services),
-            edge.target().index()
+            from.index(),
+            service::short_words(&edge.services),
+            to.index()
         );
-        if exposed.contains(&(edge.source(), edge.target())) {
+        if exposed.contains(&(from, to)) {
             highlighted.push(position.to_string());
         }
     }

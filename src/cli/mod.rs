@@ -353,15 +353,30 @@ fn check(args: CheckArgs) -> u8 {
         machine => {
             let text = match machine {
                 CheckFormat::Sarif => render::sarif(&results),
-                CheckFormat::Github => render::github(&results),
+                CheckFormat::Github => Ok(render::github(&results)),
                 _ => render::json(&results),
             };
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            match text {
+                Ok(text) => {
+                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                }
+                Err(error) => {
+                    left_to_exit(results);
+                    return unwritten(&error);
+                }
+            }
         }
     }
     let code = results.iter().map(Checked::exit_code).max().unwrap_or(0);
     left_to_exit(results);
     code
+}
+
+/// Reports output that could not be produced, instead of writing an empty
+/// one; the exit code is 2.
+fn unwritten(error: &dyn std::fmt::Display) -> u8 {
+    let _ = writeln!(std::io::stderr(), "bmcwall: {error}");
+    2
 }
 
 /// Leaves a command's model to the end of the process instead of freeing it:
@@ -429,7 +444,7 @@ fn compile(args: CompileArgs) -> u8 {
             };
             let ruleset = nft::build(layout(args.layout), input, &args.table);
             match args.format {
-                OutputFormat::Nft => nft::text::render(&ruleset, &header(sources, policy)),
+                OutputFormat::Nft => Ok(nft::text::render(&ruleset, &header(sources, policy))),
                 OutputFormat::Json => nft::json::render(&ruleset),
             }
         },
@@ -440,7 +455,13 @@ fn compile(args: CompileArgs) -> u8 {
     if let Err(code) = compiled {
         return code;
     }
-    let text = text.unwrap_or_default();
+    let text = match text {
+        Some(Ok(text)) => text,
+        Some(Err(error)) => return unwritten(&error),
+        // The pipeline builds the output of every policy it analyses, and
+        // only an analysed policy gets here.
+        None => return unwritten(&"internal error: the table was not built"),
+    };
     match &args.output {
         Some(path) => match write::atomically(path, text.as_bytes()) {
             Ok(()) => 0,
@@ -603,7 +624,8 @@ fn explain_command(args: ExplainArgs) -> u8 {
             return 2;
         }
     };
-    let text = explain::explain(&checked.sources, policy, analysis, &flow);
+    let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
+    let text = explain::render(&checked.sources, policy, &explanation);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     0
 }

@@ -7,6 +7,35 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
 use std::fmt;
 
+/// A machine-readable report serde_json could not write. Nothing is written
+/// then, rather than an empty report that reads as no findings.
+#[derive(Debug)]
+pub struct Unwritable {
+    /// The report: `JSON` or `SARIF`.
+    report: &'static str,
+    error: serde_json::Error,
+}
+
+impl fmt::Display for Unwritable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write the {} report: {}", self.report, self.error)
+    }
+}
+
+impl std::error::Error for Unwritable {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// A report as pretty-printed JSON with a final newline.
+fn pretty(report: &'static str, value: &impl Serialize) -> Result<String, Unwritable> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|error| Unwritable { report, error })?;
+    text.push('\n');
+    Ok(text)
+}
+
 pub struct Options {
     pub color: bool,
     pub quiet: bool,
@@ -308,7 +337,7 @@ fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnos
 }
 
 /// The JSON report of docs/lints.md's contract, for all policies checked.
-pub fn json(results: &[Checked]) -> String {
+pub fn json(results: &[Checked]) -> Result<String, Unwritable> {
     let report = JsonReport {
         version: 1,
         diagnostics: results
@@ -322,9 +351,7 @@ pub fn json(results: &[Checked]) -> String {
             .collect(),
         summary: count(results),
     };
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty("JSON", &report)
 }
 
 /// Where docs/lints.md is published; SARIF help URIs point into it.
@@ -352,7 +379,7 @@ fn sarif_location(sources: &SourceMap, span: Span) -> serde_json::Value {
 
 /// SARIF 2.1.0: one run, one reporting descriptor per code, one result per
 /// finding (waived findings carry an in-source suppression).
-pub fn sarif(results: &[Checked]) -> String {
+pub fn sarif(results: &[Checked]) -> Result<String, Unwritable> {
     use crate::diagnostic::{Code, Level};
     let rules: Vec<serde_json::Value> = Code::ALL
         .iter()
@@ -430,9 +457,7 @@ pub fn sarif(results: &[Checked]) -> String {
             "results": sarif_results
         }]
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty("SARIF", &log)
 }
 
 /// GitHub Actions workflow commands: `::error file=...,line=...::message`.
@@ -470,4 +495,29 @@ pub fn github(results: &[Checked]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_report_serde_json_refuses_is_an_error_naming_the_report() {
+        // JSON object keys are strings: serde_json refuses a map keyed by pairs.
+        let unwritable = BTreeMap::from([((1u8, 2u8), 3u8)]);
+        let error = pretty("SARIF", &unwritable).expect_err("an unwritable report");
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot write the SARIF report: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_report_ends_with_a_newline() {
+        let text = pretty("JSON", &BTreeMap::from([("version", 1)])).expect("writable");
+        assert_eq!(text, "{\n  \"version\": 1\n}\n");
+    }
 }

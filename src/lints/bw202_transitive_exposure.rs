@@ -27,7 +27,6 @@ use super::support::{allowing_rules, at_rule, with_path};
 use super::Context;
 use crate::analysis::graph::{Hop, NodeKind};
 use crate::diagnostic::{Code, Diagnostic};
-use petgraph::visit::EdgeRef;
 use std::collections::BTreeMap;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
@@ -36,11 +35,11 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     // For each rule into a BMC, the shortest path through a pivot.
     let mut best: BTreeMap<usize, Vec<Hop>> = BTreeMap::new();
     for (pivot, path) in graph.pivots() {
-        for edge in graph.graph.edges(pivot) {
-            if graph.graph[edge.target()].kind != NodeKind::Bmc {
+        for (target, edge) in graph.edges_from(pivot) {
+            if graph.node(target).kind != NodeKind::Bmc {
                 continue;
             }
-            for &(rule, flow) in &edge.weight().rules {
+            for &(rule, flow) in &edge.rules {
                 if direct.contains_key(&rule) {
                     continue;
                 }

@@ -11,16 +11,37 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// The nft JSON could not be written: serde_json refused one of the commands.
+/// Nothing is written then, rather than an empty or partial ruleset.
+#[derive(Debug)]
+pub struct Error(serde_json::Error);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write the nft JSON: {}", self.0)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// Renders the commands that replace the table atomically: add (so the delete
 /// always finds it), delete, and add with its contents.
-pub fn render(ruleset: &Ruleset) -> String {
-    // `{"nftables": [...]}` pretty-printed, each command as serde_json
-    // prints it, indented into the array.
+pub fn render(ruleset: &Ruleset) -> Result<String, Error> {
+    document(&objects(ruleset))
+}
+
+/// `{"nftables": [...]}` pretty-printed, each command as serde_json prints
+/// it, indented into the array.
+fn document<T: Serialize>(commands: &[T]) -> Result<String, Error> {
     let mut text = String::from("{\n  \"nftables\": [");
-    for (i, object) in objects(ruleset).iter().enumerate() {
+    for (i, command) in commands.iter().enumerate() {
         text.push_str(if i == 0 { "\n" } else { ",\n" });
-        let object = serde_json::to_string_pretty(object).unwrap_or_default();
-        for (j, line) in object.lines().enumerate() {
+        let command = serde_json::to_string_pretty(command).map_err(Error)?;
+        for (j, line) in command.lines().enumerate() {
             if j > 0 {
                 text.push('\n');
             }
@@ -29,7 +50,7 @@ pub fn render(ruleset: &Ruleset) -> String {
         }
     }
     text.push_str("\n  ]\n}\n");
-    text
+    Ok(text)
 }
 
 /// The commands, in an order nft accepts in one transaction: sets, chains,
@@ -355,4 +376,30 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_command_serde_json_refuses_fails_the_whole_document() {
+        // JSON object keys are strings: serde_json refuses a map keyed by pairs.
+        let unwritable = BTreeMap::from([((1u8, 2u8), 3u8)]);
+        let error = document(&[unwritable]).expect_err("an unwritable command");
+        assert!(
+            error.to_string().starts_with("cannot write the nft JSON: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn commands_are_indented_into_the_array() {
+        let text = document(&[BTreeMap::from([("add", 1)])]).expect("writable");
+        assert_eq!(
+            text,
+            "{\n  \"nftables\": [\n    {\n      \"add\": 1\n    }\n  ]\n}\n"
+        );
+    }
 }

@@ -51,7 +51,7 @@ pub fn build(checked: &Checked, layout: Layout) -> Ruleset {
 
 pub fn render(ruleset: &Ruleset, json: bool) -> String {
     if json {
-        nft::json::render(ruleset)
+        nft::json::render(ruleset).expect("nft JSON")
     } else {
         nft::text::render(ruleset, "kernel test")
     }
