@@ -1,0 +1,304 @@
+//! The command line's words: every command, option and argument as clap
+//! types, and the parsers of their values. Command bodies are in the other
+//! modules of `cli`.
+
+use super::{explain, render};
+use crate::diagnostic::{Code, Level};
+use crate::model::Date;
+use crate::nft;
+use crate::pipeline;
+use crate::pipeline::Levels;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bmcwall",
+    version,
+    about = "Check a BMC management-network policy and compile it to nftables"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Report every problem in one or more policies.
+    Check(CheckArgs),
+    /// Compile a policy into an nftables table (refuses while errors remain).
+    Compile(CompileArgs),
+    /// Show how one flow is decided: the deciding rule, later matches, exposure.
+    Explain(ExplainArgs),
+    /// Draw the reachability graph (Graphviz DOT or Mermaid).
+    Graph(GraphArgs),
+    /// Compare the live table with the compiled one: flows newly allowed and no
+    /// longer allowed (exit 0 equal, 1 different, 3 live table unreadable).
+    Plan(PlanArgs),
+    /// Load the compiled table atomically (nft -c first), optionally wait for a
+    /// confirmation and restore the previous table without one.
+    Apply(ApplyArgs),
+    /// Rewrite policy files in the canonical layout, or check that they are.
+    Fmt(FmtArgs),
+    /// List the finding codes, or print one code's documentation.
+    Lints(LintsArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct Common {
+    /// The date `until` is compared with (YYYY-MM-DD); default: today (UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) today: Option<Date>,
+    /// Report CODE as an error (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    pub(crate) deny: Vec<Code>,
+    /// Report CODE as a warning (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    pub(crate) warn: Vec<Code>,
+    /// Do not report CODE (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    pub(crate) allow: Vec<Code>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+    /// Only print errors.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Also show waived findings.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
+impl Common {
+    pub(crate) fn levels(&self) -> Levels {
+        let mut levels = Levels::default();
+        for (codes, level) in [
+            (&self.allow, Level::Allow),
+            (&self.warn, Level::Warning),
+            (&self.deny, Level::Error),
+        ] {
+            for code in codes {
+                levels.set(*code, level);
+            }
+        }
+        levels
+    }
+
+    pub(crate) fn today(&self) -> Date {
+        self.today.unwrap_or_else(pipeline::today_utc)
+    }
+
+    pub(crate) fn render_options(&self) -> render::Options {
+        render::Options {
+            color: self.color.enabled(),
+            quiet: self.quiet,
+            verbose: self.verbose,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExplainArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    /// Source address of the flow.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) from: std::net::IpAddr,
+    /// Destination address of the flow.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) to: std::net::IpAddr,
+    /// Protocol: tcp, udp, icmp, or a number.
+    #[arg(long, default_value = "tcp", value_parser = parse_proto)]
+    pub(crate) proto: u8,
+    /// Destination port (tcp and udp).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) port: Option<u16>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GraphArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub(crate) format: GraphFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+pub(crate) fn parse_proto(text: &str) -> Result<u8, String> {
+    explain::protocol(text)
+        .ok_or_else(|| format!("`{text}` is not a protocol (tcp, udp, icmp or a number)"))
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LintsArgs {
+    /// A code (BW202) or name (transitive-exposure) to document.
+    #[arg(value_parser = parse_code)]
+    pub(crate) code: Option<Code>,
+    /// Print docs/lints.md: the table and every code's documentation.
+    #[arg(long, conflicts_with = "code")]
+    pub(crate) markdown: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether diagnostics on stderr are coloured.
+    pub(crate) fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct FmtArgs {
+    /// Files to format in place; `-` or none reads standard input and writes
+    /// standard output.
+    #[arg(value_name = "FILE.wall")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Write nothing: print a diff for every file that is not formatted and
+    /// exit 1 if there is one.
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Colour in diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// Policy files to check.
+    #[arg(required = true, value_name = "POLICY.wall")]
+    pub(crate) policies: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub(crate) format: CheckFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum OutputFormat {
+    /// nft text, for `nft -f`.
+    Nft,
+    /// nft JSON, for `nft -j -f`.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// The allowed space as concatenated interval sets: a few rules per packet.
+    Sets,
+    /// One nft rule per policy rule, in policy order, with counters and comments.
+    Rules,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompileArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    /// Write here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Nft)]
+    pub(crate) format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Layout::Sets)]
+    pub(crate) layout: Layout,
+    /// Name of the nftables table (family inet).
+    #[arg(long, value_name = "NAME", default_value = nft::DEFAULT_TABLE, value_parser = parse_table)]
+    pub(crate) table: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LiveArgs {
+    /// Name of the nftables table (family inet).
+    #[arg(long, value_name = "NAME", default_value = nft::DEFAULT_TABLE, value_parser = parse_table)]
+    pub(crate) table: String,
+    /// Run nft inside this named network namespace (`ip netns exec NAME`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) netns: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum PlanFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PlanArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub(crate) format: PlanFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ApplyArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
+    #[arg(long, value_enum, default_value_t = Layout::Sets)]
+    pub(crate) layout: Layout,
+    /// Keep the new table only if confirmed within SECONDS (typed `yes`, or
+    /// --confirm-with); else restore the previous one and exit 3.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) confirm: Option<u64>,
+    /// Confirm by running CMD (with `sh -c`) until it exits 0, instead of asking.
+    #[arg(long, value_name = "CMD", requires = "confirm")]
+    pub(crate) confirm_with: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+pub(crate) fn parse_code(text: &str) -> Result<Code, String> {
+    Code::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a bmcwall code; `bmcwall lints` lists them"))
+}
+
+pub(crate) fn parse_table(text: &str) -> Result<String, String> {
+    let mut chars = text.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && text.len() <= 64;
+    valid
+        .then(|| text.to_string())
+        .ok_or_else(|| format!("`{text}` is not a table name (letters, digits, `_`, `-`)"))
+}
