@@ -28,17 +28,14 @@
 //! must list an unwaived finding of its code; a near miss must not report its
 //! code at all, at any level.
 
+use crate::support::{bmcwall, crate_root, text, AMS1, TODAY};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Where the corpus is, relative to the crate root.
 const FIXTURES: &str = "tests/fixtures/lints";
-/// The date every run uses, so `until` findings do not depend on the calendar.
-const TODAY: &str = "2026-11-21";
 const EXPOSED: &str = "examples/exposed.wall";
-const AMS1: &str = "examples/ams1/ams1.wall";
 const SARIF_SCHEMA: &str = "tests/fixtures/sarif/sarif-schema-2.1.0.json";
 
 /// A code's level: whether and how severely it is reported.
@@ -93,20 +90,6 @@ fn default_level(code: &str) -> Option<Level> {
 
 // ---------------------------------------------------------------------------
 // Running the binary.
-
-/// Runs the binary from the crate root, so paths in its output are stable.
-fn bmcwall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bmcwall"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run bmcwall")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
-}
 
 /// `check FILE --today TODAY --format FORMAT` plus `extra`.
 fn check(file: &str, format: &str, extra: &[&str]) -> Output {
@@ -463,7 +446,7 @@ fn headers_are_strict() {
 
 /// The `.wall` files directly in the fixtures folder, by name, sorted.
 fn fixture_names() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES);
+    let dir = crate_root().join(FIXTURES);
     let entries =
         std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     let mut names: Vec<String> = entries
@@ -494,7 +477,7 @@ fn role(name: &str) -> Option<(String, bool)> {
 /// Everything wrong with one fixture, empty when it passes.
 fn run_fixture(name: &str) -> Vec<String> {
     let path = format!("{FIXTURES}/{name}.wall");
-    let source = match std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path)) {
+    let source = match std::fs::read_to_string(crate_root().join(&path)) {
         Ok(source) => source,
         Err(e) => return vec![format!("cannot read: {e}")],
     };
@@ -794,8 +777,7 @@ fn annotations(source: &str) -> Vec<(String, u64)> {
 
 #[test]
 fn exposed_example_reports_what_its_comments_say() {
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXPOSED))
-        .expect("read example");
+    let source = std::fs::read_to_string(crate_root().join(EXPOSED)).expect("read example");
     let want: Vec<(String, u64)> = EXPOSED_FINDINGS
         .iter()
         .map(|&(c, l)| (c.to_string(), l))
@@ -969,7 +951,7 @@ fn sarif_output_is_golden_and_valid_sarif_2_1_0() {
     let stdout = text(&output.stdout);
     insta::assert_snapshot!("exposed_sarif", stdout);
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate_root();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join(SARIF_SCHEMA)).expect("read the SARIF schema"),
     )
@@ -1086,8 +1068,7 @@ fn the_code_table_is_golden() {
 fn docs_lints_md_is_generated() {
     let generated = lints(&["--markdown"]);
     let committed =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lints.md"))
-            .expect("read docs/lints.md");
+        std::fs::read_to_string(crate_root().join("docs/lints.md")).expect("read docs/lints.md");
     assert!(
         generated == committed,
         "docs/lints.md is stale: run `cargo run -q -- lints --markdown > docs/lints.md`"
