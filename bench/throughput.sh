@@ -7,7 +7,7 @@
 #   SIZE=1000x1000 DURATION=3 REPEAT=1 bench/throughput.sh
 #
 # Each ruleset gets its own three namespaces (source -> gateway -> destination,
-# joined by veth pairs, as in tests/harness), loaded once; the measurements then
+# joined by veth pairs, as in tests/it/harness), loaded once; the measurements then
 # take turns across the rulesets, REPEAT rounds, and the table shows medians:
 #
 #   * iperf3: one TCP stream for DURATION seconds, Gbit/s at the receiver. After the

@@ -8,11 +8,10 @@
 //! prints the seed, the policy and the flows, and
 //! `BMCWALL_DIFF_SEED=S BMCWALL_DIFF_POLICIES=1` replays it.
 
-mod harness;
-
-use harness::random::{self, RandomPolicy};
-use harness::verify::{self, build, expected_arrivals, form_name, render, FORMS};
-use harness::Lab;
+use crate::harness::random::{self, RandomPolicy};
+use crate::harness::verify::{self, build, expected_arrivals, form_name, render, FORMS};
+use crate::harness::{self, Lab};
+use crate::support;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -29,7 +28,7 @@ fn setting(name: &str, default: u64) -> u64 {
 /// first disagreement.
 fn run_one(lab: &Lab, generated: &RandomPolicy, probes_per_policy: usize) -> Result<usize, String> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let checked = verify::check(&generated.write_to(dir.path()));
+    let checked = support::check(&generated.write_to(dir.path()));
     let Some((policy, analysis)) = checked.model.as_ref().filter(|_| !checked.input_invalid())
     else {
         let errors: Vec<String> = checked
@@ -87,7 +86,7 @@ fn random_policies_are_decided_by_the_kernel_as_by_the_table() {
                         }
                         Err(error) => failures.lock().unwrap().push(format!(
                             "{error}\n{}\nreplay: BMCWALL_DIFF_SEED={seed} BMCWALL_DIFF_POLICIES=1 \
-                             cargo test --test differential",
+                             cargo test --test it differential",
                             generated.describe()
                         )),
                     }
@@ -142,7 +141,7 @@ fn the_generator_covers_the_language() {
     }
     let generated = random::policy(7);
     let dir = tempfile::tempdir().expect("temp dir");
-    let checked = verify::check(&generated.write_to(dir.path()));
+    let checked = support::check(&generated.write_to(dir.path()));
     let (_, analysis) = checked.model.as_ref().expect("valid");
     let probes = random::probes(analysis, 7, 200);
     assert_eq!(probes, random::probes(analysis, 7, 200), "deterministic");

@@ -3,9 +3,9 @@
 
 use super::Lab;
 use bmcwall::analysis::{Analysis, Flow};
-use bmcwall::model::{Action, Date};
+use bmcwall::model::Action;
 use bmcwall::nft::{self, Layout, Ruleset};
-use bmcwall::pipeline::{self, Checked, Levels};
+use bmcwall::pipeline::Checked;
 use bmcwall::resolve::Policy;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -27,15 +27,6 @@ pub fn form_name(layout: Layout, json: bool) -> String {
         },
         if json { "JSON" } else { "text" }
     )
-}
-
-pub fn today() -> Date {
-    Date::parse("2026-11-21").expect("date")
-}
-
-/// Checks a policy file; the model is there unless the input is invalid.
-pub fn check(path: &Path) -> Checked {
-    pipeline::check(path, today(), &Levels::default())
 }
 
 /// Builds `layout` for a checked policy.

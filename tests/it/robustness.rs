@@ -2,9 +2,8 @@
 //! example and of the Ansible and NetBox inventory fixtures go through the
 //! whole pipeline, and whatever checks clean compiles.
 
-use bmcwall::model::Date;
+use crate::support::{self, fixture};
 use bmcwall::nft;
-use bmcwall::pipeline::{self, Levels};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -118,17 +117,13 @@ fn tokens() -> Vec<&'static str> {
         .collect()
 }
 
-fn today() -> Date {
-    Date::parse("2026-11-21").expect("date")
-}
-
 /// Runs the pipeline on `text` as a policy file beside the example's inventory.
 fn run_pipeline(text: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let inventory = dir.path().join("inventory");
     std::fs::create_dir(&inventory).expect("dir");
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ams1/inventory/ams1.yaml"),
+        fixture("examples/ams1/inventory/ams1.yaml"),
         inventory.join("ams1.yaml"),
     )
     .expect("copy inventory");
@@ -150,7 +145,7 @@ fn run_with_inventory(policy: &str, name: &str, inventory: &str) {
 /// Checks `path`: every finding's span lies in its file, and a clean policy
 /// compiles.
 fn verify(path: &Path) {
-    let checked = pipeline::check(path, today(), &Levels::default());
+    let checked = support::check(path);
     for finding in &checked.findings {
         let span = finding.diagnostic.primary().span;
         let file = checked.sources.file(span.file);
@@ -211,16 +206,16 @@ proptest! {
     fn edited_ansible_inventory_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(INVENTORY_TOKENS)), 1..6)
     ) {
-        let inventory = edit(include_str!("fixtures/inventory/ansible/hosts.yaml"), &edits);
-        run_with_inventory(include_str!("fixtures/inventory/ansible/site.wall"), "hosts.yaml", &inventory);
+        let inventory = edit(include_str!("../fixtures/inventory/ansible/hosts.yaml"), &edits);
+        run_with_inventory(include_str!("../fixtures/inventory/ansible/site.wall"), "hosts.yaml", &inventory);
     }
 
     #[test]
     fn edited_netbox_export_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(INVENTORY_TOKENS)), 1..6)
     ) {
-        let export = edit(include_str!("fixtures/inventory/netbox/devices-list.json"), &edits);
-        run_with_inventory(include_str!("fixtures/inventory/netbox/list.wall"), "devices-list.json", &export);
+        let export = edit(include_str!("../fixtures/inventory/netbox/devices-list.json"), &edits);
+        run_with_inventory(include_str!("../fixtures/inventory/netbox/list.wall"), "devices-list.json", &export);
     }
 
     #[test]
@@ -233,7 +228,7 @@ proptest! {
     fn edited_example_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(tokens())), 1..6)
     ) {
-        let text = edit(include_str!("../examples/ams1/ams1.wall"), &edits);
+        let text = edit(include_str!("../../examples/ams1/ams1.wall"), &edits);
         run_pipeline(&text);
     }
 }

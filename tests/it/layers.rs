@@ -2,6 +2,7 @@
 //! earlier layers. The order is the `layers` block of ARCHITECTURE.md, read from
 //! the file, so the map and the test cannot disagree.
 
+use crate::support::crate_root;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -120,13 +121,13 @@ fn source_files(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, String)>) {
 }
 
 fn architecture() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+    std::fs::read_to_string(crate_root().join("ARCHITECTURE.md"))
         .expect("ARCHITECTURE.md is readable")
 }
 
 #[test]
 fn every_module_imports_only_from_earlier_layers() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = crate_root().join("src");
     let mut files = Vec::new();
     source_files(&root, &root, &mut files);
     let order = layers(&architecture());

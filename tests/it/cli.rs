@@ -1,27 +1,8 @@
 //! The command line through the real binary: exit codes, output contracts,
 //! atomic output, determinism.
 
+use crate::support::{bmcwall, stderr, stdout, AMS1};
 use std::path::Path;
-use std::process::{Command, Output};
-
-const AMS1: &str = "examples/ams1/ams1.wall";
-
-fn bmcwall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bmcwall"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run bmcwall")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("UTF-8")
-}
 
 #[test]
 fn check_ams1_is_clean() {

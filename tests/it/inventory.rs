@@ -2,29 +2,16 @@
 //! BMCs that selectors pick from them, and that their policies check and
 //! compile. Broken inventories are in the invalid corpus (`diagnostics.rs`).
 
+use crate::support::{check, fixture};
 use bmcwall::addr::AddrSet;
-use bmcwall::model::Date;
 use bmcwall::nft;
-use bmcwall::pipeline::{self, Checked, Levels};
+use bmcwall::pipeline::Checked;
 use bmcwall::resolve::{NamedKind, Policy};
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::{Path, PathBuf};
 
 const ANSIBLE: &str = "tests/fixtures/inventory/ansible/site.wall";
 const NETBOX: &str = "tests/fixtures/inventory/netbox/site.wall";
 const NETBOX_LIST: &str = "tests/fixtures/inventory/netbox/list.wall";
-
-fn today() -> Date {
-    Date::parse("2026-11-21").expect("a date")
-}
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn check(path: &Path) -> Checked {
-    pipeline::check(path, today(), &Levels::default())
-}
 
 /// The findings of a run, as `CODE file:line:column message`.
 fn findings(checked: &Checked) -> Vec<String> {

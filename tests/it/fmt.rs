@@ -8,30 +8,22 @@
 //! same tables (rule comments that name a `file:line` aside). A file that
 //! does not parse is refused with exit status 2 and left as it is.
 
+use crate::support::{bmcwall_in, crate_root, stderr, stdout, today, AMS1};
 use bmcwall::diagnostic::Code;
 use bmcwall::fmt::{self as wallfmt, FormatError};
-use bmcwall::model::Date;
 use bmcwall::nft;
 use bmcwall::pipeline::{self, Levels};
 use bmcwall::source::FileId;
 use bmcwall::syntax;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 /// The folders whose policies are formatted, relative to the crate root.
 const TREES: &[&str] = &["tests/fixtures", "examples"];
 /// Fewer files than these means fixtures went missing.
 const MIN_FORMATTED: usize = 60;
 const MIN_REFUSED: usize = 10;
-/// The date every check uses, so `until` does not depend on the calendar.
-const TODAY: &str = "2026-11-21";
-const AMS1: &str = "examples/ams1/ams1.wall";
 const MESSY: &str = "tests/fixtures/fmt/messy.wall";
-
-fn crate_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Every `.wall` file under `dir`, recursively, sorted.
 fn wall_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -93,8 +85,7 @@ fn without_locations(text: &str) -> String {
 /// What a policy means, section by section: its findings, and when it is
 /// valid its rules, expectations, names, inventory and compiled tables.
 fn meaning(path: &Path) -> Vec<(&'static str, String)> {
-    let today = Date::parse(TODAY).expect("a date");
-    let checked = pipeline::check(path, today, &Levels::default());
+    let checked = pipeline::check(path, today(), &Levels::default());
     let mut findings: Vec<String> = checked
         .findings
         .iter()
@@ -248,7 +239,7 @@ fn refused(relative: &Path, text: &str) -> Vec<String> {
     std::fs::write(dir.path().join(name), text).expect("the copy is written");
     let name = name.to_str().expect("a UTF-8 name");
     for args in [vec!["fmt", name], vec!["fmt", "--check", name]] {
-        let output = bmcwall_in(dir.path(), &args, None);
+        let output = bmcwall_in(dir.path(), &args, "", &[]);
         if output.status.code() != Some(2) {
             problems.push(format!(
                 "{shown}: `{}` exited with {:?}, expected 2",
@@ -287,34 +278,6 @@ fn the_example_and_the_messy_fixture_are_formatted_as_in_their_snapshots() {
     }
 }
 
-fn bmcwall_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bmcwall"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run bmcwall");
-    {
-        use std::io::Write as _;
-        let mut input = child.stdin.take().expect("stdin");
-        input
-            .write_all(stdin.unwrap_or("").as_bytes())
-            .expect("stdin is written");
-    }
-    child.wait_with_output().expect("bmcwall finishes")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("UTF-8")
-}
-
 /// A temporary directory holding `name` with `text`.
 fn dir_with(name: &str, text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -329,7 +292,7 @@ fn ams1_text() -> String {
 #[test]
 fn check_passes_a_formatted_file_silently() {
     let dir = dir_with("ams1.wall", &format(&ams1_text()));
-    let output = bmcwall_in(dir.path(), &["fmt", "--check", "ams1.wall"], None);
+    let output = bmcwall_in(dir.path(), &["fmt", "--check", "ams1.wall"], "", &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "");
     assert_eq!(stderr(&output), "");
@@ -339,7 +302,7 @@ fn check_passes_a_formatted_file_silently() {
 fn check_prints_a_diff_for_an_unformatted_file_and_leaves_it() {
     let original = ams1_text();
     let dir = dir_with("ams1.wall", &original);
-    let output = bmcwall_in(dir.path(), &["fmt", "--check", "ams1.wall"], None);
+    let output = bmcwall_in(dir.path(), &["fmt", "--check", "ams1.wall"], "", &[]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let diff = stdout(&output);
     assert!(
@@ -372,7 +335,7 @@ fn fmt_rewrites_a_file_and_check_then_passes() {
     let messy = std::fs::read_to_string(crate_root().join(MESSY)).expect("the fixture");
     let dir = dir_with("messy.wall", &messy);
     let path = dir.path().join("messy.wall");
-    let output = bmcwall_in(dir.path(), &["fmt", "messy.wall"], None);
+    let output = bmcwall_in(dir.path(), &["fmt", "messy.wall"], "", &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         (stdout(&output), stderr(&output)),
@@ -385,7 +348,7 @@ fn fmt_rewrites_a_file_and_check_then_passes() {
         1,
         "no temporary file may be left"
     );
-    let check = bmcwall_in(dir.path(), &["fmt", "--check", "messy.wall"], None);
+    let check = bmcwall_in(dir.path(), &["fmt", "--check", "messy.wall"], "", &[]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
     assert_eq!(stdout(&check), "");
 }
@@ -397,7 +360,7 @@ fn fmt_leaves_a_formatted_file_alone() {
     let dir = dir_with("ams1.wall", &format(&ams1_text()));
     let path = dir.path().join("ams1.wall");
     let before = std::fs::metadata(&path).expect("metadata").ino();
-    let output = bmcwall_in(dir.path(), &["fmt", "ams1.wall"], None);
+    let output = bmcwall_in(dir.path(), &["fmt", "ams1.wall"], "", &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let after = std::fs::metadata(&path).expect("metadata").ino();
     assert_eq!(before, after, "a formatted file must not be replaced");
@@ -411,7 +374,7 @@ fn fmt_keeps_permissions_and_symbolic_links() {
     let path = dir.path().join("ams1.wall");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     std::os::unix::fs::symlink("ams1.wall", dir.path().join("link.wall")).expect("symlink");
-    let output = bmcwall_in(dir.path(), &["fmt", "link.wall"], None);
+    let output = bmcwall_in(dir.path(), &["fmt", "link.wall"], "", &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let link = std::fs::symlink_metadata(dir.path().join("link.wall")).expect("metadata");
     assert!(link.file_type().is_symlink(), "the link must stay a link");
@@ -431,7 +394,12 @@ fn fmt_keeps_permissions_and_symbolic_links() {
 fn a_syntax_error_exits_2_with_the_check_diagnostic_and_the_file_unchanged() {
     let text = "host jump = 10.20.0.5;\nbmc  rack = 10.10.1.0/24;\nallow jump rack : https;\n";
     let dir = dir_with("bad.wall", text);
-    let check = bmcwall_in(dir.path(), &["check", "bad.wall", "--color", "never"], None);
+    let check = bmcwall_in(
+        dir.path(),
+        &["check", "bad.wall", "--color", "never"],
+        "",
+        &[],
+    );
     let report = stderr(&check);
     let report = report
         .strip_suffix("bmcwall: 1 error, 0 warnings, 0 infos\n")
@@ -440,7 +408,7 @@ fn a_syntax_error_exits_2_with_the_check_diagnostic_and_the_file_unchanged() {
         &["fmt", "bad.wall", "--color", "never"][..],
         &["fmt", "--check", "bad.wall", "--color", "never"][..],
     ] {
-        let output = bmcwall_in(dir.path(), args, None);
+        let output = bmcwall_in(dir.path(), args, "", &[]);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert_eq!(stdout(&output), "", "{args:?}");
         let error = stderr(&output);
@@ -465,20 +433,21 @@ fn fmt_reads_standard_input_and_writes_standard_output() {
     let original = ams1_text();
     let dir = tempfile::tempdir().expect("a temporary directory");
     for args in [&["fmt"][..], &["fmt", "-"][..]] {
-        let output = bmcwall_in(dir.path(), args, Some(&original));
+        let output = bmcwall_in(dir.path(), args, &original, &[]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_eq!(stdout(&output), format(&original));
     }
-    let check = bmcwall_in(dir.path(), &["fmt", "--check", "-"], Some(&original));
+    let check = bmcwall_in(dir.path(), &["fmt", "--check", "-"], &original, &[]);
     assert_eq!(check.status.code(), Some(1));
     assert!(stdout(&check).starts_with("--- a/<stdin>\n+++ b/<stdin>\n"));
-    let clean = bmcwall_in(dir.path(), &["fmt", "--check"], Some(&format(&original)));
+    let clean = bmcwall_in(dir.path(), &["fmt", "--check"], &format(&original), &[]);
     assert_eq!(clean.status.code(), Some(0));
     assert_eq!(stdout(&clean), "");
     let broken = bmcwall_in(
         dir.path(),
         &["fmt", "--color", "never"],
-        Some("allow a b;\n"),
+        "allow a b;\n",
+        &[],
     );
     assert_eq!(broken.status.code(), Some(2));
     assert_eq!(stdout(&broken), "");
@@ -506,16 +475,18 @@ fn fmt_takes_several_files_and_exits_with_the_worst_status() {
         &[
             "fmt", "--check", "--color", "never", files[0], files[1], files[2],
         ],
-        None,
+        "",
+        &[],
     );
     assert_eq!(check.status.code(), Some(2));
     assert!(stdout(&check).starts_with("--- a/crlf.wall\n+++ b/crlf.wall\n"));
-    let without_bad = bmcwall_in(dir.path(), &["fmt", "--check", files[0], files[1]], None);
+    let without_bad = bmcwall_in(dir.path(), &["fmt", "--check", files[0], files[1]], "", &[]);
     assert_eq!(without_bad.status.code(), Some(1));
     let output = bmcwall_in(
         dir.path(),
         &["fmt", "--color", "never", files[0], files[1], files[2]],
-        None,
+        "",
+        &[],
     );
     assert_eq!(output.status.code(), Some(2));
     // The files that parse are formatted all the same; CRLF becomes LF.
@@ -532,7 +503,7 @@ fn fmt_takes_several_files_and_exits_with_the_worst_status() {
 #[test]
 fn fmt_reports_a_missing_file() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let output = bmcwall_in(dir.path(), &["fmt", "no-such.wall"], None);
+    let output = bmcwall_in(dir.path(), &["fmt", "no-such.wall"], "", &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).starts_with("bmcwall: cannot read no-such.wall: "));
 }

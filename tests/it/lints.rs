@@ -1,5 +1,8 @@
-//! The lints through the real binary: a data-driven corpus, the examples,
-//! waivers, level overrides, the four output formats and the lint docs.
+//! The lints: a data-driven corpus, the examples, waivers, level overrides,
+//! the four output formats and the lint docs. The corpus runs in-process
+//! through the library (`pipeline::check` with the fixture's levels), and once
+//! through the real binary, whose JSON report must list the same findings;
+//! the rest runs through the binary.
 //!
 //! `tests/fixtures/lints/` holds, for every code BW101-BW401, a policy that
 //! triggers it (`bwNNN_trigger.wall`) and a near miss that must not
@@ -21,24 +24,26 @@
 //! `waived` when a `waive` on the rule silences it. `none` says there is no
 //! finding. A `witness` pins the witness flow of a listed finding.
 //!
-//! `check --format json --today 2026-11-21` must report exactly the listed
+//! `check --format json --today 2026-11-21` (and the library's check on
+//! that date) must report exactly the listed
 //! findings among those at warning level or above, plus the listed info ones,
 //! at the level the code table below (and the flags) give them; the exit
 //! status is 1 when a listed finding is an unwaived error, else 0. A trigger
 //! must list an unwaived finding of its code; a near miss must not report its
 //! code at all, at any level.
 
+use crate::support::{bmcwall, crate_root, text, today, AMS1, TODAY};
+use bmcwall::diagnostic::{self, Code};
+use bmcwall::pipeline::{self, Levels};
+use bmcwall::source::{SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Where the corpus is, relative to the crate root.
 const FIXTURES: &str = "tests/fixtures/lints";
-/// The date every run uses, so `until` findings do not depend on the calendar.
-const TODAY: &str = "2026-11-21";
 const EXPOSED: &str = "examples/exposed.wall";
-const AMS1: &str = "examples/ams1/ams1.wall";
 const SARIF_SCHEMA: &str = "tests/fixtures/sarif/sarif-schema-2.1.0.json";
 
 /// A code's level: whether and how severely it is reported.
@@ -94,20 +99,6 @@ fn default_level(code: &str) -> Option<Level> {
 // ---------------------------------------------------------------------------
 // Running the binary.
 
-/// Runs the binary from the crate root, so paths in its output are stable.
-fn bmcwall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bmcwall"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run bmcwall")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
-}
-
 /// `check FILE --today TODAY --format FORMAT` plus `extra`.
 fn check(file: &str, format: &str, extra: &[&str]) -> Output {
     let mut args = vec!["check", file, "--today", TODAY, "--format", format];
@@ -127,6 +118,79 @@ fn check_json(file: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let json = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{file}: output is not JSON ({e}):\n{stdout}\n{stderr}"));
     (output.status.code().unwrap_or(-1), json)
+}
+
+// ---------------------------------------------------------------------------
+// Running the library.
+
+/// The levels `--deny/--warn/--allow CODE` flags give, as the binary sets them.
+fn levels_of(flags: &[&str]) -> Levels {
+    let mut levels = Levels::default();
+    for pair in flags.windows(2) {
+        let level = match pair[0] {
+            "--deny" => diagnostic::Level::Error,
+            "--warn" => diagnostic::Level::Warning,
+            "--allow" => diagnostic::Level::Allow,
+            _ => continue,
+        };
+        let code = Code::parse(pair[1]).unwrap_or_else(|| panic!("no code {}", pair[1]));
+        levels.set(code, level);
+    }
+    levels
+}
+
+/// `check` of `file` (relative to the crate root) in-process on [`TODAY`]
+/// with the levels of `flags`: the exit status the binary would give and the
+/// findings as its JSON report lists them.
+fn check_in_process(file: &str, flags: &[&str]) -> (i32, Vec<Finding>) {
+    let checked = pipeline::check(Path::new(file), today(), &levels_of(flags));
+    let findings = checked
+        .findings
+        .iter()
+        .map(|finding| finding_of(&checked.sources, finding))
+        .collect();
+    (i32::from(checked.exit_code()), findings)
+}
+
+/// Where `span` starts, as the JSON report gives it.
+fn location_at(sources: &SourceMap, span: Span) -> Location {
+    let file = sources.file(span.file);
+    let (line, column) = file.line_col(span.start as usize);
+    Location {
+        file: file.display_path(),
+        line: line as u64,
+        column: column as u64,
+    }
+}
+
+/// A witness flow, through the serialisation the JSON report uses.
+fn flow_from(witness: &diagnostic::Witness) -> Flow {
+    flow_of(&serde_json::to_value(witness).expect("a witness serialises"))
+}
+
+/// A finding of the library, in the shape of a JSON report's finding.
+fn finding_of(sources: &SourceMap, finding: &pipeline::Finding) -> Finding {
+    let diagnostic = &finding.diagnostic;
+    let severity = serde_json::to_value(diagnostic.severity).expect("a severity serialises");
+    Finding {
+        code: diagnostic.code.as_str().to_string(),
+        severity: severity.as_str().expect("a severity word").to_string(),
+        location: location_at(sources, diagnostic.primary().span),
+        related: diagnostic.labels[1..]
+            .iter()
+            .map(|label| location_at(sources, label.span))
+            .collect(),
+        witness: diagnostic.witness.as_ref().map(flow_from),
+        path: diagnostic
+            .path
+            .iter()
+            .map(|(flow, span)| Hop {
+                flow: flow_from(flow),
+                rule: location_at(sources, *span),
+            })
+            .collect(),
+        waived: finding.waived.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -169,14 +233,14 @@ impl fmt::Display for Flow {
 }
 
 /// One hop of an exposure path.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Hop {
     flow: Flow,
     rule: Location,
 }
 
 /// One finding of a JSON report.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Finding {
     code: String,
     severity: String,
@@ -463,7 +527,7 @@ fn headers_are_strict() {
 
 /// The `.wall` files directly in the fixtures folder, by name, sorted.
 fn fixture_names() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES);
+    let dir = crate_root().join(FIXTURES);
     let entries =
         std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     let mut names: Vec<String> = entries
@@ -494,7 +558,7 @@ fn role(name: &str) -> Option<(String, bool)> {
 /// Everything wrong with one fixture, empty when it passes.
 fn run_fixture(name: &str) -> Vec<String> {
     let path = format!("{FIXTURES}/{name}.wall");
-    let source = match std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path)) {
+    let source = match std::fs::read_to_string(crate_root().join(&path)) {
         Ok(source) => source,
         Err(e) => return vec![format!("cannot read: {e}")],
     };
@@ -503,8 +567,7 @@ fn run_fixture(name: &str) -> Vec<String> {
         Err(e) => return vec![e],
     };
     let flags: Vec<&str> = header.flags.iter().map(String::as_str).collect();
-    let (status, report) = check_json(&path, &flags);
-    let all = findings(&report);
+    let (status, all) = check_in_process(&path, &flags);
     let mut problems = Vec::new();
 
     // Findings grouped by code and location: BW103 and BW104 may report one
@@ -606,31 +669,7 @@ fn run_fixture(name: &str) -> Vec<String> {
         problems.extend(path_problems(finding));
     }
 
-    // The summary counts the unwaived findings, and the exit status follows
-    // the listed findings.
-    for (field, severity) in [
-        ("errors", "error"),
-        ("warnings", "warning"),
-        ("infos", "info"),
-    ] {
-        let count = all
-            .iter()
-            .filter(|f| f.waived.is_none() && f.severity == severity)
-            .count() as u64;
-        if report["summary"][field].as_u64() != Some(count) {
-            problems.push(format!(
-                "summary.{field} is {}, want {count}",
-                report["summary"][field]
-            ));
-        }
-    }
-    let waived = all.iter().filter(|f| f.waived.is_some()).count() as u64;
-    if report["summary"]["waived"].as_u64().unwrap_or(0) != waived {
-        problems.push(format!(
-            "summary.waived is {}, want {waived}",
-            report["summary"]["waived"]
-        ));
-    }
+    // The exit status follows the listed findings.
     let errors = header
         .expected
         .iter()
@@ -760,6 +799,74 @@ fn every_lint_fixture_reports_exactly_what_it_says() {
     );
 }
 
+/// The summary of a JSON report counts its unwaived findings by severity,
+/// and its waived ones.
+fn summary_problems(report: &serde_json::Value, all: &[Finding]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (field, severity) in [
+        ("errors", "error"),
+        ("warnings", "warning"),
+        ("infos", "info"),
+    ] {
+        let count = all
+            .iter()
+            .filter(|f| f.waived.is_none() && f.severity == severity)
+            .count() as u64;
+        if report["summary"][field].as_u64() != Some(count) {
+            problems.push(format!(
+                "summary.{field} is {}, want {count}",
+                report["summary"][field]
+            ));
+        }
+    }
+    let waived = all.iter().filter(|f| f.waived.is_some()).count() as u64;
+    if report["summary"]["waived"].as_u64().unwrap_or(0) != waived {
+        problems.push(format!(
+            "summary.waived is {}, want {waived}",
+            report["summary"]["waived"]
+        ));
+    }
+    problems
+}
+
+/// The corpus through the real binary, one `check --format json` run for the
+/// fixtures that share flags: the report lists, in order, the findings the
+/// library gives for each fixture, its summary counts them, and the exit
+/// status is the worst of the fixtures'.
+#[test]
+fn the_binary_reports_the_lint_fixtures_as_the_library_does() {
+    let mut by_flags: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for name in fixture_names() {
+        let path = format!("{FIXTURES}/{name}.wall");
+        let source = std::fs::read_to_string(crate_root().join(&path)).expect("a fixture");
+        let header = parse_header(&source, &path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        by_flags.entry(header.flags).or_default().push(path);
+    }
+    for (flags, paths) in &by_flags {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let mut args: Vec<&str> = vec!["check", "--today", TODAY, "--format", "json"];
+        args.extend(paths.iter().map(String::as_str));
+        args.extend_from_slice(&flags);
+        let output = bmcwall(&args);
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked"), "bmcwall panicked:\n{stderr}");
+        let report: serde_json::Value =
+            serde_json::from_str(&text(&output.stdout)).expect("a JSON report");
+        let mut want_status = 0;
+        let mut want = Vec::new();
+        for path in paths {
+            let (status, findings) = check_in_process(path, &flags);
+            want_status = want_status.max(status);
+            want.extend(findings);
+        }
+        let got = findings(&report);
+        assert_eq!(got, want, "{args:?}: the binary and the library differ");
+        let problems = summary_problems(&report, &got);
+        assert!(problems.is_empty(), "{args:?}: {}", problems.join("\n"));
+        assert_eq!(output.status.code(), Some(want_status), "{args:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The examples.
 
@@ -794,8 +901,7 @@ fn annotations(source: &str) -> Vec<(String, u64)> {
 
 #[test]
 fn exposed_example_reports_what_its_comments_say() {
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXPOSED))
-        .expect("read example");
+    let source = std::fs::read_to_string(crate_root().join(EXPOSED)).expect("read example");
     let want: Vec<(String, u64)> = EXPOSED_FINDINGS
         .iter()
         .map(|&(c, l)| (c.to_string(), l))
@@ -969,7 +1075,7 @@ fn sarif_output_is_golden_and_valid_sarif_2_1_0() {
     let stdout = text(&output.stdout);
     insta::assert_snapshot!("exposed_sarif", stdout);
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate_root();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join(SARIF_SCHEMA)).expect("read the SARIF schema"),
     )
@@ -1086,8 +1192,7 @@ fn the_code_table_is_golden() {
 fn docs_lints_md_is_generated() {
     let generated = lints(&["--markdown"]);
     let committed =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lints.md"))
-            .expect("read docs/lints.md");
+        std::fs::read_to_string(crate_root().join("docs/lints.md")).expect("read docs/lints.md");
     assert!(
         generated == committed,
         "docs/lints.md is stale: run `cargo run -q -- lints --markdown > docs/lints.md`"

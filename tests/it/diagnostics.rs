@@ -13,20 +13,20 @@
 //! the fixtures folder) and exits with that code. For every case the test also
 //! checks that nothing panics, that `compile -o` refuses (with the same exit
 //! status, reporting the same codes) without leaving any file behind, and
-//! compares the human output of `check` with a snapshot in `tests/snapshots/`.
+//! compares the human output of `check` with a snapshot in `tests/it/snapshots/`.
 
+use crate::support::{bmcwall, crate_root, text, TODAY};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// Where the cases are, relative to the crate root.
 const FIXTURES: &str = "tests/fixtures/invalid";
 /// Fewer cases than this means fixtures went missing.
 const MIN_CASES: usize = 34;
-/// The date every run uses, so `until` findings do not depend on the calendar.
-const TODAY: &str = "2026-11-21";
-/// The prefix insta gives this test's snapshots.
-const SNAPSHOT_PREFIX: &str = "diagnostics__";
+/// Where insta keeps this test's snapshots, relative to the crate root.
+const SNAPSHOTS: &str = "tests/it/snapshots";
+/// The prefix insta gives this test's snapshots (crate `it`, module `diagnostics`).
+const SNAPSHOT_PREFIX: &str = "it__diagnostics__";
 
 /// One expected finding: code and primary location.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,10 +55,6 @@ struct Case {
     path: String,
     findings: Vec<Finding>,
     exit: i32,
-}
-
-fn crate_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every `.wall` file directly in the fixtures folder, sorted.
@@ -135,19 +131,6 @@ fn parse_case(file: &Path) -> Result<Case, String> {
         findings,
         exit,
     })
-}
-
-/// Runs the binary from the crate root, so paths in its output are stable.
-fn bmcwall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bmcwall"))
-        .args(args)
-        .current_dir(crate_root())
-        .output()
-        .expect("the bmcwall binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The findings of `check --format json`, sorted.
@@ -318,7 +301,7 @@ fn every_invalid_fixture_is_diagnosed() {
 
 /// Snapshots of this test whose case no longer exists.
 fn orphan_snapshots(names: &BTreeSet<String>) -> Vec<String> {
-    let dir = crate_root().join("tests/snapshots");
+    let dir = crate_root().join(SNAPSHOTS);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -330,9 +313,7 @@ fn orphan_snapshots(names: &BTreeSet<String>) -> Vec<String> {
                 .strip_suffix(".snap")?
                 .to_string();
             (!names.contains(&name)).then(|| {
-                format!(
-                    "tests/snapshots/{file}: no case {FIXTURES}/{name}.wall; delete the snapshot"
-                )
+                format!("{SNAPSHOTS}/{file}: no case {FIXTURES}/{name}.wall; delete the snapshot")
             })
         })
         .collect()

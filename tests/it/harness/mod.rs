@@ -5,8 +5,6 @@
 //! namespace. Everything is removed when the [`Lab`] is dropped, also when a
 //! test fails. Nothing runs in the root namespace.
 
-#![allow(dead_code)]
-
 pub mod random;
 pub mod verify;
 
@@ -264,17 +262,6 @@ impl Lab {
         load_in(ns, ruleset)
     }
 
-    /// `nft -c` of a file in the gateway namespace (text, or JSON with `json`).
-    pub fn check_ruleset(&self, path: &Path, json: bool) -> Result<(), String> {
-        let file = path.to_string_lossy();
-        let mut args = vec!["ip", "netns", "exec", &self.gw, "nft"];
-        if json {
-            args.push("-j");
-        }
-        args.extend(["-c", "-f", &file]);
-        run(&args).map(|_| ())
-    }
-
     /// Loads a ruleset file into the gateway namespace.
     pub fn load(&self, path: &Path, json: bool) -> Result<(), String> {
         let file = path.to_string_lossy();
@@ -284,13 +271,6 @@ impl Lab {
         }
         args.extend(["-f", &file]);
         run(&args).map(|_| ())
-    }
-
-    /// `nft -j list ruleset` in the gateway namespace.
-    pub fn gateway_ruleset_json(&self) -> String {
-        must(&[
-            "ip", "netns", "exec", &self.gw, "nft", "-j", "list", "ruleset",
-        ])
     }
 
     /// `nft -j list table inet NAME` in the gateway namespace.

@@ -2,19 +2,14 @@
 //! namespace decide probe packets exactly as the decision table says, in both
 //! layouts and both forms; the two forms load into identical tables.
 
-mod harness;
-
+use crate::harness::verify::{self, build, expected_arrivals, form_name, render, FORMS};
+use crate::harness::{self, probe_address_v4, probe_address_v6, probe_services, Lab};
+use crate::support::{self, fixture};
 use bmcwall::addr::service::ServicePoint;
 use bmcwall::addr::Bound;
 use bmcwall::analysis::{Analysis, Family, FamilyTable, Flow};
 use bmcwall::nft::{self, Layout, Statement};
-use harness::verify::{self, build, expected_arrivals, form_name, render, FORMS};
-use harness::{probe_address_v4, probe_address_v6, probe_services, Lab};
-use std::path::{Path, PathBuf};
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use std::path::PathBuf;
 
 /// Probe flows for every (source class, destination class, service class)
 /// cell: the first usable address of each class with every probe service of
@@ -83,7 +78,7 @@ fn ams1_kernel_decides_every_cell_as_the_table_in_every_form() {
     if harness::skipped() {
         return;
     }
-    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let checked = support::check(&fixture("examples/ams1/ams1.wall"));
     assert_eq!(checked.exit_code(), 0, "ams1 must check clean");
     let (policy, analysis) = checked.model.as_ref().expect("model");
     let probes = cell_probes(analysis);
@@ -113,7 +108,7 @@ fn ams1_kernel_decides_every_cell_as_the_table_in_every_form() {
 
 #[test]
 fn probes_cover_both_families_and_all_protocol_kinds() {
-    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let checked = support::check(&fixture("examples/ams1/ams1.wall"));
     let (_, analysis) = checked.model.as_ref().expect("model");
     let probes = cell_probes(analysis);
     for family in [Family::V4, Family::V6] {
@@ -161,7 +156,7 @@ fn harness_catches_a_ruleset_missing_one_element() {
     if harness::skipped() {
         return;
     }
-    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let checked = support::check(&fixture("examples/ams1/ams1.wall"));
     let mut ruleset = build(&checked, Layout::Sets);
     // The row of the admins (10.30.8.0/24) and the sources that share it.
     let sources = ruleset
@@ -234,7 +229,7 @@ fn harness_catches_a_rule_with_the_wrong_verdict() {
     if harness::skipped() {
         return;
     }
-    let checked = verify::check(&fixture("examples/ams1/ams1.wall"));
+    let checked = support::check(&fixture("examples/ams1/ams1.wall"));
     let mut ruleset = build(&checked, Layout::Rules);
     // The first IPv4 rule of ams1.wall:16 (admins -> rack-a) now drops.
     let rule = ruleset
@@ -278,7 +273,7 @@ fn compilable_fixtures() -> Vec<PathBuf> {
     paths.extend(lints);
     paths
         .into_iter()
-        .filter(|p| verify::check(p).model.is_some())
+        .filter(|p| support::check(p).model.is_some())
         .collect()
 }
 
@@ -313,7 +308,7 @@ fn text_and_json_forms_list_identically_for_every_fixture() {
     let lab = Lab::new();
     let dir = tempfile::tempdir().expect("temp dir");
     for path in &fixtures {
-        let checked = verify::check(path);
+        let checked = support::check(path);
         for layout in [Layout::Sets, Layout::Rules] {
             let ruleset = build(&checked, layout);
             let mut listings = Vec::new();
@@ -348,7 +343,7 @@ fn every_probe_is_a_new_connection() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("one-way.wall");
     std::fs::write(&path, "allow 10.0.0.1 -> 10.0.0.2;\n").expect("write");
-    let checked = verify::check(&path);
+    let checked = support::check(&path);
     let lab = Lab::new();
     let file = dir.path().join("ruleset.nft");
     std::fs::write(&file, render(&build(&checked, Layout::Rules), false)).expect("write");

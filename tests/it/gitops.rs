@@ -2,49 +2,15 @@
 //! tests' own: plans after applies, exact changed flows, foreign tables left
 //! alone, rollback without confirmation, and refused rulesets.
 
-mod harness;
-
-use harness::Namespace;
+use crate::harness::{self, Namespace};
+use crate::support::{bmcwall, bmcwall_in, crate_root, stderr, stdout, TODAY};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-const TODAY: &str = "2026-11-21";
-
-/// Runs the binary with `stdin` as its standard input.
-fn bmcwall_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bmcwall"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run bmcwall");
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
-    child.wait_with_output().expect("bmcwall output")
-}
-
-fn bmcwall(args: &[&str]) -> Output {
-    bmcwall_with(args, "", &[])
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use std::process::Output;
 
 /// A copy of the ams1 example (policy and inventory) in a temporary
 /// directory, with `edit` applied to the policy text; returns the policy path.
 fn ams1_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ams1");
+    let source = crate_root().join("examples/ams1");
     let inventory = dir.join("inventory");
     std::fs::create_dir_all(&inventory).expect("inventory dir");
     std::fs::copy(
@@ -91,7 +57,7 @@ fn apply_with(
         TODAY,
     ];
     args.extend_from_slice(extra);
-    bmcwall_with(&args, stdin, env)
+    bmcwall_in(crate_root(), &args, stdin, env)
 }
 
 fn plan(policy: &Path, ns: &Namespace, format: &str) -> Output {

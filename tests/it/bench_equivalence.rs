@@ -7,7 +7,7 @@
 //!
 //! ```sh
 //! bench/run.sh            # once, creates bench/.venv with the pinned Aerleon
-//! sudo BMCWALL_BENCH_EQUIVALENCE=1 cargo test --release --test bench_equivalence
+//! sudo BMCWALL_BENCH_EQUIVALENCE=1 cargo test --release --test it bench_equivalence
 //! ```
 //!
 //! `BMCWALL_ACLGEN` names another `aclgen`; `BMCWALL_BENCH_SIZES` (default
@@ -18,31 +18,26 @@
 //! sides use today's date, so a rule whose `until` has passed is left out by
 //! both.
 
-mod harness;
-
+use crate::harness::random::{self, Rng};
+use crate::harness::verify::{self, build, expected_arrivals, render};
+use crate::harness::{self, Lab};
+use crate::support::fixture;
 use bmcwall::addr::IntervalSet;
 use bmcwall::analysis::flow::Address;
 use bmcwall::analysis::{Family, Flow};
 use bmcwall::nft::Layout;
 use bmcwall::pipeline::{self, Levels};
 use bmcwall::resolve::Policy;
-use harness::random::{self, Rng};
-use harness::verify::{self, build, expected_arrivals, render};
-use harness::Lab;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const GATE: &str = "BMCWALL_BENCH_EQUIVALENCE";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn aclgen() -> PathBuf {
     let path = std::env::var_os("BMCWALL_ACLGEN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("bench/.venv/bin/aclgen"));
+        .unwrap_or_else(|| fixture("bench/.venv/bin/aclgen"));
     assert!(
         path.exists(),
         "{GATE} is set but there is no aclgen at {}: run bench/run.sh once (it creates \
@@ -137,7 +132,7 @@ fn one_size(lab: &Lab, size: &str, gen_args: &str, aclgen: &Path) -> String {
     let out = dir.path().join("policy");
     run(
         Command::new("python3")
-            .arg(root().join("bench/generate.py"))
+            .arg(fixture("bench/generate.py"))
             .args(["--bmcs", bmcs, "--rules", rules, "--aerleon"])
             .args(gen_args.split_whitespace())
             .arg("--out")

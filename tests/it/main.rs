@@ -1,0 +1,19 @@
+//! The integration tests, one crate: the command line through the real
+//! binary, the library's pipeline on the fixture corpora, the formatter, the
+//! inventories, the layer order, and the kernel tests in network namespaces.
+//! `support` is what the modules share; `harness` is the kernel test lab.
+
+mod harness;
+mod support;
+
+mod bench_equivalence;
+mod cli;
+mod diagnostics;
+mod differential;
+mod fmt;
+mod gitops;
+mod inventory;
+mod kernel;
+mod layers;
+mod lints;
+mod robustness;
