@@ -6,7 +6,9 @@
 //! rule that decides it, or none (default deny); it stores only the pairs of
 //! classes with a decided cell (see [`FamilyTable`]). Checks, expectations and the
 //! nftables output all read this one table, so what `check` reports is what
-//! the kernel enforces.
+//! the kernel enforces. The table is built from first-match rules as boxes of
+//! flows ([`Analysis::from_boxes`]); [`Analysis::new`] takes them from a
+//! policy. [`compare`] holds another table (the live one) against it.
 //!
 //! Invariant: only rules in force (not expired) take part.
 
