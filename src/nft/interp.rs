@@ -6,7 +6,7 @@
 //! [`TableRule`]s (what `plan` compares with the compiled decision table), or
 //! one flow at a time (`Ruleset::evaluate`, which the unit tests hold both
 //! layouts to). Both go through the same walk; only what a set of flows is
-//! differs ([`Reading`]).
+//! differs (`Reading`).
 //!
 //! The symbolic walk writes decisions in the order nft meets them, and the
 //! first decision whose box holds a flow is that flow's: flows are never
@@ -36,7 +36,7 @@ pub enum ReadError {
         number: usize,
         problem: Problem,
     },
-    /// A chain lies deeper than [`MAX_DEPTH`] gotos and jumps.
+    /// A chain lies deeper than `MAX_DEPTH` gotos and jumps.
     TooDeep(String),
 }
 
