@@ -10,7 +10,6 @@ pub mod lints;
 pub mod model;
 pub mod nft;
 pub mod pipeline;
-pub mod plan;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

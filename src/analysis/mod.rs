@@ -6,11 +6,14 @@
 //! rule that decides it, or none (default deny); it stores only the pairs of
 //! classes with a decided cell (see [`FamilyTable`]). Checks, expectations and the
 //! nftables output all read this one table, so what `check` reports is what
-//! the kernel enforces.
+//! the kernel enforces. The table is built from first-match rules as boxes of
+//! flows ([`Analysis::from_boxes`]); [`Analysis::new`] takes them from a
+//! policy. [`compare`] holds another table (the live one) against it.
 //!
 //! Invariant: only rules in force (not expired) take part.
 
 pub mod bits;
+pub mod compare;
 pub mod explain;
 pub mod flow;
 pub mod graph;
@@ -21,8 +24,8 @@ pub mod rules;
 pub use flow::{Family, Flow};
 
 use crate::addr::service::{self, ServiceSet};
-use crate::addr::{Bound, IntervalSet};
-use crate::resolve::Policy;
+use crate::addr::{AddrSet, Bound, IntervalSet};
+use crate::resolve::{Policy, PolicyRule};
 use bits::{SparseBits, WordMap};
 use partition::Partition;
 
@@ -150,7 +153,8 @@ impl Layout {
 /// The analysed policy.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// Policy rule index of each rule in force; a rule ordinal indexes this.
+    /// The number of each rule in force (for a policy, its index in
+    /// `Policy::rules`); a rule ordinal indexes this.
     pub rules: Vec<usize>,
     pub layout: Layout,
     pub services: Partition<u32>,
@@ -158,27 +162,89 @@ pub struct Analysis {
     pub v6: FamilyTable<u128>,
 }
 
+/// A box of flows: every flow from an address of `src` to one of `dst` on a
+/// service of `services`. What the decision table reads of a rule or an
+/// expectation.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowBox<'a> {
+    pub src: &'a AddrSet,
+    pub dst: &'a AddrSet,
+    pub services: &'a ServiceSet,
+}
+
+/// What a decision table is built from: everything [`Analysis::from_boxes`]
+/// reads.
+#[derive(Clone, Debug)]
+pub struct Input<'a> {
+    /// The rules in force, in first-match order; each one's number (for a
+    /// policy, its index in `Policy::rules`) becomes `Analysis::rules`.
+    pub rules: Vec<(usize, FlowBox<'a>)>,
+    /// Boxes that cut the classes without deciding anything (a policy's
+    /// expectations): each has a bit after the rules' bits.
+    pub cuts: Vec<FlowBox<'a>>,
+    /// The addresses the table governs; the last bit.
+    pub scope: &'a AddrSet,
+}
+
+impl<'a> Input<'a> {
+    /// A policy's rules in force, its expectations and its scope.
+    pub fn of(policy: &'a Policy) -> Input<'a> {
+        Input {
+            rules: policy
+                .active_rules()
+                .map(|(i, rule)| (i, FlowBox::of_rule(rule)))
+                .collect(),
+            cuts: policy
+                .expectations
+                .iter()
+                .map(|e| FlowBox {
+                    src: &e.src,
+                    dst: &e.dst,
+                    services: &e.services,
+                })
+                .collect(),
+            scope: &policy.scope,
+        }
+    }
+}
+
+impl<'a> FlowBox<'a> {
+    /// The flows a policy rule matches.
+    pub fn of_rule(rule: &'a PolicyRule) -> FlowBox<'a> {
+        FlowBox {
+            src: &rule.src,
+            dst: &rule.dst,
+            services: &rule.services,
+        }
+    }
+}
+
 impl Analysis {
+    /// The decision table of a policy: its rules in force, cut by its
+    /// expectations and scope. [`Self::from_boxes`] of [`Input::of`].
     pub fn new(policy: &Policy) -> Self {
-        let active: Vec<usize> = policy.active_rules().map(|(i, _)| i).collect();
+        Self::from_boxes(&Input::of(policy))
+    }
+
+    /// The decision table of first-match rules over boxes of flows.
+    pub fn from_boxes(input: &Input<'_>) -> Self {
         let layout = Layout {
-            rules: active.len(),
-            expectations: policy.expectations.len(),
+            rules: input.rules.len(),
+            expectations: input.cuts.len(),
         };
         // The scope bit has no meaning for services; an empty set keeps the
         // signatures of all three partitions the same length.
         let no_scope = ServiceSet::empty();
-        let service_sets: Vec<&ServiceSet> = active
-            .iter()
-            .map(|&i| &policy.rules[i].services)
-            .chain(policy.expectations.iter().map(|e| &e.services))
+        let boxes = || input.rules.iter().map(|(_, b)| b).chain(&input.cuts);
+        let service_sets: Vec<&ServiceSet> = boxes()
+            .map(|b| b.services)
             .chain(std::iter::once(&no_scope))
             .collect();
         let services = Partition::within(&service_sets, service::MAX_KEY);
-        let v4 = family_table(policy, &active, &services, |set| &set.v4);
-        let v6 = family_table(policy, &active, &services, |set| &set.v6);
+        let v4 = family_table(input, &services, |set| &set.v4);
+        let v6 = family_table(input, &services, |set| &set.v6);
         Self {
-            rules: active,
+            rules: input.rules.iter().map(|&(i, _)| i).collect(),
             layout,
             services,
             v4,
@@ -268,25 +334,22 @@ impl RuleServices {
 }
 
 fn family_table<T: Bound>(
-    policy: &Policy,
-    active: &[usize],
+    input: &Input<'_>,
     services: &Partition<u32>,
-    part: impl Fn(&crate::addr::AddrSet) -> &IntervalSet<T>,
+    part: impl Fn(&AddrSet) -> &IntervalSet<T>,
 ) -> FamilyTable<T> {
-    let rules = || active.iter().map(|&i| &policy.rules[i]);
-    let src_sets: Vec<&IntervalSet<T>> = rules()
-        .map(|r| part(&r.src))
-        .chain(policy.expectations.iter().map(|e| part(&e.src)))
-        .chain(std::iter::once(part(&policy.scope)))
+    let boxes = || input.rules.iter().map(|(_, b)| b).chain(&input.cuts);
+    let src_sets: Vec<&IntervalSet<T>> = boxes()
+        .map(|b| part(b.src))
+        .chain(std::iter::once(part(input.scope)))
         .collect();
-    let dst_sets: Vec<&IntervalSet<T>> = rules()
-        .map(|r| part(&r.dst))
-        .chain(policy.expectations.iter().map(|e| part(&e.dst)))
-        .chain(std::iter::once(part(&policy.scope)))
+    let dst_sets: Vec<&IntervalSet<T>> = boxes()
+        .map(|b| part(b.dst))
+        .chain(std::iter::once(part(input.scope)))
         .collect();
     let src = Partition::new(&src_sets);
     let dst = Partition::new(&dst_sets);
-    let rule_count = active.len();
+    let rule_count = input.rules.len();
     let service_count = services.len();
     let rule_services = RuleServices::new(services, rule_count);
     // The destination classes of each rule, to find the pairs a source
@@ -363,5 +426,7 @@ pub fn first_match(policy: &Policy, flow: &Flow) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+#[cfg(test)]
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

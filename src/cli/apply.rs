@@ -2,8 +2,9 @@
 //! in one transaction, and with `--confirm` restore the saved table unless
 //! the change is confirmed in time. Only bmcwall's own table is touched.
 
-use super::live::{restore_text, Nft, Saved};
-use super::{checked_with_report, compilable, header, layout, plan, ApplyArgs};
+use super::live::{CompareFailure, Comparison, Nft, Saved};
+use super::{checked_with_report, compilable, layout, plan, ApplyArgs};
+use crate::analysis::compare::Compiled;
 use crate::nft;
 use std::io::{BufRead, Write};
 use std::process::Command;
@@ -26,7 +27,7 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
         sources: &checked.sources,
     };
     let ruleset = nft::build(layout(args.layout), input, table);
-    let text = nft::text::render(&ruleset, &header(&checked.sources, policy));
+    let text = nft::text::render(&ruleset, &nft::text::header(&checked.sources, policy));
     let runner = Nft::new(args.live.netns.clone());
     let place = runner.place();
     let say = |message: String| {
@@ -50,24 +51,19 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
     };
     // What is about to change, for the log of the run; a table bmcwall cannot
     // read back is replaced all the same.
-    if let Ok(listing) = runner.list(table, true) {
-        let live = listing
-            .as_deref()
-            .map(|json| nft::parse::listing(json, table));
-        if let Some(Err(error)) = &live {
-            say(format!(
-                "table inet {table} in {place} is replaced as a whole ({error})"
-            ));
+    match runner.compare(table, &Compiled::of(policy, analysis)) {
+        Ok(Comparison { present, changes }) => {
+            let title = format!("table inet {table} in {place}");
+            let report = plan::human(&changes, policy, &checked.sources, &title, present);
+            let _ = std::io::stdout().lock().write_all(report.as_bytes());
         }
-        let present = live.is_some();
-        let live = live.and_then(Result::ok);
-        if present == live.is_some() {
-            if let Ok(changes) = crate::plan::diff(policy, analysis, live.as_ref()) {
-                let title = format!("table inet {table} in {place}");
-                let report = plan::human(&changes, policy, &checked.sources, &title, present);
-                let _ = std::io::stdout().lock().write_all(report.as_bytes());
-            }
-        }
+        Err(CompareFailure::NotComparable(nft::CompareError::Listing(error))) => say(format!(
+            "table inet {table} in {place} is replaced as a whole ({error})"
+        )),
+        // A table nft cannot list, or whose rules cannot be followed, is
+        // replaced without a report.
+        Err(CompareFailure::Unreadable(_))
+        | Err(CompareFailure::NotComparable(nft::CompareError::Reading(_))) => {}
     }
     if let Err(error) = runner.load(&text) {
         say(format!(
@@ -82,7 +78,7 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
             None => confirm_on_terminal(seconds, deadline),
         };
         if !confirmed {
-            return match runner.load(&restore_text(table, &saved)) {
+            return match runner.load(&nft::text::restore(table, saved.listing())) {
                 Ok(()) => {
                     say(format!(
                         "not confirmed within {seconds} s: restored the previous table inet {table} in {place}"

@@ -1,8 +1,64 @@
 //! The live ruleset: running `nft` (in a named network namespace if asked) to
-//! read, check, load and restore bmcwall's table, and nothing else.
+//! read, check, load and restore bmcwall's table, and nothing else; and the
+//! one comparison of the live table with the compiled one, for `plan` and
+//! `apply`.
 
+use crate::analysis::compare::{Change, Compiled};
+use crate::nft;
+use std::fmt;
 use std::io::Write;
 use std::process::{Command, Stdio};
+
+/// Why running nft failed.
+#[derive(Debug)]
+pub enum LiveError {
+    /// The command could not be started.
+    Start {
+        command: String,
+        error: std::io::Error,
+    },
+    /// Its standard input could not be written.
+    Feed {
+        command: String,
+        error: std::io::Error,
+    },
+    /// Waiting for it failed.
+    Wait {
+        command: String,
+        error: std::io::Error,
+    },
+    /// It failed; what it said on standard error.
+    Refused(String),
+}
+
+impl fmt::Display for LiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LiveError::Start { command, error } => write!(f, "cannot run `{command}`: {error}"),
+            LiveError::Feed { command, error } => write!(f, "cannot feed `{command}`: {error}"),
+            LiveError::Wait { command, error } => write!(f, "`{command}`: {error}"),
+            LiveError::Refused(said) => f.write_str(said),
+        }
+    }
+}
+
+impl std::error::Error for LiveError {}
+
+/// The live table compared with the compiled one.
+pub struct Comparison {
+    /// Whether there is a live table.
+    pub present: bool,
+    pub changes: Vec<Change>,
+}
+
+/// Why the live table was not compared.
+#[derive(Debug)]
+pub enum CompareFailure {
+    /// Listing it failed.
+    Unreadable(LiveError),
+    /// It is not one bmcwall can compare.
+    NotComparable(nft::CompareError),
+}
 
 /// How to run nft: which binary (`BMCWALL_NFT`, default `nft` on the PATH)
 /// and in which network namespace (`ip netns exec NAME`).
@@ -16,6 +72,16 @@ pub enum Saved {
     Absent,
     /// `nft list table` (text), which loads back as it was.
     Present(String),
+}
+
+impl Saved {
+    /// The saved listing, `None` when there was no table.
+    pub fn listing(&self) -> Option<&str> {
+        match self {
+            Saved::Absent => None,
+            Saved::Present(text) => Some(text),
+        }
+    }
 }
 
 impl Nft {
@@ -36,7 +102,7 @@ impl Nft {
 
     /// Runs nft with `args`, `input` on its standard input; `Err` holds what
     /// nft (or the attempt to start it) said.
-    fn run(&self, args: &[&str], input: Option<&str>) -> Result<String, String> {
+    fn run(&self, args: &[&str], input: Option<&str>) -> Result<String, LiveError> {
         let mut command = match &self.netns {
             Some(ns) => {
                 let mut c = Command::new("ip");
@@ -55,27 +121,34 @@ impl Nft {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let shown = format!("{} {}", self.program, args.join(" "));
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+        let mut child = command.spawn().map_err(|error| LiveError::Start {
+            command: shown.clone(),
+            error,
+        })?;
         if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
             stdin
                 .write_all(text.as_bytes())
-                .map_err(|e| format!("cannot feed `{shown}`: {e}"))?;
+                .map_err(|error| LiveError::Feed {
+                    command: shown.clone(),
+                    error,
+                })?;
         }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| format!("`{shown}`: {e}"))?;
+        let output = child.wait_with_output().map_err(|error| LiveError::Wait {
+            command: shown.clone(),
+            error,
+        })?;
         if output.status.success() {
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         } else {
-            Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
+            Err(LiveError::Refused(
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ))
         }
     }
 
     /// Lists table `inet NAME` (`nft -j -p list table` with `json`, else the
     /// text form); `None` when there is no such table.
-    pub fn list(&self, table: &str, json: bool) -> Result<Option<String>, String> {
+    pub fn list(&self, table: &str, json: bool) -> Result<Option<String>, LiveError> {
         let args: &[&str] = if json {
             &["-j", "-p", "list", "table", "inet", table]
         } else {
@@ -85,28 +158,37 @@ impl Nft {
             Ok(listing) => Ok(Some(listing)),
             // nft's own answer for a missing table (not `ip`'s for a missing
             // namespace, which also says "No such file or directory").
-            Err(error) if error.starts_with("Error: No such file or directory") => Ok(None),
+            Err(LiveError::Refused(said))
+                if said.starts_with("Error: No such file or directory") =>
+            {
+                Ok(None)
+            }
             Err(error) => Err(error),
         }
     }
 
     /// `nft -c -f -`: would the kernel take this ruleset?
-    pub fn check(&self, ruleset: &str) -> Result<(), String> {
+    pub fn check(&self, ruleset: &str) -> Result<(), LiveError> {
         self.run(&["-c", "-f", "-"], Some(ruleset)).map(|_| ())
     }
 
     /// `nft -f -`: one transaction, all or nothing.
-    pub fn load(&self, ruleset: &str) -> Result<(), String> {
+    pub fn load(&self, ruleset: &str) -> Result<(), LiveError> {
         self.run(&["-f", "-"], Some(ruleset)).map(|_| ())
     }
-}
 
-/// The text that puts table `inet NAME` back as `saved` had it (or removes
-/// it, if there was none), in one transaction.
-pub fn restore_text(table: &str, saved: &Saved) -> String {
-    let mut out = format!("table inet {table} {{}}\ndelete table inet {table}\n");
-    if let Saved::Present(text) = saved {
-        out.push_str(text);
+    /// Reads table `inet NAME` and compares it with the compiled one.
+    pub fn compare(
+        &self,
+        table: &str,
+        compiled: &Compiled<'_>,
+    ) -> Result<Comparison, CompareFailure> {
+        let listing = self.list(table, true).map_err(CompareFailure::Unreadable)?;
+        let changes = nft::compare_listing(listing.as_deref(), table, compiled)
+            .map_err(CompareFailure::NotComparable)?;
+        Ok(Comparison {
+            present: listing.is_some(),
+            changes,
+        })
     }
-    out
 }

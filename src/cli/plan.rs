@@ -1,14 +1,13 @@
-//! Rendering a plan: each change as the policy's names (the smallest group
-//! holding the addresses), the addresses themselves, the services, and the
-//! rules involved; as text for people and JSON for pipelines.
+//! Rendering a plan: each change as the policy's names (the smallest named
+//! set holding the addresses), the addresses themselves, the services, and
+//! the rules involved; as text for people and JSON for pipelines.
 
 use crate::addr::service::{self, ServiceSet};
-use crate::addr::AddrSet;
-use crate::nft::text::field_text;
-use crate::nft::Field;
-use crate::plan::{Change, State};
-use crate::resolve::{NamedKind, Policy};
+use crate::analysis::compare::{Change, State};
+use crate::nft::text::addresses;
+use crate::resolve::Policy;
 use crate::source::SourceMap;
+use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write;
 
@@ -32,76 +31,6 @@ pub fn counts(changes: &[Change]) -> (usize, usize, usize) {
         .filter(|c| c.before == State::Allowed)
         .count();
     (added, removed, changes.len() - added - removed)
-}
-
-/// Named address sets of the policy, with the keywords.
-fn address_names(policy: &Policy) -> Vec<(String, AddrSet)> {
-    let mut names: Vec<(String, AddrSet)> = policy
-        .definitions
-        .iter()
-        .filter_map(|d| match &d.kind {
-            NamedKind::Address(_, set) if !set.is_empty() => Some((d.name.clone(), set.clone())),
-            _ => None,
-        })
-        .collect();
-    names.push(("bmcs".into(), policy.bmcs.clone()));
-    names.push(("internal".into(), policy.internal.clone()));
-    names.push(("internet".into(), policy.internal.complement()));
-    names.push(("any".into(), AddrSet::any()));
-    names
-}
-
-/// How many addresses, saturating; to pick the smallest group.
-fn size(set: &AddrSet) -> u128 {
-    let v4: u128 = set
-        .v4
-        .intervals()
-        .iter()
-        .map(|&(lo, hi)| u128::from(hi - lo) + 1)
-        .sum();
-    set.v6.intervals().iter().fold(v4, |acc, &(lo, hi)| {
-        acc.saturating_add((hi - lo).saturating_add(1))
-    })
-}
-
-/// The name of `set` if a group is exactly it (in the families `set` has),
-/// else `in NAME` for the smallest group that holds it.
-fn group(names: &[(String, AddrSet)], set: &AddrSet) -> String {
-    let families = |s: &AddrSet| AddrSet {
-        v4: if set.v4.is_empty() {
-            Default::default()
-        } else {
-            s.v4.clone()
-        },
-        v6: if set.v6.is_empty() {
-            Default::default()
-        } else {
-            s.v6.clone()
-        },
-    };
-    if let Some((name, _)) = names.iter().find(|(_, s)| families(s) == *set) {
-        return name.clone();
-    }
-    names
-        .iter()
-        .filter(|(_, s)| set.difference(s).is_empty())
-        .min_by_key(|(_, s)| size(&families(s)))
-        .map_or_else(|| "addresses".into(), |(name, _)| format!("in {name}"))
-}
-
-/// The addresses as nft writes them (address, prefix or range).
-fn addresses(set: &AddrSet) -> Vec<String> {
-    set.v4
-        .intervals()
-        .iter()
-        .map(|&(lo, hi)| field_text(Field::V4(lo, hi)))
-        .chain(
-            set.v6
-                .intervals()
-                .iter()
-                .map(|&(lo, hi)| field_text(Field::V6(lo, hi))),
-        )
-        .collect()
 }
 
 fn short(list: &[String]) -> String {
@@ -128,7 +57,7 @@ pub fn human(
     title: &str,
     present: bool,
 ) -> String {
-    let names = address_names(policy);
+    let names = policy.address_names();
     let (added, removed, other) = counts(changes);
     let mut out = if changes.is_empty() {
         format!("{title}: no changes\n")
@@ -140,8 +69,8 @@ pub fn human(
             out,
             "\n{}: {} -> {} : {}",
             heading(change),
-            group(&names, &change.src),
-            group(&names, &change.dst),
+            names.name(&change.src),
+            names.name(&change.dst),
             services(&change.services)
         );
         let _ = writeln!(
@@ -166,15 +95,15 @@ pub fn human(
     out
 }
 
-/// The plan for pipelines.
+/// The plan for pipelines; `Err` when it cannot be written as JSON.
 pub fn json(
     changes: &[Change],
     policy: &Policy,
     sources: &SourceMap,
     table: &str,
     present: bool,
-) -> String {
-    let names = address_names(policy);
+) -> Result<String, serde_json::Error> {
+    let names = policy.address_names();
     let (added, removed, other) = counts(changes);
     let items: Vec<serde_json::Value> = changes
         .iter()
@@ -188,8 +117,8 @@ pub fn json(
             json!({
                 "before": change.before.as_str(),
                 "after": change.after.as_str(),
-                "src": {"group": group(&names, &change.src), "addresses": addresses(&change.src)},
-                "dst": {"group": group(&names, &change.dst), "addresses": addresses(&change.dst)},
+                "src": {"group": names.name(&change.src), "addresses": addresses(&change.src)},
+                "dst": {"group": names.name(&change.dst), "addresses": addresses(&change.dst)},
                 "services": service::words(&change.services),
                 "rule": rule,
                 "live_rule": change.live_rule,
@@ -203,7 +132,26 @@ pub fn json(
         "changes": items,
         "summary": {"newly_allowed": added, "no_longer_allowed": removed, "other": other},
     });
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    json_text(&document)
+}
+
+/// A value as pretty JSON and a line end.
+fn json_text(value: &impl Serialize) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
-    text
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_text;
+    use std::collections::BTreeMap;
+
+    /// What cannot be JSON is an error, not an empty plan.
+    #[test]
+    fn a_value_that_is_not_json_is_an_error() {
+        let keys_not_strings: BTreeMap<(u8, u8), u8> = BTreeMap::from([((1, 2), 3)]);
+        assert!(json_text(&keys_not_strings).is_err());
+        assert_eq!(json_text(&[1]).expect("JSON"), "[\n  1\n]\n");
+    }
 }

@@ -5,18 +5,19 @@
 //! every flow as the decision table ([`Analysis`]) does. The `sets` layout is
 //! built from the table itself (the allowed space as interval sets); the
 //! `rules` layout writes the policy's rules in order and lets nft's first
-//! match do what the table's first match does.
+//! match do what the table's first match does. A table is read back from
+//! its listing (`parse`) and interpreted (`interp`), as nft would run it, for
+//! `plan` to compare with the compiled one ([`compare_listing`]).
 
+pub mod interp;
 pub mod json;
 pub mod parse;
 mod rules;
 mod sets;
 pub mod text;
 
-#[cfg(test)]
-pub(crate) mod eval;
-
 use crate::addr::{AddrSet, Bound};
+use crate::analysis::compare::{self, Change, Compiled};
 use crate::analysis::Analysis;
 use crate::resolve::Policy;
 use crate::source::SourceMap;
@@ -59,6 +60,42 @@ pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
         Layout::Sets => sets::build(input, table),
         Layout::Rules => rules::build(input, table),
     }
+}
+
+/// Why a live table cannot be compared with a compiled one.
+#[derive(Debug)]
+pub enum CompareError {
+    /// The listing is not one bmcwall wrote.
+    Listing(parse::ListingError),
+    /// The ruleset holds what the interpreter does not read.
+    Reading(interp::ReadError),
+}
+
+impl std::fmt::Display for CompareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompareError::Listing(error) => error.fmt(f),
+            CompareError::Reading(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CompareError {}
+
+/// What replacing a live table with the compiled one changes: the live
+/// table is its `nft -j -p list table inet NAME` listing, `None` when there
+/// is no such table (then only what becomes allowed is reported).
+pub fn compare_listing(
+    listing: Option<&str>,
+    table: &str,
+    compiled: &Compiled<'_>,
+) -> Result<Vec<Change>, CompareError> {
+    let Some(json) = listing else {
+        return Ok(compare::changes(compiled, None));
+    };
+    let ruleset = parse::listing(json, table).map_err(CompareError::Listing)?;
+    let rules = interp::table_rules(&ruleset).map_err(CompareError::Reading)?;
+    Ok(compare::changes(compiled, Some(&rules)))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -336,3 +373,6 @@ fn addr_fields_v6(set: &AddrSet) -> Vec<Field> {
         .map(|&(lo, hi)| Field::V6(lo, hi))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,15 +7,121 @@
 
 use super::{Chain, Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
 use serde_json::Value;
+use std::fmt;
 use std::net::IpAddr;
 
+/// What in a listing is not understood.
+#[derive(Debug)]
+pub enum ListingError {
+    NotJson(serde_json::Error),
+    NoObjects,
+    RuleWithoutChain,
+    /// A rule of this chain is not understood.
+    InChain {
+        chain: String,
+        error: Box<ListingError>,
+    },
+    UnknownChain(String),
+    /// An object of this kind, which bmcwall does not write.
+    Foreign(String),
+    BaseChains,
+    SetWithoutName,
+    DataMap(String),
+    Untyped(String),
+    ElementWithoutVerdict(String),
+    ElementWidth(String),
+    /// An element of this set is not understood.
+    InSet {
+        set: String,
+        error: Box<ListingError>,
+    },
+    /// A `goto` or `jump` without a target.
+    NoTarget(&'static str),
+    ForeignVerdict(String),
+    ForeignType(String),
+    PrefixWithoutLength,
+    PrefixOfNonAddress,
+    PrefixLength(u32),
+    RangeEnds,
+    NotAnAddress(String),
+    NotAProtocol(String),
+    NotAPort(String),
+    UnexpectedElement(String),
+    UnknownProtocol(String),
+    ChainWithoutName,
+    BasePolicy(String),
+    ForeignHook {
+        chain: String,
+        hook: String,
+    },
+    RuleWithoutExpressions,
+    ForeignExpression(String),
+    UnknownState,
+    LookupOperator(String),
+    BadProtocol,
+    ForeignMatch(String),
+    AnonymousMap,
+    ForeignSelector(String),
+}
+
+impl fmt::Display for ListingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ListingError::*;
+        match self {
+            NotJson(e) => write!(f, "the listing is not JSON: {e}"),
+            NoObjects => f.write_str("the listing has no `nftables` array"),
+            RuleWithoutChain => f.write_str("a rule without a chain"),
+            InChain { chain, error } => write!(f, "chain {chain}: {error}"),
+            UnknownChain(chain) => write!(f, "a rule of unknown chain {chain}"),
+            Foreign(kind) => write!(f, "the table holds a {kind}, which bmcwall does not write"),
+            BaseChains => f.write_str("the table does not have exactly one base chain"),
+            SetWithoutName => f.write_str("a set without a name"),
+            DataMap(name) => write!(f, "map {name} maps to data, not to verdicts"),
+            Untyped(name) => write!(f, "set {name} has no type"),
+            ElementWithoutVerdict(name) => write!(f, "map {name} has an element without a verdict"),
+            ElementWidth(name) => write!(f, "set {name} has an element of the wrong width"),
+            InSet { set, error } => write!(f, "set {set}: {error}"),
+            NoTarget(verdict) => write!(f, "a {verdict} without a target"),
+            ForeignVerdict(value) => {
+                write!(f, "a map verdict `{value}`, which bmcwall does not write")
+            }
+            ForeignType(name) => write!(f, "sets of type {name} are not written by bmcwall"),
+            PrefixWithoutLength => f.write_str("a prefix without a length"),
+            PrefixOfNonAddress => f.write_str("a prefix of something other than an address"),
+            PrefixLength(len) => write!(f, "a prefix length of {len}"),
+            RangeEnds => f.write_str("a range without two ends"),
+            NotAnAddress(text) => write!(f, "`{text}` is not an address of the set's family"),
+            NotAProtocol(n) => write!(f, "{n} is not a protocol"),
+            NotAPort(n) => write!(f, "{n} is not a port"),
+            UnexpectedElement(value) => write!(f, "unexpected element {value}"),
+            UnknownProtocol(name) => write!(f, "unknown protocol `{name}`"),
+            ChainWithoutName => f.write_str("a chain without a name"),
+            BasePolicy(name) => write!(f, "base chain {name} does not have policy accept"),
+            ForeignHook { chain, hook } => write!(f, "chain {chain} hooks {hook}, not forward"),
+            RuleWithoutExpressions => f.write_str("a rule without expressions"),
+            ForeignExpression(expr) => {
+                write!(f, "a rule with `{expr}`, which bmcwall does not write")
+            }
+            UnknownState => f.write_str("an unknown connection state"),
+            LookupOperator(op) => write!(f, "a set lookup with operator {op}"),
+            BadProtocol => f.write_str("bad protocol"),
+            ForeignMatch(m) => write!(f, "a match `{m}`, which bmcwall does not write"),
+            AnonymousMap => f.write_str("a vmap that is not a named map"),
+            ForeignSelector(value) => {
+                write!(f, "a match on `{value}`, which bmcwall does not write")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ListingError {}
+
 /// Parses the listing of table `inet NAME`; `Err` says what is not understood.
-pub fn listing(json: &str, table: &str) -> Result<Ruleset, String> {
-    let value: Value =
-        serde_json::from_str(json).map_err(|e| format!("the listing is not JSON: {e}"))?;
+pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
+    let value: Value = serde_json::from_str(json).map_err(ListingError::NotJson)?;
     let objects = value["nftables"]
         .as_array()
-        .ok_or("the listing has no `nftables` array")?;
+        .ok_or(ListingError::NoObjects)?;
     let mut ruleset = Ruleset {
         table: table.to_string(),
         sets: Vec::new(),
@@ -29,35 +135,38 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, String> {
         } else if let Some(chain) = object.get("chain") {
             ruleset.chains.push(parse_chain(chain)?);
         } else if let Some(rule) = object.get("rule") {
-            let chain_name = rule["chain"].as_str().ok_or("a rule without a chain")?;
-            let parsed = parse_rule(rule).map_err(|e| format!("chain {chain_name}: {e}"))?;
+            let chain_name = rule["chain"]
+                .as_str()
+                .ok_or(ListingError::RuleWithoutChain)?;
+            let parsed = parse_rule(rule).map_err(|e| ListingError::InChain {
+                chain: chain_name.to_string(),
+                error: Box::new(e),
+            })?;
             let chain = ruleset
                 .chains
                 .iter_mut()
                 .find(|c| c.name == chain_name)
-                .ok_or_else(|| format!("a rule of unknown chain {chain_name}"))?;
+                .ok_or_else(|| ListingError::UnknownChain(chain_name.to_string()))?;
             chain.rules.push(parsed);
         } else if object.get("metainfo").is_none() && object.get("table").is_none() {
             let kind = object
                 .as_object()
                 .and_then(|o| o.keys().next())
                 .map_or("?", |k| k.as_str());
-            return Err(format!(
-                "the table holds a {kind}, which bmcwall does not write"
-            ));
+            return Err(ListingError::Foreign(kind.to_string()));
         }
     }
     if ruleset.chains.iter().filter(|c| c.base).count() != 1 {
-        return Err("the table does not have exactly one base chain".into());
+        return Err(ListingError::BaseChains);
     }
     Ok(ruleset)
 }
 
 /// A set, or a verdict map when `map`.
-fn parse_set(set: &Value, map: bool) -> Result<Set, String> {
-    let name = set["name"].as_str().ok_or("a set without a name")?;
+fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
+    let name = set["name"].as_str().ok_or(ListingError::SetWithoutName)?;
     if map && set["map"].as_str() != Some("verdict") {
-        return Err(format!("map {name} maps to data, not to verdicts"));
+        return Err(ListingError::DataMap(name.to_string()));
     }
     let key: Vec<KeyType> = match &set["type"] {
         Value::String(one) => vec![key_type(one)?],
@@ -65,14 +174,14 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, String> {
             .iter()
             .map(|t| key_type(t.as_str().unwrap_or("?")))
             .collect::<Result<_, _>>()?,
-        _ => return Err(format!("set {name} has no type")),
+        _ => return Err(ListingError::Untyped(name.to_string())),
     };
     let mut elements = Vec::new();
     for element in set["elem"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let (element, verdict) = if map {
             match element.as_array().map(Vec::as_slice) {
                 Some([element, verdict]) => (element, Some(parse_verdict(verdict)?)),
-                _ => return Err(format!("map {name} has an element without a verdict")),
+                _ => return Err(ListingError::ElementWithoutVerdict(name.to_string())),
             }
         } else {
             (element, None)
@@ -83,14 +192,17 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, String> {
             _ => vec![element],
         };
         if parts.len() != key.len() {
-            return Err(format!("set {name} has an element of the wrong width"));
+            return Err(ListingError::ElementWidth(name.to_string()));
         }
         let fields = parts
             .iter()
             .zip(&key)
             .map(|(part, kind)| field(part, *kind))
-            .collect::<Result<Vec<Field>, String>>()
-            .map_err(|e| format!("set {name}: {e}"))?;
+            .collect::<Result<Vec<Field>, ListingError>>()
+            .map_err(|e| ListingError::InSet {
+                set: name.to_string(),
+                error: Box::new(e),
+            })?;
         elements.push((fields, verdict));
     }
     elements.sort_by(|a, b| a.0.cmp(&b.0));
@@ -105,53 +217,57 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, String> {
 }
 
 /// The verdict of a map element: accept, drop, goto or jump.
-fn parse_verdict(value: &Value) -> Result<Statement, String> {
+fn parse_verdict(value: &Value) -> Result<Statement, ListingError> {
     if value.get("accept").is_some() {
         Ok(Statement::Accept)
     } else if value.get("drop").is_some() {
         Ok(Statement::Drop)
     } else if let Some(goto) = value.get("goto") {
-        let target = goto["target"].as_str().ok_or("a goto without a target")?;
+        let target = goto["target"]
+            .as_str()
+            .ok_or(ListingError::NoTarget("goto"))?;
         Ok(Statement::Goto(target.to_string()))
     } else if let Some(jump) = value.get("jump") {
-        let target = jump["target"].as_str().ok_or("a jump without a target")?;
+        let target = jump["target"]
+            .as_str()
+            .ok_or(ListingError::NoTarget("jump"))?;
         Ok(Statement::Jump(target.to_string()))
     } else {
-        Err(format!(
-            "a map verdict `{value}`, which bmcwall does not write"
-        ))
+        Err(ListingError::ForeignVerdict(value.to_string()))
     }
 }
 
-fn key_type(name: &str) -> Result<KeyType, String> {
+fn key_type(name: &str) -> Result<KeyType, ListingError> {
     Ok(match name {
         "ipv4_addr" => KeyType::Ipv4Addr,
         "ipv6_addr" => KeyType::Ipv6Addr,
         "inet_proto" => KeyType::InetProto,
         "inet_service" => KeyType::InetService,
-        other => return Err(format!("sets of type {other} are not written by bmcwall")),
+        other => return Err(ListingError::ForeignType(other.to_string())),
     })
 }
 
 /// One field of an element: a value, a prefix or a range.
-fn field(value: &Value, kind: KeyType) -> Result<Field, String> {
+fn field(value: &Value, kind: KeyType) -> Result<Field, ListingError> {
     let (lo, hi) = if let Some(prefix) = value.get("prefix") {
-        let len = prefix["len"].as_u64().ok_or("a prefix without a length")? as u32;
+        let len = prefix["len"]
+            .as_u64()
+            .ok_or(ListingError::PrefixWithoutLength)? as u32;
         let base = scalar(&prefix["addr"], kind)?;
         let bits = match kind {
             KeyType::Ipv4Addr => 32,
             KeyType::Ipv6Addr => 128,
-            _ => return Err("a prefix of something other than an address".into()),
+            _ => return Err(ListingError::PrefixOfNonAddress),
         };
         if len > bits {
-            return Err(format!("a prefix length of {len}"));
+            return Err(ListingError::PrefixLength(len));
         }
         let host = (u128::MAX >> (128 - bits)).checked_shr(len).unwrap_or(0);
         (base, base | host)
     } else if let Some(Value::Array(ends)) = value.get("range") {
         match ends.as_slice() {
             [lo, hi] => (scalar(lo, kind)?, scalar(hi, kind)?),
-            _ => return Err("a range without two ends".into()),
+            _ => return Err(ListingError::RangeEnds),
         }
     } else {
         let v = scalar(value, kind)?;
@@ -165,13 +281,13 @@ fn field(value: &Value, kind: KeyType) -> Result<Field, String> {
     })
 }
 
-fn scalar(value: &Value, kind: KeyType) -> Result<u128, String> {
+fn scalar(value: &Value, kind: KeyType) -> Result<u128, ListingError> {
     match (kind, value) {
         (KeyType::Ipv4Addr | KeyType::Ipv6Addr, Value::String(text)) => {
             match (kind, text.parse::<IpAddr>()) {
                 (KeyType::Ipv4Addr, Ok(IpAddr::V4(a))) => Ok(u128::from(u32::from(a))),
                 (KeyType::Ipv6Addr, Ok(IpAddr::V6(a))) => Ok(u128::from(a)),
-                _ => Err(format!("`{text}` is not an address of the set's family")),
+                _ => Err(ListingError::NotAnAddress(text.clone())),
             }
         }
         (KeyType::InetProto, Value::String(name)) => protocol(name).map(u128::from),
@@ -179,18 +295,18 @@ fn scalar(value: &Value, kind: KeyType) -> Result<u128, String> {
             .as_u64()
             .filter(|&p| p <= 255)
             .map(u128::from)
-            .ok_or_else(|| format!("{n} is not a protocol")),
+            .ok_or_else(|| ListingError::NotAProtocol(n.to_string())),
         (KeyType::InetService, Value::Number(n)) => n
             .as_u64()
             .filter(|&p| p <= 65535)
             .map(u128::from)
-            .ok_or_else(|| format!("{n} is not a port")),
-        _ => Err(format!("unexpected element {value}")),
+            .ok_or_else(|| ListingError::NotAPort(n.to_string())),
+        _ => Err(ListingError::UnexpectedElement(value.to_string())),
     }
 }
 
 /// Protocol names nft prints without `-p`.
-fn protocol(name: &str) -> Result<u8, String> {
+fn protocol(name: &str) -> Result<u8, ListingError> {
     Ok(match name {
         "icmp" => 1,
         "tcp" => 6,
@@ -198,21 +314,28 @@ fn protocol(name: &str) -> Result<u8, String> {
         "ipv6-icmp" | "icmpv6" => 58,
         other => other
             .parse()
-            .map_err(|_| format!("unknown protocol `{other}`"))?,
+            .map_err(|_| ListingError::UnknownProtocol(other.to_string()))?,
     })
 }
 
-fn parse_chain(chain: &Value) -> Result<Chain, String> {
-    let name = chain["name"].as_str().ok_or("a chain without a name")?;
+fn parse_chain(chain: &Value) -> Result<Chain, ListingError> {
+    let name = chain["name"]
+        .as_str()
+        .ok_or(ListingError::ChainWithoutName)?;
     let base = match chain.get("hook").and_then(Value::as_str) {
         None => false,
         Some("forward") => {
             if chain["policy"].as_str() != Some("accept") {
-                return Err(format!("base chain {name} does not have policy accept"));
+                return Err(ListingError::BasePolicy(name.to_string()));
             }
             true
         }
-        Some(hook) => return Err(format!("chain {name} hooks {hook}, not forward")),
+        Some(hook) => {
+            return Err(ListingError::ForeignHook {
+                chain: name.to_string(),
+                hook: hook.to_string(),
+            })
+        }
     };
     Ok(Chain {
         name: name.to_string(),
@@ -221,7 +344,7 @@ fn parse_chain(chain: &Value) -> Result<Chain, String> {
     })
 }
 
-fn parse_rule(rule: &Value) -> Result<Rule, String> {
+fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
     let mut out = Rule {
         matches: Vec::new(),
         statements: Vec::new(),
@@ -229,7 +352,7 @@ fn parse_rule(rule: &Value) -> Result<Rule, String> {
     };
     for expr in rule["expr"]
         .as_array()
-        .ok_or("a rule without expressions")?
+        .ok_or(ListingError::RuleWithoutExpressions)?
     {
         if let Some(m) = expr.get("match") {
             out.matches.push(parse_match(m)?);
@@ -249,27 +372,27 @@ fn parse_rule(rule: &Value) -> Result<Rule, String> {
         } else if expr.get("drop").is_some() {
             out.statements.push(Statement::Drop);
         } else if let Some(goto) = expr.get("goto") {
-            let target = goto["target"].as_str().ok_or("a goto without a target")?;
+            let target = goto["target"]
+                .as_str()
+                .ok_or(ListingError::NoTarget("goto"))?;
             out.statements.push(Statement::Goto(target.to_string()));
         } else if let Some(vmap) = expr.get("vmap") {
             let map = vmap["data"]
                 .as_str()
                 .and_then(|d| d.strip_prefix('@'))
-                .ok_or("a vmap that is not a named map")?;
+                .ok_or(ListingError::AnonymousMap)?;
             out.statements.push(Statement::Vmap {
                 key: key(&vmap["key"])?,
                 map: map.to_string(),
             });
         } else {
-            return Err(format!(
-                "a rule with `{expr}`, which bmcwall does not write"
-            ));
+            return Err(ListingError::ForeignExpression(expr.to_string()));
         }
     }
     Ok(out)
 }
 
-fn parse_match(m: &Value) -> Result<Match, String> {
+fn parse_match(m: &Value) -> Result<Match, ListingError> {
     let op = m["op"].as_str().unwrap_or("==");
     let left = &m["left"];
     let right = &m["right"];
@@ -287,7 +410,7 @@ fn parse_match(m: &Value) -> Result<Match, String> {
             .iter()
             .map(|s| known.iter().find(|k| *k == s).copied())
             .collect::<Option<_>>()
-            .ok_or("an unknown connection state")?;
+            .ok_or(ListingError::UnknownState)?;
         return Ok(Match::CtState(states));
     }
     if let Some(set) = right.as_str().and_then(|r| r.strip_prefix('@')) {
@@ -295,7 +418,7 @@ fn parse_match(m: &Value) -> Result<Match, String> {
         let negate = match op {
             "==" | "in" => false,
             "!=" => true,
-            other => return Err(format!("a set lookup with operator {other}")),
+            other => return Err(ListingError::LookupOperator(other.to_string())),
         };
         return Ok(Match::InSet {
             key,
@@ -308,26 +431,28 @@ fn parse_match(m: &Value) -> Result<Match, String> {
             let protos = items
                 .iter()
                 .map(|p| match p {
-                    Value::Number(n) => n.as_u64().map(|n| n as u8).ok_or("bad protocol".into()),
+                    Value::Number(n) => {
+                        n.as_u64().map(|n| n as u8).ok_or(ListingError::BadProtocol)
+                    }
                     Value::String(name) => protocol(name),
-                    _ => Err("bad protocol".into()),
+                    _ => Err(ListingError::BadProtocol),
                 })
-                .collect::<Result<Vec<u8>, String>>()?;
+                .collect::<Result<Vec<u8>, ListingError>>()?;
             return Ok(Match::L4protoIn(protos));
         }
     }
-    Err(format!("a match `{m}`, which bmcwall does not write"))
+    Err(ListingError::ForeignMatch(m.to_string()))
 }
 
 /// A lookup key: one selector or a concatenation.
-fn key(value: &Value) -> Result<Vec<Selector>, String> {
+fn key(value: &Value) -> Result<Vec<Selector>, ListingError> {
     match value.get("concat") {
         Some(Value::Array(parts)) => parts.iter().map(selector).collect(),
         _ => Ok(vec![selector(value)?]),
     }
 }
 
-fn selector(value: &Value) -> Result<Selector, String> {
+fn selector(value: &Value) -> Result<Selector, ListingError> {
     if value.get("meta").is_some_and(|m| m["key"] == "l4proto") {
         return Ok(Selector::L4proto);
     }
@@ -339,11 +464,7 @@ fn selector(value: &Value) -> Result<Selector, String> {
             (Some("ip6"), Some("saddr")) => Selector::Ip6Saddr,
             (Some("ip6"), Some("daddr")) => Selector::Ip6Daddr,
             (Some("th"), Some("dport")) => Selector::ThDport,
-            _ => {
-                return Err(format!(
-                    "a match on `{value}`, which bmcwall does not write"
-                ))
-            }
+            _ => return Err(ListingError::ForeignSelector(value.to_string())),
         },
     )
 }

@@ -36,35 +36,6 @@ pub struct PolicyRule {
     pub services_span: Option<Span>,
 }
 
-impl PolicyRule {
-    /// A rule in force with only a match and an action, located at `span`:
-    /// what analysis needs, for rules that were not read from a file.
-    pub fn bare(
-        action: Action,
-        src: AddrSet,
-        dst: AddrSet,
-        services: ServiceSet,
-        span: Span,
-    ) -> PolicyRule {
-        PolicyRule {
-            action,
-            src,
-            dst,
-            services,
-            cleartext: ServiceSet::empty(),
-            log: false,
-            until: None,
-            expired: false,
-            description: None,
-            waivers: Vec::new(),
-            span,
-            src_span: span,
-            dst_span: span,
-            services_span: None,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct PolicyExpectation {
     pub action: Action,
@@ -151,4 +122,73 @@ impl Policy {
     pub fn active_rules(&self) -> impl Iterator<Item = (usize, &PolicyRule)> {
         self.rules.iter().enumerate().filter(|(_, r)| !r.expired)
     }
+}
+
+/// The policy's names for address sets (its address definitions and the
+/// keywords `bmcs`, `internal`, `internet`, `any`), to name any set by them.
+#[derive(Clone, Debug)]
+pub struct AddressNames {
+    names: Vec<(String, AddrSet)>,
+}
+
+impl Policy {
+    /// The names [`AddressNames::name`] picks from.
+    pub fn address_names(&self) -> AddressNames {
+        let mut names: Vec<(String, AddrSet)> = self
+            .definitions
+            .iter()
+            .filter_map(|d| match &d.kind {
+                NamedKind::Address(_, set) if !set.is_empty() => {
+                    Some((d.name.clone(), set.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        names.push(("bmcs".into(), self.bmcs.clone()));
+        names.push(("internal".into(), self.internal.clone()));
+        names.push(("internet".into(), self.internal.complement()));
+        names.push(("any".into(), AddrSet::any()));
+        AddressNames { names }
+    }
+}
+
+impl AddressNames {
+    /// The name of `set` if a named set is exactly it (in the families `set`
+    /// has), else `in NAME` for the smallest named set that holds it, else
+    /// `addresses`.
+    pub fn name(&self, set: &AddrSet) -> String {
+        let families = |s: &AddrSet| AddrSet {
+            v4: if set.v4.is_empty() {
+                Default::default()
+            } else {
+                s.v4.clone()
+            },
+            v6: if set.v6.is_empty() {
+                Default::default()
+            } else {
+                s.v6.clone()
+            },
+        };
+        if let Some((name, _)) = self.names.iter().find(|(_, s)| families(s) == *set) {
+            return name.clone();
+        }
+        self.names
+            .iter()
+            .filter(|(_, s)| set.difference(s).is_empty())
+            .min_by_key(|(_, s)| size(&families(s)))
+            .map_or_else(|| "addresses".into(), |(name, _)| format!("in {name}"))
+    }
+}
+
+/// How many addresses, saturating; to pick the smallest set.
+fn size(set: &AddrSet) -> u128 {
+    let v4: u128 = set
+        .v4
+        .intervals()
+        .iter()
+        .map(|&(lo, hi)| u128::from(hi - lo) + 1)
+        .sum();
+    set.v6.intervals().iter().fold(v4, |acc, &(lo, hi)| {
+        acc.saturating_add((hi - lo).saturating_add(1))
+    })
 }

@@ -1,0 +1,405 @@
+//! Tests of the nft model against the decision table: both layouts decide
+//! every flow as first match does (through the interpreter, one flow at a
+//! time), and `plan` between two random policies' tables reports exactly the
+//! flows they treat differently (through the interpreter, every flow at once).
+
+use super::interp::{table_rules, ReadError};
+use super::*;
+use crate::addr::service::ServicePoint;
+use crate::analysis::compare::{changes, Change, Compiled, State};
+use crate::analysis::testing::*;
+use crate::analysis::Flow;
+use crate::model::Action;
+use crate::source::SourceMap;
+use proptest::prelude::*;
+
+/// A source map with one empty file, for the comments of random policies.
+fn sources() -> SourceMap {
+    let mut sources = SourceMap::default();
+    sources.add("random.wall".into(), String::new());
+    sources
+}
+
+/// Both layouts of a random policy against first match: what the table does
+/// with each flow, and whether it logs it.
+fn check_layouts(spec: &PolicySpec, random: &[FlowSpec], seed: u64) -> Result<(), TestCaseError> {
+    let policy = spec.build();
+    let analysis = Analysis::new(&policy);
+    let sources = sources();
+    let input = Input {
+        policy: &policy,
+        analysis: &analysis,
+        sources: &sources,
+    };
+    let rulesets = [Layout::Sets, Layout::Rules].map(|layout| build(layout, input, DEFAULT_TABLE));
+    let mut flows = boundary_flows::<u32>(&policy, seed);
+    flows.extend(boundary_flows::<u128>(&policy, seed));
+    flows.extend(random.iter().map(|f| f.flow_in::<u32>()));
+    flows.extend(random.iter().map(|f| f.flow_in::<u128>()));
+    for flow in &flows {
+        let expected = naive(&policy, flow);
+        let scoped = in_scope(&policy, flow);
+        let allowed = expected.is_some_and(|r| policy.rules[r].action == Action::Allow);
+        let logged = scoped && expected.is_some_and(|r| policy.rules[r].log);
+        for ruleset in &rulesets {
+            let verdict = ruleset.evaluate(flow);
+            prop_assert_eq!(
+                (verdict.accept, !verdict.logged.is_empty()),
+                (!scoped || allowed, logged),
+                "nft ruleset, flow {:?} (decided by {:?}, in scope: {}):\n{}",
+                flow,
+                expected,
+                scoped,
+                text::render(ruleset, "")
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn layouts_agree_with_first_match(
+        spec in policy_spec(1..=12, 0..=3),
+        random in prop::collection::vec(flow_spec(), 32),
+        seed in any::<u64>(),
+    ) {
+        check_layouts(&spec, &random, seed)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// Deciding rules past bit 64: sets named after many rules.
+    #[test]
+    fn layouts_with_many_rules_agree_with_first_match(
+        fillers in filler_rules(),
+        spec in policy_spec(1..=12, 0..=3),
+        random in prop::collection::vec(flow_spec(), 32),
+        seed in any::<u64>(),
+    ) {
+        let mut spec = spec;
+        spec.rules.splice(0..0, fillers);
+        check_layouts(&spec, &random, seed)?;
+    }
+}
+
+/// What `plan` reports between `live` and the policy's table.
+fn plan(policy: &Policy, analysis: &Analysis, live: Option<&Ruleset>) -> Vec<Change> {
+    let rules = live.map(|ruleset| table_rules(ruleset).expect("a table bmcwall built reads"));
+    changes(&Compiled::of(policy, analysis), rules.as_deref())
+}
+
+/// What a policy's table does with a flow, as `plan` reports it.
+fn plan_state(policy: &Policy, flow: &Flow) -> State {
+    if !in_scope(policy, flow) {
+        State::Passed
+    } else if naive(policy, flow).is_some_and(|r| policy.rules[r].action == Action::Allow) {
+        State::Allowed
+    } else {
+        State::Denied
+    }
+}
+
+/// `plan` between the tables of two random policies: a flow lies in a change
+/// exactly when the two treat it differently, and the change says how.
+fn check_plan(
+    before: &PolicySpec,
+    after: &PolicySpec,
+    random: &[FlowSpec],
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let (old, new) = (before.build(), after.build());
+    let (old_analysis, new_analysis) = (Analysis::new(&old), Analysis::new(&new));
+    let mut sources = SourceMap::default();
+    sources.add("random.wall".into(), String::new());
+    let old_input = Input {
+        policy: &old,
+        analysis: &old_analysis,
+        sources: &sources,
+    };
+    let layout = if seed.is_multiple_of(2) {
+        Layout::Sets
+    } else {
+        Layout::Rules
+    };
+    let live = build(layout, old_input, DEFAULT_TABLE);
+    let changes = plan(&new, &new_analysis, Some(&live));
+    let mut flows = boundary_flows::<u32>(&old, seed);
+    flows.extend(boundary_flows::<u32>(&new, seed));
+    flows.extend(boundary_flows::<u128>(&old, seed));
+    flows.extend(boundary_flows::<u128>(&new, seed));
+    flows.extend(random.iter().map(|f| f.flow_in::<u32>()));
+    flows.extend(random.iter().map(|f| f.flow_in::<u128>()));
+    for flow in &flows {
+        if ServicePoint::from_key(flow.service.key()).is_none() {
+            continue;
+        }
+        let expected = (plan_state(&old, flow), plan_state(&new, flow));
+        let holding: Vec<&Change> = changes
+            .iter()
+            .filter(|c| {
+                crate::analysis::flow::holds(&c.src, flow.family, flow.src)
+                    && crate::analysis::flow::holds(&c.dst, flow.family, flow.dst)
+                    && c.services.contains(flow.service.key())
+            })
+            .collect();
+        if expected.0 == expected.1 {
+            prop_assert!(
+                holding.is_empty(),
+                "flow {:?} is unchanged but in {:?}",
+                flow,
+                holding
+            );
+        } else {
+            prop_assert_eq!(
+                holding.len(),
+                1,
+                "flow {:?} ({:?}) in {:?}",
+                flow,
+                expected,
+                holding
+            );
+            prop_assert_eq!(
+                (holding[0].before, holding[0].after),
+                expected,
+                "flow {:?}",
+                flow
+            );
+            let rule = naive(&new, flow).filter(|_| in_scope(&new, flow));
+            prop_assert_eq!(holding[0].rule, rule, "flow {:?}", flow);
+        }
+    }
+    // A table compared with itself has no changes; a missing table makes
+    // every allowed flow new.
+    let own = Input {
+        policy: &new,
+        analysis: &new_analysis,
+        sources: &sources,
+    };
+    let same = build(layout, own, DEFAULT_TABLE);
+    prop_assert_eq!(plan(&new, &new_analysis, Some(&same)), vec![]);
+    let fresh = plan(&new, &new_analysis, None);
+    prop_assert!(fresh.iter().all(|c| c.before == State::Passed));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    #[test]
+    fn plan_reports_exactly_the_flows_two_tables_treat_differently(
+        before in policy_spec(1..=8, 0..=0),
+        after in policy_spec(1..=8, 0..=0),
+        random in prop::collection::vec(flow_spec(), 32),
+        seed in any::<u64>(),
+    ) {
+        check_plan(&before, &after, &random, seed)?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The interpreter on tables bmcwall does not write: `jump` and maps inside a
+// chain reached by `goto`, and a `goto` inside a chain reached by `jump`.
+// ---------------------------------------------------------------------------
+
+fn v4_set(name: &str, lo: u32, hi: u32) -> Set {
+    Set {
+        name: name.into(),
+        key: vec![KeyType::Ipv4Addr],
+        elements: vec![vec![Field::V4(lo, hi)]],
+        verdicts: None,
+    }
+}
+
+fn chain(name: &str, rules: Vec<Rule>) -> Chain {
+    Chain {
+        name: name.into(),
+        base: false,
+        rules,
+    }
+}
+
+fn source_in(set: &str) -> Match {
+    Match::InSet {
+        key: vec![Selector::IpSaddr],
+        set: set.into(),
+        negate: false,
+    }
+}
+
+/// 10.0.0.0-10.0.0.255 and 10.0.1.0-10.0.1.255, by the last octet's block.
+const A: (u32, u32) = (0x0A00_0000, 0x0A00_00FF);
+const B: (u32, u32) = (0x0A00_0100, 0x0A00_01FF);
+
+/// Base: `ip saddr @a goto outer`, then `drop`. `outer` jumps to `inner`
+/// (which accepts sources in `b` and falls through for the rest), then maps
+/// sources in `b` to `drop`; what `outer` leaves meets the base chain's
+/// policy (accept), never the `drop` after the goto.
+fn nested() -> Ruleset {
+    let map = Set {
+        name: "by_source".into(),
+        key: vec![KeyType::Ipv4Addr],
+        elements: vec![vec![Field::V4(B.0, B.1)]],
+        verdicts: Some(vec![Statement::Drop]),
+    };
+    let inner = chain(
+        "inner",
+        vec![Rule::new(vec![source_in("b")], vec![Statement::Accept])],
+    );
+    let outer = chain(
+        "outer",
+        vec![
+            Rule::new(Vec::new(), vec![Statement::Jump("inner".into())]),
+            Rule::new(
+                Vec::new(),
+                vec![Statement::Vmap {
+                    key: vec![Selector::IpSaddr],
+                    map: "by_source".into(),
+                }],
+            ),
+        ],
+    );
+    let mut sets = vec![v4_set("a", A.0, B.1), v4_set("b", B.0, B.1), map];
+    sets.sort_by(|x, y| x.name.cmp(&y.name));
+    ruleset(
+        "t",
+        sets,
+        vec![inner, outer],
+        vec![
+            Rule::new(vec![source_in("a")], vec![Statement::Goto("outer".into())]),
+            Rule::new(Vec::new(), vec![Statement::Drop]),
+        ],
+    )
+}
+
+fn tcp_flow(src: u32) -> Flow {
+    Flow {
+        family: crate::analysis::Family::V4,
+        src: u128::from(src),
+        dst: 0x0A00_0203,
+        service: ServicePoint {
+            proto: crate::addr::service::TCP,
+            port: Some(22),
+        },
+    }
+}
+
+/// The first table rule holding a flow decides it; none: passed.
+fn symbolic_state(rules: &[crate::analysis::compare::TableRule], flow: &Flow) -> State {
+    rules
+        .iter()
+        .find(|r| {
+            crate::analysis::flow::holds(&r.src, flow.family, flow.src)
+                && crate::analysis::flow::holds(&r.dst, flow.family, flow.dst)
+                && r.services.contains(flow.service.key())
+        })
+        .map_or(State::Passed, |r| r.state)
+}
+
+#[test]
+fn jumps_inside_a_goto_target_are_followed_one_flow_and_every_flow_alike() {
+    let ruleset = nested();
+    let rules = table_rules(&ruleset).expect("reads");
+    // In `a` but not `b`: `outer` leaves it, so it passes; in `b`: `inner`
+    // accepts it before the map drops it; outside `a`: dropped.
+    for (src, accept, state) in [
+        (A.0 + 5, true, State::Passed),
+        (B.0 + 5, true, State::Allowed),
+        (0x0A00_0300, false, State::Denied),
+    ] {
+        let flow = tcp_flow(src);
+        assert_eq!(ruleset.evaluate(&flow).accept, accept, "{src:#x}");
+        assert_eq!(symbolic_state(&rules, &flow), state, "{src:#x}");
+    }
+}
+
+#[test]
+fn a_goto_inside_a_jump_target_returns_to_the_rule_after_the_jump() {
+    // Base: `jump middle`, `ip saddr @b accept`, `drop`. `middle`: `goto
+    // empty` (a chain without rules), then `accept`: flows come back from
+    // `empty` to the base chain, never to `middle`'s accept.
+    let ruleset = ruleset(
+        "t",
+        vec![v4_set("b", B.0, B.1)],
+        vec![
+            chain("empty", Vec::new()),
+            chain(
+                "middle",
+                vec![
+                    Rule::new(Vec::new(), vec![Statement::Goto("empty".into())]),
+                    Rule::new(Vec::new(), vec![Statement::Accept]),
+                ],
+            ),
+        ],
+        vec![
+            Rule::new(Vec::new(), vec![Statement::Jump("middle".into())]),
+            Rule::new(vec![source_in("b")], vec![Statement::Accept]),
+            Rule::new(Vec::new(), vec![Statement::Drop]),
+        ],
+    );
+    let rules = table_rules(&ruleset).expect("reads");
+    for (src, accept, state) in [(B.0, true, State::Allowed), (A.0, false, State::Denied)] {
+        let flow = tcp_flow(src);
+        assert_eq!(ruleset.evaluate(&flow).accept, accept, "{src:#x}");
+        assert_eq!(symbolic_state(&rules, &flow), state, "{src:#x}");
+    }
+}
+
+#[test]
+fn a_loop_of_gotos_is_an_error() {
+    let ruleset = ruleset(
+        "t",
+        Vec::new(),
+        vec![chain(
+            "again",
+            vec![Rule::new(Vec::new(), vec![Statement::Goto("again".into())])],
+        )],
+        vec![Rule::new(Vec::new(), vec![Statement::Goto("again".into())])],
+    );
+    let error = table_rules(&ruleset).expect_err("a loop");
+    assert_eq!(error, ReadError::TooDeep("again".into()));
+    assert_eq!(
+        error.to_string(),
+        "chain again is reached through too many gotos"
+    );
+}
+
+#[test]
+fn a_missing_target_names_the_rule() {
+    let ruleset = ruleset(
+        "t",
+        Vec::new(),
+        Vec::new(),
+        vec![Rule::new(
+            Vec::new(),
+            vec![Statement::Jump("nowhere".into())],
+        )],
+    );
+    let error = table_rules(&ruleset).expect_err("no such chain");
+    assert_eq!(
+        error.to_string(),
+        "rule 1 of the base chain: jump to a missing chain nowhere"
+    );
+}
+
+#[test]
+fn listing_errors_keep_their_words() {
+    let not_json = parse::listing("{", "t").expect_err("not JSON");
+    assert!(not_json
+        .to_string()
+        .starts_with("the listing is not JSON: "));
+    let foreign = parse::listing(r#"{"nftables": [{"flowtable": {}}]}"#, "t").expect_err("foreign");
+    assert_eq!(
+        foreign.to_string(),
+        "the table holds a flowtable, which bmcwall does not write"
+    );
+    let no_base = parse::listing(r#"{"nftables": []}"#, "t").expect_err("no base chain");
+    assert_eq!(
+        no_base.to_string(),
+        "the table does not have exactly one base chain"
+    );
+}
