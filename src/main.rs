@@ -1,7 +1,7 @@
 //! The `bmcwall` binary: command line to exit code.
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(bmcwall::cli::run(std::env::args_os()))
+    std::process::ExitCode::from(bmcwall::cli::run(std::env::args_os()).code())
 }
 
 #[global_allocator]

@@ -68,17 +68,6 @@ impl Checked {
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(Finding::counts_as_error)
     }
-
-    /// Exit status: 0 clean, 1 error-level findings, 2 invalid input.
-    pub fn exit_code(&self) -> u8 {
-        if self.input_invalid() {
-            2
-        } else if self.has_errors() {
-            1
-        } else {
-            0
-        }
-    }
 }
 
 /// Reads, resolves, analyses and checks one policy.

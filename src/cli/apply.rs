@@ -3,6 +3,7 @@
 //! the change is confirmed in time. Only bmcwall's own table is touched.
 
 use super::live::{CompareFailure, Comparison, Nft, Saved};
+use super::Exit;
 use super::{checked_with_report, compilable, layout, plan, ApplyArgs};
 use crate::analysis::compare::Compiled;
 use crate::nft;
@@ -11,10 +12,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Exit code when the kernel refused or the change was rolled back.
-const REFUSED: u8 = 3;
-
-pub(super) fn run(args: ApplyArgs) -> u8 {
+pub(super) fn run(args: ApplyArgs) -> Exit {
     let checked = checked_with_report(&args.policy, &args.common);
     let (policy, analysis) = match compilable(&checked, "applied") {
         Ok(model) => model,
@@ -37,7 +35,7 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
         say(format!(
             "nft -c refused the ruleset; nothing changed in {place}:\n{error}"
         ));
-        return REFUSED;
+        return Exit::Refused;
     }
     let saved = match runner.list(table, false) {
         Ok(Some(text)) => Saved::Present(text),
@@ -46,7 +44,7 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
             say(format!(
                 "cannot save table inet {table} in {place}; nothing changed: {error}"
             ));
-            return REFUSED;
+            return Exit::Refused;
         }
     };
     // What is about to change, for the log of the run; a table bmcwall cannot
@@ -55,7 +53,9 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
         Ok(Comparison { present, changes }) => {
             let title = format!("table inet {table} in {place}");
             let report = plan::human(&changes, policy, &checked.sources, &title, present);
-            let _ = std::io::stdout().lock().write_all(report.as_bytes());
+            if let Err(exit) = super::printed(&report) {
+                return exit;
+            }
         }
         Err(CompareFailure::NotComparable(nft::CompareError::Listing(error))) => say(format!(
             "table inet {table} in {place} is replaced as a whole ({error})"
@@ -69,7 +69,7 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
         say(format!(
             "nft refused the ruleset; the previous table is still in place in {place}:\n{error}"
         ));
-        return REFUSED;
+        return Exit::Refused;
     }
     if let Some(seconds) = args.confirm {
         let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -83,20 +83,20 @@ pub(super) fn run(args: ApplyArgs) -> u8 {
                     say(format!(
                         "not confirmed within {seconds} s: restored the previous table inet {table} in {place}"
                     ));
-                    REFUSED
+                    Exit::Refused
                 }
                 Err(error) => {
                     say(format!(
                         "not confirmed within {seconds} s, and restoring the previous table failed; \
                          table inet {table} in {place} is the new one:\n{error}"
                     ));
-                    REFUSED
+                    Exit::Refused
                 }
             };
         }
     }
     say(format!("applied table inet {table} in {place}"));
-    0
+    Exit::Success
 }
 
 /// Runs `command` with `sh -c` until it exits 0 (confirmed) or the deadline

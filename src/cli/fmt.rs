@@ -2,6 +2,7 @@
 //! their permissions), or with `--check` prints a unified diff for each file
 //! that is not in it.
 
+use super::Exit;
 use super::{render, write, FmtArgs};
 use crate::fmt::{self, FormatError};
 use crate::pipeline::{Checked, Finding};
@@ -21,7 +22,7 @@ const STDIN_SHOWN: &str = "<stdin>";
 /// Formats every file (standard input when none is given) and returns the
 /// exit code: 2 if a file does not parse or cannot be read or written, else 1
 /// if `--check` found a file that is not formatted, else 0.
-pub(super) fn run(args: FmtArgs) -> u8 {
+pub(super) fn run(args: FmtArgs) -> Exit {
     let stdin = [STDIN.into()];
     let files = if args.files.is_empty() {
         &stdin[..]
@@ -33,10 +34,10 @@ pub(super) fn run(args: FmtArgs) -> u8 {
         .iter()
         .map(|path| one(path, args.check, color))
         .max()
-        .unwrap_or(0)
+        .unwrap_or(Exit::Success)
 }
 
-fn one(path: &Path, check: bool, color: bool) -> u8 {
+fn one(path: &Path, check: bool, color: bool) -> Exit {
     let from_stdin = path.as_os_str() == STDIN;
     let shown = if from_stdin {
         STDIN_SHOWN.to_string()
@@ -47,7 +48,7 @@ fn one(path: &Path, check: bool, color: bool) -> u8 {
         Ok(text) => text,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: cannot read {shown}: {error}");
-            return 2;
+            return Exit::Invalid;
         }
     };
     let mut sources = SourceMap::default();
@@ -74,38 +75,37 @@ fn one(path: &Path, check: bool, color: bool) -> u8 {
             let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(render::human(&checked, &options).as_bytes());
             let _ = writeln!(stderr, "bmcwall: not formatted: {shown} does not parse");
-            return 2;
+            return Exit::Invalid;
         }
         Err(FormatError::Internal(message)) => {
             let _ = writeln!(
                 std::io::stderr(),
                 "bmcwall: cannot format {shown}: {message}"
             );
-            return 2;
+            return Exit::Invalid;
         }
     };
     if check {
         if formatted == text {
-            return 0;
+            return Exit::Success;
         }
-        let _ = std::io::stdout()
-            .lock()
-            .write_all(diff(&shown, &text, &formatted).as_bytes());
+        if let Err(exit) = super::printed(&diff(&shown, &text, &formatted)) {
+            return exit;
+        }
         let _ = writeln!(std::io::stderr(), "bmcwall: {shown} is not formatted");
-        return 1;
+        return Exit::Findings;
     }
     if from_stdin {
-        let _ = std::io::stdout().lock().write_all(formatted.as_bytes());
-        return 0;
+        return super::printed(&formatted).map_or_else(|exit| exit, |()| Exit::Success);
     }
     if formatted == text {
-        return 0;
+        return Exit::Success;
     }
     match write::replace(path, formatted.as_bytes()) {
-        Ok(()) => 0,
+        Ok(()) => Exit::Success,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: cannot write {shown}: {error}");
-            2
+            Exit::Invalid
         }
     }
 }

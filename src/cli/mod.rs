@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod exit;
 mod explain;
 mod fmt;
 mod graph;
@@ -17,15 +18,20 @@ use crate::nft;
 use crate::pipeline::{self, Checked};
 use args::*;
 use clap::Parser;
+pub use exit::Exit;
 use std::io::Write as _;
 
-/// Runs the command line and returns the process exit code.
-pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
+/// Runs the command line and returns how it ended.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { 2 } else { 0 };
+            return if error.use_stderr() {
+                Exit::Invalid
+            } else {
+                Exit::Success
+            };
         }
     };
     match cli.command {
@@ -40,7 +46,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
     }
 }
 
-fn check(args: CheckArgs) -> u8 {
+fn check(args: CheckArgs) -> Exit {
     let levels = args.common.levels();
     let today = args.common.today();
     let results: Vec<Checked> = args
@@ -67,7 +73,10 @@ fn check(args: CheckArgs) -> u8 {
             };
             match text {
                 Ok(text) => {
-                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                    if let Err(exit) = printed(&text) {
+                        left_to_exit(results);
+                        return exit;
+                    }
                 }
                 Err(error) => {
                     left_to_exit(results);
@@ -76,16 +85,28 @@ fn check(args: CheckArgs) -> u8 {
             }
         }
     }
-    let code = results.iter().map(Checked::exit_code).max().unwrap_or(0);
+    let code = results.iter().map(Exit::of).max().unwrap_or(Exit::Success);
     left_to_exit(results);
     code
 }
 
+/// Writes `text` to standard output; a write that fails (a closed pipe, a
+/// full disk) is reported and is the command's outcome, never ignored.
+fn printed(text: &str) -> Result<(), Exit> {
+    write::stdout(text.as_bytes()).map_err(|error| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "bmcwall: cannot write to standard output: {error}"
+        );
+        Exit::Invalid
+    })
+}
+
 /// Reports output that could not be produced, instead of writing an empty
-/// one; the exit code is 2.
-fn unwritten(error: &dyn std::fmt::Display) -> u8 {
+/// one.
+fn unwritten(error: &dyn std::fmt::Display) -> Exit {
     let _ = writeln!(std::io::stderr(), "bmcwall: {error}");
-    2
+    Exit::Invalid
 }
 
 /// Leaves a command's model to the end of the process instead of freeing it:
@@ -100,7 +121,7 @@ fn left_to_exit<T>(model: T) {
 fn compilable<'a>(
     checked: &'a Checked,
     verb: &str,
-) -> Result<(&'a crate::resolve::Policy, &'a crate::analysis::Analysis), u8> {
+) -> Result<(&'a crate::resolve::Policy, &'a crate::analysis::Analysis), Exit> {
     match checked.model.as_ref().filter(|_| !checked.has_errors()) {
         Some((policy, analysis)) => Ok((policy, analysis)),
         None => {
@@ -113,7 +134,7 @@ fn compilable<'a>(
                     "error-level findings remain"
                 }
             );
-            Err(checked.exit_code())
+            Err(Exit::of(&checked))
         }
     }
 }
@@ -138,7 +159,7 @@ fn layout(layout: Layout) -> nft::Layout {
     }
 }
 
-fn compile(args: CompileArgs) -> u8 {
+fn compile(args: CompileArgs) -> Exit {
     // The output is built while the checks run; it is written only if the
     // policy compiles.
     let (checked, text) = pipeline::check_alongside(
@@ -176,39 +197,33 @@ fn compile(args: CompileArgs) -> u8 {
     };
     match &args.output {
         Some(path) => match write::atomically(path, text.as_bytes()) {
-            Ok(()) => 0,
+            Ok(()) => Exit::Success,
             Err(error) => {
                 let _ = writeln!(
                     std::io::stderr(),
                     "bmcwall: cannot write {}: {error}",
                     path.display()
                 );
-                2
+                Exit::Invalid
             }
         },
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            0
-        }
+        None => printed(&text).map_or_else(|exit| exit, |()| Exit::Success),
     }
 }
 
-/// Exit code for output the tool could not produce.
-const NOT_PRODUCED: u8 = 3;
-
-fn plan_command(args: PlanArgs) -> u8 {
+fn plan_command(args: PlanArgs) -> Exit {
     let checked = checked_with_report(&args.policy, &args.common);
     // Exit 1 means drift here, so a policy that cannot be compiled is 2.
     let (policy, analysis) = match compilable(&checked, "planned") {
         Ok(model) => model,
-        Err(_) => return 2,
+        Err(_) => return Exit::Invalid,
     };
     let table = &args.live.table;
     let runner = live::Nft::new(args.live.netns.clone());
     let place = runner.place();
     let fail = |what: String| {
         let _ = writeln!(std::io::stderr(), "bmcwall: {what}");
-        NOT_PRODUCED
+        Exit::Refused
     };
     let compiled = Compiled::of(policy, analysis);
     let live::Comparison { present, changes } = match runner.compare(table, &compiled) {
@@ -238,20 +253,23 @@ fn plan_command(args: PlanArgs) -> u8 {
             Err(error) => return fail(format!("cannot write the plan as JSON: {error}")),
         },
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    u8::from(!present || !changes.is_empty())
+    if let Err(exit) = printed(&text) {
+        return exit;
+    }
+    if present && changes.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Findings
+    }
 }
 
-fn lints(args: LintsArgs) -> u8 {
+fn lints(args: LintsArgs) -> Exit {
     if args.markdown {
-        let _ = std::io::stdout()
-            .lock()
-            .write_all(crate::diagnostic::codes_markdown().as_bytes());
-        return 0;
+        return printed(&crate::diagnostic::codes_markdown())
+            .map_or_else(|exit| exit, |()| Exit::Success);
     }
     if let Some(code) = args.code {
-        let _ = std::io::stdout().lock().write_all(code.doc().as_bytes());
-        return 0;
+        return printed(&code.doc()).map_or_else(|exit| exit, |()| Exit::Success);
     }
     let mut out = String::new();
     for code in Code::ALL {
@@ -263,56 +281,53 @@ fn lints(args: LintsArgs) -> u8 {
             code.summary()
         ));
     }
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    0
+    printed(&out).map_or_else(|exit| exit, |()| Exit::Success)
 }
 
 /// Checks a policy for commands that need a valid one; prints the findings
 /// and returns the model, or the exit code when the policy is not valid.
-fn valid_model(common: &Common, path: &std::path::Path) -> Result<Checked, u8> {
+fn valid_model(common: &Common, path: &std::path::Path) -> Result<Checked, Exit> {
     let checked = pipeline::check(path, common.today(), &common.levels());
     if checked.input_invalid() {
         let report = render::human(&checked, &common.render_options());
         let _ = std::io::stderr().lock().write_all(report.as_bytes());
-        return Err(checked.exit_code());
+        return Err(Exit::of(&checked));
     }
     Ok(checked)
 }
 
-fn explain_command(args: ExplainArgs) -> u8 {
+fn explain_command(args: ExplainArgs) -> Exit {
     let checked = match valid_model(&args.common, &args.policy) {
         Ok(checked) => checked,
         Err(code) => return code,
     };
     let Some((policy, analysis)) = &checked.model else {
-        return 2;
+        return Exit::Invalid;
     };
     let flow = match explain::flow(args.from, args.to, args.proto, args.port) {
         Ok(flow) => flow,
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: {message}");
-            return 2;
+            return Exit::Invalid;
         }
     };
     let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
     let text = explain::render(&checked.sources, policy, &explanation);
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    0
+    printed(&text).map_or_else(|exit| exit, |()| Exit::Success)
 }
 
-fn graph_command(args: GraphArgs) -> u8 {
+fn graph_command(args: GraphArgs) -> Exit {
     let checked = match valid_model(&args.common, &args.policy) {
         Ok(checked) => checked,
         Err(code) => return code,
     };
     let Some((policy, analysis)) = &checked.model else {
-        return 2;
+        return Exit::Invalid;
     };
     let reach = crate::analysis::graph::ReachGraph::new(policy, analysis);
     let text = match args.format {
         GraphFormat::Dot => graph::dot(&reach),
         GraphFormat::Mermaid => graph::mermaid(&reach),
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    0
+    printed(&text).map_or_else(|exit| exit, |()| Exit::Success)
 }

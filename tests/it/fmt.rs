@@ -9,6 +9,7 @@
 //! does not parse is refused with exit status 2 and left as it is.
 
 use crate::support::{bmcwall_in, crate_root, stderr, stdout, today, AMS1};
+use bmcwall::cli::Exit;
 use bmcwall::diagnostic::Code;
 use bmcwall::fmt::{self as wallfmt, FormatError};
 use bmcwall::nft;
@@ -96,7 +97,7 @@ fn meaning(path: &Path) -> Vec<(&'static str, String)> {
         .collect();
     findings.sort();
     let mut sections = vec![
-        ("exit", checked.exit_code().to_string()),
+        ("exit", Exit::of(&checked).code().to_string()),
         ("findings", findings.join("\n")),
     ];
     let Some((policy, analysis)) = &checked.model else {

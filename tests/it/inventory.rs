@@ -4,6 +4,7 @@
 
 use crate::support::{check, fixture};
 use bmcwall::addr::AddrSet;
+use bmcwall::cli::Exit;
 use bmcwall::nft;
 use bmcwall::pipeline::Checked;
 use bmcwall::resolve::{NamedKind, Policy};
@@ -37,7 +38,7 @@ fn findings(checked: &Checked) -> Vec<String> {
 fn clean(path: &str) -> (Checked, Policy) {
     let checked = check(&fixture(path));
     assert_eq!(findings(&checked), Vec::<String>::new(), "{path}");
-    assert_eq!(checked.exit_code(), 0);
+    assert_eq!(Exit::of(&checked), Exit::Success);
     let policy = checked.model.as_ref().expect("a valid policy").0.clone();
     (checked, policy)
 }

@@ -8,6 +8,7 @@ use crate::support::{self, fixture};
 use bmcwall::addr::service::ServicePoint;
 use bmcwall::addr::Bound;
 use bmcwall::analysis::{Analysis, Family, FamilyTable, Flow};
+use bmcwall::cli::Exit;
 use bmcwall::nft::{self, Layout, Statement};
 use std::path::PathBuf;
 
@@ -79,7 +80,7 @@ fn ams1_kernel_decides_every_cell_as_the_table_in_every_form() {
         return;
     }
     let checked = support::check(&fixture("examples/ams1/ams1.wall"));
-    assert_eq!(checked.exit_code(), 0, "ams1 must check clean");
+    assert_eq!(Exit::of(&checked), Exit::Success, "ams1 must check clean");
     let (policy, analysis) = checked.model.as_ref().expect("model");
     let probes = cell_probes(analysis);
     let expected = expected_arrivals(policy, analysis, &probes);

@@ -33,6 +33,7 @@
 //! code at all, at any level.
 
 use crate::support::{bmcwall, crate_root, text, today, AMS1, TODAY};
+use bmcwall::cli::Exit;
 use bmcwall::diagnostic::{self, Code};
 use bmcwall::pipeline::{self, Levels};
 use bmcwall::source::{SourceMap, Span};
@@ -149,7 +150,7 @@ fn check_in_process(file: &str, flags: &[&str]) -> (i32, Vec<Finding>) {
         .iter()
         .map(|finding| finding_of(&checked.sources, finding))
         .collect();
-    (i32::from(checked.exit_code()), findings)
+    (i32::from(Exit::of(&checked).code()), findings)
 }
 
 /// Where `span` starts, as the JSON report gives it.

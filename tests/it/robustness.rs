@@ -3,6 +3,7 @@
 //! whole pipeline, and whatever checks clean compiles.
 
 use crate::support::{self, fixture};
+use bmcwall::cli::Exit;
 use bmcwall::nft;
 use proptest::prelude::*;
 use std::path::Path;
@@ -154,7 +155,7 @@ fn verify(path: &Path) {
             "span outside its file"
         );
     }
-    if let (0, Some((policy, analysis))) = (checked.exit_code(), &checked.model) {
+    if let (Exit::Success, Some((policy, analysis))) = (Exit::of(&checked), &checked.model) {
         let input = nft::Input {
             policy,
             analysis,
