@@ -579,12 +579,10 @@ impl<'a> Resolver<'a> {
         } else {
             candidates.extend(["any", "internet", "internal", "bmcs"]);
         }
-        candidates
-            .into_iter()
-            .map(|c| (strsim::jaro_winkler(name, c), c))
-            .filter(|(score, _)| *score >= 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-            .map(|(_, c)| c.to_string())
+        // Of equally close names the first in alphabetical order: the names
+        // come from a map, and ties go to the candidate given last.
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        crate::diagnostic::closest(name, candidates).map(str::to_string)
     }
 
     fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {

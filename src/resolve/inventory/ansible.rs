@@ -189,13 +189,8 @@ impl Reader<'_, '_> {
                 }
                 unknown => {
                     let span = self.locator.span(key.at);
-                    let closest = GROUP_KEYS
-                        .iter()
-                        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
-                        .filter(|(score, _)| *score >= 0.8)
-                        .max_by(|a, b| a.0.total_cmp(&b.0));
-                    let help = match closest {
-                        Some((_, k)) => format!(
+                    let help = match crate::diagnostic::closest(unknown, GROUP_KEYS) {
+                        Some(k) => format!(
                             "did you mean `{k}`? a group has `hosts`, `children` and `vars`"
                         ),
                         None => "a group has `hosts`, `children` and `vars`".into(),
