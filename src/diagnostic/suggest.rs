@@ -21,7 +21,10 @@ mod tests {
 
     #[test]
     fn suggests_the_most_similar_word_above_the_threshold() {
-        assert_eq!(closest("hots", ["hosts", "children", "vars"]), Some("hosts"));
+        assert_eq!(
+            closest("hots", ["hosts", "children", "vars"]),
+            Some("hosts")
+        );
         assert_eq!(closest("xyz", ["hosts", "children", "vars"]), None);
     }
 
