@@ -44,7 +44,7 @@ impl<'d> Lowering<'d> {
     /// `;` that is not in the file.
     fn span(&self, pair: &Pair<R>) -> Span {
         let s = pair.as_span();
-        let end = super::content_end(pair.as_str(), 0, pair.as_str().len());
+        let end = super::scan::content_end(pair.as_str(), 0, pair.as_str().len());
         let start = (self.offset + s.start()).min(self.limit);
         Span::new(
             self.file,
