@@ -2,8 +2,10 @@
 //! failed expectations. Rendering lives in the CLI.
 
 mod code;
+mod suggest;
 
 pub use code::{codes_markdown, Code, Level};
+pub use suggest::closest;
 
 use crate::source::Span;
 use serde::Serialize;

@@ -12,6 +12,7 @@ mod layout;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::FileId;
+use crate::syntax::scan::{self, Region};
 use crate::syntax::{self, Part, StatementKind, TokenKind};
 
 /// Why a text was not formatted.
@@ -287,21 +288,22 @@ impl<'t> Document<'t> {
 /// `out`; `None` when it holds anything else. A comment loses the whitespace
 /// (and the `\r` of a CRLF line end) at its end.
 fn read_gap<'t>(text: &'t str, from: usize, to: usize, out: &mut Vec<Gap<'t>>) -> Option<()> {
-    let bytes = text.as_bytes();
-    let mut i = from;
-    while i < to {
-        match bytes[i] {
-            b'\n' => out.push(Gap::Newline),
-            b' ' | b'\t' | b'\r' => {}
-            b'#' => {
-                let end = crate::syntax::comment_end(&bytes[..to], i);
-                out.push(Gap::Comment(text[i..end].trim_end()));
-                i = end;
-                continue;
+    let gap = &text[from..to];
+    for piece in scan::regions(gap) {
+        let piece_text = &gap[piece.start..piece.end];
+        match piece.region {
+            Region::Comment => out.push(Gap::Comment(piece_text.trim_end())),
+            Region::Code => {
+                for byte in piece_text.bytes() {
+                    match byte {
+                        b'\n' => out.push(Gap::Newline),
+                        b' ' | b'\t' | b'\r' => {}
+                        _ => return None,
+                    }
+                }
             }
-            _ => return None,
+            Region::String | Region::UnterminatedString | Region::UnterminatedQuote => return None,
         }
-        i += 1;
     }
     Some(())
 }

@@ -44,7 +44,7 @@ impl<'d> Lowering<'d> {
     /// `;` that is not in the file.
     fn span(&self, pair: &Pair<R>) -> Span {
         let s = pair.as_span();
-        let end = super::content_end(pair.as_str(), 0, pair.as_str().len());
+        let end = super::scan::content_end(pair.as_str(), 0, pair.as_str().len());
         let start = (self.offset + s.start()).min(self.limit);
         Span::new(
             self.file,
@@ -254,12 +254,7 @@ impl<'d> Lowering<'d> {
             _ => None,
         };
         let closest = by_language.or_else(|| {
-            InventoryFormat::ALL
-                .iter()
-                .map(|f| (strsim::jaro_winkler(&lower, f.name()), f.name()))
-                .filter(|(score, _)| *score >= 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, name)| name)
+            crate::diagnostic::closest(&lower, InventoryFormat::ALL.iter().map(|f| f.name()))
         });
         let help = match closest {
             Some(suggestion) => format!("did you mean `{suggestion}`? {listing}"),

@@ -3,8 +3,12 @@
 
 use super::*;
 use crate::addr::service::{TCP, UDP};
+use crate::diagnostic::Code;
+use crate::model::DefKind;
 use crate::model::{Action, Date};
 use crate::source::FileId;
+use crate::source::Span;
+use scan::statement_chunks;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The span of the `nth` (0-based) occurrence of `needle` in `text`.

@@ -3,6 +3,7 @@
 //! whitespace are not tokens; they are what lies between them.
 
 use super::grammar::{Rule as G, WallParser};
+use super::scan::Region;
 use pest::iterators::Pair;
 use pest::Parser;
 
@@ -90,7 +91,7 @@ pub struct StatementTokens {
 /// statement does not parse as it is written (the text has a syntax error).
 pub fn statement_tokens(text: &str) -> Option<Vec<StatementTokens>> {
     let mut statements = Vec::new();
-    for chunk in super::statement_chunks(text) {
+    for chunk in super::scan::statement_chunks(text) {
         if chunk.unterminated.is_some() {
             return None;
         }
@@ -198,7 +199,7 @@ fn leaf(pair: &Pair<'_, G>, part: Part, offset: usize) -> Token {
     };
     Token {
         start,
-        end: start + super::content_end(written, 0, written.len()),
+        end: start + super::scan::content_end(written, 0, written.len()),
         kind,
         part,
     }
@@ -207,14 +208,9 @@ fn leaf(pair: &Pair<'_, G>, part: Part, offset: usize) -> Token {
 /// The offset of the `-` in `text[from..to]`, which holds only it, whitespace
 /// and comments.
 fn dash_between(text: &str, from: usize, to: usize) -> Option<usize> {
-    let bytes = &text.as_bytes()[from..to];
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => i = super::comment_end(bytes, i),
-            b'-' => return Some(from + i),
-            _ => i += 1,
-        }
-    }
-    None
+    let between = &text[from..to];
+    super::scan::regions(between)
+        .filter(|piece| piece.region == Region::Code)
+        .find_map(|piece| Some(piece.start + between[piece.start..piece.end].find('-')?))
+        .map(|at| from + at)
 }

@@ -11,8 +11,8 @@
 
 use super::tree::Node;
 use super::tree::Spanned;
-use super::{entry, parse, vendor_problem, Language, Locator};
-use crate::diagnostic::{Code, Diagnostic};
+use super::{entry, parse, vendor_problem, Language, Locator, Reporter};
+use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::{InventoryEntry, Labels};
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -62,13 +62,12 @@ struct Host {
 /// The inventory as read, before hosts become entries.
 struct Reader<'l, 'd> {
     locator: &'l Locator<'l>,
-    diagnostics: &'d mut Vec<Diagnostic>,
+    /// Reports each location once: a bad group variable is reported once,
+    /// not once per host that inherits it.
+    report: Reporter<'d>,
     groups: BTreeMap<String, Group>,
     hosts: Vec<Host>,
     host_index: HashMap<String, usize>,
-    /// Locations already reported: a bad group variable is reported once,
-    /// not once per host that inherits it.
-    reported: HashSet<Span>,
 }
 
 /// Reads an Ansible inventory.
@@ -79,11 +78,10 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
     };
     let mut reader = Reader {
         locator,
-        diagnostics,
+        report: Reporter::once_per_location(diagnostics),
         groups: BTreeMap::new(),
         hosts: Vec::new(),
         host_index: HashMap::new(),
-        reported: HashSet::new(),
     };
     reader.groups.entry("all".into()).or_default();
     match &document.value {
@@ -105,14 +103,11 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         }
         other => {
             let span = locator.rest_of_line(document.at);
-            reader.error(
+            reader.report.not_a_mapping(
                 span,
-                format!(
-                    "an Ansible inventory must be a mapping of groups, not {}",
-                    other.what()
-                ),
-                "not a mapping",
-                Some(SHAPE_HELP.into()),
+                "an Ansible inventory must be a mapping of groups",
+                other,
+                SHAPE_HELP,
             );
         }
     }
@@ -122,12 +117,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
 impl Reader<'_, '_> {
     /// Reports a BW005 finding, once per location.
     fn error(&mut self, span: Span, message: String, label: &str, help: Option<String>) {
-        if !self.reported.insert(span) {
-            return;
-        }
-        let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
-        diagnostic.help = help;
-        self.diagnostics.push(diagnostic);
+        self.report.error(span, message, label, help);
     }
 
     fn read_group(&mut self, name: &Spanned<String>, node: &Spanned<Node>, parent: Option<&str>) {
@@ -143,16 +133,11 @@ impl Reader<'_, '_> {
             Node::Null => return,
             other => {
                 let span = self.locator.span(node.at);
-                self.error(
-                    span,
-                    format!(
-                        "group `{}` must be a mapping with `hosts`, `children` or `vars`, not {}",
-                        name.value,
-                        other.what()
-                    ),
-                    "not a mapping",
-                    Some(SHAPE_HELP.into()),
+                let wanted = format!(
+                    "group `{}` must be a mapping with `hosts`, `children` or `vars`",
+                    name.value
                 );
+                self.report.not_a_mapping(span, &wanted, other, SHAPE_HELP);
                 return;
             }
         };
@@ -168,15 +153,15 @@ impl Reader<'_, '_> {
                     Node::Null => {}
                     other => {
                         let span = self.locator.span(value.at);
-                        self.error(
+                        let wanted = format!(
+                            "`children` of group `{}` must be a mapping of groups",
+                            name.value
+                        );
+                        self.report.not_a_mapping(
                             span,
-                            format!(
-                                "`children` of group `{}` must be a mapping of groups, not {}",
-                                name.value,
-                                other.what()
-                            ),
-                            "not a mapping",
-                            Some("write each child group as `NAME:` on its own line, its `hosts`, `children` and `vars` indented below it".into()),
+                            &wanted,
+                            other,
+                            "write each child group as `NAME:` on its own line, its `hosts`, `children` and `vars` indented below it",
                         );
                     }
                 },
@@ -189,13 +174,8 @@ impl Reader<'_, '_> {
                 }
                 unknown => {
                     let span = self.locator.span(key.at);
-                    let closest = GROUP_KEYS
-                        .iter()
-                        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
-                        .filter(|(score, _)| *score >= 0.8)
-                        .max_by(|a, b| a.0.total_cmp(&b.0));
-                    let help = match closest {
-                        Some((_, k)) => format!(
+                    let help = match crate::diagnostic::closest(unknown, GROUP_KEYS) {
+                        Some(k) => format!(
                             "did you mean `{k}`? a group has `hosts`, `children` and `vars`"
                         ),
                         None => "a group has `hosts`, `children` and `vars`".into(),
@@ -217,14 +197,11 @@ impl Reader<'_, '_> {
             Node::Null => return,
             other => {
                 let span = self.locator.span(node.at);
-                self.error(
+                self.report.not_a_mapping(
                     span,
-                    format!(
-                        "`hosts` of group `{group}` must be a mapping of host names, not {}",
-                        other.what()
-                    ),
-                    "not a mapping",
-                    Some("write each host as `NAME:` on its own line, its variables indented below it".into()),
+                    &format!("`hosts` of group `{group}` must be a mapping of host names"),
+                    other,
+                    "write each host as `NAME:` on its own line, its variables indented below it",
                 );
                 return;
             }
@@ -248,15 +225,11 @@ impl Reader<'_, '_> {
             self.hosts[index].groups.push(group.to_string());
             let vars = if let Node::Scalar(_) | Node::List(_) = &value.value {
                 let span = self.locator.span(value.at);
-                self.error(
+                self.report.not_a_mapping(
                     span,
-                    format!(
-                        "host `{}` must have a mapping of variables, not {}",
-                        name.value,
-                        value.value.what()
-                    ),
-                    "not a mapping",
-                    Some("write the host as `NAME:` with its variables indented below it, such as `bmc_address: ADDRESS`".into()),
+                    &format!("host `{}` must have a mapping of variables", name.value),
+                    &value.value,
+                    "write the host as `NAME:` with its variables indented below it, such as `bmc_address: ADDRESS`",
                 );
                 Vec::new()
             } else {
@@ -274,14 +247,11 @@ impl Reader<'_, '_> {
             Node::Null => return Vec::new(),
             other => {
                 let span = self.locator.span(node.at);
-                self.error(
+                self.report.not_a_mapping(
                     span,
-                    format!(
-                        "{context} must be a mapping of variables, not {}",
-                        other.what()
-                    ),
-                    "not a mapping",
-                    Some("write variables as `NAME: VALUE`, one per line".into()),
+                    &format!("{context} must be a mapping of variables"),
+                    other,
+                    "write variables as `NAME: VALUE`, one per line",
                 );
                 return Vec::new();
             }

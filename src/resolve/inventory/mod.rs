@@ -17,7 +17,7 @@ use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{normalize, FileId, SourceFile, SourceMap, Span};
 use crate::syntax::InventoryFormat;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::Path;
 use tree::{At, Node, Spanned};
@@ -137,6 +137,58 @@ pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic
                 }
             }
         }
+    }
+}
+
+/// Where the readers report what is wrong with an inventory: every finding
+/// is a BW005 located in the file.
+struct Reporter<'d> {
+    diagnostics: &'d mut Vec<Diagnostic>,
+    /// Locations already reported, when each is reported once.
+    reported: Option<HashSet<Span>>,
+}
+
+impl<'d> Reporter<'d> {
+    /// Reports every finding.
+    fn new(diagnostics: &'d mut Vec<Diagnostic>) -> Self {
+        Self {
+            diagnostics,
+            reported: None,
+        }
+    }
+
+    /// Reports one finding per location: where values are inherited (Ansible
+    /// group variables), a bad value is reported once, not once per host.
+    fn once_per_location(diagnostics: &'d mut Vec<Diagnostic>) -> Self {
+        Self {
+            diagnostics,
+            reported: Some(HashSet::new()),
+        }
+    }
+
+    /// Reports a finding: `message` at `span`, labelled `label`, with `help`
+    /// if given.
+    fn error(&mut self, span: Span, message: String, label: &str, help: Option<String>) {
+        if let Some(reported) = &mut self.reported {
+            if !reported.insert(span) {
+                return;
+            }
+        }
+        let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
+        diagnostic.help = help;
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Reports `node`, at `span`, where a mapping must be: `wanted` says
+    /// what must be one ("an inventory must be a mapping"), `help` how it is
+    /// written.
+    fn not_a_mapping(&mut self, span: Span, wanted: &str, node: &Node, help: &str) {
+        self.error(
+            span,
+            format!("{wanted}, not {}", node.what()),
+            "not a mapping",
+            Some(help.into()),
+        );
     }
 }
 

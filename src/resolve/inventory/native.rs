@@ -2,8 +2,8 @@
 //! entries with a name, addresses and labels.
 
 use super::tree::{Node, Spanned};
-use super::{entry, parse, vendor_problem, Language, Locator};
-use crate::diagnostic::{Code, Diagnostic};
+use super::{entry, parse, vendor_problem, Language, Locator, Reporter};
+use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::InventoryEntry;
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,16 +20,25 @@ struct Written {
 
 /// Reads a native inventory.
 pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
-    let file = locator.file;
     let Some(document) = parse(locator, Language::Yaml, None, diagnostics) else {
         return Vec::new();
     };
-    let mut report = |span: Span, message: String, label: &str, help: Option<String>| {
-        let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
-        diagnostic.help = help;
-        diagnostics.push(diagnostic);
-    };
-    let nodes = match document.value {
+    let mut report = Reporter::new(diagnostics);
+    entry_nodes(locator, document, &mut report)
+        .into_iter()
+        .filter_map(|node| read_entry(locator, node, &mut report))
+        .collect()
+}
+
+/// The entry nodes of the document's `bmcs` list; anything else about the
+/// document's shape is reported.
+fn entry_nodes(
+    locator: &Locator,
+    document: Spanned<Node>,
+    report: &mut Reporter,
+) -> Vec<Spanned<Node>> {
+    let file = locator.file;
+    match document.value {
         Node::Map(keys) => {
             let mut bmcs = None;
             let mut unknown = false;
@@ -39,7 +48,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     continue;
                 }
                 unknown = true;
-                report(
+                report.error(
                     locator.span(key.at),
                     format!("unknown top-level key `{}` in inventory", key.value),
                     "unknown key",
@@ -58,7 +67,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     value: Node::Null, ..
                 }) => Vec::new(),
                 Some(other) => {
-                    report(
+                    report.error(
                         locator.rest_of_line(other.at),
                         format!(
                             "`bmcs` must be a list of entries, not {}",
@@ -70,7 +79,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     Vec::new()
                 }
                 None if !unknown => {
-                    report(
+                    report.error(
                         Span::new(file, 0, 0),
                         "inventory has no `bmcs` list".into(),
                         "`bmcs` missing",
@@ -82,7 +91,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             }
         }
         Node::Null => {
-            report(
+            report.error(
                 Span::new(file, 0, 0),
                 "inventory is empty".into(),
                 "no `bmcs` list",
@@ -91,161 +100,195 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             Vec::new()
         }
         other => {
-            report(
+            report.not_a_mapping(
                 locator.rest_of_line(document.at),
-                format!("an inventory must be a mapping, not {}", other.what()),
-                "not a mapping",
-                Some(SHAPE_HELP.into()),
+                "an inventory must be a mapping",
+                &other,
+                SHAPE_HELP,
             );
             Vec::new()
         }
-    };
-    let mut entries = Vec::new();
-    for node in nodes {
-        let keys = match node.value {
-            Node::Map(keys) => keys,
-            other => {
-                report(
-                    locator.rest_of_line(node.at),
-                    format!("an inventory entry must be a mapping, not {}", other.what()),
-                    "not a mapping",
-                    Some("write an entry as `- name: NAME` followed by `address: ADDRESS` on the next line, indented".into()),
-                );
-                continue;
-            }
-        };
-        let entry_span = locator.at(node.at, 1);
-        let mut name: Option<(String, Span)> = None;
-        let mut name_given = false;
-        let mut addresses: Vec<Written> = Vec::new();
-        let mut labels = BTreeMap::new();
-        let mut ok = true;
-        for (key, value) in keys {
-            let key_span = locator.span(key.at);
-            let span = locator.span(value.at);
-            match (key.value.as_str(), value.value) {
-                ("name", Node::Scalar(text)) => {
-                    name_given = true;
-                    name = Some((text, span));
-                }
-                ("address" | "addresses", Node::Scalar(text)) => {
-                    addresses.push(Written { text, span });
-                }
-                ("addresses", Node::List(items)) => {
-                    for item in items {
-                        let span = locator.span(item.at);
-                        match item.value {
-                            Node::Scalar(text) => addresses.push(Written { text, span }),
-                            other => {
-                                report(
-                                    span,
-                                    format!(
-                                        "an address in `addresses` must be a single value, not {}",
-                                        other.what()
-                                    ),
-                                    "not an address",
-                                    None,
-                                );
-                                ok = false;
-                            }
-                        }
-                    }
-                }
-                ("address", Node::List(_)) => {
-                    report(
-                        locator.rest_of_line(value.at),
-                        "`address` takes one address, not a list".into(),
-                        "a list",
-                        Some("write several addresses as `addresses: [A, B]`".into()),
-                    );
-                    ok = false;
-                }
-                ("vendor", Node::Scalar(text)) => {
-                    if let Some(help) = vendor_problem(&text) {
-                        report(
-                            span,
-                            format!("unknown vendor `{text}`"),
-                            "not a known vendor",
-                            Some(help),
-                        );
-                        ok = false;
-                    }
-                    labels.insert(key.value, BTreeSet::from([text]));
-                }
-                (_, Node::Scalar(text)) => {
-                    labels.insert(key.value, BTreeSet::from([text]));
-                }
-                (key_name, Node::List(_)) => {
-                    name_given |= key_name == "name";
-                    report(
-                        locator.rest_of_line(value.at),
-                        format!("`{key_name}` must be a single value, not a list"),
-                        "a list",
-                        Some(if key_name == "name" {
-                            "an entry has exactly one name".into()
-                        } else {
-                            "a label has one value; selectors compare it as a string".into()
-                        }),
-                    );
-                    ok = false;
-                }
-                (key_name, other) => {
-                    name_given |= key_name == "name";
-                    let what = other.what();
-                    let (message, label) = if what == "an empty value" {
-                        (format!("`{key_name}` has no value"), "empty".to_string())
-                    } else {
-                        (
-                            format!("`{key_name}` must be a single value, not {what}"),
-                            format!("{what} given"),
-                        )
-                    };
-                    report(key_span, message, &label, None);
-                    ok = false;
-                }
-            }
-        }
-        let Some((name, name_span)) = name else {
-            if !name_given {
-                report(
-                    entry_span,
-                    "inventory entry has no `name`".into(),
-                    "entry without a name",
-                    Some("every entry needs a unique `name`".into()),
-                );
-            }
-            continue;
-        };
-        if addresses.is_empty() && ok {
-            report(
-                name_span,
-                format!("inventory entry `{name}` has no `address` or `addresses`"),
-                "no address",
-                None,
+    }
+}
+
+/// The entry an entry node describes; `None` when something is wrong with
+/// it (reported).
+fn read_entry(
+    locator: &Locator,
+    node: Spanned<Node>,
+    report: &mut Reporter,
+) -> Option<InventoryEntry> {
+    let keys = match node.value {
+        Node::Map(keys) => keys,
+        other => {
+            report.not_a_mapping(
+                locator.rest_of_line(node.at),
+                "an inventory entry must be a mapping",
+                &other,
+                "write an entry as `- name: NAME` followed by `address: ADDRESS` on the next line, indented",
             );
-            continue;
+            return None;
         }
-        let mut written = Vec::new();
-        for Written { text, span } in addresses {
-            match text.parse::<IpAddr>() {
-                Ok(address) => written.push((address, span)),
-                Err(_) => {
-                    report(
-                        span,
-                        format!("`{text}` is not an IP address"),
-                        "bad address",
-                        Some(
-                            "an inventory address is one IPv4 or IPv6 address, without a prefix length"
-                                .into(),
-                        ),
-                    );
-                    ok = false;
-                }
+    };
+    let entry_span = locator.at(node.at, 1);
+    let mut parts = Parts {
+        name: None,
+        name_given: false,
+        addresses: Vec::new(),
+        labels: BTreeMap::new(),
+        ok: true,
+    };
+    for (key, value) in keys {
+        read_key(locator, key, value, &mut parts, report);
+    }
+    let Parts {
+        name,
+        name_given,
+        addresses,
+        labels,
+        mut ok,
+    } = parts;
+    let Some((name, name_span)) = name else {
+        if !name_given {
+            report.error(
+                entry_span,
+                "inventory entry has no `name`".into(),
+                "entry without a name",
+                Some("every entry needs a unique `name`".into()),
+            );
+        }
+        return None;
+    };
+    if addresses.is_empty() && ok {
+        report.error(
+            name_span,
+            format!("inventory entry `{name}` has no `address` or `addresses`"),
+            "no address",
+            None,
+        );
+        return None;
+    }
+    let mut written = Vec::new();
+    for Written { text, span } in addresses {
+        match text.parse::<IpAddr>() {
+            Ok(address) => written.push((address, span)),
+            Err(_) => {
+                report.error(
+                    span,
+                    format!("`{text}` is not an IP address"),
+                    "bad address",
+                    Some(
+                        "an inventory address is one IPv4 or IPv6 address, without a prefix length"
+                            .into(),
+                    ),
+                );
+                ok = false;
             }
-        }
-        if ok {
-            entries.push(entry(name, name_span, written, labels));
         }
     }
-    entries
+    ok.then(|| entry(name, name_span, written, labels))
+}
+
+/// What an entry's keys give, read one key at a time.
+struct Parts {
+    name: Option<(String, Span)>,
+    /// A `name` key was written, even if its value is wrong (reported).
+    name_given: bool,
+    addresses: Vec<Written>,
+    labels: BTreeMap<String, BTreeSet<String>>,
+    /// Nothing wrong was found.
+    ok: bool,
+}
+
+/// Reads one key of an entry into `parts`.
+fn read_key(
+    locator: &Locator,
+    key: Spanned<String>,
+    value: Spanned<Node>,
+    parts: &mut Parts,
+    report: &mut Reporter,
+) {
+    let key_span = locator.span(key.at);
+    let span = locator.span(value.at);
+    match (key.value.as_str(), value.value) {
+        ("name", Node::Scalar(text)) => {
+            parts.name_given = true;
+            parts.name = Some((text, span));
+        }
+        ("address" | "addresses", Node::Scalar(text)) => {
+            parts.addresses.push(Written { text, span });
+        }
+        ("addresses", Node::List(items)) => {
+            for item in items {
+                let span = locator.span(item.at);
+                match item.value {
+                    Node::Scalar(text) => parts.addresses.push(Written { text, span }),
+                    other => {
+                        report.error(
+                            span,
+                            format!(
+                                "an address in `addresses` must be a single value, not {}",
+                                other.what()
+                            ),
+                            "not an address",
+                            None,
+                        );
+                        parts.ok = false;
+                    }
+                }
+            }
+        }
+        ("address", Node::List(_)) => {
+            report.error(
+                locator.rest_of_line(value.at),
+                "`address` takes one address, not a list".into(),
+                "a list",
+                Some("write several addresses as `addresses: [A, B]`".into()),
+            );
+            parts.ok = false;
+        }
+        ("vendor", Node::Scalar(text)) => {
+            if let Some(help) = vendor_problem(&text) {
+                report.error(
+                    span,
+                    format!("unknown vendor `{text}`"),
+                    "not a known vendor",
+                    Some(help),
+                );
+                parts.ok = false;
+            }
+            parts.labels.insert(key.value, BTreeSet::from([text]));
+        }
+        (_, Node::Scalar(text)) => {
+            parts.labels.insert(key.value, BTreeSet::from([text]));
+        }
+        (key_name, Node::List(_)) => {
+            parts.name_given |= key_name == "name";
+            report.error(
+                locator.rest_of_line(value.at),
+                format!("`{key_name}` must be a single value, not a list"),
+                "a list",
+                Some(if key_name == "name" {
+                    "an entry has exactly one name".into()
+                } else {
+                    "a label has one value; selectors compare it as a string".into()
+                }),
+            );
+            parts.ok = false;
+        }
+        (key_name, other) => {
+            parts.name_given |= key_name == "name";
+            let what = other.what();
+            let (message, label) = if what == "an empty value" {
+                (format!("`{key_name}` has no value"), "empty".to_string())
+            } else {
+                (
+                    format!("`{key_name}` must be a single value, not {what}"),
+                    format!("{what} given"),
+                )
+            };
+            report.error(key_span, message, &label, None);
+            parts.ok = false;
+        }
+    }
 }

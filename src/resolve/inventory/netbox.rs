@@ -8,8 +8,8 @@
 
 use super::tree::Node;
 use super::tree::Spanned;
-use super::{entry, parse, Language, Locator};
-use crate::diagnostic::{Code, Diagnostic};
+use super::{entry, parse, Language, Locator, Reporter};
+use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::{InventoryEntry, Labels};
 use crate::source::Span;
 use std::collections::BTreeSet;
@@ -24,7 +24,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
     };
     let mut reader = Reader {
         locator,
-        diagnostics,
+        report: Reporter::new(diagnostics),
     };
     let devices = match &document.value {
         Node::List(devices) => devices,
@@ -90,7 +90,7 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
 
 struct Reader<'l, 'd> {
     locator: &'l Locator<'l>,
-    diagnostics: &'d mut Vec<Diagnostic>,
+    report: Reporter<'d>,
 }
 
 /// A field that is wrong has been reported.
@@ -98,9 +98,7 @@ struct Reported;
 
 impl Reader<'_, '_> {
     fn error(&mut self, span: Span, message: String, label: &str, help: Option<String>) {
-        let mut diagnostic = Diagnostic::new(Code::InventoryError, message, span, label);
-        diagnostic.help = help;
-        self.diagnostics.push(diagnostic);
+        self.report.error(span, message, label, help);
     }
 
     fn span(&self, node: &Spanned<Node>) -> Span {

@@ -10,10 +10,10 @@
 //! and a key given twice in one mapping is an error.
 
 use libyaml_safer::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle, SequenceStyle};
-use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
-use std::sync::Once;
+
+mod panics;
 
 #[derive(Clone)]
 pub(super) enum Node {
@@ -259,6 +259,7 @@ fn read_as(text: &str, read: &str, mut positions: Positions) -> Result<Spanned<N
     if read.starts_with('\u{feff}') {
         positions.bom = '\u{feff}'.len_utf8();
     }
+    let bom = positions.bom;
     let mut input = read.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
@@ -270,6 +271,8 @@ fn read_as(text: &str, read: &str, mut positions: Positions) -> Result<Spanned<N
         nodes: 0,
         budget: text.len().saturating_mul(4).max(10_000),
         read_to: Mark::default(),
+        panic_after: panics::events_before_panic(read, bom),
+        events: 0,
     };
     reader.document()
 }
@@ -284,52 +287,42 @@ struct Reader<'t, 'i> {
     budget: usize,
     /// Where the last event read ends.
     read_to: Mark,
-}
-
-thread_local! {
-    /// Whether a panic on this thread is one [`quietly`] turns into `None`.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f`, or `None` if it panics, without the panic's message: libyaml-safer
-/// panics on some input (`[!x, 1]`) where libyaml reads on or reports an error.
-/// Other panics are reported as ever.
-fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let report = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
-                report(info);
-            }
-        }));
-    });
-    QUIET.with(|quiet| quiet.set(true));
-    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
-    QUIET.with(|quiet| quiet.set(false));
-    result.ok()
+    /// How many events the parser makes before it would panic, if it would.
+    panic_after: Option<usize>,
+    /// How many events it has been asked for.
+    events: usize,
 }
 
 impl Reader<'_, '_> {
     fn next(&mut self) -> Result<Event, ReadError> {
+        if self.panic_after == Some(self.events) {
+            return Err(self.unreadable());
+        }
+        self.events += 1;
+        // Any other panic of the parser is reported by the panic hook as
+        // ever, and the file is an error like this one.
         let parser = &mut self.parser;
-        match quietly(|| parser.parse()) {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| parser.parse())).ok() {
             Some(Ok(event)) => {
                 self.read_to = event.end_mark;
                 Ok(event)
             }
             Some(Err(error)) => Err(ReadError::syntax(&error, self.text, &self.positions)),
-            // The parser gave up on the text after the last event it made (a
-            // tag before `,` in a flow collection, for one); it is not used
-            // again.
-            None => Err(ReadError::at(
-                "cannot read the YAML after this point",
-                At {
-                    start: self.offset(self.read_to),
-                    len: 0,
-                },
-            )),
+            None => Err(self.unreadable()),
         }
+    }
+
+    /// The error for text the parser cannot read on from (a tag before `,`
+    /// in a flow collection, for one): after the last event it made. The
+    /// parser is not used again.
+    fn unreadable(&self) -> ReadError {
+        ReadError::at(
+            "cannot read the YAML after this point",
+            At {
+                start: self.offset(self.read_to),
+                len: 0,
+            },
+        )
     }
 
     fn offset(&self, mark: Mark) -> usize {

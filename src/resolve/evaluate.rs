@@ -1,0 +1,378 @@
+//! Pass 2: every rule, expectation and definition to address and service
+//! sets, each name evaluated once (memoised as `State::{InProgress, Done}`;
+//! meeting `InProgress` is a cycle, BW007).
+
+use super::names::{symbol_name, Collected, Entry, Resolver, State, Symbol};
+use super::selectors::union_all;
+use super::{default_internal, services};
+use super::{NamedKind, NamedSet, Policy, PolicyExpectation, PolicyRule, Waiver};
+use crate::addr::service::{self, ServiceSet};
+use crate::addr::{AddrSet, IntervalSet};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::DefKind;
+use crate::syntax::{
+    self, AddrExpr, Definition, NetLiteral, ServiceItem, ServiceKind, Term, TermKind,
+};
+
+impl Resolver<'_> {
+    /// Pass 2: evaluates everything pass 1 collected into the policy.
+    pub(super) fn evaluate(mut self, collected: Collected) -> Policy {
+        let Collected {
+            scope,
+            rules,
+            expectations,
+        } = collected;
+        let internal = self.symbol(&Symbol::Internal);
+        let bmcs = self.symbol(&Symbol::Bmcs);
+        let scope = match &scope {
+            Some(expr) => self.addrs(expr),
+            None => AddrSet::any(),
+        };
+        let mut definitions = Vec::new();
+        for index in 0..self.definitions.len() {
+            let name = self.definitions[index].name.name.clone();
+            let set = self.symbol(&Symbol::Name(name));
+            let definition = &self.definitions[index];
+            definitions.push((
+                definition.name.clone(),
+                NamedKind::Address(definition.kind, set),
+                definition.span,
+            ));
+        }
+        for index in 0..self.service_defs.len() {
+            let name = self.service_defs[index].name.name.clone();
+            let set = self.service_symbol(&name);
+            let definition = &self.service_defs[index];
+            definitions.push((
+                definition.name.clone(),
+                NamedKind::Service(set),
+                definition.span,
+            ));
+        }
+        let rules: Vec<PolicyRule> = rules.iter().map(|rule| self.rule(rule)).collect();
+        let expectations = expectations
+            .iter()
+            .map(|e| PolicyExpectation {
+                action: e.action,
+                src: self.addrs(&e.src),
+                dst: self.addrs(&e.dst),
+                services: self.services(e.services.as_deref()),
+                description: e.description.as_ref().map(|d| d.value.clone()),
+                span: e.span,
+            })
+            .collect();
+        let definitions = definitions
+            .into_iter()
+            .map(|(ident, kind, span)| NamedSet {
+                uses: self.uses.get(&ident.name).copied().unwrap_or(0),
+                name: ident.name,
+                kind,
+                span,
+                name_span: ident.span,
+            })
+            .collect();
+        Policy {
+            internal,
+            scope,
+            bmcs,
+            rules,
+            expectations,
+            definitions,
+            inventory: self.inventory,
+        }
+    }
+
+    pub(super) fn rule(&mut self, rule: &syntax::Rule) -> PolicyRule {
+        let src = self.addrs(&rule.src);
+        let dst = self.addrs(&rule.dst);
+        let services = self.services(rule.services.as_deref());
+        let cleartext = self.cleartext(
+            rule.services.as_deref().unwrap_or_default(),
+            &mut Vec::new(),
+        );
+        let waivers = rule
+            .waivers
+            .iter()
+            .filter_map(|w| {
+                Some(Waiver {
+                    code: Code::parse(&w.code.name)?,
+                    reason: w.reason.value.clone(),
+                    span: w.span,
+                })
+            })
+            .collect();
+        PolicyRule {
+            action: rule.action,
+            src,
+            dst,
+            services,
+            cleartext,
+            log: rule.log,
+            until: rule.until,
+            expired: rule
+                .until
+                .is_some_and(|(date, _)| date < self.options.today),
+            description: rule.description.as_ref().map(|d| d.value.clone()),
+            waivers,
+            span: rule.span,
+            src_span: rule.src.span,
+            dst_span: rule.dst.span,
+            services_span: rule
+                .services
+                .as_ref()
+                .and_then(|items| Some(items.first()?.span.to(items.last()?.span))),
+        }
+    }
+
+    pub(super) fn addrs(&mut self, expr: &AddrExpr) -> AddrSet {
+        let include = self.terms(&expr.include);
+        if expr.except.is_empty() {
+            include
+        } else {
+            include.difference(&self.terms(&expr.except))
+        }
+    }
+
+    pub(super) fn terms(&mut self, terms: &[Term]) -> AddrSet {
+        let sets: Vec<AddrSet> = terms.iter().map(|term| self.term(term)).collect();
+        AddrSet::union_of(&sets)
+    }
+
+    pub(super) fn term(&mut self, term: &Term) -> AddrSet {
+        match &term.kind {
+            TermKind::Net(NetLiteral::V4 { lo, hi }) => AddrSet {
+                v4: IntervalSet::interval(*lo, *hi),
+                v6: IntervalSet::empty(),
+            },
+            TermKind::Net(NetLiteral::V6 { lo, hi }) => AddrSet {
+                v4: IntervalSet::empty(),
+                v6: IntervalSet::interval(*lo, *hi),
+            },
+            TermKind::Any => AddrSet::any(),
+            TermKind::Internal => self.symbol(&Symbol::Internal),
+            TermKind::Internet => self.symbol(&Symbol::Internal).complement(),
+            TermKind::Bmcs => self.symbol(&Symbol::Bmcs),
+            TermKind::Selector(conditions) => self.select(conditions, term.span),
+            TermKind::Name(name) => match self.names.get(name).copied() {
+                Some(Entry::Address(_)) => {
+                    *self.uses.entry(name.clone()).or_default() += 1;
+                    self.symbol(&Symbol::Name(name.clone()))
+                }
+                Some(Entry::Service(_)) => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            format!("`{name}` is a service, not an address set"),
+                            term.span,
+                            "service used as an address",
+                        )
+                        .with_help("sources and destinations are hosts, networks, groups or bmcs; services go after `:`"),
+                    );
+                    AddrSet::empty()
+                }
+                None => {
+                    let is_service = services::builtin(name).is_some();
+                    let mut diagnostic = Diagnostic::new(
+                        Code::UnknownName,
+                        if is_service {
+                            format!("`{name}` is a built-in service, not an address set")
+                        } else {
+                            format!("unknown name `{name}`")
+                        },
+                        term.span,
+                        if is_service {
+                            "service used as an address"
+                        } else {
+                            "not defined"
+                        },
+                    );
+                    if is_service {
+                        diagnostic = diagnostic.with_help(
+                            "sources and destinations are hosts, networks, groups or bmcs; services go after `:`",
+                        );
+                    } else if let Some(suggestion) = self.closest(name, false) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    self.diagnostics.push(diagnostic);
+                    AddrSet::empty()
+                }
+            },
+        }
+    }
+
+    /// The value of a symbol, computed once. A symbol that depends on itself is
+    /// reported (BW007) and counts as empty.
+    pub(super) fn symbol(&mut self, symbol: &Symbol) -> AddrSet {
+        match self.addr_state.get(symbol) {
+            Some(State::Done(set)) => return set.clone(),
+            Some(State::InProgress) => {
+                self.report_cycle(symbol_name(symbol));
+                return AddrSet::empty();
+            }
+            None => {}
+        }
+        self.addr_state.insert(symbol.clone(), State::InProgress);
+        self.eval_stack.push(symbol_name(symbol));
+        let set = match symbol {
+            Symbol::Internal => match self.internal_expr.clone() {
+                Some(expr) => self.addrs(&expr),
+                None => default_internal(),
+            },
+            Symbol::Bmcs => {
+                let bmc_names: Vec<String> = self
+                    .definitions
+                    .iter()
+                    .filter(|d| d.kind == DefKind::Bmc)
+                    .map(|d| d.name.name.clone())
+                    .collect();
+                let mut sets = vec![union_all(self.inventory.iter())];
+                for name in bmc_names {
+                    sets.push(self.symbol(&Symbol::Name(name)));
+                }
+                AddrSet::union_of(&sets)
+            }
+            Symbol::Name(name) => match self.names.get(name).copied() {
+                Some(Entry::Address(index)) => {
+                    let definition = self.definitions[index].clone();
+                    if definition.kind == DefKind::Host {
+                        self.check_host(&definition);
+                    }
+                    self.addrs(&definition.value)
+                }
+                _ => AddrSet::empty(),
+            },
+        };
+        self.eval_stack.pop();
+        self.addr_state
+            .insert(symbol.clone(), State::Done(set.clone()));
+        set
+    }
+
+    pub(super) fn check_host(&mut self, definition: &Definition) {
+        let terms = definition
+            .value
+            .include
+            .iter()
+            .chain(&definition.value.except);
+        for term in terms {
+            let single = matches!(&term.kind, TermKind::Net(net) if net.is_single());
+            if !single || !definition.value.except.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("host `{}` must list single addresses", definition.name.name),
+                        term.span,
+                        "not a single address",
+                    )
+                    .with_help("use `network` or `group` for address sets"),
+                );
+                return;
+            }
+        }
+    }
+
+    /// The cleartext items of the built-in services that `items` name,
+    /// following service definitions (each at most once).
+    pub(super) fn cleartext(&self, items: &[ServiceItem], seen: &mut Vec<String>) -> ServiceSet {
+        let mut set = ServiceSet::empty();
+        for item in items {
+            let ServiceKind::Name(name) = &item.kind else {
+                continue;
+            };
+            if let Some(builtin) = services::builtin(name) {
+                let clear: Vec<_> = builtin.iter().copied().filter(|i| i.cleartext).collect();
+                set = set.union(&services::to_set(&clear));
+            } else if let Some(Entry::Service(index)) = self.names.get(name) {
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                    set = set.union(&self.cleartext(&self.service_defs[*index].items, seen));
+                }
+            }
+        }
+        set
+    }
+
+    pub(super) fn services(&mut self, items: Option<&[ServiceItem]>) -> ServiceSet {
+        let Some(items) = items else {
+            return service::any();
+        };
+        items.iter().fold(ServiceSet::empty(), |acc, item| {
+            let set = self.service_item(item);
+            acc.union(&set)
+        })
+    }
+
+    pub(super) fn service_item(&mut self, item: &ServiceItem) -> ServiceSet {
+        match &item.kind {
+            ServiceKind::Ports { proto, ranges } => ranges
+                .iter()
+                .fold(ServiceSet::empty(), |acc, &(lo, hi, _)| {
+                    acc.union(&service::ports(*proto, lo, hi))
+                }),
+            ServiceKind::Icmp => service::icmp(),
+            ServiceKind::Any => service::any(),
+            ServiceKind::Name(name) => {
+                if let Some(items) = services::builtin(name) {
+                    return services::to_set(items);
+                }
+                match self.names.get(name).copied() {
+                    Some(Entry::Service(_)) => {
+                        *self.uses.entry(name.clone()).or_default() += 1;
+                        self.service_symbol(name)
+                    }
+                    Some(Entry::Address(_)) => {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::UnknownName,
+                                format!("`{name}` is an address set, not a service"),
+                                item.span,
+                                "address set used as a service",
+                            )
+                            .with_help("services are built-in names, `service` definitions, `tcp N`, `udp N`, `icmp` or `any`"),
+                        );
+                        ServiceSet::empty()
+                    }
+                    None => {
+                        let mut diagnostic = Diagnostic::new(
+                            Code::UnknownName,
+                            format!("unknown service `{name}`"),
+                            item.span,
+                            "not defined",
+                        );
+                        if let Some(suggestion) = self.closest(name, true) {
+                            diagnostic =
+                                diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                        }
+                        self.diagnostics.push(diagnostic);
+                        ServiceSet::empty()
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn service_symbol(&mut self, name: &str) -> ServiceSet {
+        match self.service_state.get(name) {
+            Some(State::Done(set)) => return set.clone(),
+            Some(State::InProgress) => {
+                self.report_cycle(name.to_string());
+                return ServiceSet::empty();
+            }
+            None => {}
+        }
+        self.service_state
+            .insert(name.to_string(), State::InProgress);
+        self.eval_stack.push(name.to_string());
+        let set = match self.names.get(name).copied() {
+            Some(Entry::Service(index)) => {
+                let items = self.service_defs[index].items.clone();
+                self.services(Some(&items))
+            }
+            _ => ServiceSet::empty(),
+        };
+        self.eval_stack.pop();
+        self.service_state
+            .insert(name.to_string(), State::Done(set.clone()));
+        set
+    }
+}

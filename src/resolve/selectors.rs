@@ -1,0 +1,93 @@
+//! Selectors: `inventory(label = "value", ...)` to the addresses of the
+//! entries it selects, read from an index of entries by label and value that
+//! is built on the first selector, so a policy with a selector per rack does
+//! not test every entry once per rack. An empty selection warns (BW008).
+
+use super::names::Resolver;
+use super::InventoryEntry;
+use crate::addr::AddrSet;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::Condition;
+use std::collections::HashMap;
+
+impl Resolver<'_> {
+    pub(super) fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {
+        let inventory = &self.inventory;
+        let index = self
+            .label_index
+            .get_or_insert_with(|| label_index(inventory));
+        // The entries every `label = value` condition names, if there is one
+        // (the rarest list first, narrowed by the others); the `!=`
+        // conditions are tested on those.
+        let mut lists: Vec<&[usize]> = conditions
+            .iter()
+            .filter(|c| !c.negated)
+            .map(|c| {
+                index
+                    .get(c.label.name.as_str())
+                    .and_then(|values| values.get(c.value.value.as_str()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .collect();
+        lists.sort_by_key(|list| list.len());
+        let excluded = |entry: &InventoryEntry| {
+            conditions
+                .iter()
+                .any(|c| c.negated && entry.has_label(&c.label.name, &c.value.value))
+        };
+        let set = match lists.split_first() {
+            Some((rarest, others)) => union_all(
+                rarest
+                    .iter()
+                    .filter(|i| others.iter().all(|list| list.binary_search(i).is_ok()))
+                    .map(|&i| &inventory[i])
+                    .filter(|entry| !excluded(entry)),
+            ),
+            None => union_all(inventory.iter().filter(|entry| !excluded(entry))),
+        };
+        if set.is_empty() {
+            let mut diagnostic = Diagnostic::new(
+                Code::EmptySelector,
+                "selector matches no inventory entry",
+                span,
+                "matches nothing",
+            );
+            diagnostic.help = Some(if self.inventory.is_empty() {
+                "no inventory is loaded; add `inventory \"file.yaml\";`".into()
+            } else {
+                "check the labels and values against the inventory files".into()
+            });
+            self.diagnostics.push(diagnostic);
+        }
+        set
+    }
+}
+
+/// Inventory entry indices by label, then value.
+pub(super) type LabelIndex = HashMap<String, HashMap<String, Vec<usize>>>;
+
+fn label_index(inventory: &[InventoryEntry]) -> LabelIndex {
+    let mut index = LabelIndex::new();
+    for (i, entry) in inventory.iter().enumerate() {
+        index
+            .entry("name".to_string())
+            .or_default()
+            .entry(entry.name.clone())
+            .or_default()
+            .push(i);
+        for (label, values) in &entry.labels {
+            let by_value = index.entry(label.clone()).or_default();
+            for value in values {
+                by_value.entry(value.clone()).or_default().push(i);
+            }
+        }
+    }
+    index
+}
+
+/// The union of many entries' addresses, sorted once (folding `union` over
+/// thousands of entries would copy the growing set each time).
+pub(super) fn union_all<'e>(entries: impl Iterator<Item = &'e InventoryEntry>) -> AddrSet {
+    AddrSet::union_of(entries.map(|entry| &entry.addresses))
+}
