@@ -134,7 +134,7 @@ fn compilable<'a>(
                     "error-level findings remain"
                 }
             );
-            Err(Exit::of(&checked))
+            Err(Exit::of(checked))
         }
     }
 }

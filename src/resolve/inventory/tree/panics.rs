@@ -18,11 +18,18 @@
 use libyaml_safer::{Event, EventData, MappingStyle, Parser, ScalarStyle, SequenceStyle};
 use std::panic::AssertUnwindSafe;
 
+/// How many `,`s after a `!` are looked at, at most.
+const CANDIDATES_LOOKED_AT: usize = 16;
+
 /// How many events the parser returns for `read` before the call that would
 /// panic, if it would; `bom` is the length of the byte order mark `read`
 /// starts with, which the parser does not count.
 pub(super) fn events_before_panic(read: &str, bom: usize) -> Option<usize> {
-    for comma in candidates(read) {
+    // Each candidate costs a parse of the text before it, so only the first
+    // few are looked at: a file made of decoys (`"!a, b"` in every entry)
+    // stays linear. A panic past them is still caught and the file is still
+    // a BW005 error; only the default hook's message is then printed.
+    for comma in candidates(read).into_iter().take(CANDIDATES_LOOKED_AT) {
         let Some(events) = events_before_tag_error(&format!("{}\"", &read[..comma]), comma, bom)
         else {
             continue;
