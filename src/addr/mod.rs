@@ -7,7 +7,6 @@
 pub mod service;
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// An unsigned integer type that can carry interval bounds.
 pub trait Bound: Copy + Ord + Eq + fmt::Debug + std::hash::Hash + Send + Sync + 'static {
@@ -259,14 +258,6 @@ impl AddrSet {
 
     pub fn intersects(&self, other: &Self) -> bool {
         self.v4.intersects(&other.v4) || self.v6.intersects(&other.v6)
-    }
-
-    pub fn contains_v4(&self, addr: Ipv4Addr) -> bool {
-        self.v4.contains(u32::from(addr))
-    }
-
-    pub fn contains_v6(&self, addr: Ipv6Addr) -> bool {
-        self.v6.contains(u128::from(addr))
     }
 }
 

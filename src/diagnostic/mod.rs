@@ -112,10 +112,6 @@ impl Diagnostic {
     pub fn primary(&self) -> &Label {
         &self.labels[0]
     }
-
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
 }
 
 /// Orders diagnostics by file, position and code, so output never depends on the
