@@ -11,6 +11,33 @@
 //! policy. [`compare`] holds another table (the live one) against it.
 //!
 //! Invariant: only rules in force (not expired) take part.
+//!
+//! # The decision table
+//!
+//! 1. **Atoms.** Per family, the source sets of every rule in force, every expectation
+//!    and the scope cut the address space at each interval start and each end plus one;
+//!    the pieces are atoms, the coarsest intervals of which every set is a union.
+//!    Destinations are cut the same way, the service key space by the service sets.
+//! 2. **Signatures.** Each atom gets a `Bits` of the sets containing it, laid out
+//!    (`Layout`) as rule ordinals, then expectations, then scope.
+//! 3. **Classes.** Atoms with identical signatures form one class. The table grows with
+//!    the number of distinct roles addresses play, not with the number of addresses: a
+//!    thousand scattered BMCs in one selector are one class.
+//! 4. **Cells.** A (source class, destination class, service class) cell holds the
+//!    deciding rule, the first rule whose three sets contain it; none means default
+//!    deny. Per (source class, destination class) pair, the rules in the AND of the two
+//!    membership bitsets are walked in order, each taking the service classes it holds
+//!    that no earlier rule took, until every class is taken. The destination classes a
+//!    source class can pair with come from the rules it belongs to.
+//! 5. **Storage.** Only pairs with a decided cell are stored, each as an index into a
+//!    pool of distinct rows (the deciding rule or none per service class). Memory grows
+//!    with the pairs the rules match and the distinct ways they decide, not with source
+//!    classes times destination classes: a thousand rules that each let one host reach
+//!    one BMC store a thousand pairs. Readers walk a source class's stored pairs
+//!    (`FamilyTable::pairs`) rather than every pair of classes.
+//! 6. **Questions.** An expectation scans the cells inside its bit; a witness is a
+//!    readable member of each class of a failing cell. `decide` is three binary searches,
+//!    one more among the source class's pairs, and an index.
 
 pub mod bits;
 pub mod compare;

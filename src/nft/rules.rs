@@ -5,6 +5,32 @@
 //! its policy rule (file:line and description) in a comment. Logged rules
 //! `goto` a chain that logs (rate-limited, as in the `sets` layout) and
 //! decides.
+//!
+//! # The table
+//!
+//! The same prelude (connection tracking, scope), then the rules in force in policy
+//! order, so nft's first match is the policy's:
+//!
+//! ```text
+//! chain log_allow { limit rate 10/second burst 20 packets log prefix "bmcwall allow: "; accept }
+//! chain log_deny  { ... drop }
+//! chain forward { type filter hook forward priority filter; policy accept;
+//!     ...prelude...
+//!     ip saddr @admins_v4 ip daddr @rack_a_v4 meta l4proto . th dport @rule1_ports counter accept comment "ams1.wall:16: ..."
+//!     ip6 saddr @admins_v6 ip6 daddr @rack_a_v6 meta l4proto . th dport @rule1_ports counter accept comment "..."
+//!     ip saddr @jump_ams1_v4 ip daddr @bmcs_v4 meta l4proto . th dport @rule2_ports counter goto log_allow comment "..."
+//!     counter drop comment "no rule matched: denied"
+//! }
+//! ```
+//!
+//! A policy rule becomes one nft rule per family it has addresses in, two when its
+//! services mix TCP/UDP ports (`inet_proto . inet_service` set) with port-less
+//! protocols (`inet_proto` set); no service match when it allows every service. Sets
+//! are named after the name a rule wrote (`admins` gives `admins_v4`), else after the
+//! rule (`rule3_src_v4`); a name stands for one content, so rules naming the same
+//! definition share its set. A logged rule goes to a chain that logs and decides, which
+//! keeps it one rule and its logging rate-limited as in `sets`. Comments are
+//! `file:line: description`, cut to nft's 128 bytes.
 
 use super::{
     log_chain, prelude, ruleset, text, Field, Input, KeyType, Match, Rule, Ruleset, Selector, Set,

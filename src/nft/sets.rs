@@ -7,6 +7,48 @@
 //! denied flows that are logged, and is dropped. Each packet meets a
 //! constant number of rules whatever the policy's size, and a lookup searches
 //! one row, not the whole allowed space.
+//!
+//! # The table
+//!
+//! One table, `table inet NAME`: the allowed part of the decision table as verdict maps,
+//! looked up in two steps.
+//!
+//! ```text
+//! chain forward { type filter hook forward priority filter; policy accept;
+//!     ct state { established, related } accept          # replies to allowed flows
+//!     ct state invalid drop
+//!     ip saddr != @scope_v4 ip daddr != @scope_v4 accept    # not ours to govern
+//!     ip6 saddr != @scope_v6 ip6 daddr != @scope_v6 accept
+//!     ip saddr vmap @sources_v4                          # source -> jump rowN_v4
+//!     ip6 saddr vmap @sources_v6
+//!     ... @log_deny_*    limit + log
+//!     drop
+//! }
+//! chain rowN_v4 {
+//!     meta l4proto { tcp, udp } ip daddr . meta l4proto . th dport vmap @rowN_ports_v4
+//!     ip daddr . meta l4proto vmap @rowN_proto_v4        # accept | goto log_allow
+//! }
+//! chain log_allow { limit rate 10/second burst 20 packets log prefix "bmcwall allow: "; accept }
+//! ```
+//!
+//! A row is what one source class is allowed: per destination class, the services it
+//! may use and whether the rule that allows them logs. Source classes with the same row
+//! share it (`sources_v4` maps each of their intervals to `jump rowN_v4`); classes allowed
+//! nothing are not in the map. A row's chain looks up destination, protocol and port in
+//! its own maps (`rowN_ports_v4`: `ipv4_addr . inet_proto . inet_service`, TCP and UDP,
+//! behind `meta l4proto { tcp, udp }`; `rowN_proto_v4`: `ipv4_addr . inet_proto`, other
+//! protocols), whose verdicts are `accept` or `goto log_allow`; destination classes that
+//! get the same services merge into one box first. Only cells in scope are written (the
+//! scope rule accepts the others before). A packet its row does not accept returns to the
+//! base chain: the logged-deny sets (`log_deny_ports_v4`, source . destination .
+//! protocol . port, made with `region::blocks`; allowed cells are added to them freely,
+//! since they never get there, which merges them into few elements) log it, and `drop`
+//! drops it. Elements are disjoint and sorted. A packet meets at most 13 rules whatever
+//! the policy's size, and a lookup searches one row's map, not the whole allowed space:
+//! at 10,000 BMCs the largest row map has 7,639 elements, where one set of the whole
+//! space had 111,784. Both forms add the table, delete it and add it in full, so loading
+//! replaces it atomically whether or not it existed; the JSON form adds sets, then
+//! chains, then maps (their elements name chains), then rules.
 
 use super::{
     log_chain, log_statements, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input,

@@ -34,7 +34,7 @@ const VENDORS: &[&str] = &[
 ];
 
 /// An inventory file read and parsed before it has its place in the source
-/// map: its entries' and diagnostics' spans point at [`Parsed::UNPLACED`]
+/// map: its entries' and diagnostics' spans point at `Parsed::UNPLACED`
 /// until [`Parsed::place`] adds the file.
 pub struct Parsed {
     source: SourceFile,
