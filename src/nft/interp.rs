@@ -317,29 +317,26 @@ impl<'r, R: Reading> Walker<'r, R> {
         depth: usize,
         here: impl Fn(Problem) -> ReadError,
     ) -> Result<bool, ReadError> {
-        let chain = |name: &str| self.ruleset.chains.iter().find(|c| c.name == name);
+        // The first frame of the chain a `goto` or `jump` names.
+        let start = |name: &String, missing: fn(String) -> Problem| {
+            let chain = self.ruleset.chains.iter().find(|c| c.name == *name);
+            let chain = chain.ok_or_else(|| here(missing(name.clone())))?;
+            Ok::<_, ReadError>(Frame {
+                chain,
+                next: 0,
+                comment: next.comment,
+            })
+        };
         match verdict {
             Statement::Accept if passes => self.reading.decide(flows, State::Passed, next.comment),
             Statement::Accept => self.reading.decide(flows, State::Allowed, next.comment),
             Statement::Drop => self.reading.decide(flows, State::Denied, next.comment),
             Statement::Goto(name) => {
-                let target =
-                    chain(name).ok_or_else(|| here(Problem::MissingGotoTarget(name.clone())))?;
-                let start = Frame {
-                    chain: target,
-                    next: 0,
-                    comment: next.comment,
-                };
+                let start = start(name, Problem::MissingGotoTarget)?;
                 self.walk(start, flows, stack, End::Follow, depth + 1)?;
             }
             Statement::Jump(name) => {
-                let target =
-                    chain(name).ok_or_else(|| here(Problem::MissingJumpTarget(name.clone())))?;
-                let start = Frame {
-                    chain: target,
-                    next: 0,
-                    comment: next.comment,
-                };
+                let start = start(name, Problem::MissingJumpTarget)?;
                 let mut inner = stack.to_vec();
                 inner.push(next);
                 self.walk(start, flows, &inner, End::Return, depth + 1)?;
