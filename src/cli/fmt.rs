@@ -101,10 +101,10 @@ fn one(path: &Path, check: bool, color: bool) -> Exit {
     if formatted == text {
         return Exit::Success;
     }
-    match write::replace(path, formatted.as_bytes()) {
+    match write::output(path, formatted.as_bytes()) {
         Ok(()) => Exit::Success,
         Err(error) => {
-            let _ = writeln!(std::io::stderr(), "bmcwall: cannot write {shown}: {error}");
+            let _ = writeln!(std::io::stderr(), "bmcwall: {error}");
             Exit::Invalid
         }
     }

@@ -196,14 +196,10 @@ fn compile(args: CompileArgs) -> Exit {
         None => return unwritten(&"internal error: the table was not built"),
     };
     match &args.output {
-        Some(path) => match write::atomically(path, text.as_bytes()) {
+        Some(path) => match write::output(path, text.as_bytes()) {
             Ok(()) => Exit::Success,
             Err(error) => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "bmcwall: cannot write {}: {error}",
-                    path.display()
-                );
+                let _ = writeln!(std::io::stderr(), "bmcwall: {error}");
                 Exit::Invalid
             }
         },

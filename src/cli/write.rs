@@ -45,16 +45,20 @@ impl fmt::Display for OutputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OutputError::NotWritable { path, what } => {
-                write!(f, "{}: is {what}; refusing to write there", path.display())
+                write!(f, "cannot write {}: it is {what}", path.display())
             }
             OutputError::HardLinked { path, links } => write!(
                 f,
-                "{}: has {links} hard links; replacing it would leave the other names \
-                 with the old contents, so it is not written (write to a file with one name)",
+                "cannot write {}: it has {links} hard links, and replacing it would leave \
+                 the other names with the old contents (write to a file with one name)",
                 path.display()
             ),
             OutputError::Io { path, step, error } => {
-                write!(f, "{}: cannot {step}: {error}", path.display())
+                write!(
+                    f,
+                    "cannot write {}: could not {step}: {error}",
+                    path.display()
+                )
             }
         }
     }
@@ -121,16 +125,6 @@ pub fn output(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         path: path.to_path_buf(),
         what,
     })
-}
-
-/// [`output`], for callers that report an `std::io::Error`.
-pub fn atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    output(path, bytes).map_err(std::io::Error::other)
-}
-
-/// [`output`], for `fmt`, which rewrites files that exist.
-pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    output(path, bytes).map_err(std::io::Error::other)
 }
 
 /// Writes `bytes` to standard output and flushes it; any failure (a closed
@@ -285,10 +279,7 @@ mod tests {
         let error = output(dir.path(), b"x").unwrap_err();
         assert_eq!(
             error.to_string(),
-            format!(
-                "{}: is a directory; refusing to write there",
-                dir.path().display()
-            )
+            format!("cannot write {}: it is a directory", dir.path().display())
         );
 
         let first = dir.path().join("first");
@@ -303,12 +294,24 @@ mod tests {
     }
 
     #[test]
-    fn a_character_device_is_written_through() {
-        output(Path::new("/dev/null"), b"table\n").unwrap();
-        assert!(std::fs::metadata("/dev/null")
-            .unwrap()
-            .file_type()
-            .is_char_device());
+    fn a_fifo_is_written_through_not_replaced() {
+        // A FIFO of our own stands for devices and pipes: the host's /dev is
+        // never a test target.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        output(&fifo, b"table\n").unwrap();
+        assert_eq!(reader.join().unwrap(), b"table\n");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(entries(dir.path()), ["pipe"]);
     }
 
     #[test]

@@ -317,3 +317,68 @@ fn deny_log_sets_only_when_a_deny_rule_logs() {
         );
     }
 }
+
+#[test]
+fn a_failed_write_to_standard_output_exits_2_and_claims_nothing() {
+    // /dev/full is opened for writing only, as a shell's `> /dev/full` does.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_bmcwall"))
+        .args(["compile", AMS1, "--today", "2026-11-21"])
+        .current_dir(crate::support::crate_root())
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("bmcwall runs");
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "bmcwall: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+}
+
+#[test]
+fn compile_output_follows_a_link_and_refuses_a_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("real.nft");
+    std::fs::write(&target, "old").expect("write");
+    let link = dir.path().join("link.nft");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let out = bmcwall(&[
+        "compile",
+        AMS1,
+        "--today",
+        "2026-11-21",
+        "-o",
+        &link.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let metadata = std::fs::symlink_metadata(&link).expect("link");
+    assert!(metadata.file_type().is_symlink(), "the link stays a link");
+    let on_stdout = bmcwall(&["compile", AMS1, "--today", "2026-11-21"]);
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("target"),
+        stdout(&on_stdout),
+        "the file the link names holds the table"
+    );
+
+    let refused = bmcwall(&[
+        "compile",
+        AMS1,
+        "--today",
+        "2026-11-21",
+        "-o",
+        &dir.path().to_string_lossy(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        stderr(&refused),
+        format!(
+            "bmcwall: cannot write {}: it is a directory\n",
+            dir.path().display()
+        )
+    );
+    assert!(dir.path().is_dir());
+}
