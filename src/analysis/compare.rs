@@ -16,6 +16,7 @@
 //! Invariant: a flow lies in a change exactly when the two tables treat it
 //! differently.
 
+use super::partition::Partition;
 use super::region::{listed_blocks, Block};
 use super::{Analysis, FamilyTable, FlowBox, Input};
 use crate::addr::service::{self, ServiceSet};
@@ -183,114 +184,148 @@ struct Context<'a> {
 /// What identifies a group of changed cells.
 type Key = (State, State, Option<usize>, Option<usize>);
 
+/// The changes in one family, reported as address sets by `to_sets`.
 fn family_changes<T: Bound>(
     context: &Context<'_>,
     joint: &FamilyTable<T>,
     compiled: &FamilyTable<T>,
     to_sets: impl Fn(Block<T>) -> (AddrSet, AddrSet),
 ) -> Vec<Change> {
-    let scope_bit = context.joint.layout.scope_bit();
     // Each joint class lies inside one compiled class.
-    let src_class: Vec<usize> = joint
-        .src
-        .classes
-        .iter()
-        .map(|c| {
-            compiled
-                .src
-                .class_of(c.first().expect("classes are not empty"))
-        })
-        .collect();
-    let dst_class: Vec<usize> = joint
-        .dst
-        .classes
-        .iter()
-        .map(|c| {
-            compiled
-                .dst
-                .class_of(c.first().expect("classes are not empty"))
-        })
-        .collect();
+    let src_class = compiled_classes(&joint.src, &compiled.src);
+    let dst_class = compiled_classes(&joint.dst, &compiled.dst);
     let svc_class: Vec<Option<usize>> = context
         .service_reps
         .iter()
         .map(|k| k.map(|k| context.analysis.services.class_of(k)))
         .collect();
-    // The cells of a pair change according to its live row, its compiled row
-    // and whether it is in scope: the changed cells of each such combination
-    // are worked out once, as (service class, group) by ascending class,
-    // groups numbered in `index`.
-    let mut index: BTreeMap<Key, u32> = BTreeMap::new();
-    let mut combos: HashMap<Combo, u32> = HashMap::new();
-    let mut combo_cells: Vec<Vec<(u32, u32)>> = Vec::new();
-    // The pairs of each source class with changed cells: (destination class,
-    // combination), by ascending destination class.
-    let mut changed: Vec<Vec<(u32, u32)>> = vec![Vec::new(); joint.src.len()];
-    // The compiled row id of each compiled destination class, for one compiled
-    // source class at a time: sources are visited by compiled class.
-    let mut compiled_rows: Vec<Option<u32>> = vec![None; compiled.dst.len()];
-    let mut rows_of = None;
-    let mut sources: Vec<usize> = (0..joint.src.len()).collect();
-    sources.sort_by_key(|&s| src_class[s]);
-    for s in sources {
-        if rows_of != Some(src_class[s]) {
-            compiled_rows.fill(None);
-            for (d, id, _) in compiled.pairs(src_class[s]) {
-                compiled_rows[d] = Some(id as u32);
+    let changed = ChangedPairs::new(context, joint, compiled, &src_class, &dst_class, &svc_class);
+    changed.into_changes(context, joint, to_sets)
+}
+
+/// The compiled class of each joint class.
+fn compiled_classes<T: Bound>(joint: &Partition<T>, compiled: &Partition<T>) -> Vec<usize> {
+    joint
+        .classes
+        .iter()
+        .map(|c| compiled.class_of(c.first().expect("classes are not empty")))
+        .collect()
+}
+
+/// The changed cells of one family's pairs, grouped.
+struct ChangedPairs {
+    /// Each group's number.
+    index: BTreeMap<Key, u32>,
+    /// The changed cells of each combination, as (service class, group) by
+    /// ascending class.
+    combo_cells: Vec<Vec<(u32, u32)>>,
+    /// The pairs of each source class with changed cells: (destination class,
+    /// combination), by ascending destination class.
+    changed: Vec<Vec<(u32, u32)>>,
+}
+
+impl ChangedPairs {
+    /// The changed cells of every pair. The cells of a pair change according
+    /// to its live row, its compiled row and whether it is in scope: the
+    /// changed cells of each such combination are worked out once.
+    fn new<T: Bound>(
+        context: &Context<'_>,
+        joint: &FamilyTable<T>,
+        compiled: &FamilyTable<T>,
+        src_class: &[usize],
+        dst_class: &[usize],
+        svc_class: &[Option<usize>],
+    ) -> Self {
+        let scope_bit = context.joint.layout.scope_bit();
+        let mut index: BTreeMap<Key, u32> = BTreeMap::new();
+        let mut combos: HashMap<Combo, u32> = HashMap::new();
+        let mut combo_cells: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut changed: Vec<Vec<(u32, u32)>> = vec![Vec::new(); joint.src.len()];
+        // The compiled row id of each compiled destination class, for one compiled
+        // source class at a time: sources are visited by compiled class.
+        let mut compiled_rows: Vec<Option<u32>> = vec![None; compiled.dst.len()];
+        let mut rows_of = None;
+        let mut sources: Vec<usize> = (0..joint.src.len()).collect();
+        sources.sort_by_key(|&s| src_class[s]);
+        for s in sources {
+            if rows_of != Some(src_class[s]) {
+                compiled_rows.fill(None);
+                for (d, id, _) in compiled.pairs(src_class[s]) {
+                    compiled_rows[d] = Some(id as u32);
+                }
+                rows_of = Some(src_class[s]);
             }
-            rows_of = Some(src_class[s]);
+            let src_in = joint.src.membership[s].get(scope_bit);
+            let mut live_pairs = joint.pairs(s).peekable();
+            let mut last: Option<(Combo, u32)> = None;
+            for d in 0..joint.dst.len() {
+                let live = live_pairs
+                    .next_if(|&(pair_dst, _, _)| pair_dst == d)
+                    .map(|(_, id, _)| id as u32);
+                let in_scope = src_in || joint.dst.membership[d].get(scope_bit);
+                let combo = (live, compiled_rows[dst_class[d]], in_scope);
+                let id = match last {
+                    Some((previous, id)) if previous == combo => id,
+                    _ => *combos.entry(combo).or_insert_with(|| {
+                        combo_cells.push(changed_cells(
+                            context, joint, compiled, combo, svc_class, &mut index,
+                        ));
+                        (combo_cells.len() - 1) as u32
+                    }),
+                };
+                last = Some((combo, id));
+                if !combo_cells[id as usize].is_empty() {
+                    changed[s].push((d as u32, id));
+                }
+            }
         }
-        let src_in = joint.src.membership[s].get(scope_bit);
-        let mut live_pairs = joint.pairs(s).peekable();
-        let mut last: Option<(Combo, u32)> = None;
-        for d in 0..joint.dst.len() {
-            let live = live_pairs
-                .next_if(|&(pair_dst, _, _)| pair_dst == d)
-                .map(|(_, id, _)| id as u32);
-            let in_scope = src_in || joint.dst.membership[d].get(scope_bit);
-            let combo = (live, compiled_rows[dst_class[d]], in_scope);
-            let id = match last {
-                Some((previous, id)) if previous == combo => id,
-                _ => *combos.entry(combo).or_insert_with(|| {
-                    combo_cells.push(changed_cells(
-                        context, joint, compiled, combo, &svc_class, &mut index,
-                    ));
-                    (combo_cells.len() - 1) as u32
-                }),
-            };
-            last = Some((combo, id));
-            if !combo_cells[id as usize].is_empty() {
-                changed[s].push((d as u32, id));
-            }
+        Self {
+            index,
+            combo_cells,
+            changed,
         }
     }
-    let keys: BTreeSet<(Key, u32)> = index.into_iter().collect();
-    let mut out = Vec::new();
-    for (k, i) in keys {
-        let blocks = listed_blocks(context.joint, joint, |s, push| {
-            for &(d, combo) in &changed[s] {
-                let cells = &combo_cells[combo as usize];
-                push(
-                    d as usize,
-                    &mut cells.iter().filter(|&&(_, key)| key == i).map(|&(v, _)| v),
-                );
-            }
-        });
-        for block in blocks {
-            let services = real_services(&block.services);
-            let (src, dst) = to_sets(block);
-            out.push(Change {
-                before: k.0,
-                after: k.1,
-                src,
-                dst,
-                services,
-                rule: k.2,
-                live_rule: k.3.and_then(|i| context.rules[i].comment.clone()),
+
+    /// The changes: each group's cells merged into boxes, by group key.
+    fn into_changes<T: Bound>(
+        self,
+        context: &Context<'_>,
+        joint: &FamilyTable<T>,
+        to_sets: impl Fn(Block<T>) -> (AddrSet, AddrSet),
+    ) -> Vec<Change> {
+        let Self {
+            index,
+            combo_cells,
+            changed,
+        } = self;
+        let keys: BTreeSet<(Key, u32)> = index.into_iter().collect();
+        let mut out = Vec::new();
+        for (k, i) in keys {
+            let blocks = listed_blocks(context.joint, joint, |s, push| {
+                for &(d, combo) in &changed[s] {
+                    let cells = &combo_cells[combo as usize];
+                    push(
+                        d as usize,
+                        &mut cells.iter().filter(|&&(_, key)| key == i).map(|&(v, _)| v),
+                    );
+                }
             });
+            for block in blocks {
+                let services = real_services(&block.services);
+                let (src, dst) = to_sets(block);
+                out.push(Change {
+                    before: k.0,
+                    after: k.1,
+                    src,
+                    dst,
+                    services,
+                    rule: k.2,
+                    live_rule: k.3.and_then(|i| context.rules[i].comment.clone()),
+                });
+            }
         }
+        out
     }
-    out
 }
 
 /// What decides the cells of a pair: its row in the joint table (the live

@@ -169,6 +169,8 @@ impl ReachGraph {
     }
 }
 
+/// Adds one family's nodes, then its edges, to `graph`; `part` picks the
+/// family's half of an address set.
 fn add_family<T: Address>(
     graph: &mut DiGraph<Node, Edge>,
     policy: &Policy,
@@ -176,8 +178,20 @@ fn add_family<T: Address>(
     table: &FamilyTable<T>,
     part: impl Fn(&AddrSet) -> &IntervalSet<T>,
 ) {
-    let internal = part(&policy.internal);
-    let bmcs = part(&policy.bmcs);
+    let joint = Joint::new(table, part(&policy.internal), part(&policy.bmcs));
+    let (names, hosts) = class_names(policy, &joint, &part);
+    let indices = add_nodes(graph, &joint, names, hosts);
+    let allowed = allowed_rows(policy, analysis, table);
+    add_edges(graph, table, &joint, &indices, &allowed);
+}
+
+/// The names of the definitions containing each class, and of the `host`
+/// definitions among them, in definition order.
+fn class_names<T: Address>(
+    policy: &Policy,
+    joint: &Joint<T>,
+    part: &impl Fn(&AddrSet) -> &IntervalSet<T>,
+) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let definition_sets: Vec<(&str, bool, &IntervalSet<T>)> = policy
         .definitions
         .iter()
@@ -188,8 +202,6 @@ fn add_family<T: Address>(
             crate::resolve::NamedKind::Service(_) => None,
         })
         .collect();
-    let joint = Joint::new(table, internal, bmcs);
-    // The names of the definitions containing each class, in definition order.
     let mut names = vec![Vec::new(); joint.classes.len()];
     let mut hosts = vec![Vec::new(); joint.classes.len()];
     for (name, host, set) in &definition_sets {
@@ -200,6 +212,16 @@ fn add_family<T: Address>(
             }
         }
     }
+    (names, hosts)
+}
+
+/// Adds a node per joint class, in class order, and returns their indices.
+fn add_nodes<T: Address>(
+    graph: &mut DiGraph<Node, Edge>,
+    joint: &Joint<T>,
+    names: Vec<Vec<String>>,
+    hosts: Vec<Vec<String>>,
+) -> Vec<NodeIndex> {
     let mut indices = Vec::new();
     for ((class, names), hosts) in joint.classes.iter().zip(names).zip(hosts) {
         let first = class.set.first().unwrap_or(T::MIN);
@@ -231,15 +253,23 @@ fn add_family<T: Address>(
             hosts,
         }));
     }
-    // What each distinct row allows: the services of its allowed cells, and
-    // each allow rule with a readable service of the first cell it decides.
+    indices
+}
+
+/// What each distinct row allows: the services of its allowed cells, and
+/// each allow rule with a readable service of the first cell it decides.
+fn allowed_rows<T: Address>(
+    policy: &Policy,
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+) -> Vec<Option<Allowed>> {
     let service_examples: Vec<Option<ServicePoint>> = analysis
         .services
         .classes
         .iter()
         .map(service::representative)
         .collect();
-    let allowed: Vec<Option<Allowed>> = table
+    table
         .rows()
         .map(|row| {
             let mut services = Vec::new();
@@ -262,7 +292,18 @@ fn add_family<T: Address>(
                 rules,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Adds an edge from each node to each node its row allows something to,
+/// by source, then target, each with a witness flow per allow rule.
+fn add_edges<T: Address>(
+    graph: &mut DiGraph<Node, Edge>,
+    table: &FamilyTable<T>,
+    joint: &Joint<T>,
+    indices: &[NodeIndex],
+    allowed: &[Option<Allowed>],
+) {
     // The joint classes inside each destination class, ascending.
     let mut by_dst: Vec<Vec<usize>> = vec![Vec::new(); table.dst.len()];
     for (b, class) in joint.classes.iter().enumerate() {

@@ -159,15 +159,34 @@ fn collect_to_bmcs<T: Address>(
     out: &mut [ToBmcs],
     family: impl Fn(&mut AddrSet) -> &mut IntervalSet<T>,
 ) {
-    let analysis = context.analysis;
-    let ipmi = key(UDP, 623);
     let bmc_parts: Vec<IntervalSet<T>> = table
         .dst
         .classes
         .iter()
         .map(|class| class.intersection(bmcs))
         .collect();
-    // The stored pairs into BMCs, by destination class: (source class, row id).
+    let by_dst = pairs_into_bmcs(table, &bmc_parts);
+    let allowed = allowed_to_bmcs(context, table);
+    let (sources, ipmi_sources) = record_witnesses(table, &bmc_parts, &by_dst, &allowed, out);
+    let union = |classes: &[usize]| {
+        IntervalSet::from_intervals(
+            classes
+                .iter()
+                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
+                .collect(),
+        )
+    };
+    for ((facts, sources), ipmi_sources) in out.iter_mut().zip(&sources).zip(&ipmi_sources) {
+        *family(&mut facts.sources) = union(sources);
+        *family(&mut facts.ipmi_sources) = union(ipmi_sources);
+    }
+}
+
+/// The stored pairs into BMCs, by destination class: (source class, row id).
+fn pairs_into_bmcs<T: Address>(
+    table: &FamilyTable<T>,
+    bmc_parts: &[IntervalSet<T>],
+) -> Vec<Vec<(usize, usize)>> {
     let mut by_dst: Vec<Vec<(usize, usize)>> = vec![Vec::new(); table.dst.len()];
     for s in 0..table.src.len() {
         for (d, id, _) in table.pairs(s) {
@@ -176,16 +195,22 @@ fn collect_to_bmcs<T: Address>(
             }
         }
     }
+    by_dst
+}
+
+/// What each distinct row lets reach BMCs, per allow rule in it: the
+/// service of its first cell that has one, whether it allows IPMI, and
+/// the first cleartext service of the rule among its cells.
+fn allowed_to_bmcs<T: Address>(context: &Context, table: &FamilyTable<T>) -> Vec<Vec<Allowed>> {
+    let analysis = context.analysis;
+    let ipmi = key(UDP, 623);
     let services: Vec<(Option<ServicePoint>, bool)> = analysis
         .services
         .classes
         .iter()
         .map(|class| (service::representative(class), class.contains(ipmi)))
         .collect();
-    // What each distinct row lets reach BMCs, per allow rule in it: the
-    // service of its first cell that has one, whether it allows IPMI, and
-    // the first cleartext service of the rule among its cells.
-    let allowed: Vec<Vec<Allowed>> = table
+    table
         .rows()
         .map(|row| {
             let mut out: Vec<Allowed> = Vec::new();
@@ -222,8 +247,18 @@ fn collect_to_bmcs<T: Address>(
             }
             out
         })
-        .collect();
-    // The source classes each rule lets reach BMCs, in all and on IPMI.
+        .collect()
+}
+
+/// Sets each rule's first witnesses in `out` and returns the source classes
+/// each rule lets reach BMCs, in all and on IPMI.
+fn record_witnesses<T: Address>(
+    table: &FamilyTable<T>,
+    bmc_parts: &[IntervalSet<T>],
+    by_dst: &[Vec<(usize, usize)>],
+    allowed: &[Vec<Allowed>],
+    out: &mut [ToBmcs],
+) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
     let mut sources: Vec<Vec<usize>> = vec![Vec::new(); out.len()];
     let mut ipmi_sources: Vec<Vec<usize>> = vec![Vec::new(); out.len()];
     for (d, pairs) in by_dst.iter().enumerate() {
@@ -258,21 +293,10 @@ fn collect_to_bmcs<T: Address>(
             }
         }
     }
-    let union = |classes: &[usize]| {
-        IntervalSet::from_intervals(
-            classes
-                .iter()
-                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
-                .collect(),
-        )
-    };
-    for ((facts, sources), ipmi_sources) in out.iter_mut().zip(&sources).zip(&ipmi_sources) {
-        *family(&mut facts.sources) = union(sources);
-        *family(&mut facts.ipmi_sources) = union(ipmi_sources);
-    }
+    (sources, ipmi_sources)
 }
 
-/// One allow rule of a row of the table, for [`collect_to_bmcs`].
+/// One allow rule of a row of the table, for [`allowed_to_bmcs`].
 struct Allowed {
     ordinal: usize,
     /// A readable service of the first of its cells that has one.

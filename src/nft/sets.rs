@@ -168,6 +168,8 @@ struct Row {
 /// order, with the zero words left out.
 type Cells = Vec<(u32, u8, u16, u64)>;
 
+/// One family's part of the table, or `None` when no source class is allowed
+/// anything in it; sets `logs_allow` when a row logs what it accepts.
 fn family<T: AddrField>(
     policy: &Policy,
     analysis: &Analysis,
@@ -175,11 +177,49 @@ fn family<T: AddrField>(
     spec: &FamilySpec,
     logs_allow: &mut bool,
 ) -> Option<FamilyPart> {
-    let scope = analysis.layout.scope_bit();
-    let service_count = analysis.services.len();
-    let words = service_count.div_ceil(64);
-    // Per rule ordinal, what its cells become.
-    let outcomes: Vec<Option<Outcome>> = analysis
+    let words = analysis.services.len().div_ceil(64);
+    let outcomes = rule_outcomes(policy, analysis);
+    let row_bits = outcome_bits(table, &outcomes, words);
+    let rows = distinct_rows(table, analysis.layout.scope_bit(), &row_bits, words);
+    if rows.is_empty() {
+        return None;
+    }
+    let suffix = spec.suffix;
+    let mut dispatch = Vec::new();
+    let mut chains = Vec::new();
+    let mut maps = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        let chain = format!("row{}_{suffix}", r + 1);
+        let sources = IntervalSet::from_intervals(
+            row.sources
+                .iter()
+                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
+                .collect(),
+        );
+        for &(lo, hi) in sources.intervals() {
+            dispatch.push((vec![T::field(lo, hi)], Statement::Jump(chain.clone())));
+        }
+        let (ported, bare) = row_elements(analysis, table, row, words, logs_allow);
+        chains.push(row_chain(spec, r, chain, ported, bare, &mut maps));
+    }
+    let name = format!("sources_{suffix}");
+    Some(FamilyPart {
+        dispatch: verdict_map(&name, vec![spec.addr], dispatch),
+        rule: Rule::new(
+            Vec::new(),
+            vec![Statement::Vmap {
+                key: vec![spec.saddr],
+                map: name,
+            }],
+        ),
+        chains,
+        maps,
+    })
+}
+
+/// Per rule ordinal, what its cells become: an outcome if it allows, `None` if it denies.
+fn rule_outcomes(policy: &Policy, analysis: &Analysis) -> Vec<Option<Outcome>> {
+    analysis
         .rules
         .iter()
         .map(|&i| {
@@ -190,12 +230,16 @@ fn family<T: AddrField>(
                 (Action::Deny, _) => None,
             }
         })
-        .collect();
-    // Each distinct row's cells, with its number and sources.
-    let mut row_of: HashMap<Cells, (usize, Vec<usize>)> = HashMap::new();
-    let mut cells = Vec::new();
-    // The service bits of each distinct pair row of the table, per outcome.
-    let row_bits: Vec<Vec<u64>> = table
+        .collect()
+}
+
+/// The service bits of each distinct pair row of the table, per outcome.
+fn outcome_bits<T: AddrField>(
+    table: &FamilyTable<T>,
+    outcomes: &[Option<Outcome>],
+    words: usize,
+) -> Vec<Vec<u64>> {
+    table
         .rows()
         .map(|row| {
             let mut bits = vec![0u64; OUTCOMES.len() * words];
@@ -206,7 +250,20 @@ fn family<T: AddrField>(
             }
             bits
         })
-        .collect();
+        .collect()
+}
+
+/// The distinct rows of the table's source classes, cells in scope only,
+/// numbered in the order of their first source class.
+fn distinct_rows<T: AddrField>(
+    table: &FamilyTable<T>,
+    scope: usize,
+    row_bits: &[Vec<u64>],
+    words: usize,
+) -> Vec<Row> {
+    // Each distinct row's cells, with its number and sources.
+    let mut row_of: HashMap<Cells, (usize, Vec<usize>)> = HashMap::new();
+    let mut cells = Vec::new();
     for s in 0..table.src.len() {
         cells.clear();
         let src_in_scope = table.src.membership[s].get(scope);
@@ -232,139 +289,135 @@ fn family<T: AddrField>(
             }
         }
     }
-    // Numbered in the order of their first source class.
     let mut numbered: Vec<(usize, Row)> = row_of
         .into_iter()
         .map(|(cells, (number, sources))| (number, Row { sources, cells }))
         .collect();
     numbered.sort_unstable_by_key(|(number, _)| *number);
-    let rows: Vec<Row> = numbered.into_iter().map(|(_, row)| row).collect();
-    if rows.is_empty() {
-        return None;
-    }
-    let suffix = spec.suffix;
-    let mut dispatch = Vec::new();
-    let mut chains = Vec::new();
-    let mut maps = Vec::new();
-    for (r, row) in rows.iter().enumerate() {
-        let chain = format!("row{}_{suffix}", r + 1);
-        let sources = IntervalSet::from_intervals(
-            row.sources
-                .iter()
-                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
-                .collect(),
-        );
-        for &(lo, hi) in sources.intervals() {
-            dispatch.push((vec![T::field(lo, hi)], Statement::Jump(chain.clone())));
+    numbered.into_iter().map(|(_, row)| row).collect()
+}
+
+/// Map elements with their verdicts.
+type VerdictElements = Vec<(Vec<Field>, Statement)>;
+
+/// A row's map elements: TCP and UDP with ports, and other protocols without;
+/// sets `logs_allow` when the row logs what it accepts.
+fn row_elements<T: AddrField>(
+    analysis: &Analysis,
+    table: &FamilyTable<T>,
+    row: &Row,
+    words: usize,
+    logs_allow: &mut bool,
+) -> (VerdictElements, VerdictElements) {
+    let service_count = analysis.services.len();
+    let mut ported = Vec::new();
+    let mut bare = Vec::new();
+    for outcome in OUTCOMES {
+        // Each destination class's service bits, then the classes
+        // grouped by the services they get.
+        let mut services_of: Vec<(usize, Vec<u64>)> = Vec::new();
+        for &(d, o, w, bits) in &row.cells {
+            if o != outcome as u8 {
+                continue;
+            }
+            let d = d as usize;
+            if services_of.last().is_none_or(|(last, _)| *last != d) {
+                services_of.push((d, vec![0; words]));
+            }
+            if let Some((_, all)) = services_of.last_mut() {
+                all[usize::from(w)] = bits;
+            }
         }
-        let mut ported = Vec::new();
-        let mut bare = Vec::new();
-        for outcome in OUTCOMES {
-            // Each destination class's service bits, then the classes
-            // grouped by the services they get.
-            let mut services_of: Vec<(usize, Vec<u64>)> = Vec::new();
-            for &(d, o, w, bits) in &row.cells {
-                if o != outcome as u8 {
-                    continue;
-                }
-                let d = d as usize;
-                if services_of.last().is_none_or(|(last, _)| *last != d) {
-                    services_of.push((d, vec![0; words]));
-                }
-                if let Some((_, all)) = services_of.last_mut() {
-                    all[usize::from(w)] = bits;
-                }
-            }
-            let mut by_services: HashMap<&[u64], Vec<usize>> = HashMap::new();
-            for (d, bits) in &services_of {
-                by_services.entry(bits).or_default().push(*d);
-            }
-            if outcome == Outcome::LogAllow && !by_services.is_empty() {
-                *logs_allow = true;
-            }
-            for (bits, dsts) in by_services {
-                let services = IntervalSet::from_intervals(
-                    (0..service_count)
-                        .filter(|&v| bits[v / 64] & (1 << (v % 64)) != 0)
-                        .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
-                        .collect(),
-                );
-                let dst = IntervalSet::from_intervals(
-                    dsts.iter()
-                        .flat_map(|&d| table.dst.classes[d].intervals().iter().copied())
-                        .collect(),
-                );
-                let pieces = service::pieces(&services);
-                for &(lo, hi) in dst.intervals() {
-                    let d = T::field(lo, hi);
-                    for piece in &pieces {
-                        match *piece {
-                            ServicePiece::Ports { proto, lo, hi } => ported.push((
-                                vec![d, Field::Proto(proto, proto), Field::Port(lo, hi)],
-                                outcome.verdict(),
-                            )),
-                            ServicePiece::Protocols { lo, hi } => {
-                                bare.push((vec![d, Field::Proto(lo, hi)], outcome.verdict()))
-                            }
+        let mut by_services: HashMap<&[u64], Vec<usize>> = HashMap::new();
+        for (d, bits) in &services_of {
+            by_services.entry(bits).or_default().push(*d);
+        }
+        if outcome == Outcome::LogAllow && !by_services.is_empty() {
+            *logs_allow = true;
+        }
+        for (bits, dsts) in by_services {
+            let services = IntervalSet::from_intervals(
+                (0..service_count)
+                    .filter(|&v| bits[v / 64] & (1 << (v % 64)) != 0)
+                    .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
+                    .collect(),
+            );
+            let dst = IntervalSet::from_intervals(
+                dsts.iter()
+                    .flat_map(|&d| table.dst.classes[d].intervals().iter().copied())
+                    .collect(),
+            );
+            let pieces = service::pieces(&services);
+            for &(lo, hi) in dst.intervals() {
+                let d = T::field(lo, hi);
+                for piece in &pieces {
+                    match *piece {
+                        ServicePiece::Ports { proto, lo, hi } => ported.push((
+                            vec![d, Field::Proto(proto, proto), Field::Port(lo, hi)],
+                            outcome.verdict(),
+                        )),
+                        ServicePiece::Protocols { lo, hi } => {
+                            bare.push((vec![d, Field::Proto(lo, hi)], outcome.verdict()))
                         }
                     }
                 }
             }
         }
-        let mut rules = Vec::new();
-        if !ported.is_empty() {
-            let name = format!("row{}_ports_{suffix}", r + 1);
-            maps.push(verdict_map(
-                &name,
-                vec![spec.addr, KeyType::InetProto, KeyType::InetService],
-                ported,
-            ));
-            rules.push(Rule::new(
-                vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
-                vec![Statement::Vmap {
-                    key: vec![spec.daddr, Selector::L4proto, Selector::ThDport],
-                    map: name,
-                }],
-            ));
-        }
-        if !bare.is_empty() {
-            let name = format!("row{}_proto_{suffix}", r + 1);
-            maps.push(verdict_map(
-                &name,
-                vec![spec.addr, KeyType::InetProto],
-                bare,
-            ));
-            rules.push(Rule::new(
-                Vec::new(),
-                vec![Statement::Vmap {
-                    key: vec![spec.daddr, Selector::L4proto],
-                    map: name,
-                }],
-            ));
-        }
-        chains.push(Chain {
-            name: chain,
-            base: false,
-            rules,
-        });
     }
-    let name = format!("sources_{suffix}");
-    Some(FamilyPart {
-        dispatch: verdict_map(&name, vec![spec.addr], dispatch),
-        rule: Rule::new(
-            Vec::new(),
+    (ported, bare)
+}
+
+/// Row `r`'s chain, named `chain`, with the rules that look up its maps; the
+/// maps that are not empty go to `maps`.
+fn row_chain(
+    spec: &FamilySpec,
+    r: usize,
+    chain: String,
+    ported: VerdictElements,
+    bare: VerdictElements,
+    maps: &mut Vec<Set>,
+) -> Chain {
+    let suffix = spec.suffix;
+    let mut rules = Vec::new();
+    if !ported.is_empty() {
+        let name = format!("row{}_ports_{suffix}", r + 1);
+        maps.push(verdict_map(
+            &name,
+            vec![spec.addr, KeyType::InetProto, KeyType::InetService],
+            ported,
+        ));
+        rules.push(Rule::new(
+            vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
             vec![Statement::Vmap {
-                key: vec![spec.saddr],
+                key: vec![spec.daddr, Selector::L4proto, Selector::ThDport],
                 map: name,
             }],
-        ),
-        chains,
-        maps,
-    })
+        ));
+    }
+    if !bare.is_empty() {
+        let name = format!("row{}_proto_{suffix}", r + 1);
+        maps.push(verdict_map(
+            &name,
+            vec![spec.addr, KeyType::InetProto],
+            bare,
+        ));
+        rules.push(Rule::new(
+            Vec::new(),
+            vec![Statement::Vmap {
+                key: vec![spec.daddr, Selector::L4proto],
+                map: name,
+            }],
+        ));
+    }
+    Chain {
+        name: chain,
+        base: false,
+        rules,
+    }
 }
 
 /// A verdict map of `elements`, sorted.
-fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: Vec<(Vec<Field>, Statement)>) -> Set {
+fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> Set {
     elements.sort_by(|a, b| a.0.cmp(&b.0));
     let (elements, verdicts) = elements.into_iter().unzip();
     Set {
