@@ -6,7 +6,7 @@ pub mod analysis;
 pub mod cli;
 pub mod diagnostic;
 pub mod fmt;
-pub mod lints;
+pub(crate) mod lints;
 pub mod model;
 pub mod nft;
 pub mod pipeline;

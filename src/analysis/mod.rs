@@ -39,14 +39,14 @@
 //!    readable member of each class of a failing cell. `decide` is three binary searches,
 //!    one more among the source class's pairs, and an index.
 
-pub mod bits;
+pub(crate) mod bits;
 pub mod compare;
-pub mod explain;
+pub(crate) mod explain;
 pub mod flow;
-pub mod graph;
-pub mod partition;
-pub mod region;
-pub mod rules;
+pub(crate) mod graph;
+pub(crate) mod partition;
+pub(crate) mod region;
+pub(crate) mod rules;
 
 pub use flow::{Family, Flow};
 

@@ -2,32 +2,32 @@
 //! graph. One file per code; each file's `//!` comment is the code's
 //! documentation (`bmcwall lints CODE`, docs/lints.md).
 
-pub mod bw001_syntax_error;
-pub mod bw002_unknown_name;
-pub mod bw003_duplicate_definition;
-pub mod bw004_include_error;
-pub mod bw005_inventory_error;
-pub mod bw006_invalid_value;
-pub mod bw007_definition_cycle;
-pub mod bw008_empty_selector;
-pub mod bw101_shadowed_rule;
-pub mod bw102_redundant_rule;
-pub mod bw103_correlated_rules;
-pub mod bw104_generalization;
-pub mod bw105_out_of_scope_rule;
-pub mod bw201_internet_exposure;
-pub mod bw202_transitive_exposure;
-pub mod bw203_bmc_egress;
-pub mod bw204_bmc_lateral;
-pub mod bw205_broad_ipmi;
-pub mod bw206_cleartext_service;
-pub mod bw207_broad_source;
-pub mod bw208_any_service;
-pub mod bw301_expired_rule;
-pub mod bw302_expiring_rule;
-pub mod bw303_unused_definition;
-pub mod bw401_expectation_failed;
-pub mod registry;
+mod bw001_syntax_error;
+mod bw002_unknown_name;
+mod bw003_duplicate_definition;
+mod bw004_include_error;
+mod bw005_inventory_error;
+mod bw006_invalid_value;
+mod bw007_definition_cycle;
+mod bw008_empty_selector;
+mod bw101_shadowed_rule;
+mod bw102_redundant_rule;
+mod bw103_correlated_rules;
+mod bw104_generalization;
+mod bw105_out_of_scope_rule;
+mod bw201_internet_exposure;
+mod bw202_transitive_exposure;
+mod bw203_bmc_egress;
+mod bw204_bmc_lateral;
+mod bw205_broad_ipmi;
+mod bw206_cleartext_service;
+mod bw207_broad_source;
+mod bw208_any_service;
+mod bw301_expired_rule;
+mod bw302_expiring_rule;
+mod bw303_unused_definition;
+mod bw401_expectation_failed;
+mod registry;
 mod support;
 
 use crate::analysis::graph::ReachGraph;

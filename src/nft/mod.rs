@@ -11,7 +11,7 @@
 
 pub mod interp;
 pub mod json;
-pub mod parse;
+pub(crate) mod parse;
 mod rules;
 mod sets;
 pub mod text;

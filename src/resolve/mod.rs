@@ -8,7 +8,7 @@
 mod ahead;
 mod evaluate;
 mod includes;
-pub mod inventory;
+pub(crate) mod inventory;
 mod names;
 pub mod policy;
 mod selectors;
