@@ -152,7 +152,10 @@ impl Resolver<'_> {
             TermKind::Internal => self.symbol(&Symbol::Internal),
             TermKind::Internet => self.symbol(&Symbol::Internal).complement(),
             TermKind::Bmcs => self.symbol(&Symbol::Bmcs),
-            TermKind::Selector(conditions) => self.select(conditions, term.span),
+            TermKind::Selector(conditions) => {
+                self.selection
+                    .select(&self.inventory, conditions, term.span, self.diagnostics)
+            }
             TermKind::Name(name) => match self.names.get(name).copied() {
                 Some(Entry::Address(_)) => {
                     *self.uses.entry(name.clone()).or_default() += 1;

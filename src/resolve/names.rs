@@ -5,7 +5,7 @@
 
 use super::ahead::Ahead;
 use super::includes::{error_text, Located};
-use super::selectors::LabelIndex;
+use super::selectors::Selection;
 use super::{inventory, services, Options};
 use super::{InventoryEntry, Policy};
 use crate::addr::service::ServiceSet;
@@ -55,10 +55,8 @@ pub(super) struct Resolver<'a> {
     pub(super) internal_expr: Option<AddrExpr>,
     pub(super) internal_span: Option<Span>,
     pub(super) inventory: Vec<InventoryEntry>,
-    /// Entry indices by label and value (`name` included), built on the
-    /// first selector: a selector then reads the entries it names instead of
-    /// testing every entry.
-    pub(super) label_index: Option<LabelIndex>,
+    /// The inventory's selectors, which index it on the first one.
+    pub(super) selection: Selection,
     pub(super) addr_state: HashMap<Symbol, State<AddrSet>>,
     pub(super) service_state: HashMap<String, State<ServiceSet>>,
     /// Definitions being evaluated, innermost last, for cycle messages.
@@ -83,7 +81,7 @@ impl<'a> Resolver<'a> {
             internal_expr: None,
             internal_span: None,
             inventory: Vec::new(),
-            label_index: None,
+            selection: Selection::default(),
             addr_state: HashMap::new(),
             service_state: HashMap::new(),
             eval_stack: Vec::new(),

@@ -3,7 +3,6 @@
 //! is built on the first selector, so a policy with a selector per rack does
 //! not test every entry once per rack. An empty selection warns (BW008).
 
-use super::names::Resolver;
 use super::InventoryEntry;
 use crate::addr::AddrSet;
 use crate::diagnostic::{Code, Diagnostic};
@@ -11,12 +10,23 @@ use crate::source::Span;
 use crate::syntax::Condition;
 use std::collections::HashMap;
 
-impl Resolver<'_> {
-    pub(super) fn select(&mut self, conditions: &[Condition], span: Span) -> AddrSet {
-        let inventory = &self.inventory;
-        let index = self
-            .label_index
-            .get_or_insert_with(|| label_index(inventory));
+/// Selects entries of one inventory, indexing it on the first selector.
+#[derive(Default)]
+pub(super) struct Selection {
+    index: Option<LabelIndex>,
+}
+
+impl Selection {
+    /// The addresses of the entries of `inventory` that every condition holds
+    /// for; an empty selection pushes a BW008 at `span`.
+    pub(super) fn select(
+        &mut self,
+        inventory: &[InventoryEntry],
+        conditions: &[Condition],
+        span: Span,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> AddrSet {
+        let index = self.index.get_or_insert_with(|| label_index(inventory));
         // The entries every `label = value` condition names, if there is one
         // (the rarest list first, narrowed by the others); the `!=`
         // conditions are tested on those.
@@ -53,19 +63,19 @@ impl Resolver<'_> {
                 span,
                 "matches nothing",
             );
-            diagnostic.help = Some(if self.inventory.is_empty() {
+            diagnostic.help = Some(if inventory.is_empty() {
                 "no inventory is loaded; add `inventory \"file.yaml\";`".into()
             } else {
                 "check the labels and values against the inventory files".into()
             });
-            self.diagnostics.push(diagnostic);
+            diagnostics.push(diagnostic);
         }
         set
     }
 }
 
 /// Inventory entry indices by label, then value.
-pub(super) type LabelIndex = HashMap<String, HashMap<String, Vec<usize>>>;
+type LabelIndex = HashMap<String, HashMap<String, Vec<usize>>>;
 
 fn label_index(inventory: &[InventoryEntry]) -> LabelIndex {
     let mut index = LabelIndex::new();
