@@ -165,12 +165,14 @@ fn replace_file(
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(name);
     prefix.push(".");
-    // Created with O_EXCL under a random name, readable by its owner only until
-    // it has its final mode; 0666 less the umask for a new file.
+    // Created with O_EXCL under a random name. A new file gets 0666 less the
+    // umask, as a shell's `>` gives it; a file being replaced is copied at
+    // 0600 (its owner only) until it has the old file's owner and mode.
+    let mode = if old.is_some() { 0o600 } else { 0o666 };
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(0o666))
+        .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(io("create a temporary file beside it"))?;
     temp.write_all(bytes).map_err(io("write"))?;
