@@ -1,18 +1,29 @@
-//! `bmcwall apply`: check with `nft -c`, save the live table, load the new one
-//! in one transaction, and with `--confirm` restore the saved table unless
-//! the change is confirmed in time. Only bmcwall's own table is touched.
+//! `bmcwall apply`: check with `nft -c`, take the gateway's lock, save the
+//! live table, and load the new one in one transaction from a file written
+//! in full. With `--confirm` the rollback watchdog loads it and restores the
+//! saved table unless the change is confirmed in time, whatever happens to
+//! this process. Only bmcwall's own table is touched, and a table bmcwall did
+//! not write only when asked.
 
+use super::gateway::{Gateway, Lock, StateDir};
 use super::live::{CompareFailure, Comparison, Nft, Saved};
+use super::watchdog::{Guard, Watchdog};
 use super::Exit;
 use super::{checked_with_report, compilable, layout, plan, ApplyArgs};
 use crate::analysis::compare::Compiled;
 use crate::nft;
-use std::io::{BufRead, Write};
-use std::process::Command;
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub(super) fn run(args: ApplyArgs) -> Exit {
+    if args.confirm.is_some() && args.confirm_with.is_none() && !std::io::stdin().is_terminal() {
+        say(
+            "--confirm asks for `yes` on a terminal, and standard input is not one: \
+             give --confirm-with CMD to confirm by a check; nothing changed",
+        );
+        return Exit::Refused;
+    }
     let checked = checked_with_report(&args.policy, &args.common);
     let (policy, analysis) = match compilable(&checked, "applied") {
         Ok(model) => model,
@@ -28,101 +39,233 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
     let text = nft::text::render(&ruleset, &nft::text::header(&checked.sources, policy));
     let runner = Nft::new(args.live.netns.clone());
     let place = runner.place();
-    let say = |message: String| {
-        let _ = writeln!(std::io::stderr(), "bmcwall: {message}");
-    };
+    if let Err(error) = runner.reachable() {
+        say(&format!("{error}; nothing changed"));
+        return Exit::Refused;
+    }
     if let Err(error) = runner.check(&text) {
-        say(format!(
+        say(&format!(
             "nft -c refused the ruleset; nothing changed in {place}:\n{error}"
         ));
         return Exit::Refused;
     }
-    let saved = match runner.list(table, false) {
-        Ok(Some(text)) => Saved::Present(text),
-        Ok(None) => Saved::Absent,
+    // From reading the live table to the end of the window, this apply (and
+    // its watchdog) is the only one on the gateway.
+    let gateway = Gateway::new(args.live.netns.as_deref(), place.clone());
+    let timeout = Duration::from_secs(args.lock_timeout);
+    let (state, lock) = match StateDir::open()
+        .and_then(|state| Lock::acquire(&state, &gateway, timeout).map(|lock| (state, lock)))
+    {
+        Ok(held) => held,
         Err(error) => {
-            say(format!(
-                "cannot save table inet {table} in {place}; nothing changed: {error}"
-            ));
+            say(&format!("{error}; nothing changed"));
             return Exit::Refused;
         }
     };
-    // What is about to change, for the log of the run; a table bmcwall cannot
-    // read back is replaced all the same.
+    lock.note(&format!(
+        "an apply of {} (pid {})",
+        args.policy.display(),
+        std::process::id()
+    ));
+    let live = match Live::read(&runner, table, &args) {
+        Ok(live) => live,
+        Err(message) => {
+            say(&format!("{message}; nothing changed"));
+            return Exit::Refused;
+        }
+    };
     match runner.compare(table, &Compiled::of(policy, analysis)) {
-        Ok(Comparison { present, changes }) => {
+        Ok(comparison) => {
+            let present = comparison.present();
+            let Comparison { listing, changes } = comparison;
+            let same = listing
+                .as_deref()
+                .is_some_and(|listing| nft::is_loaded(listing, &ruleset));
+            if same {
+                say(&format!(
+                    "table inet {table} in {place} is already the compiled table: left as \
+                     it is"
+                ));
+                return Exit::Success;
+            }
             let title = format!("table inet {table} in {place}");
             let report = plan::human(&changes, policy, &checked.sources, &title, present);
             if let Err(exit) = super::printed(&report) {
                 return exit;
             }
         }
-        Err(CompareFailure::NotComparable(nft::CompareError::Listing(error))) => say(format!(
-            "table inet {table} in {place} is replaced as a whole ({error})"
-        )),
-        // A table nft cannot list, or whose rules cannot be followed, is
-        // replaced without a report.
-        Err(CompareFailure::Unreadable(_))
-        | Err(CompareFailure::NotComparable(nft::CompareError::Reading(_))) => {}
-    }
-    if let Err(error) = runner.load(&text) {
-        say(format!(
-            "nft refused the ruleset; the previous table is still in place in {place}:\n{error}"
-        ));
-        return Exit::Refused;
-    }
-    if let Some(seconds) = args.confirm {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        let confirmed = match &args.confirm_with {
-            Some(command) => confirm_with(command, deadline),
-            None => confirm_on_terminal(seconds, deadline),
-        };
-        if !confirmed {
-            return match runner.load(&nft::text::restore(table, saved.listing())) {
-                Ok(()) => {
-                    say(format!(
-                        "not confirmed within {seconds} s: restored the previous table inet {table} in {place}"
-                    ));
-                    Exit::Refused
-                }
-                Err(error) => {
-                    say(format!(
-                        "not confirmed within {seconds} s, and restoring the previous table failed; \
-                         table inet {table} in {place} is the new one:\n{error}"
-                    ));
-                    Exit::Refused
-                }
+        Err(failure) => {
+            let why = match failure {
+                CompareFailure::Unreadable(error) => error.to_string(),
+                CompareFailure::NotComparable(error) => error.to_string(),
             };
+            if !args.replace_foreign {
+                say(&format!(
+                    "table inet {table} in {place} is not one bmcwall wrote ({why}); nothing \
+                     changed: --replace-foreign replaces it"
+                ));
+                return Exit::Refused;
+            }
+            say(&format!(
+                "table inet {table} in {place} is not one bmcwall wrote ({why}): replaced, \
+                 as --replace-foreign asks"
+            ));
         }
     }
-    say(format!("applied table inet {table} in {place}"));
-    Exit::Success
+    let Some(seconds) = args.confirm else {
+        let loaded = state
+            .save(&gateway, table, "new", &text)
+            .map_err(|error| format!("{error}; nothing changed"))
+            .and_then(|path| {
+                let loaded = runner.load(&path).map_err(|error| {
+                    format!(
+                        "nft refused the ruleset; the previous table is still in place in \
+                         {place}:\n{error}"
+                    )
+                });
+                let _ = std::fs::remove_file(&path);
+                loaded
+            });
+        if let Err(message) = loaded {
+            say(&message);
+            return Exit::Refused;
+        }
+        say(&format!("applied table inet {table} in {place}"));
+        return Exit::Success;
+    };
+    let window = Window {
+        runner: &runner,
+        table,
+        seconds,
+        confirm_with: args.confirm_with.as_deref(),
+    };
+    window.run(&text, &live, &state, &gateway, &lock)
 }
 
-/// Runs `command` with `sh -c` until it exits 0 (confirmed) or the deadline
-/// passes (a run still going then is killed).
-fn confirm_with(command: &str, deadline: Instant) -> bool {
-    while Instant::now() < deadline {
-        let Ok(mut child) = Command::new("sh").args(["-c", command]).spawn() else {
-            return false;
-        };
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) if status.success() => return true,
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() >= deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return false;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                Err(_) => return false,
+/// The live table as the apply found it, under the lock.
+struct Live {
+    /// Its fingerprint (`absent` for none).
+    fingerprint: String,
+    saved: Saved,
+}
+
+impl Live {
+    /// Reads the live table; refuses (with a message) when it cannot be
+    /// saved or is not the one the plan saw (`--expect-live`).
+    fn read(runner: &Nft, table: &str, args: &ApplyArgs) -> Result<Live, String> {
+        let place = runner.place();
+        let fingerprint = runner
+            .fingerprint(table)
+            .map_err(|error| format!("cannot read table inet {table} in {place}: {error}"))?;
+        if let Some(expected) = &args.expect_live {
+            if *expected != fingerprint {
+                return Err(format!(
+                    "table inet {table} in {place} changed since the plan: the plan saw \
+                     {expected}, it is now {fingerprint}; plan again"
+                ));
             }
         }
-        let pause = Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now()));
-        std::thread::sleep(pause);
+        let saved = match runner.list(table, false) {
+            Ok(Some(text)) => Saved::Present(text),
+            Ok(None) => Saved::Absent,
+            Err(error) => {
+                return Err(format!(
+                    "cannot save table inet {table} in {place}: {error}"
+                ))
+            }
+        };
+        Ok(Live { fingerprint, saved })
     }
-    false
+}
+
+/// An apply with `--confirm`: the new table is kept only if confirmed in
+/// time; else the watchdog puts the saved one back.
+struct Window<'a> {
+    runner: &'a Nft,
+    table: &'a str,
+    seconds: u64,
+    confirm_with: Option<&'a str>,
+}
+
+impl Window<'_> {
+    fn run(
+        &self,
+        text: &str,
+        live: &Live,
+        state: &StateDir,
+        gateway: &Gateway,
+        lock: &Lock,
+    ) -> Exit {
+        let (runner, table) = (self.runner, self.table);
+        let place = runner.place();
+        let restore = nft::text::restore(table, live.saved.listing());
+        let files = state
+            .save(gateway, table, "restore", &restore)
+            .and_then(|saved| match state.save(gateway, table, "new", text) {
+                Ok(new) => Ok((saved, new)),
+                Err(error) => {
+                    let _ = std::fs::remove_file(&saved);
+                    Err(error)
+                }
+            });
+        let (saved, new) = match files {
+            Ok(files) => files,
+            Err(error) => {
+                say(&format!("{error}; nothing changed"));
+                return Exit::Refused;
+            }
+        };
+        let guard = Guard {
+            netns: runner.netns(),
+            table,
+            ruleset: &new,
+            saved: &saved,
+            previous: &live.fingerprint,
+            seconds: self.seconds,
+            confirm_with: self.confirm_with,
+        };
+        let watchdog = match Watchdog::arm(&guard, lock) {
+            Ok(watchdog) => watchdog,
+            Err(error) => {
+                let _ = std::fs::remove_file(&saved);
+                let _ = std::fs::remove_file(&new);
+                say(&format!(
+                    "cannot start the rollback watchdog: {error}; nothing changed"
+                ));
+                return Exit::Refused;
+            }
+        };
+        if !watchdog.loaded() {
+            return watchdog.outcome();
+        }
+        let deadline = Instant::now() + Duration::from_secs(self.seconds);
+        let confirmed = match self.confirm_with {
+            Some(command) => {
+                say(&format!(
+                    "loaded table inet {table} in {place}; it stays if `{command}` succeeds \
+                     within {} s, else the previous table comes back",
+                    self.seconds
+                ));
+                watchdog.confirmed_by(deadline)
+            }
+            None => confirm_on_terminal(self.seconds, deadline),
+        };
+        if !confirmed {
+            return watchdog.expire();
+        }
+        match watchdog.keep() {
+            Exit::Success => {
+                say(&format!("applied table inet {table} in {place}"));
+                Exit::Success
+            }
+            // The watchdog's deadline came first; it said what it did.
+            other => other,
+        }
+    }
+}
+
+fn say(message: &str) {
+    let _ = writeln!(std::io::stderr(), "bmcwall: {message}");
 }
 
 /// Asks on the terminal; only `yes` before the deadline confirms.

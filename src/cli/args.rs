@@ -36,8 +36,13 @@ pub(crate) enum Command {
     /// longer allowed (exit 0 equal, 1 different, 3 live table unreadable).
     Plan(PlanArgs),
     /// Load the compiled table atomically (nft -c first), optionally wait for a
-    /// confirmation and restore the previous table without one.
+    /// confirmation and restore the previous table without one (exit 0
+    /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
+    /// rollback failed).
     Apply(ApplyArgs),
+    /// The rollback watchdog of `apply --confirm` (started by apply).
+    #[command(hide = true)]
+    RollbackWatchdog(WatchdogArgs),
     /// Rewrite policy files in the canonical layout, or check that they are.
     Fmt(FmtArgs),
     /// List the finding codes, or print one code's documentation.
@@ -273,15 +278,54 @@ pub(crate) struct ApplyArgs {
     pub(crate) live: LiveArgs,
     #[arg(long, value_enum, default_value_t = Layout::Sets)]
     pub(crate) layout: Layout,
-    /// Keep the new table only if confirmed within SECONDS (typed `yes`, or
-    /// --confirm-with); else restore the previous one and exit 3.
-    #[arg(long, value_name = "SECONDS")]
+    /// Keep the new table only if confirmed within SECONDS (1 to 86400;
+    /// typed `yes`, or --confirm-with); else a watchdog that outlives this
+    /// process restores the previous one (exit 4; 5 if it could not).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) confirm: Option<u64>,
-    /// Confirm by running CMD (with `sh -c`) until it exits 0, instead of asking.
+    /// Confirm by running CMD (with `sh -c`, inside --netns if given) until it
+    /// exits 0, instead of asking.
     #[arg(long, value_name = "CMD", requires = "confirm")]
     pub(crate) confirm_with: Option<String>,
+    /// Wait up to SECONDS for another apply on the same gateway to finish,
+    /// instead of refusing at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub(crate) lock_timeout: u64,
+    /// Refuse (exit 3, nothing changed) unless the live table is still the
+    /// one `plan --format json` saw (its `live_fingerprint`).
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub(crate) expect_live: Option<String>,
+    /// Replace a table of the same name that bmcwall did not write.
+    #[arg(long)]
+    pub(crate) replace_foreign: bool,
     #[command(flatten)]
     pub(crate) common: Common,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct WatchdogArgs {
+    #[arg(long)]
+    pub(crate) netns: Option<String>,
+    #[arg(long)]
+    pub(crate) table: String,
+    /// The new table, to load.
+    #[arg(long)]
+    pub(crate) ruleset: PathBuf,
+    /// The restoring ruleset of the saved table.
+    #[arg(long)]
+    pub(crate) saved: PathBuf,
+    /// The fingerprint of the table before the apply.
+    #[arg(long)]
+    pub(crate) previous: String,
+    #[arg(long)]
+    pub(crate) seconds: u64,
+    /// The inherited descriptor of the gateway's lock.
+    #[arg(long)]
+    pub(crate) lock_fd: i32,
+    /// The health check that confirms, run on the gateway once loaded.
+    #[arg(long)]
+    pub(crate) confirm_with: Option<String>,
 }
 
 pub(crate) fn parse_date(text: &str) -> Result<Date, String> {

@@ -16,10 +16,16 @@ pub enum Exit {
     /// The input is not a valid policy (any error-level BW0xx), a file could
     /// not be read or written, or the command line is wrong.
     Invalid,
-    /// The system refused and the change did not happen, or was rolled back:
-    /// `nft` refused the ruleset, the live table could not be read or compared,
-    /// an apply was not confirmed, or output could not be produced.
+    /// Refused, and nothing changed: `nft` refused the ruleset, the live table
+    /// could not be read or compared, is not bmcwall's, changed since the plan
+    /// (`--expect-live`), another apply holds the gateway, or the namespace is
+    /// missing.
     Refused,
+    /// `apply --confirm` was not confirmed and the previous table is back.
+    RolledBack,
+    /// The previous table could not be put back, or was not because someone
+    /// else changed the table in the window: a human must look.
+    RollbackFailed,
 }
 
 impl Exit {
@@ -30,6 +36,8 @@ impl Exit {
             Exit::Findings => 1,
             Exit::Invalid => 2,
             Exit::Refused => 3,
+            Exit::RolledBack => 4,
+            Exit::RollbackFailed => 5,
         }
     }
 
@@ -53,9 +61,16 @@ mod tests {
     /// The documented codes (README, `bmcwall --help` of plan and apply).
     #[test]
     fn every_outcome_has_its_documented_code_and_the_worst_wins() {
-        let all = [Exit::Success, Exit::Findings, Exit::Invalid, Exit::Refused];
-        assert_eq!(all.map(Exit::code), [0, 1, 2, 3]);
-        assert_eq!(all.iter().copied().max(), Some(Exit::Refused));
+        let all = [
+            Exit::Success,
+            Exit::Findings,
+            Exit::Invalid,
+            Exit::Refused,
+            Exit::RolledBack,
+            Exit::RollbackFailed,
+        ];
+        assert_eq!(all.map(Exit::code), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(all.iter().copied().max(), Some(Exit::RollbackFailed));
         assert_eq!(
             [Exit::Findings, Exit::Invalid, Exit::Success].iter().max(),
             Some(&Exit::Invalid)

@@ -7,6 +7,7 @@ use crate::analysis::compare::{Change, Compiled};
 use crate::nft;
 use std::fmt;
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Why running nft failed.
@@ -29,6 +30,8 @@ pub enum LiveError {
     },
     /// It failed; what it said on standard error.
     Refused(String),
+    /// The named network namespace does not exist.
+    NoNamespace(String),
 }
 
 impl fmt::Display for LiveError {
@@ -38,6 +41,10 @@ impl fmt::Display for LiveError {
             LiveError::Feed { command, error } => write!(f, "cannot feed `{command}`: {error}"),
             LiveError::Wait { command, error } => write!(f, "`{command}`: {error}"),
             LiveError::Refused(said) => f.write_str(said),
+            LiveError::NoNamespace(ns) => write!(
+                f,
+                "network namespace {ns} does not exist (`ip netns list` shows those that do)"
+            ),
         }
     }
 }
@@ -46,9 +53,16 @@ impl std::error::Error for LiveError {}
 
 /// The live table compared with the compiled one.
 pub struct Comparison {
-    /// Whether there is a live table.
-    pub present: bool,
+    /// The live table's listing (`nft -j`), `None` when there is none.
+    pub listing: Option<String>,
     pub changes: Vec<Change>,
+}
+
+impl Comparison {
+    /// Whether there is a live table.
+    pub fn present(&self) -> bool {
+        self.listing.is_some()
+    }
 }
 
 /// Why the live table was not compared.
@@ -58,6 +72,26 @@ pub enum CompareFailure {
     Unreadable(LiveError),
     /// It is not one bmcwall can compare.
     NotComparable(nft::CompareError),
+}
+
+/// Where `ip netns` keeps the named network namespaces.
+const NETNS_DIR: &str = "/var/run/netns";
+
+/// How nft answers for a missing table (a missing namespace is found before
+/// nft runs, by [`Nft::reachable`]).
+const NO_SUCH_TABLE: &str = "Error: No such file or directory";
+
+/// The fingerprint of a stateless listing, `None` for no table.
+pub fn fingerprint_of(listing: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    match listing {
+        None => "absent".into(),
+        Some(text) => {
+            let digest = Sha256::digest(text.as_bytes());
+            let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("sha256:{hex}")
+        }
+    }
 }
 
 /// How to run nft: which binary (`BMCWALL_NFT`, default `nft` on the PATH)
@@ -92,6 +126,11 @@ impl Nft {
         }
     }
 
+    /// The network namespace, if there is one.
+    pub fn netns(&self) -> Option<&str> {
+        self.netns.as_deref()
+    }
+
     /// Where the commands run, for messages.
     pub fn place(&self) -> String {
         match &self.netns {
@@ -100,17 +139,35 @@ impl Nft {
         }
     }
 
+    /// The gateway exists: the named network namespace is there (`ip netns`
+    /// keeps them in /var/run/netns); this host always is.
+    pub fn reachable(&self) -> Result<(), LiveError> {
+        match &self.netns {
+            Some(ns) if !Path::new(NETNS_DIR).join(ns).exists() => {
+                Err(LiveError::NoNamespace(ns.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `program` to run on the gateway: inside the network namespace when
+    /// there is one.
+    pub fn on_gateway(&self, program: &str) -> Command {
+        match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, program]);
+                c
+            }
+            None => Command::new(program),
+        }
+    }
+
     /// Runs nft with `args`, `input` on its standard input; `Err` holds what
     /// nft (or the attempt to start it) said.
     fn run(&self, args: &[&str], input: Option<&str>) -> Result<String, LiveError> {
-        let mut command = match &self.netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, &self.program]);
-                c
-            }
-            None => Command::new(&self.program),
-        };
+        self.reachable()?;
+        let mut command = self.on_gateway(&self.program);
         command
             .args(args)
             .stdin(if input.is_some() {
@@ -156,13 +213,7 @@ impl Nft {
         };
         match self.run(args, None) {
             Ok(listing) => Ok(Some(listing)),
-            // nft's own answer for a missing table (not `ip`'s for a missing
-            // namespace, which also says "No such file or directory").
-            Err(LiveError::Refused(said))
-                if said.starts_with("Error: No such file or directory") =>
-            {
-                Ok(None)
-            }
+            Err(LiveError::Refused(said)) if said.starts_with(NO_SUCH_TABLE) => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -172,9 +223,26 @@ impl Nft {
         self.run(&["-c", "-f", "-"], Some(ruleset)).map(|_| ())
     }
 
-    /// `nft -f -`: one transaction, all or nothing.
-    pub fn load(&self, ruleset: &str) -> Result<(), LiveError> {
-        self.run(&["-f", "-"], Some(ruleset)).map(|_| ())
+    /// `nft -f FILE`: one transaction, all or nothing. Loaded from a file
+    /// written in full beforehand, never from a pipe: nft that is fed by a
+    /// process killed halfway would load the half it got.
+    pub fn load(&self, ruleset: &Path) -> Result<(), LiveError> {
+        let path = ruleset.to_string_lossy();
+        self.run(&["-f", &path], None).map(|_| ())
+    }
+
+    /// What table `inet NAME` is now, as one word: `sha256:` and the SHA-256
+    /// of its stateless listing (`nft -s list table`, without counters), or
+    /// `absent`. The same table gives the same fingerprint; any change to its
+    /// chains, rules or set elements gives another.
+    pub fn fingerprint(&self, table: &str) -> Result<String, LiveError> {
+        match self.run(&["-s", "list", "table", "inet", table], None) {
+            Ok(listing) => Ok(fingerprint_of(Some(&listing))),
+            Err(LiveError::Refused(said)) if said.starts_with(NO_SUCH_TABLE) => {
+                Ok(fingerprint_of(None))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Reads table `inet NAME` and compares it with the compiled one.
@@ -186,9 +254,6 @@ impl Nft {
         let listing = self.list(table, true).map_err(CompareFailure::Unreadable)?;
         let changes = nft::compare_listing(listing.as_deref(), table, compiled)
             .map_err(CompareFailure::NotComparable)?;
-        Ok(Comparison {
-            present: listing.is_some(),
-            changes,
-        })
+        Ok(Comparison { listing, changes })
     }
 }

@@ -6,10 +6,12 @@ mod args;
 mod exit;
 mod explain;
 mod fmt;
+mod gateway;
 mod graph;
 mod live;
 mod plan;
 mod render;
+mod watchdog;
 mod write;
 
 use crate::analysis::compare::Compiled;
@@ -41,6 +43,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Graph(args) => graph_command(args),
         Command::Plan(args) => plan_command(args),
         Command::Apply(args) => apply::run(args),
+        Command::RollbackWatchdog(args) => watchdog::watch(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
     }
@@ -221,9 +224,22 @@ fn plan_command(args: PlanArgs) -> Exit {
         let _ = writeln!(std::io::stderr(), "bmcwall: {what}");
         Exit::Refused
     };
+    if let Err(error) = runner.reachable() {
+        return fail(error.to_string());
+    }
+    // Read first: were the table to change while the plan is made, the apply
+    // that names this fingerprint refuses rather than acting on a stale plan.
+    let fingerprint = match runner.fingerprint(table) {
+        Ok(fingerprint) => fingerprint,
+        Err(error) => {
+            return fail(format!(
+                "cannot read table inet {table} in {place}: {error}"
+            ))
+        }
+    };
     let compiled = Compiled::of(policy, analysis);
-    let live::Comparison { present, changes } = match runner.compare(table, &compiled) {
-        Ok(comparison) => comparison,
+    let (present, changes) = match runner.compare(table, &compiled) {
+        Ok(comparison) => (comparison.present(), comparison.changes),
         Err(live::CompareFailure::Unreadable(error)) => {
             return fail(format!(
                 "cannot read table inet {table} in {place}: {error}"
@@ -244,7 +260,14 @@ fn plan_command(args: PlanArgs) -> Exit {
             };
             plan::human(&changes, policy, &checked.sources, &title, present)
         }
-        PlanFormat::Json => match plan::json(&changes, policy, &checked.sources, table, present) {
+        PlanFormat::Json => match plan::json(
+            &changes,
+            policy,
+            &checked.sources,
+            table,
+            present,
+            &fingerprint,
+        ) {
             Ok(text) => text,
             Err(error) => return fail(format!("cannot write the plan as JSON: {error}")),
         },

@@ -95,13 +95,15 @@ pub fn human(
     out
 }
 
-/// The plan for pipelines; `Err` when it cannot be written as JSON.
+/// The plan for pipelines, with the live table's fingerprint for
+/// `apply --expect-live`; `Err` when it cannot be written as JSON.
 pub fn json(
     changes: &[Change],
     policy: &Policy,
     sources: &SourceMap,
     table: &str,
     present: bool,
+    fingerprint: &str,
 ) -> Result<String, serde_json::Error> {
     let names = policy.address_names();
     let (added, removed, other) = counts(changes);
@@ -129,6 +131,7 @@ pub fn json(
         "version": 1,
         "table": table,
         "live": if present { "present" } else { "absent" },
+        "live_fingerprint": fingerprint,
         "changes": items,
         "summary": {"newly_allowed": added, "no_longer_allowed": removed, "other": other},
     });

@@ -98,6 +98,23 @@ pub fn compare_listing(
     Ok(compare::changes(compiled, Some(&rules)))
 }
 
+/// Whether the live table (its `nft -j -p list table` listing) is exactly
+/// `ruleset`: the same sets, elements, chains, rules and comments, so that
+/// loading `ruleset` would change nothing but reset its counters.
+/// nft lists sets in an order of its own.
+pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
+    let Ok(mut live) = parse::listing(listing, &ruleset.table) else {
+        return false;
+    };
+    let mut sets: Vec<&Set> = ruleset.sets.iter().collect();
+    sets.sort_by(|a, b| a.name.cmp(&b.name));
+    live.sets.sort_by(|a, b| a.name.cmp(&b.name));
+    live.table == ruleset.table
+        && live.chains == ruleset.chains
+        && live.sets.len() == sets.len()
+        && live.sets.iter().zip(sets).all(|(a, b)| a == b)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyType {
     Ipv4Addr,

@@ -17,3 +17,4 @@ mod kernel;
 mod layers;
 mod lints;
 mod robustness;
+mod rollback;

@@ -89,9 +89,12 @@ fn load_in(ns: &str, ruleset: &str) -> Result<(), String> {
     }
 }
 
-/// One network namespace of a test's own, deleted on drop (also on panic).
+/// One network namespace of a test's own, deleted on drop (also on panic),
+/// with a state directory of its own for `apply` (`BMCWALL_RUN_DIR`), so
+/// tests never share a lock or leave state on the host.
 pub struct Namespace {
     pub name: String,
+    pub run_dir: tempfile::TempDir,
 }
 
 impl Namespace {
@@ -102,7 +105,11 @@ impl Namespace {
             NEXT_LAB.fetch_add(1, Ordering::SeqCst)
         );
         must(&["ip", "netns", "add", &name]);
-        let namespace = Namespace { name };
+        let run_dir = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .expect("a state directory");
+        let namespace = Namespace { name, run_dir };
         must(&["ip", "-n", &namespace.name, "link", "set", "lo", "up"]);
         namespace
     }
@@ -117,6 +124,17 @@ impl Namespace {
     /// Loads nft text (`nft -f -`) inside the namespace.
     pub fn load(&self, ruleset: &str) -> Result<(), String> {
         load_in(&self.name, ruleset)
+    }
+
+    /// `BMCWALL_RUN_DIR` for the namespace's state directory.
+    pub fn run_env(&self) -> (&'static str, &str) {
+        (
+            "BMCWALL_RUN_DIR",
+            self.run_dir
+                .path()
+                .to_str()
+                .expect("a UTF-8 temporary path"),
+        )
     }
 }
 
