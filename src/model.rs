@@ -3,6 +3,11 @@
 //! under the syntax tree, the resolved policy, the analysis and the output, so
 //! none of them has to import another stage for it.
 
+/// The longest name a definition may have, in bytes (names are ASCII). The
+/// nftables sets of the rules layout are named after definitions with a
+/// suffix of at most seven characters (`_protos`), and nft takes 255.
+pub const NAME_MAX: usize = 240;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DefKind {
     Host,

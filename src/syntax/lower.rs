@@ -4,7 +4,7 @@ use super::ast::*;
 use super::grammar::Rule as R;
 use crate::addr::{service, v4_prefix, v6_prefix};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, Date, DefKind};
+use crate::model::{Action, Date, DefKind, NAME_MAX};
 use crate::source::{FileId, Span};
 use pest::iterators::Pair;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -283,11 +283,30 @@ impl<'d> Lowering<'d> {
         );
     }
 
-    fn ident(&self, pair: Pair<R>) -> Ident {
-        Ident {
+    /// A name being defined. One longer than [`NAME_MAX`] is reported and
+    /// still defined, so its uses raise no second error.
+    fn ident(&mut self, pair: Pair<R>) -> Ident {
+        let ident = Ident {
             name: pair.as_str().to_string(),
             span: self.span(&pair),
+        };
+        if ident.name.len() > NAME_MAX {
+            self.invalid(
+                ident.span,
+                format!(
+                    "the name `{}…` is {} characters long; names are at most {NAME_MAX}",
+                    &ident.name[..24],
+                    ident.name.len()
+                ),
+                "too long for nftables",
+                Some(format!(
+                    "nftables allows 255 characters in a set name, and the sets of the \
+                     rules layout are named after definitions (`NAME_protos`): shorten it \
+                     to {NAME_MAX} characters or fewer"
+                )),
+            );
         }
+        ident
     }
 
     fn string(&self, pair: Pair<R>) -> StrLit {

@@ -16,5 +16,6 @@ mod inventory;
 mod kernel;
 mod layers;
 mod lints;
+mod output;
 mod robustness;
 mod rollback;
