@@ -89,7 +89,7 @@ pub fn output(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         Err(error) => return Err(io("read what is there")(error)),
     };
     let Some(metadata) = metadata else {
-        return replace_file(path, bytes, None);
+        return replace_file(path, bytes, None, RANDOM_CHARS);
     };
     if is_standard_output(&metadata) {
         return stdout(bytes).map_err(io("write to standard output"));
@@ -103,7 +103,7 @@ pub fn output(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
             });
         }
         let target = std::fs::canonicalize(path).map_err(io("follow the path"))?;
-        return replace_file(&target, bytes, Some(&metadata));
+        return replace_file(&target, bytes, Some(&metadata), RANDOM_CHARS);
     }
     if kind.is_char_device() || kind.is_fifo() {
         let mut file = std::fs::OpenOptions::new()
@@ -142,13 +142,17 @@ fn is_standard_output(metadata: &std::fs::Metadata) -> bool {
         .is_ok_and(|out| out.dev() == metadata.dev() && out.ino() == metadata.ino())
 }
 
+/// Random characters in a temporary file's name (`.NAME.XXXXXXXX.tmp`).
+const RANDOM_CHARS: usize = 8;
+
 /// Replaces (or creates) the regular file `path` through a temporary file
-/// beside it; `old` is the file being replaced, whose mode and owner the new
+/// beside it, named with `random_chars` random letters and digits; `old` is the file being replaced, whose mode and owner the new
 /// one keeps.
 fn replace_file(
     path: &Path,
     bytes: &[u8],
     old: Option<&std::fs::Metadata>,
+    random_chars: usize,
 ) -> Result<(), OutputError> {
     let io = |step: &'static str| {
         let path = path.to_path_buf();
@@ -172,6 +176,7 @@ fn replace_file(
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
+        .rand_bytes(random_chars)
         .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(io("create a temporary file beside it"))?;
@@ -318,22 +323,43 @@ mod tests {
 
     #[test]
     fn a_link_planted_at_a_temporary_name_is_never_followed() {
-        // Temporary names are random; plant links at names of the old scheme
-        // and many of the new shape, and check none of their targets is
-        // touched.
+        // With one random character, every name a temporary file can take
+        // is `.out.nft.C.tmp` for C a letter or digit: plant a link at each.
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim");
         std::fs::write(&victim, b"precious").unwrap();
-        symlink(
-            &victim,
-            dir.path()
-                .join(format!(".out.nft.{}.tmp", std::process::id())),
-        )
-        .unwrap();
-        let path = dir.path().join("out.nft");
-        for _ in 0..50 {
-            output(&path, b"table\n").unwrap();
+        let names: Vec<String> = ('a'..='z')
+            .chain('A'..='Z')
+            .chain('0'..='9')
+            .map(|c| format!(".out.nft.{c}.tmp"))
+            .collect();
+        for name in &names {
+            symlink(&victim, dir.path().join(name)).unwrap();
         }
+        let path = dir.path().join("out.nft");
+        let every_name_taken = replace_file(&path, b"table\n", None, 1);
+        assert!(
+            matches!(
+                every_name_taken,
+                Err(OutputError::Io {
+                    step: "create a temporary file beside it",
+                    ..
+                })
+            ),
+            "{every_name_taken:?}"
+        );
+        assert!(!path.exists());
+        // One name free: that one is used, and no link is followed.
+        std::fs::remove_file(dir.path().join(&names[0])).unwrap();
+        for _ in 0..3 {
+            replace_file(&path, b"table\n", None, 1).unwrap();
+            std::fs::remove_file(dir.path().join(&names[0])).ok();
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), b"table\n");
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        for name in &names[1..] {
+            let planted = std::fs::symlink_metadata(dir.path().join(name)).unwrap();
+            assert!(planted.file_type().is_symlink(), "{name} is left as it was");
+        }
     }
 }

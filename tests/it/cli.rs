@@ -382,3 +382,42 @@ fn compile_output_follows_a_link_and_refuses_a_directory() {
     );
     assert!(dir.path().is_dir());
 }
+
+#[test]
+fn confirm_windows_out_of_range_are_refused_before_anything_runs() {
+    for (value, lock_timeout) in [
+        ("18446744073709551615", "0"),
+        ("0", "0"),
+        ("86401", "0"),
+        ("5", "86401"),
+    ] {
+        let out = bmcwall(&[
+            "apply",
+            AMS1,
+            "--confirm",
+            value,
+            "--confirm-with",
+            "false",
+            "--lock-timeout",
+            lock_timeout,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "--confirm {value}");
+        let (flag, wrong) = if lock_timeout == "0" {
+            ("--confirm <SECONDS>", value)
+        } else {
+            ("--lock-timeout <SECONDS>", lock_timeout)
+        };
+        let range = if lock_timeout == "0" {
+            "1..=86400"
+        } else {
+            "0..=86400"
+        };
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: invalid value '{wrong}' for '{flag}': {wrong} is not in {range}\n\nFor more \
+                 information, try '--help'.\n"
+            )
+        );
+    }
+}
