@@ -275,14 +275,27 @@ fn a_refused_ruleset_leaves_the_previous_table_in_place() {
     ] {
         let nft = spoiling_nft(dir.path(), also_check);
         let nft = nft.to_str().expect("path");
-        let refused = apply_with(&new, &ns, &[], "", &[("BMCWALL_NFT", nft)]);
-        assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
-        assert!(stderr(&refused).contains(message), "{}", stderr(&refused));
-        assert!(
-            stderr(&refused).contains("nosuchkey"),
-            "nft's own message is shown"
-        );
-        assert_eq!(table_text(&ns), saved);
+        // Loaded by the apply, or by the rollback watchdog of a --confirm.
+        for extra in [&[][..], &["--confirm", "5", "--confirm-with", "true"]] {
+            let refused = apply_with(&new, &ns, extra, "", &[("BMCWALL_NFT", nft)]);
+            assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+            assert!(stderr(&refused).contains(message), "{}", stderr(&refused));
+            assert!(
+                stderr(&refused).contains("nosuchkey"),
+                "nft's own message is shown"
+            );
+            assert_eq!(table_text(&ns), saved);
+            let left: Vec<_> = std::fs::read_dir(ns.run_dir.path())
+                .expect("state directory")
+                .map(|e| e.expect("entry").file_name())
+                .filter(|name| name.to_string_lossy().ends_with(".nft"))
+                .collect();
+            assert_eq!(
+                left,
+                Vec::<std::ffi::OsString>::new(),
+                "no saved table is left"
+            );
+        }
     }
 }
 

@@ -300,10 +300,21 @@ fn a_killed_or_hung_up_apply_is_rolled_back_by_its_watchdog() {
     }
     let gateway = Gateway::new();
     let before = gateway.ruleset();
+    // -1000 where root may lower it (CAP_SYS_RESOURCE; some containers drop it).
+    let probe = Command::new("sh")
+        .args([
+            "-c",
+            "echo -1000 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .expect("sh runs");
+    let shielded = crate::support::text(&probe.stdout).trim().to_string();
     for (whole_session, sig) in [
         (false, libc::SIGKILL),
         (false, libc::SIGHUP),
         (false, libc::SIGTERM),
+        (false, libc::SIGINT),
         (true, libc::SIGKILL),
         (true, libc::SIGHUP),
         (true, libc::SIGTERM),
@@ -316,6 +327,11 @@ fn a_killed_or_hung_up_apply_is_rolled_back_by_its_watchdog() {
             &["--confirm", "120", "--confirm-with", &command],
         );
         child.loaded();
+        assert_eq!(
+            watchdog_of(&gateway).map(oom_score_adj),
+            Some(shielded.to_string()),
+            "{case}: the out-of-memory killer spares the watchdog"
+        );
         let pid = child.pid();
         if whole_session {
             signal_session(pid, sig);
@@ -353,8 +369,54 @@ fn a_killed_or_hung_up_apply_is_rolled_back_by_its_watchdog() {
          in network namespace {}",
         gateway.ns.name
     );
-    assert_eq!(log.lines().count(), 6, "one line per rollback:\n{log}");
+    assert_eq!(log.lines().count(), 7, "one line per rollback:\n{log}");
     assert!(log.lines().all(|line| line.ends_with(&restored)), "{log}");
+}
+
+/// The running watchdog of `gateway`'s apply, if any.
+fn watchdog_of(gateway: &Gateway) -> Option<u32> {
+    processes_with("rollback-watchdog").into_iter().find(|pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&gateway.ns.name))
+    })
+}
+
+fn oom_score_adj(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+        .expect("oom_score_adj")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn an_apply_killed_at_any_moment_leaves_the_previous_table() {
+    if harness::skipped() {
+        return;
+    }
+    let gateway = Gateway::new();
+    let before = gateway.ruleset();
+    // From before the watchdog starts to after the table is loaded.
+    for millis in [0, 5, 20, 50, 100, 200, 400] {
+        let child = gateway.start(
+            &gateway.new,
+            &["--confirm", "120", "--confirm-with", "false"],
+        );
+        std::thread::sleep(Duration::from_millis(millis));
+        signal(child.pid(), libc::SIGKILL);
+        let (status, said) = child.finish();
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert_eq!(
+            gateway.ruleset(),
+            before,
+            "killed after {millis} ms:\n{said}"
+        );
+        assert_eq!(watchdog_of(&gateway), None);
+        assert!(
+            gateway.state_files().iter().all(|f| !f.ends_with(".nft")),
+            "killed after {millis} ms: {:?}",
+            gateway.state_files()
+        );
+    }
 }
 
 #[test]
@@ -427,14 +489,7 @@ fn unconfirmed_applies_are_rolled_back_and_confirmed_ones_stay() {
     assert_ne!(applied, before);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(gateway.ruleset(), applied, "still there after the deadline");
-    assert!(
-        processes_with("rollback-watchdog")
-            .iter()
-            .all(|pid| !std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(&gateway.ns.name))
-                .unwrap_or(false)),
-        "no watchdog is left for this gateway"
-    );
+    assert_eq!(watchdog_of(&gateway), None, "no watchdog is left");
     assert_eq!(
         gateway.state_files(),
         [
