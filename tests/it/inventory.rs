@@ -314,7 +314,7 @@ all:
           hosts:
             h1:
               shape: own
-            h2: {ansible_host: 10.0.0.2}
+            h2: {bmc_ip: 10.0.0.2}
 ",
         ),
     ]);
@@ -533,7 +533,7 @@ fn inventories_read_ahead_keep_the_order_of_a_sequential_read() {
         reported,
         [
             "BW005 /policy.wall:4:11 cannot read inventory `missing.yaml`: no such file",
-            "BW005 /big.yaml:903:14 `10.1.9.300` is not an IP address",
+            "BW005 /big.yaml:903:14 `10.1.9.300` in `address` is not an IP address",
             "BW005 /small.yaml:2:11 duplicate inventory name `small-1`",
             "BW005 /small.yaml:3:14 address 10.2.0.1 is listed twice for `small-1`",
         ]
