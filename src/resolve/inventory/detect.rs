@@ -125,7 +125,11 @@ fn yaml_ini_csv(text: &str, found: &mut Vec<(InventoryFormat, &'static str)>) ->
             return Some(Looks::Other(format!("a Kubernetes {kind}")));
         }
     }
-    if is_ini_section(first) {
+    if is_ini_section(first)
+        || significant
+            .iter()
+            .any(|line| !line.starts_with([' ', '\t']) && is_ini_section(line))
+    {
         found.push((InventoryFormat::Ansible, "an Ansible INI inventory"));
         return None;
     }

@@ -235,14 +235,29 @@ impl Files {
         empty: Option<Empty>,
         format: Option<InventoryFormat>,
     ) -> Parsed {
+        let mut secret_values = Vec::new();
         let sources = self
             .sources
             .into_iter()
             .map(|file| {
-                let text = secrets::mask(&file.text, format);
+                let (text, values) = secrets::mask(&file.text, format);
+                secret_values.extend(values);
                 SourceFile::new(file.path, text)
             })
             .collect();
+        // A message that quotes the file quotes no secret either.
+        let mut diagnostics = diagnostics;
+        if !secret_values.is_empty() {
+            for diagnostic in &mut diagnostics {
+                diagnostic.message = secrets::mask_in(&diagnostic.message, &secret_values);
+                if let Some(help) = &mut diagnostic.help {
+                    *help = secrets::mask_in(help, &secret_values);
+                }
+                for label in &mut diagnostic.labels {
+                    label.message = secrets::mask_in(&label.message, &secret_values);
+                }
+            }
+        }
         Parsed {
             sources,
             entries,

@@ -32,8 +32,8 @@ pub(super) fn is_secret(key: &str) -> bool {
 }
 
 /// `text` with the value of every secret key masked, of the same length in
-/// bytes and with the same line breaks.
-pub(super) fn mask(text: &str, format: Option<InventoryFormat>) -> String {
+/// bytes and with the same line breaks, and the secret values themselves.
+pub(super) fn mask(text: &str, format: Option<InventoryFormat>) -> (String, Vec<String>) {
     let mut ranges = Vec::new();
     key_values(text, &mut ranges);
     url_passwords(text, &mut ranges);
@@ -42,8 +42,18 @@ pub(super) fn mask(text: &str, format: Option<InventoryFormat>) -> String {
         csv_columns(text, &mut ranges);
     }
     if ranges.is_empty() {
-        return text.to_string();
+        return (text.to_string(), Vec::new());
     }
+    let mut values: Vec<String> = ranges
+        .iter()
+        .filter_map(|&(start, end)| text.get(start..end.min(text.len())))
+        .flat_map(str::lines)
+        .map(str::trim)
+        .filter(|value| value.len() >= MIN_QUOTED)
+        .map(str::to_string)
+        .collect();
+    values.sort();
+    values.dedup();
     let mut bytes = text.as_bytes().to_vec();
     for (start, end) in ranges {
         for byte in &mut bytes[start..end.min(text.len())] {
@@ -53,7 +63,24 @@ pub(super) fn mask(text: &str, format: Option<InventoryFormat>) -> String {
         }
     }
     // Every masked byte is ASCII and ranges cover whole characters.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    let masked = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (masked, values)
+}
+
+/// Secret values shorter than this are not looked for in messages: they
+/// would mask ordinary words.
+const MIN_QUOTED: usize = 3;
+
+/// `text` (a message) with every one of `values` masked.
+pub(super) fn mask_in(text: &str, values: &[String]) -> String {
+    let mut out = text.to_string();
+    for value in values {
+        if out.contains(value.as_str()) {
+            out = out.replace(value.as_str(), &"*".repeat(value.len()));
+        }
+    }
+    out
 }
 
 /// The start of each line and the line without its end.
@@ -271,7 +298,8 @@ bmc:
 pullSecret: '{\"auths\": {\"x\": 1}}'
 uri: https://admin:pa55@10.0.0.9/redfish
 ";
-        let masked = mask(text, None);
+        let (masked, values) = mask(text, None);
+        assert!(values.contains(&"calvin".to_string()), "{values:?}");
         assert_eq!(masked.len(), text.len());
         assert_eq!(
             masked,
@@ -298,12 +326,12 @@ uri: https://admin:****@10.0.0.9/redfish
     fn kubernetes_secret_data_and_csv_columns() {
         let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bmc-secret\ndata:\n  username: YWRtaW4=\n  other: cGFzc3dvcmQ=\ntype: Opaque\n";
         assert_eq!(
-            mask(text, None),
+            mask(text, None).0,
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bmc-secret\ndata:\n  username: ********\n  other: ************\ntype: Opaque\n"
         );
         let csv = "name,bmc_ip,bmc_password\nn1,10.0.0.1,calvin\nn2,10.0.0.2,\n";
         assert_eq!(
-            mask(csv, Some(InventoryFormat::Csv)),
+            mask(csv, Some(InventoryFormat::Csv)).0,
             "name,bmc_ip,bmc_password\nn1,10.0.0.1,******\nn2,10.0.0.2,\n"
         );
     }
