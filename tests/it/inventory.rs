@@ -951,3 +951,28 @@ fn secrets_never_reach_the_output() {
         }
     }
 }
+
+/// An expectation over an empty side holds whatever the rules say: BW311.
+#[test]
+fn an_expectation_over_an_empty_side_is_a_warning() {
+    let (dir, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"bmcs.yaml\";\nhost jump = 10.20.0.5;\nhost v6 = fd00::5;\nbmc rack-z = inventory(rack = \"z\");\nallow jump -> bmcs : https;\nexpect deny internet -> rack-z;\nexpect allow jump -> v6 : https;\nexpect deny internet -> bmcs;\n",
+        ),
+        ("bmcs.yaml", "bmcs:\n  - name: a\n    address: 10.10.0.1\n    rack: a\n"),
+    ]);
+    let root = dir.path().display().to_string();
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "BW008 /policy.wall:4:14 selector matches no inventory entry",
+            "BW311 /policy.wall:6:1 expectation holds only because its destination is empty",
+            "BW311 /policy.wall:7:1 expectation holds only because its source and destination share no address family",
+        ]
+    );
+}

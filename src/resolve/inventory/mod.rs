@@ -1160,11 +1160,15 @@ fn token_len(rest: &str) -> usize {
 /// The end of the flow collection (`[...]` or `{...}`) that starts at `start`,
 /// if it closes on the same line.
 fn flow_end(text: &str, start: usize) -> Option<usize> {
-    let line = &text[start..text[start..].find('\n').map_or(text.len(), |i| start + i)];
+    // Scanned up to the end, never to the end of the line first: a JSON
+    // export is often one line of megabytes, and every value has a span.
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
     let mut escaped = false;
-    for (i, c) in line.char_indices() {
+    for (i, c) in text[start..].char_indices() {
+        if c == '\n' {
+            return None;
+        }
         match quote {
             Some('"') if escaped => escaped = false,
             Some('"') if c == '\\' => escaped = true,
