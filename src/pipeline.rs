@@ -49,6 +49,9 @@ impl Finding {
 
 pub struct Checked {
     pub sources: SourceMap,
+    /// Every inventory read, in statement order, also when the input is
+    /// not valid.
+    pub inventories: Vec<resolve::InventorySummary>,
     /// `None` when the input is not a valid policy.
     pub model: Option<(Policy, Analysis)>,
     pub findings: Vec<Finding>,
@@ -101,6 +104,7 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
 ) -> (Checked, Option<R>) {
     let mut sources = SourceMap::default();
     let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
+    let inventories = policy.inventories.clone();
     let invalid = diagnostics
         .iter()
         .any(|d| d.code.is_input_error() && d.severity == Severity::Error);
@@ -135,6 +139,7 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     let findings = apply_levels(diagnostics, levels, model.as_ref().map(|(p, _)| p));
     let checked = Checked {
         sources,
+        inventories,
         model,
         findings,
     };

@@ -57,6 +57,7 @@ fn one(path: &Path, check: bool, color: bool) -> Exit {
         Ok(formatted) => formatted,
         Err(FormatError::Syntax(diagnostics)) => {
             let checked = Checked {
+                inventories: Vec::new(),
                 sources,
                 model: None,
                 findings: diagnostics

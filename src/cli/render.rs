@@ -174,6 +174,9 @@ pub fn human(checked: &Checked, options: &Options) -> String {
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
+    if options.verbose {
+        out.push_str(&inventories(checked));
+    }
     for finding in &checked.findings {
         let shown = match (&finding.waived, finding.diagnostic.severity) {
             (Some(_), _) => options.verbose,
@@ -189,6 +192,42 @@ pub fn human(checked: &Checked, options: &Options) -> String {
             finding.waived.as_deref(),
         );
         let _ = handler.render_report(&mut out, &report);
+        out.push('\n');
+    }
+    out
+}
+
+/// What each inventory was read as, for `-v`: its format (and what it was
+/// detected as), its BMCs and the names it resolved.
+fn inventories(checked: &Checked) -> String {
+    let mut out = String::new();
+    for inventory in &checked.inventories {
+        let how = match inventory.detected {
+            Some(what) => format!("{} (detected: {what})", inventory.format),
+            None => inventory.format.to_string(),
+        };
+        let bmcs = match inventory.bmcs {
+            1 => "1 BMC".to_string(),
+            n => format!("{n} BMCs"),
+        };
+        out.push_str(&format!(
+            "inventory {}: {how}, {bmcs}\n",
+            inventory.path.display()
+        ));
+        for resolution in &inventory.resolved {
+            let addresses: Vec<String> = resolution
+                .addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            out.push_str(&format!(
+                "  {} resolved to {}\n",
+                resolution.name,
+                addresses.join(", ")
+            ));
+        }
+    }
+    if !out.is_empty() {
         out.push('\n');
     }
     out

@@ -50,10 +50,12 @@ codes! {
     UnknownName => "bw002_unknown_name.rs", "BW002", "unknown-name", Error, "a name that is not defined";
     DuplicateDefinition => "bw003_duplicate_definition.rs", "BW003", "duplicate-definition", Error, "a name defined twice, or a built-in redefined";
     IncludeError => "bw004_include_error.rs", "BW004", "include-error", Error, "missing file, include cycle";
-    InventoryError => "bw005_inventory_error.rs", "BW005", "inventory-error", Error, "unreadable or invalid inventory, duplicate name or address, bad address";
+    InventoryError => "bw005_inventory_error.rs", "BW005", "inventory-error", Error, "unreadable or invalid inventory, duplicate name, bad address";
     InvalidValue => "bw006_invalid_value.rs", "BW006", "invalid-value", Error, "bad address, prefix, port, range or date; host with a non-single address";
     DefinitionCycle => "bw007_definition_cycle.rs", "BW007", "definition-cycle", Error, "a name defined through itself";
     EmptySelector => "bw008_empty_selector.rs", "BW008", "empty-selector", Warning, "`inventory(...)` matches no entry";
+    EmptyInventory => "bw009_empty_inventory.rs", "BW009", "empty-inventory", Error, "an inventory that yields no BMC";
+    UnresolvedName => "bw010_unresolved_name.rs", "BW010", "unresolved-name", Error, "a BMC address that is a host name, without `resolve` or not resolving";
     ShadowedRule => "bw101_shadowed_rule.rs", "BW101", "shadowed-rule", Error, "a rule that never decides any flow because earlier rules with another action cover it";
     RedundantRule => "bw102_redundant_rule.rs", "BW102", "redundant-rule", Warning, "removing the rule changes no decision";
     CorrelatedRules => "bw103_correlated_rules.rs", "BW103", "correlated-rules", Warning, "two rules with different actions overlap partially";
@@ -70,6 +72,9 @@ codes! {
     ExpiredRule => "bw301_expired_rule.rs", "BW301", "expired-rule", Warning, "`until` date has passed; the rule is not compiled";
     ExpiringRule => "bw302_expiring_rule.rs", "BW302", "expiring-rule", Info, "`until` within 14 days";
     UnusedDefinition => "bw303_unused_definition.rs", "BW303", "unused-definition", Warning, "a definition nothing uses";
+    UnknownVendor => "bw309_unknown_vendor.rs", "BW309", "unknown-vendor", Warning, "an inventory vendor bmcwall does not know";
+    SharedAddress => "bw310_shared_address.rs", "BW310", "shared-address", Warning, "inventory entries with different names share an address";
+    VacuousExpectation => "bw311_vacuous_expectation.rs", "BW311", "vacuous-expectation", Warning, "an `expect` that holds only because a side is empty";
     ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
 }
 

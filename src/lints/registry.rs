@@ -4,8 +4,8 @@
 /// A check: reads the context, pushes findings.
 pub type Check = fn(&super::Context, &mut Vec<crate::diagnostic::Diagnostic>);
 
-/// Every check run on a valid policy, in code order. BW001-BW008 are reported
-/// by the parser and the resolver.
+/// Every check run on a valid policy, in code order. BW001-BW010, BW309 and
+/// BW310 are reported by the parser and the resolver.
 pub const CHECKS: &[Check] = &[
     super::bw101_shadowed_rule::check,
     super::bw102_redundant_rule::check,
@@ -23,5 +23,6 @@ pub const CHECKS: &[Check] = &[
     super::bw301_expired_rule::check,
     super::bw302_expiring_rule::check,
     super::bw303_unused_definition::check,
+    super::bw311_vacuous_expectation::check,
     super::bw401_expectation_failed::check,
 ];

@@ -9,8 +9,7 @@
 //! in the source map then, so file order, entries and diagnostics are those of
 //! reading one file after the other.
 
-use super::inventory::{self, Parsed};
-use crate::syntax::InventoryFormat;
+use super::inventory::{self, Parsed, Request};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -22,13 +21,13 @@ type Outcome = thread::Result<std::io::Result<Parsed>>;
 struct Job {
     index: usize,
     path: PathBuf,
-    format: InventoryFormat,
+    request: Request,
     size: u64,
 }
 
 impl Job {
     fn run(&self) -> Outcome {
-        std::panic::catch_unwind(|| inventory::read(&self.path, self.format))
+        std::panic::catch_unwind(|| inventory::read(&self.path, &self.request))
     }
 }
 
@@ -74,7 +73,7 @@ pub(super) struct Ahead {
     workers: Vec<JoinHandle<()>>,
     max_workers: usize,
     /// The file each job reads, by job; `None` once taken.
-    asked: Vec<Option<(PathBuf, InventoryFormat)>>,
+    asked: Vec<Option<(PathBuf, Request)>>,
 }
 
 impl Ahead {
@@ -88,14 +87,14 @@ impl Ahead {
     }
 
     /// Queues the inventory at `path`.
-    pub fn ask(&mut self, path: PathBuf, format: InventoryFormat) {
+    pub fn ask(&mut self, path: PathBuf, request: Request) {
         let index = self.asked.len();
-        self.asked.push(Some((path.clone(), format)));
+        self.asked.push(Some((path.clone(), request.clone())));
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         self.shared.lock().waiting.push(Job {
             index,
             path,
-            format,
+            request,
             size,
         });
         if self.workers.len() < self.max_workers {
@@ -112,13 +111,13 @@ impl Ahead {
 
     /// The inventory at `path`: the one asked for (the first not taken yet),
     /// or read now if it was not asked for.
-    pub fn take(&mut self, path: &Path, format: InventoryFormat) -> std::io::Result<Parsed> {
+    pub fn take(&mut self, path: &Path, request: &Request) -> std::io::Result<Parsed> {
         let asked = self
             .asked
             .iter()
-            .position(|a| a.as_ref().is_some_and(|(p, f)| p == path && *f == format));
+            .position(|a| a.as_ref().is_some_and(|(p, r)| p == path && r == request));
         let Some(index) = asked else {
-            return inventory::read(path, format);
+            return inventory::read(path, request);
         };
         self.asked[index] = None;
         let mut queue = self.shared.lock();

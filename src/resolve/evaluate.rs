@@ -79,6 +79,7 @@ impl Resolver<'_> {
             expectations,
             definitions,
             inventory: self.inventory,
+            inventories: self.inventories,
         }
     }
 

@@ -3,6 +3,7 @@
 //! stack of the files being read detects cycles (BW004).
 
 use super::ahead::Ahead;
+use super::inventory::Request;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{normalize, FileId, SourceMap, Span};
 use crate::syntax::{self, Statement};
@@ -90,8 +91,8 @@ fn read_file(
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let (ast, parse_diagnostics) =
         syntax::parse_watching(file, &sources.file(file).text, &mut |statement| {
-            if let Statement::Inventory(path, format, _) = statement {
-                ahead.ask(dir.join(&path.value), *format);
+            if let Statement::Inventory(spec, _) = statement {
+                ahead.ask(dir.join(&spec.path.value), Request::of(spec));
             }
         });
     diagnostics.extend(parse_diagnostics);

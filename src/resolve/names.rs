@@ -5,15 +5,16 @@
 
 use super::ahead::Ahead;
 use super::includes::{error_text, Located};
+use super::inventory::Request;
 use super::selectors::Selection;
 use super::{inventory, services, Options};
-use super::{InventoryEntry, Policy};
+use super::{InventoryEntry, InventorySummary, Policy};
 use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{normalize, FileId, SourceMap, Span};
 use crate::syntax::{
-    AddrExpr, Definition, Expectation, Ident, InventoryFormat, Rule, ServiceDef, Statement, StrLit,
+    AddrExpr, Definition, Expectation, Ident, InventorySpec, Rule, ServiceDef, Statement,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -55,6 +56,7 @@ pub(super) struct Resolver<'a> {
     pub(super) internal_expr: Option<AddrExpr>,
     pub(super) internal_span: Option<Span>,
     pub(super) inventory: Vec<InventoryEntry>,
+    pub(super) inventories: Vec<InventorySummary>,
     /// The inventory's selectors, which index it on the first one.
     pub(super) selection: Selection,
     pub(super) addr_state: HashMap<Symbol, State<AddrSet>>,
@@ -81,6 +83,7 @@ impl<'a> Resolver<'a> {
             internal_expr: None,
             internal_span: None,
             inventory: Vec::new(),
+            inventories: Vec::new(),
             selection: Selection::default(),
             addr_state: HashMap::new(),
             service_state: HashMap::new(),
@@ -138,8 +141,8 @@ impl<'a> Resolver<'a> {
                         scope_expr = Some((expr, span));
                     }
                 }
-                Statement::Inventory(path, format, _) => {
-                    self.inventory(&dir.join(&path.value), &path, format, ahead)
+                Statement::Inventory(spec, _) => {
+                    self.inventory(&dir.join(&spec.path.value), &spec, ahead)
                 }
                 Statement::Define(definition) => {
                     if self.declare(&definition.name) {
@@ -212,17 +215,24 @@ impl<'a> Resolver<'a> {
 
     /// Adds the inventory at `full` (`path` as written) to the source map and
     /// its entries to the inventory.
-    pub(super) fn inventory(
-        &mut self,
-        full: &Path,
-        path: &StrLit,
-        format: InventoryFormat,
-        ahead: &mut Ahead,
-    ) {
-        match ahead.take(full, format) {
+    pub(super) fn inventory(&mut self, full: &Path, spec: &InventorySpec, ahead: &mut Ahead) {
+        let path = &spec.path;
+        match ahead.take(full, &Request::of(spec)) {
             Ok(parsed) => {
-                let entries = parsed.place(self.sources, self.diagnostics);
+                let (entries, summary, empty) = parsed.place(self.sources, self.diagnostics);
+                if let Some(empty) = empty {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::EmptyInventory,
+                            empty.message,
+                            path.span,
+                            format!("no BMC in {}", summary.path.display()),
+                        )
+                        .with_help(empty.help),
+                    );
+                }
                 self.inventory.extend(entries);
+                self.inventories.push(summary);
             }
             Err(error) => self.diagnostics.push(
                 Diagnostic::new(

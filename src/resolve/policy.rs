@@ -94,6 +94,30 @@ impl InventoryEntry {
     }
 }
 
+/// One inventory as read: for `-v`, the compiled output's header and the
+/// manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventorySummary {
+    /// The path as written, relative to where bmcwall runs.
+    pub path: std::path::PathBuf,
+    /// The format's name (`ansible`), `unknown` when it could not be told.
+    pub format: &'static str,
+    /// What the file was detected as (`an Ansible INI inventory`), when
+    /// `format` was not given.
+    pub detected: Option<&'static str>,
+    /// How many BMCs it gave.
+    pub bmcs: usize,
+    /// The host names resolved (`resolve`), by name.
+    pub resolved: Vec<Resolution>,
+}
+
+/// A host name and the addresses it resolved to, sorted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub name: String,
+    pub addresses: Vec<std::net::IpAddr>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     pub internal: AddrSet,
@@ -103,6 +127,8 @@ pub struct Policy {
     pub expectations: Vec<PolicyExpectation>,
     pub definitions: Vec<NamedSet>,
     pub inventory: Vec<InventoryEntry>,
+    /// Every inventory loaded, in statement order.
+    pub inventories: Vec<InventorySummary>,
 }
 
 impl Policy {

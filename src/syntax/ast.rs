@@ -84,6 +84,18 @@ pub struct ServiceItem {
     pub span: Span,
 }
 
+/// `inventory "path" [format NAME] [address KEY] [resolve];`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventorySpec {
+    pub path: StrLit,
+    /// `None`: the format is detected from the file.
+    pub format: Option<InventoryFormat>,
+    /// The variable or field (a dotted path) that holds each BMC's address.
+    pub address: Option<Ident>,
+    /// Host names are resolved to addresses at compile time.
+    pub resolve: bool,
+}
+
 /// The format of an inventory file, named by `format NAME` after its path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum InventoryFormat {
@@ -94,13 +106,16 @@ pub enum InventoryFormat {
     Ansible,
     /// A NetBox devices export (`GET /api/dcim/devices/`), JSON.
     Netbox,
+    /// A CSV file with a header row.
+    Csv,
 }
 
 impl InventoryFormat {
-    pub const ALL: [InventoryFormat; 3] = [
+    pub const ALL: [InventoryFormat; 4] = [
         InventoryFormat::Native,
         InventoryFormat::Ansible,
         InventoryFormat::Netbox,
+        InventoryFormat::Csv,
     ];
 
     /// The name written after `format`.
@@ -109,6 +124,7 @@ impl InventoryFormat {
             InventoryFormat::Native => "native",
             InventoryFormat::Ansible => "ansible",
             InventoryFormat::Netbox => "netbox",
+            InventoryFormat::Csv => "csv",
         }
     }
 
@@ -168,8 +184,8 @@ pub enum Statement {
     Internal(AddrExpr, Span),
     Scope(AddrExpr, Span),
     Include(StrLit, Span),
-    /// `inventory "path" [format NAME];`
-    Inventory(StrLit, InventoryFormat, Span),
+    /// `inventory "path" [format NAME] [address KEY] [resolve];`
+    Inventory(InventorySpec, Span),
     Define(Definition),
     Service(ServiceDef),
     Rule(Rule),

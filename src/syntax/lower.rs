@@ -83,11 +83,21 @@ impl<'d> Lowering<'d> {
             R::inventory_stmt => {
                 inner.next();
                 let path = self.string(inner.next()?);
-                let format = match inner.find(|p| p.as_rule() == R::format_name) {
-                    Some(name) => self.inventory_format(name)?,
-                    None => InventoryFormat::Native,
+                let mut spec = InventorySpec {
+                    path,
+                    format: None,
+                    address: None,
+                    resolve: false,
                 };
-                Statement::Inventory(path, format, span)
+                for part in inner {
+                    match part.as_rule() {
+                        R::format_name => spec.format = Some(self.inventory_format(part)?),
+                        R::address_key => spec.address = Some(self.ident(part)),
+                        R::kw_resolve => spec.resolve = true,
+                        _ => {}
+                    }
+                }
+                Statement::Inventory(spec, span)
             }
             R::definition => {
                 let kind = match inner.next()?.into_inner().next()?.as_rule() {

@@ -78,6 +78,9 @@ fn describe(kind: &G) -> &'static str {
         G::kw_except => "`except`",
         G::kw_format => "`format`",
         G::format_name => "a format name",
+        G::kw_address => "`address`",
+        G::address_key => "a key",
+        G::kw_resolve => "`resolve`",
         G::kw_log => "`log`",
         G::kw_until | G::until_attr => "`until`",
         G::kw_waive | G::waive_attr => "`waive`",
@@ -209,7 +212,7 @@ fn hint(expected: &[&str], found: &str, after_dash: bool) -> Option<String> {
             "a port needs its protocol: `tcp {found}` or `udp {found}`"
         ));
     } else if expected.contains(&"`format`") {
-        "an inventory statement reads `inventory \"PATH\";` or `inventory \"PATH\" format NAME;`"
+        "an inventory statement reads `inventory \"PATH\" [format NAME] [address KEY] [resolve];`"
     } else if expected.contains(&"`->`") && looks_like_term(found) {
         "a rule reads `SOURCE -> DESTINATION`; put `->` between them"
     } else if expected.contains(&"`,`") && looks_like_term(found) {

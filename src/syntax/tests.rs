@@ -179,8 +179,12 @@ fn include_and_inventory_statements() {
     assert_eq!(
         parse_one(text),
         Statement::Inventory(
-            string(text, "\"inventory/ams1.yaml\"", "inventory/ams1.yaml"),
-            InventoryFormat::Native,
+            InventorySpec {
+                path: string(text, "\"inventory/ams1.yaml\"", "inventory/ams1.yaml"),
+                format: None,
+                address: None,
+                resolve: false,
+            },
             whole(text)
         )
     );
@@ -193,13 +197,42 @@ fn inventory_formats() {
         assert_eq!(
             parse_one(&text),
             Statement::Inventory(
-                string(&text, "\"site/bmcs\"", "site/bmcs"),
-                format,
+                InventorySpec {
+                    path: string(&text, "\"site/bmcs\"", "site/bmcs"),
+                    format: Some(format),
+                    address: None,
+                    resolve: false,
+                },
                 whole(&text)
             ),
             "{text}"
         );
     }
+}
+
+#[test]
+fn inventory_address_and_resolve() {
+    let text = "inventory \"hosts.ini\" format ansible address driver_info.ipmi_address resolve;";
+    let Statement::Inventory(spec, _) = parse_one(text) else {
+        panic!("an inventory statement")
+    };
+    assert_eq!(spec.format, Some(InventoryFormat::Ansible));
+    let key = spec.address.expect("a key");
+    assert_eq!(key.name, "driver_info.ipmi_address");
+    assert_eq!(
+        &text[key.span.start as usize..key.span.end as usize],
+        "driver_info.ipmi_address"
+    );
+    assert!(spec.resolve);
+    let Statement::Inventory(spec, _) = parse_one("inventory \"h\" resolve;") else {
+        panic!("an inventory statement")
+    };
+    assert_eq!(
+        (spec.format, spec.address, spec.resolve),
+        (None, None, true)
+    );
+    // The words are not reserved.
+    assert!(!is_keyword("address") && !is_keyword("resolve"));
 }
 
 #[test]
@@ -238,17 +271,17 @@ fn unknown_inventory_format_is_an_invalid_value() {
     let (_, diagnostics) = parse(FileId(0), text);
     assert_eq!(
         diagnostics[0].help.as_deref(),
-        Some("did you mean `ansible`? the inventory formats are `native`, `ansible` and `netbox`")
+        Some("did you mean `ansible`? the inventory formats are `native`, `ansible`, `netbox` and `csv`")
     );
     assert_eq!(
         diagnostics[1].help.as_deref(),
-        Some("the inventory formats are `native`, `ansible` and `netbox`")
+        Some("the inventory formats are `native`, `ansible`, `netbox` and `csv`")
     );
     for (written, meant) in [("json", "netbox"), ("YAML", "native"), ("netbx", "netbox")] {
         let (_, diagnostics) = parse(FileId(0), &format!("inventory \"x\" format {written};"));
         assert_eq!(
             diagnostics[0].help.as_deref(),
-            Some(format!("did you mean `{meant}`? the inventory formats are `native`, `ansible` and `netbox`").as_str()),
+            Some(format!("did you mean `{meant}`? the inventory formats are `native`, `ansible`, `netbox` and `csv`").as_str()),
             "{written}"
         );
     }
@@ -262,13 +295,13 @@ fn inventory_format_without_the_word_format() {
         [(
             Code::SyntaxError,
             "1:24".to_string(),
-            "expected `;` or `format`, found `ansible`".to_string()
+            "expected `;`, `address`, `format` or `resolve`, found `ansible`".to_string()
         )]
     );
     let (_, diagnostics) = parse(FileId(0), "inventory \"hosts.yaml\" ansible;");
     assert_eq!(
         diagnostics[0].help.as_deref(),
-        Some("an inventory statement reads `inventory \"PATH\";` or `inventory \"PATH\" format NAME;`")
+        Some("an inventory statement reads `inventory \"PATH\" [format NAME] [address KEY] [resolve];`")
     );
 }
 

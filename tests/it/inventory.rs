@@ -2,7 +2,7 @@
 //! BMCs that selectors pick from them, and that their policies check and
 //! compile. Broken inventories are in the invalid corpus (`diagnostics.rs`).
 
-use crate::support::{check, fixture};
+use crate::support::{bmcwall, check, fixture, text};
 use bmcwall::addr::AddrSet;
 use bmcwall::cli::Exit;
 use bmcwall::nft;
@@ -314,7 +314,7 @@ all:
           hosts:
             h1:
               shape: own
-            h2: {ansible_host: 10.0.0.2}
+            h2: {bmc_ip: 10.0.0.2}
 ",
         ),
     ]);
@@ -533,7 +533,7 @@ fn inventories_read_ahead_keep_the_order_of_a_sequential_read() {
         reported,
         [
             "BW005 /policy.wall:4:11 cannot read inventory `missing.yaml`: no such file",
-            "BW005 /big.yaml:903:14 `10.1.9.300` is not an IP address",
+            "BW005 /big.yaml:903:14 `10.1.9.300` in `address` is not an IP address",
             "BW005 /small.yaml:2:11 duplicate inventory name `small-1`",
             "BW005 /small.yaml:3:14 address 10.2.0.1 is listed twice for `small-1`",
         ]
@@ -568,4 +568,411 @@ fn inventories_read_ahead_keep_the_order_of_a_sequential_read() {
     assert_eq!(names.len(), 303);
     assert_eq!(names[..4], ["small-1", "mid-1", "big-0", "big-1"]);
     assert_eq!(names[302], "big-bad");
+}
+
+const REAL: &str = "tests/fixtures/inventory/real/real.wall";
+
+/// Inventories as people keep them (tests/fixtures/inventory/real/README.md),
+/// each read as it is written: the format detected, the address found in
+/// the key its tools use, groups and variables as labels, secrets not.
+#[test]
+fn real_inventories_load_as_written() {
+    let (checked, policy) = clean(REAL);
+    assert_eq!(
+        entries(&policy),
+        [
+            // Dell Redfish: `baseuri`, also as a URL and with a port; the
+            // vendor in lower case; `password` is no label.
+            "r640-db1 10.60.1.11 datacenter=ams1 group=myhosts rack=r1 username=root vendor=dell",
+            "r640-db2 10.60.1.12 datacenter=ams1 group=myhosts rack=r1 username=root vendor=dell",
+            "r750-app1 10.60.2.11 datacenter=ams1 group=myhosts rack=r2 username=root vendor=dell",
+            // OpenShift IPI: `ipmi_address`; `[all:vars]` inherited, the
+            // quoted values without their quotes, `pullsecret` no label;
+            // the provisioner has no BMC address and is skipped.
+            "master-0 10.70.1.10 cluster=ocp4 domain=example.com group=masters hardware_profile=default ipmi_port=623 ipmi_user=admin prov_nic=eno1 provision_mac=ec:f4:bb:da:0c:58 pub_nic=eno2 role=master",
+            "master-1 10.70.1.11 cluster=ocp4 domain=example.com group=masters hardware_profile=default ipmi_port=623 ipmi_user=admin prov_nic=eno1 provision_mac=ec:f4:bb:da:32:88 pub_nic=eno2 role=master",
+            "master-2 10.70.1.12 cluster=ocp4 domain=example.com group=masters hardware_profile=default ipmi_port=623 ipmi_user=admin prov_nic=eno1 provision_mac=ec:f4:bb:da:0d:98 pub_nic=eno2 role=master",
+            "worker-0 10.70.1.20 cluster=ocp4 domain=example.com group=workers hardware_profile=unknown ipmi_port=623 ipmi_user=admin prov_nic=eno1 provision_mac=ec:f4:bb:da:0c:18 pub_nic=eno2 role=worker",
+            // Omnia's mapping file: `BMC_IP`, named by `HOSTNAME`; the other
+            // columns are labels, in lower case.
+            "node001 10.3.0.101 admin_ip=10.5.0.101 admin_mac=ec:2a:72:32:c6:98 service_tag=XXXXXXX1",
+            "node002 10.3.0.102 admin_ip=10.5.0.102 admin_mac=f4:02:70:b8:bc:2a service_tag=XXXXXXX2",
+            "node003 10.3.0.103 admin_ip=10.5.0.103 admin_mac=70:b5:e8:d1:84:22 service_tag=XXXXXXX3",
+            // NetBox's plugin through `ansible-inventory --list`, with
+            // `address oob_ip`: the switch has none; lists are no labels.
+            "ams1-r1-n01 10.10.1.11 group=device_roles_compute,sites_ams1 primary_ip4=10.10.1.101",
+            "ams1-r1-n02 10.10.1.12 group=device_roles_compute,sites_ams1 primary_ip4=10.10.1.102",
+            // A directory: `group_vars/` override the inventory's group
+            // variables, `host_vars/` give `idrac_ip`; the Vault value is no
+            // label.
+            "fra1-db1 10.80.1.11 group=idrac idrac_user=root rack=r1 site=fra1 vendor=dell",
+            "fra1-db2 10.80.1.12 group=idrac idrac_user=root rack=r2 site=fra1 vendor=dell",
+            "fra1-web1 10.80.2.21 group=ilo site=fra1",
+        ]
+    );
+    assert_eq!(
+        definition(&policy, "masters"),
+        ["10.70.1.10", "10.70.1.11", "10.70.1.12"]
+    );
+    let formats: Vec<(String, &str, Option<&str>, usize)> = checked
+        .inventories
+        .iter()
+        .map(|i| {
+            (
+                i.path
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+                i.format,
+                i.detected,
+                i.bmcs,
+            )
+        })
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            (
+                "dell-redfish.ini".into(),
+                "ansible",
+                Some("an Ansible INI inventory"),
+                3
+            ),
+            (
+                "openshift-ipi.ini".into(),
+                "ansible",
+                Some("an Ansible INI inventory"),
+                4
+            ),
+            (
+                "omnia-mapping.csv".into(),
+                "csv",
+                Some("a CSV file with a header row"),
+                3
+            ),
+            ("netbox-plugin.json".into(), "ansible", None, 2),
+            (
+                "ansible-dir".into(),
+                "ansible",
+                Some("an Ansible inventory directory"),
+                3
+            ),
+        ]
+    );
+    let output = bmcwall(&["compile", REAL]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("table inet bmcwall"));
+}
+
+/// `-v` says what each inventory was read as.
+#[test]
+fn verbose_says_which_format_was_detected() {
+    let output = bmcwall(&["check", "-v", "--color", "never", REAL]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        "\
+inventory tests/fixtures/inventory/real/dell-redfish.ini: ansible (detected: an Ansible INI inventory), 3 BMCs
+inventory tests/fixtures/inventory/real/openshift-ipi.ini: ansible (detected: an Ansible INI inventory), 4 BMCs
+inventory tests/fixtures/inventory/real/omnia-mapping.csv: csv (detected: a CSV file with a header row), 3 BMCs
+inventory tests/fixtures/inventory/real/netbox-plugin.json: ansible, 2 BMCs
+inventory tests/fixtures/inventory/real/ansible-dir: ansible (detected: an Ansible inventory directory), 3 BMCs
+
+bmcwall: 0 errors, 0 warnings, 0 infos
+"
+    );
+}
+
+/// Entries read with warnings: vendors compared without case (`Dell`) and
+/// unknown ones with a suggestion, addresses shared by entries with other
+/// names (in one file or across files), and one NetBox device object.
+#[test]
+fn vendors_and_shared_addresses_are_warnings() {
+    let checked = check(&fixture("tests/fixtures/inventory/checks/checks.wall"));
+    let root = format!("{}/", fixture("tests/fixtures/inventory/checks").display());
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "BW309 unknown_vendor.yaml:5:17 unknown vendor `IBM`",
+            "BW310 shared_ansible.yaml:8:24 `fra1-a02-bmc` and `fra1-a01-bmc` share the address 10.20.1.11",
+            "BW310 shared_ansible.yaml:14:24 `fra1-b02-bmc` and `fra1-b01-bmc` share the address fd00:20:2::11",
+            "BW310 site_b.yaml:7:9 `lon1-b02-bmc` and `lon1-a01-bmc` share the address fd00:30:1::11",
+            "BW309 native_vendor.yaml:7:13 unknown vendor `quanta`",
+        ]
+    );
+    let helps: Vec<&str> = checked
+        .findings
+        .iter()
+        .filter(|f| f.diagnostic.code.as_str() == "BW309")
+        .filter_map(|f| f.diagnostic.help.as_deref())
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            "did you mean `lenovo`? known vendors: dell, hpe, supermicro, lenovo, cisco, openbmc, other",
+            "known vendors: dell, hpe, supermicro, lenovo, cisco, openbmc, other; `other` for the rest",
+        ]
+    );
+    assert_eq!(Exit::of(&checked), Exit::Success);
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    let vendors: Vec<String> = policy
+        .inventory
+        .iter()
+        .filter_map(|e| {
+            Some(format!(
+                "{} {}",
+                e.name,
+                e.labels.get("vendor")?.iter().next()?
+            ))
+        })
+        .collect();
+    assert_eq!(
+        vendors,
+        [
+            "ams1-a01-bmc ibm",
+            "ams1-a02-bmc ibm",
+            "ams1-b01-bmc dell",
+            "par1-a01-bmc dell",
+            "par1-a02-bmc quanta",
+        ]
+    );
+    assert!(
+        policy.inventory.iter().any(|e| e.name == "ams1-r1-n01"),
+        "one device object is read"
+    );
+}
+
+/// An inventory that yields no BMC is an error at its statement (BW009),
+/// whose help names the keys that look like addresses, and `check` and
+/// `compile` exit 2.
+#[test]
+fn an_inventory_without_bmcs_is_an_error() {
+    let cases: [(&str, &str, &str, &str, &str); 5] = [
+        (
+            "inventory \"hosts.ini\";",
+            "hosts.ini",
+            "[nodes]\nn1 ansible_host=10.0.0.1 mgmt_ip=10.9.0.1\nn2 ansible_host=10.0.0.2 mgmt_ip=10.9.0.2\n",
+            "no BMC in the inventory: none of its 2 hosts has `bmc_address`, `ipmi_address`, `idrac_ip`, `ilo_ip`, `oob_ip`, `bmc_ip`, `baseuri`, `ipmi_host` or `bmc_host` at all",
+            "keys that look like addresses: `ansible_host` (2 hosts), `mgmt_ip` (2 hosts); name the one that holds each BMC's address with `address KEY` (`inventory \"PATH\" address ansible_host;`); `ansible_host` is the address Ansible connects to, usually the host's own, so it is read only when named",
+        ),
+        (
+            "inventory \"hosts.ini\" address mgmt_ip;",
+            "hosts.ini",
+            "[nodes]\nn1 ansible_host=10.0.0.1\n",
+            "no BMC in the inventory: none of its 1 host has `mgmt_ip` at all",
+            "keys that look like addresses: `ansible_host` (1 host); name the one that holds each BMC's address with `address KEY` (`inventory \"PATH\" address ansible_host;`); `ansible_host` is the address Ansible connects to, usually the host's own, so it is read only when named",
+        ),
+        (
+            "inventory \"devices.json\";",
+            "devices.json",
+            r#"{"count": 2, "next": null, "results": [{"name": "a", "device_type": {"slug": "r760"}, "primary_ip4": {"address": "10.0.0.1/24"}}, {"name": "b", "device_type": {"slug": "r760"}}]}"#,
+            "no BMC in the inventory: none of its 2 devices has `oob_ip.address` at all",
+            "NetBox before 3.6 has no `oob_ip` field: export from NetBox 3.6 or later with each BMC's address as the device's out-of-band IP; keys that look like addresses: `primary_ip4.address` (1 device); name the one that holds each BMC's address with `address KEY` (`inventory \"PATH\" address primary_ip4.address;`)",
+        ),
+        (
+            "inventory \"devices.json\" format netbox;",
+            "devices.json",
+            r#"[{"name": "a", "device_type": {"slug": "r760"}, "oob_ip": null}]"#,
+            "no BMC in the inventory: none of its 1 device has `oob_ip.address` set",
+            "name the field that holds each BMC's address with `address KEY` (`inventory \"PATH\" address KEY;`)",
+        ),
+        (
+            "inventory \"hosts.yaml\" format ansible;",
+            "hosts.yaml",
+            "all:\n  children:\n    empty:\n",
+            "the inventory has no hosts, so no BMC",
+            "name the field that holds each BMC's address with `address KEY` (`inventory \"PATH\" address KEY;`)",
+        ),
+    ];
+    for (statement, file, text, message, help) in cases {
+        let policy = format!("{statement}\nexpect deny internet -> bmcs;\n");
+        let (dir, checked) = check_files(&[("policy.wall", &policy), (file, text)]);
+        let reported: Vec<String> = findings(&checked)
+            .into_iter()
+            .map(|f| f.replace(&dir.path().display().to_string(), ""))
+            .collect();
+        assert_eq!(
+            reported,
+            [format!("BW009 /policy.wall:1:11 {message}")],
+            "{statement}"
+        );
+        assert_eq!(
+            checked.findings[0].diagnostic.help.as_deref(),
+            Some(help),
+            "{statement}"
+        );
+        assert_eq!(Exit::of(&checked), Exit::Invalid, "{statement}");
+        let path = dir.path().join("policy.wall");
+        let output = bmcwall(&["compile", path.to_str().expect("a path")]);
+        assert_eq!(output.status.code(), Some(2), "{statement}");
+        assert!(output.stdout.is_empty(), "{statement}");
+    }
+}
+
+/// Hosts whose names are their BMC's address (Dell's examples list iDRACs
+/// by address) are read with `address inventory_hostname`; a dotted path
+/// reaches a nested field; Jinja and Vault in the address variable are
+/// errors naming it.
+#[test]
+fn address_keys_name_where_the_address_is() {
+    let (_, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"idrac.ini\" address inventory_hostname;\ninventory \"nested.yaml\" format ansible address bmc.endpoint;\nbmc all = inventory();\n",
+        ),
+        ("idrac.ini", "[idrac]\n10.90.0.11\n10.90.0.12:443 rack=r2\n"),
+        (
+            "nested.yaml",
+            "all:\n  hosts:\n    n1:\n      bmc: {endpoint: 'redfish+https://10.90.1.11/redfish/v1/Systems/1', user: root}\n",
+        ),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        entries(policy),
+        [
+            "10.90.0.11 10.90.0.11 group=idrac",
+            "10.90.0.12 10.90.0.12 group=idrac rack=r2",
+            "n1 10.90.1.11 "
+        ]
+    );
+    let (dir, checked) = check_files(&[
+        ("policy.wall", "inventory \"hosts.ini\";\n"),
+        (
+            "hosts.ini",
+            "[idrac]\ndb1 idrac_ip=\"{{ lookup('env', 'DB1') }}\"\ndb2 bmc_address='$ANSIBLE_VAULT;1.1;AES256'\ndb3 idrac_ip=10.90.2.13 note=\"{{ x }}\"\n",
+        ),
+    ]);
+    let root = dir.path().display().to_string();
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "BW005 /hosts.ini:2:15 `idrac_ip` is a Jinja template: bmcwall does not render templates",
+            "BW005 /hosts.ini:3:18 `bmc_address` is encrypted with Ansible Vault: bmcwall does not decrypt it",
+        ]
+    );
+}
+
+/// INI inventories: host ranges, `:children`, `:vars`, ports, comments,
+/// and a bad range located where it is written.
+#[test]
+fn ansible_ini_groups_ranges_and_variables() {
+    let (_, checked) = check_files(&[
+        ("policy.wall", "inventory \"hosts\" format ansible;\nbmc r = inventory(group = \"racks\");\n"),
+        (
+            "hosts",
+            "; a comment\nlone bmc_ip=10.91.0.1\n\n[rack_a]\nnode[01:03] rack=a\n\n[rack_b]\nn-[a:c:2] rack=b bmc_ip=10.91.2.1\n\n[racks:children]\nrack_a\nrack_b\n\n[rack_a:vars]\nbmc_ip=10.91.1.1\n\n[rack_a:vars]\nvendor = HPE\n",
+        ),
+    ]);
+    let reported = findings(&checked);
+    // One address for every node of rack_a (a group variable), shared.
+    assert_eq!(reported.len(), 3, "{reported:?}");
+    assert!(
+        reported.iter().all(|f| f.starts_with("BW310 ")),
+        "{reported:?}"
+    );
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        entries(policy),
+        [
+            "lone 10.91.0.1 ",
+            "node01 10.91.1.1 group=rack_a,racks rack=a vendor=hpe",
+            "node02 10.91.1.1 group=rack_a,racks rack=a vendor=hpe",
+            "node03 10.91.1.1 group=rack_a,racks rack=a vendor=hpe",
+            "n-a 10.91.2.1 group=rack_b,racks rack=b",
+            "n-c 10.91.2.1 group=rack_b,racks rack=b",
+        ]
+    );
+    let (dir, checked) = check_files(&[
+        ("policy.wall", "inventory \"hosts.ini\";\n"),
+        ("hosts.ini", "[rack]\nnode[3:1] bmc_ip=10.91.0.1\n"),
+    ]);
+    let root = dir.path().display().to_string();
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        ["BW005 /hosts.ini:2:1 bad host range in `node[3:1]`: `3` comes after `1`"]
+    );
+}
+
+/// Secrets never reach the output: every secret in the fixtures holds
+/// `s3cr3t`, and no output of `check` (every format, `-v`) or `compile`
+/// (both forms) of any fixture policy shows it, nor the text of any
+/// diagnostic quoting the lines that hold them.
+#[test]
+fn secrets_never_reach_the_output() {
+    let mut policies = Vec::new();
+    let mut with_secrets = 0;
+    let mut stack = vec![crate::support::crate_root().join("tests/fixtures")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "wall") {
+                policies.push(path);
+            } else if std::fs::read_to_string(&path).is_ok_and(|t| t.contains("s3cr3t")) {
+                with_secrets += 1;
+            }
+        }
+    }
+    policies.sort();
+    assert!(
+        with_secrets >= 6,
+        "fixtures with secrets went missing: {with_secrets}"
+    );
+    for policy in &policies {
+        let path = policy.to_str().expect("a path");
+        let mut runs: Vec<Vec<&str>> = ["human", "json", "sarif", "github"]
+            .iter()
+            .map(|format| vec!["check", "-v", "--color", "never", "--format", format, path])
+            .collect();
+        runs.push(vec!["compile", path]);
+        runs.push(vec!["compile", "--format", "json", path]);
+        for args in runs {
+            let output = bmcwall(&args);
+            for stream in [&output.stdout, &output.stderr] {
+                let shown = text(stream);
+                assert!(
+                    !shown.contains("s3cr3t"),
+                    "{args:?} shows a secret:\n{shown}"
+                );
+            }
+        }
+    }
+}
+
+/// An expectation over an empty side holds whatever the rules say: BW311.
+#[test]
+fn an_expectation_over_an_empty_side_is_a_warning() {
+    let (dir, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"bmcs.yaml\";\nhost jump = 10.20.0.5;\nhost v6 = fd00::5;\nbmc rack-z = inventory(rack = \"z\");\nallow jump -> bmcs : https;\nexpect deny internet -> rack-z;\nexpect allow jump -> v6 : https;\nexpect deny internet -> bmcs;\n",
+        ),
+        ("bmcs.yaml", "bmcs:\n  - name: a\n    address: 10.10.0.1\n    rack: a\n"),
+    ]);
+    let root = dir.path().display().to_string();
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "BW008 /policy.wall:4:14 selector matches no inventory entry",
+            "BW311 /policy.wall:6:1 expectation holds only because its destination is empty",
+            "BW311 /policy.wall:7:1 expectation holds only because its source and destination share no address family",
+        ]
+    );
 }

@@ -2,31 +2,35 @@
 //! entries with a name, addresses and labels.
 
 use super::tree::{Node, Spanned};
-use super::{entry, parse, vendor_problem, Language, Locator, Reporter};
+use super::{
+    parse, secrets, Conventions, Field, Files, Language, Locator, Record, Reporter, Value,
+};
 use crate::diagnostic::Diagnostic;
-use crate::resolve::policy::InventoryEntry;
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
+
+pub(super) const CONVENTIONS: Conventions = Conventions {
+    keys: &["address", "addresses"],
+    noun: "inventory entry",
+    required: Some("has no `address` or `addresses`"),
+    all_keys: true,
+    prefix_length: false,
+    none_note: None,
+};
 
 const SHAPE_HELP: &str =
     "an inventory is a mapping with one key, `bmcs`, holding a list of entries; see docs/language.md";
 
-/// One address as written in an inventory entry.
-struct Written {
-    text: String,
-    span: Span,
-}
-
 /// Reads a native inventory.
-pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
-    let Some(document) = parse(locator, Language::Yaml, None, diagnostics) else {
+pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Record> {
+    let locator = files.locator(0);
+    let Some(document) = parse(&locator, Language::Yaml, None, diagnostics) else {
         return Vec::new();
     };
     let mut report = Reporter::new(diagnostics);
-    entry_nodes(locator, document, &mut report)
+    entry_nodes(&locator, document, &mut report)
         .into_iter()
-        .filter_map(|node| read_entry(locator, node, &mut report))
+        .filter_map(|node| read_entry(&locator, node, &mut report))
         .collect()
 }
 
@@ -111,13 +115,9 @@ fn entry_nodes(
     }
 }
 
-/// The entry an entry node describes; `None` when something is wrong with
+/// The record an entry node describes; `None` when something is wrong with
 /// it (reported).
-fn read_entry(
-    locator: &Locator,
-    node: Spanned<Node>,
-    report: &mut Reporter,
-) -> Option<InventoryEntry> {
+fn read_entry(locator: &Locator, node: Spanned<Node>, report: &mut Reporter) -> Option<Record> {
     let keys = match node.value {
         Node::Map(keys) => keys,
         other => {
@@ -134,7 +134,8 @@ fn read_entry(
     let mut parts = Parts {
         name: None,
         name_given: false,
-        addresses: Vec::new(),
+        fields: Vec::new(),
+        vendor: None,
         labels: BTreeMap::new(),
         ok: true,
     };
@@ -144,11 +145,12 @@ fn read_entry(
     let Parts {
         name,
         name_given,
-        addresses,
+        fields,
+        vendor,
         labels,
-        mut ok,
+        ok,
     } = parts;
-    let Some((name, name_span)) = name else {
+    let Some(name) = name else {
         if !name_given {
             report.error(
                 entry_span,
@@ -159,34 +161,13 @@ fn read_entry(
         }
         return None;
     };
-    if addresses.is_empty() && ok {
-        report.error(
-            name_span,
-            format!("inventory entry `{name}` has no `address` or `addresses`"),
-            "no address",
-            None,
-        );
-        return None;
-    }
-    let mut written = Vec::new();
-    for Written { text, span } in addresses {
-        match text.parse::<IpAddr>() {
-            Ok(address) => written.push((address, span)),
-            Err(_) => {
-                report.error(
-                    span,
-                    format!("`{text}` is not an IP address"),
-                    "bad address",
-                    Some(
-                        "an inventory address is one IPv4 or IPv6 address, without a prefix length"
-                            .into(),
-                    ),
-                );
-                ok = false;
-            }
-        }
-    }
-    ok.then(|| entry(name, name_span, written, labels))
+    ok.then_some(Record {
+        name: Some(name),
+        span: entry_span,
+        fields,
+        labels,
+        vendor,
+    })
 }
 
 /// What an entry's keys give, read one key at a time.
@@ -194,7 +175,8 @@ struct Parts {
     name: Option<(String, Span)>,
     /// A `name` key was written, even if its value is wrong (reported).
     name_given: bool,
-    addresses: Vec<Written>,
+    fields: Vec<(String, Field)>,
+    vendor: Option<Field>,
     labels: BTreeMap<String, BTreeSet<String>>,
     /// Nothing wrong was found.
     ok: bool,
@@ -210,33 +192,36 @@ fn read_key(
 ) {
     let key_span = locator.span(key.at);
     let span = locator.span(value.at);
+    let field = Field::of(locator, &value);
     match (key.value.as_str(), value.value) {
         ("name", Node::Scalar(text)) => {
             parts.name_given = true;
             parts.name = Some((text, span));
         }
-        ("address" | "addresses", Node::Scalar(text)) => {
-            parts.addresses.push(Written { text, span });
+        ("address", Node::Scalar(_)) => parts.fields.push((key.value, field)),
+        ("addresses", Node::Scalar(_)) => {
+            let list = Field {
+                value: Value::List(vec![field]),
+                span,
+            };
+            parts.fields.push((key.value, list));
         }
         ("addresses", Node::List(items)) => {
-            for item in items {
-                let span = locator.span(item.at);
-                match item.value {
-                    Node::Scalar(text) => parts.addresses.push(Written { text, span }),
-                    other => {
-                        report.error(
-                            span,
-                            format!(
-                                "an address in `addresses` must be a single value, not {}",
-                                other.what()
-                            ),
-                            "not an address",
-                            None,
-                        );
-                        parts.ok = false;
-                    }
+            for item in &items {
+                if !matches!(item.value, Node::Scalar(_)) {
+                    report.error(
+                        locator.span(item.at),
+                        format!(
+                            "an address in `addresses` must be a single value, not {}",
+                            item.value.what()
+                        ),
+                        "not an address",
+                        None,
+                    );
+                    parts.ok = false;
                 }
             }
+            parts.fields.push((key.value, field));
         }
         ("address", Node::List(_)) => {
             report.error(
@@ -247,20 +232,14 @@ fn read_key(
             );
             parts.ok = false;
         }
-        ("vendor", Node::Scalar(text)) => {
-            if let Some(help) = vendor_problem(&text) {
-                report.error(
-                    span,
-                    format!("unknown vendor `{text}`"),
-                    "not a known vendor",
-                    Some(help),
-                );
-                parts.ok = false;
-            }
-            parts.labels.insert(key.value, BTreeSet::from([text]));
-        }
+        ("vendor", Node::Scalar(_)) => parts.vendor = Some(field),
         (_, Node::Scalar(text)) => {
-            parts.labels.insert(key.value, BTreeSet::from([text]));
+            if !secrets::is_secret(&key.value) {
+                parts
+                    .labels
+                    .insert(key.value.clone(), BTreeSet::from([text]));
+            }
+            parts.fields.push((key.value, field));
         }
         (key_name, Node::List(_)) => {
             parts.name_given |= key_name == "name";

@@ -1,24 +1,34 @@
-//! NetBox devices exports: the JSON of `GET /api/dcim/devices/`, either a page
-//! (`{"count": .., "next": .., "results": [..]}`) or a plain array of devices.
-//! A device with an out-of-band address (`oob_ip`) is a BMC; its site, rack,
-//! role, manufacturer and tags are labels. Every other field is ignored.
+//! NetBox devices exports: the JSON of `GET /api/dcim/devices/`, a page
+//! (`{"count": .., "next": .., "results": [..]}`), a plain array of devices or
+//! one device object. A device with an out-of-band address (`oob_ip`) is a
+//! BMC; its site, rack, role, manufacturer and tags are labels. Every other
+//! field is ignored, but for the one named with `address KEY`.
 //!
 //! JSON is YAML 1.2 flow syntax, so the file is read with the same parser as
 //! the YAML formats and every value keeps its line and column.
 
 use super::tree::Node;
 use super::tree::Spanned;
-use super::{entry, parse, Language, Locator, Reporter};
+use super::{parse, Conventions, Field, Files, Language, Locator, Record, Reporter};
 use crate::diagnostic::Diagnostic;
-use crate::resolve::policy::{InventoryEntry, Labels};
+use crate::resolve::policy::Labels;
 use crate::source::Span;
 use std::collections::BTreeSet;
-use std::net::IpAddr;
+
+pub(super) const CONVENTIONS: Conventions = Conventions {
+    keys: &["oob_ip.address"],
+    noun: "device",
+    required: None,
+    all_keys: false,
+    prefix_length: true,
+    none_note: Some("NetBox before 3.6 has no `oob_ip` field: export from NetBox 3.6 or later with each BMC's address as the device's out-of-band IP"),
+};
 
 const SHAPE_HELP: &str = "a NetBox export is the JSON of `GET /api/dcim/devices/`: an object whose `results` is an array of devices, or the array itself";
 
 /// Reads a NetBox devices export.
-pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<InventoryEntry> {
+pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Record> {
+    let locator = &files.locator(0);
     let Some(document) = parse(locator, Language::Json, Some(SHAPE_HELP), diagnostics) else {
         return Vec::new();
     };
@@ -26,7 +36,8 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         locator,
         report: Reporter::new(diagnostics),
     };
-    let devices = match &document.value {
+    let one;
+    let devices: &[Spanned<Node>] = match &document.value {
         Node::List(devices) => devices,
         Node::Map(_) => match document.value.get("results") {
             Some(Spanned {
@@ -48,17 +59,17 @@ pub(super) fn load(locator: &Locator, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                 );
                 return Vec::new();
             }
+            // One device, as `GET /api/dcim/devices/ID/` returns it.
+            None if document.value.get("name").is_some() => {
+                one = [document.clone()];
+                &one
+            }
             None => {
-                let help = if document.value.get("name").is_some() {
-                    "this looks like one device: put it in an array, `[{...}]`"
-                } else {
-                    SHAPE_HELP
-                };
                 reader.error(
                     reader.locator.span(document.at),
                     "a NetBox export object must have `results`, the array of devices".into(),
                     "no `results`",
-                    Some(help.into()),
+                    Some(SHAPE_HELP.into()),
                 );
                 return Vec::new();
             }
@@ -124,10 +135,10 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// The entry of one device; `None` when it has no out-of-band address (not
-    /// a BMC) or when something is wrong (reported).
-    fn device(&mut self, device: &Spanned<Node>) -> Option<InventoryEntry> {
-        if !matches!(device.value, Node::Map(_)) {
+    /// The record of one device; `None` when something is wrong
+    /// (reported).
+    fn device(&mut self, device: &Spanned<Node>) -> Option<Record> {
+        let Node::Map(keys) = &device.value else {
             self.error(
                 self.span(device),
                 format!(
@@ -138,113 +149,41 @@ impl Reader<'_, '_> {
                 Some(SHAPE_HELP.into()),
             );
             return None;
-        }
-        let written = self.oob_address(device)?;
-        let name = self.name(device);
-        let labels = self.labels(device);
-        let (Some(address), Some((name, name_span)), Ok(labels)) = (written, name, labels) else {
-            return None;
         };
-        Some(entry(name, name_span, vec![address], labels))
+        let name = self.name(device).ok()?;
+        let labels = self.labels(device).ok()?;
+        // A device without a name is shown where its name is empty.
+        let span = match device.value.get("name") {
+            Some(node) => self.span(node),
+            None => self.locator.at(device.at, 1),
+        };
+        Some(Record {
+            name,
+            span,
+            fields: keys
+                .iter()
+                .map(|(key, value)| (key.value.clone(), Field::of(self.locator, value)))
+                .collect(),
+            labels,
+            vendor: None,
+        })
     }
 
-    /// The device's out-of-band address: `None` when the device has none,
-    /// `Some(None)` when it is wrong (reported).
-    fn oob_address(&mut self, device: &Spanned<Node>) -> Option<Option<(IpAddr, Span)>> {
-        let oob = device.value.get("oob_ip")?;
-        let address = match &oob.value {
-            Node::Null => return None,
-            Node::Map(_) => oob.value.get("address"),
-            other => {
-                self.error(
-                    self.span(oob),
-                    format!(
-                        "`oob_ip` must be an object with `address`, or null, not {}",
-                        other.what_in_json()
-                    ),
-                    "not an IP address object",
-                    Some("NetBox writes `\"oob_ip\": {\"address\": \"10.0.0.5/24\", ...}`".into()),
-                );
-                return Some(None);
-            }
-        };
-        let (text, span) = match address {
-            Some(
-                node @ Spanned {
-                    value: Node::Scalar(text),
-                    ..
-                },
-            ) => (text, self.span(node)),
-            Some(node) => {
-                self.error(
-                    self.span(node),
-                    format!(
-                        "`oob_ip.address` must be a string, not {}",
-                        node.value.what_in_json()
-                    ),
-                    "not a string",
-                    Some("an address is written like `\"10.0.0.5/24\"` or `\"fd00::5/64\"`".into()),
-                );
-                return Some(None);
-            }
-            None => {
-                self.error(
-                    self.span(oob),
-                    "`oob_ip` has no `address`".into(),
-                    "no `address`",
-                    Some("NetBox writes `\"oob_ip\": {\"address\": \"10.0.0.5/24\", ...}`".into()),
-                );
-                return Some(None);
-            }
-        };
-        let (host, length) = match text.split_once('/') {
-            Some((host, length)) => (host, Some(length)),
-            None => (text.as_str(), None),
-        };
-        let address = host.parse::<IpAddr>().ok().filter(|address| {
-            let max = if address.is_ipv4() { 32 } else { 128 };
-            length.is_none_or(|l| {
-                l.len() <= 3
-                    && l.bytes().all(|b| b.is_ascii_digit())
-                    && l.parse().is_ok_and(|l: u8| l <= max)
-            })
-        });
-        if address.is_none() {
-            self.error(
-                span,
-                format!("`{text}` in `oob_ip.address` is not an IP address"),
-                "bad address",
-                Some("an address is an IPv4 or IPv6 address with its prefix length, like `10.0.0.5/24` or `fd00::5/64`".into()),
-            );
-        }
-        Some(address.map(|address| (address, span)))
-    }
-
-    /// The device's name and where it is written; `None` when it has none
-    /// (reported).
-    fn name(&mut self, device: &Spanned<Node>) -> Option<(String, Span)> {
-        let help = "a BMC is named after its device: give the device a name in NetBox";
+    /// The device's name and where it is written; `None` when it has none;
+    /// an error (reported) when it is not a string.
+    fn name(&mut self, device: &Spanned<Node>) -> Result<Option<(String, Span)>, Reported> {
         match device.value.get("name") {
             Some(
                 node @ Spanned {
                     value: Node::Scalar(text),
                     ..
                 },
-            ) if !text.trim().is_empty() => Some((text.clone(), self.span(node))),
-            Some(
-                node @ Spanned {
-                    value: Node::Scalar(_) | Node::Null,
-                    ..
-                },
-            ) => {
-                self.error(
-                    self.span(node),
-                    "device has no name".into(),
-                    "no name",
-                    Some(help.into()),
-                );
-                None
-            }
+            ) if !text.trim().is_empty() => Ok(Some((text.clone(), self.span(node)))),
+            Some(Spanned {
+                value: Node::Scalar(_) | Node::Null,
+                ..
+            })
+            | None => Ok(None),
             Some(node) => {
                 self.error(
                     self.span(node),
@@ -255,16 +194,7 @@ impl Reader<'_, '_> {
                     "not a string",
                     None,
                 );
-                None
-            }
-            None => {
-                self.error(
-                    self.span(device),
-                    "device has no `name`".into(),
-                    "device without a name",
-                    Some(help.into()),
-                );
-                None
+                Err(Reported)
             }
         }
     }
