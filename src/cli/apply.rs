@@ -67,6 +67,7 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         args.policy.display(),
         std::process::id()
     ));
+    state.sweep(&gateway);
     let live = match Live::read(&runner, table, &args) {
         Ok(live) => live,
         Err(message) => {
@@ -113,19 +114,19 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         }
     }
     let Some(seconds) = args.confirm else {
+        let path = state.path(&gateway, table, "new");
         let loaded = state
-            .save(&gateway, table, "new", &text)
+            .write(&path, &text)
             .map_err(|error| format!("{error}; nothing changed"))
-            .and_then(|path| {
-                let loaded = runner.load(&path).map_err(|error| {
+            .and_then(|()| {
+                runner.load(&path).map_err(|error| {
                     format!(
                         "nft refused the ruleset; the previous table is still in place in \
                          {place}:\n{error}"
                     )
-                });
-                let _ = std::fs::remove_file(&path);
-                loaded
+                })
             });
+        let _ = std::fs::remove_file(&path);
         if let Err(message) = loaded {
             say(&message);
             return Exit::Refused;
@@ -199,22 +200,10 @@ impl Window<'_> {
         let (runner, table) = (self.runner, self.table);
         let place = runner.place();
         let restore = nft::text::restore(table, live.saved.listing());
-        let files = state
-            .save(gateway, table, "restore", &restore)
-            .and_then(|saved| match state.save(gateway, table, "new", text) {
-                Ok(new) => Ok((saved, new)),
-                Err(error) => {
-                    let _ = std::fs::remove_file(&saved);
-                    Err(error)
-                }
-            });
-        let (saved, new) = match files {
-            Ok(files) => files,
-            Err(error) => {
-                say(&format!("{error}; nothing changed"));
-                return Exit::Refused;
-            }
-        };
+        let (saved, new) = (
+            state.path(gateway, table, "restore"),
+            state.path(gateway, table, "new"),
+        );
         let guard = Guard {
             netns: runner.netns(),
             table,
@@ -224,18 +213,26 @@ impl Window<'_> {
             seconds: self.seconds,
             confirm_with: self.confirm_with,
         };
-        let watchdog = match Watchdog::arm(&guard, lock) {
+        // Armed before the files exist, so that they are never left behind.
+        let mut watchdog = match Watchdog::arm(&guard, lock) {
             Ok(watchdog) => watchdog,
             Err(error) => {
-                let _ = std::fs::remove_file(&saved);
-                let _ = std::fs::remove_file(&new);
                 say(&format!(
                     "cannot start the rollback watchdog: {error}; nothing changed"
                 ));
                 return Exit::Refused;
             }
         };
-        if !watchdog.loaded() {
+        let written = state
+            .write(&saved, &restore)
+            .and_then(|()| state.write(&new, text));
+        if let Err(error) = written {
+            // Without `go` the watchdog removes the files and ends.
+            let _ = watchdog.outcome();
+            say(&format!("{error}; nothing changed"));
+            return Exit::Refused;
+        }
+        if !watchdog.load() {
             return watchdog.outcome();
         }
         let deadline = Instant::now() + Duration::from_secs(self.seconds);

@@ -12,7 +12,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Where the state lives unless `BMCWALL_RUN_DIR` says otherwise.
@@ -137,23 +137,21 @@ impl StateDir {
         self.path.join(format!("{}.{ending}", gateway.file_stem))
     }
 
-    /// Writes `ruleset` to a new root-only file of this apply's own,
+    /// The file of this apply's own for `kind` of table:
     /// `GATEWAY.TABLE.PID.KIND.nft` (`restore` for the saved table as a
-    /// ruleset that puts it back, `new` for the table being loaded), and
-    /// returns its path.
-    pub fn save(
-        &self,
-        gateway: &Gateway,
-        table: &str,
-        kind: &str,
-        ruleset: &str,
-    ) -> Result<PathBuf, GatewayError> {
-        let path = self.file(
+    /// ruleset that puts it back, `new` for the table being loaded).
+    pub fn path(&self, gateway: &Gateway, table: &str, kind: &str) -> PathBuf {
+        self.file(
             gateway,
             &format!("{table}.{}.{kind}.nft", std::process::id()),
-        );
+        )
+    }
+
+    /// Writes `ruleset` to `path`, a new root-only file: one already there
+    /// is never overwritten.
+    pub fn write(&self, path: &Path, ruleset: &str) -> Result<(), GatewayError> {
         let io = |step, error| GatewayError::Io {
-            path: path.clone(),
+            path: path.to_path_buf(),
             step,
             error,
         };
@@ -161,12 +159,42 @@ impl StateDir {
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&path)
+            .open(path)
             .map_err(|e| io("create", e))?;
         file.write_all(ruleset.as_bytes())
             .and_then(|()| file.sync_all())
-            .map_err(|e| io("write", e))?;
-        Ok(path)
+            .map_err(|e| io("write", e))
+    }
+
+    /// Removes the new tables an apply of `gateway` killed halfway left
+    /// behind; called under the gateway's lock, when no other apply of it
+    /// can be using one. Saved tables stay: one may be the only copy of a
+    /// table a rollback could not restore.
+    pub fn sweep(&self, gateway: &Gateway) {
+        let Ok(entries) = std::fs::read_dir(&self.path) else {
+            return;
+        };
+        let stem = format!("{}.", gateway.file_stem);
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // `STEM.TABLE.PID.new.nft`: table names hold no dot, so a
+            // gateway whose name extends this one's (`a` and `a.b`) is
+            // never taken for it.
+            let ours = name
+                .strip_prefix(&stem)
+                .and_then(|rest| rest.strip_suffix(".new.nft"))
+                .and_then(|rest| rest.split_once('.'))
+                .is_some_and(|(table, pid)| {
+                    !table.is_empty()
+                        && !table.contains('.')
+                        && !pid.is_empty()
+                        && pid.bytes().all(|b| b.is_ascii_digit())
+                });
+            if ours {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The log of what rollback watchdogs did, one line per outcome.
@@ -326,12 +354,33 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let state = in_dir(dir.path());
         let gateway = Gateway::new(None, "this host".into());
-        let path = state
-            .save(&gateway, "bmcwall", "restore", "table inet bmcwall {}\n")
+        let path = state.path(&gateway, "bmcwall", "restore");
+        state
+            .write(&path, "table inet bmcwall {}\n")
             .expect("saved");
         let mode = std::fs::metadata(&path).expect("file").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert!(state.save(&gateway, "bmcwall", "restore", "again").is_err());
+        assert!(state.write(&path, "again").is_err());
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("saved"),
+            "table inet bmcwall {}\n"
+        );
+        // A sweep removes the new tables of one gateway, nothing else.
+        let a = Gateway::new(Some("a"), "network namespace a".into());
+        let longer = Gateway::new(Some("a.b"), "network namespace a.b".into());
+        let (new, other, saved) = (
+            state.path(&a, "bmcwall", "new"),
+            state.path(&longer, "bmcwall", "new"),
+            state.path(&a, "bmcwall", "restore"),
+        );
+        for file in [&new, &other, &saved] {
+            state
+                .write(file, "table inet bmcwall {}\n")
+                .expect("written");
+        }
+        state.sweep(&a);
+        assert!(!new.exists());
+        assert!(path.exists() && other.exists() && saved.exists());
     }
 
     #[test]

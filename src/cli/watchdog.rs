@@ -6,12 +6,16 @@
 //! group of its own (so the hangup of the terminal the new rules cut, a Ctrl-C
 //! or a kill of the apply's whole session does not reach it), shielded from
 //! the out-of-memory killer, holding the gateway's lock through the inherited
-//! descriptor, and the saved table and the new one in root-only files. It
-//! loads the new table (`nft -f`, one transaction) and says `loaded` on its
-//! standard output; the apply then sends it one order on a pipe:
+//! descriptor. The apply then writes the saved table and the new one to
+//! root-only files and sends it orders, one line each, on a pipe:
 //!
+//! - `go`: the files are written: load the new table (`nft -f`, one
+//!   transaction) and say `loaded` on standard output;
 //! - `keep`: confirmed: stand down;
 //! - `expired`: not confirmed by the deadline: roll back now.
+//!
+//! The files are the watchdog's from before they exist: should the apply end
+//! before `go`, it removes them and nothing was changed.
 //!
 //! With `--confirm-with`, the watchdog runs the health check itself once the
 //! table is loaded, each run a process group of its own that is killed whole
@@ -71,8 +75,8 @@ pub struct Guard<'a> {
 }
 
 impl Watchdog {
-    /// Starts the watchdog, which loads the new table; from here on the
-    /// previous table comes back unless [`Watchdog::keep`] is called in time.
+    /// Starts the watchdog, before the files it guards are written (it
+    /// removes them should the apply end before [`Watchdog::load`]).
     pub fn arm(guard: &Guard<'_>, lock: &Lock) -> std::io::Result<Watchdog> {
         let lock_fd = lock.file().as_raw_fd();
         let mut command = Command::new(std::env::current_exe()?);
@@ -133,9 +137,11 @@ impl Watchdog {
         }
     }
 
-    /// Waits until the new table is loaded: false when the watchdog ended
-    /// instead (nft refused the table; [`Watchdog::outcome`] says so).
-    pub fn loaded(&self) -> bool {
+    /// The files are written: the watchdog loads the new table. Waits until
+    /// it is loaded: false when the watchdog ended instead (nft refused the
+    /// table; [`Watchdog::outcome`] says so).
+    pub fn load(&mut self) -> bool {
+        self.tell("go");
         self.reports.recv().is_ok_and(|line| line == LOADED)
     }
 
@@ -192,6 +198,7 @@ fn say(message: &str) {
 
 /// One order from the apply.
 enum Order {
+    Go,
     Keep,
     Expired,
 }
@@ -199,6 +206,7 @@ enum Order {
 impl Order {
     fn parse(line: &str) -> Option<Order> {
         match line.trim() {
+            "go" => Some(Order::Go),
             "keep" => Some(Order::Keep),
             "expired" => Some(Order::Expired),
             _ => None,
@@ -306,6 +314,13 @@ pub fn watch(args: WatchdogArgs) -> Exit {
     ));
     let nft = Nft::new(args.netns.clone());
     let orders = listen();
+    if !matches!(orders.recv(), Ok(Order::Go)) {
+        // The apply ended (or could not write the files) before anything
+        // was loaded.
+        let _ = std::fs::remove_file(&args.ruleset);
+        let _ = std::fs::remove_file(&args.saved);
+        return Exit::Refused;
+    }
     if let Err(error) = nft.load(&args.ruleset) {
         let _ = std::fs::remove_file(&args.ruleset);
         let _ = std::fs::remove_file(&args.saved);
@@ -341,6 +356,7 @@ pub fn watch(args: WatchdogArgs) -> Exit {
                 return Exit::Success;
             }
             Ok(Order::Expired) => break Ending::Expired,
+            Ok(Order::Go) => {}
             Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
                 break Ending::Deadline
             }
