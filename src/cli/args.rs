@@ -11,11 +11,23 @@ use crate::pipeline::Levels;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// What `--version` says beyond the version: what the compiled tables need.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nnftables needed by the compiled tables: nft 0.9.4 or later and Linux 5.6 or later \
+     (table family inet, interval sets, concatenations with ranges such as \
+     `meta l4proto . th dport`, verdict maps, log and counter statements)"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "bmcwall",
     version,
-    about = "Check a BMC management-network policy and compile it to nftables"
+    long_version = LONG_VERSION,
+    about = "Check a BMC management-network policy and compile it to nftables",
+    after_help = "Examples:\n  bmcwall check site.wall\n  bmcwall compile site.wall -o site.nft\n  \
+                  sudo bmcwall plan site.wall\n  sudo bmcwall apply site.wall --confirm 60 \
+                  --confirm-with ./healthcheck"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,28 +37,74 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Report every problem in one or more policies.
+    #[command(
+        after_help = "Example:\n  bmcwall check site.wall --deny BW104\n  bmcwall check sites/*.wall --format sarif > bmcwall.sarif"
+    )]
     Check(CheckArgs),
     /// Compile a policy into an nftables table (refuses while errors remain).
+    #[command(
+        after_help = "Example:\n  bmcwall compile site.wall -o site.nft\n  bmcwall compile site.wall --layout rules --format json -o site.json"
+    )]
     Compile(CompileArgs),
     /// Show how one flow is decided: the deciding rule, later matches, exposure.
+    #[command(
+        after_help = "Example:\n  bmcwall explain site.wall --from 10.20.0.5 --to 10.10.1.11 --proto tcp --port 443"
+    )]
     Explain(ExplainArgs),
     /// Draw the reachability graph (Graphviz DOT or Mermaid).
+    #[command(after_help = "Example:\n  bmcwall graph site.wall | dot -Tsvg > site.svg")]
     Graph(GraphArgs),
     /// Compare the live table with the compiled one: flows newly allowed and no
     /// longer allowed (exit 0 equal, 1 different, 3 live table unreadable).
+    #[command(
+        after_help = "Example:\n  sudo bmcwall plan site.wall --netns gw1\n  sudo bmcwall plan site.wall --format json > plan.json"
+    )]
     Plan(PlanArgs),
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one (exit 0
     /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
     /// rollback failed).
+    #[command(
+        after_help = "Example:\n  sudo bmcwall apply site.wall --confirm 60 --confirm-with ./healthcheck\n  sudo bmcwall apply site.wall --expect-live \"$(jq -r .live_fingerprint plan.json)\""
+    )]
     Apply(ApplyArgs),
     /// The rollback watchdog of `apply --confirm` (started by apply).
     #[command(hide = true)]
     RollbackWatchdog(WatchdogArgs),
     /// Rewrite policy files in the canonical layout, or check that they are.
+    #[command(
+        after_help = "Example:\n  bmcwall fmt site.wall\n  bmcwall fmt --check sites/*.wall"
+    )]
     Fmt(FmtArgs),
     /// List the finding codes, or print one code's documentation.
+    #[command(after_help = "Example:\n  bmcwall lints\n  bmcwall lints BW202")]
     Lints(LintsArgs),
+    /// Print a shell completion script, generated from these very options.
+    #[command(
+        after_help = "Example:\n  bmcwall completions bash > /etc/bash_completion.d/bmcwall\n  \
+                            bmcwall completions zsh > \"${fpath[1]}/_bmcwall\""
+    )]
+    Completions(CompletionsArgs),
+    /// Write the man pages (bmcwall.1 and one per command), generated from
+    /// these very options; without -o, print bmcwall.1.
+    #[command(
+        after_help = "Example:\n  bmcwall man -o /usr/local/share/man/man1\n  bmcwall man | man -l -"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ManArgs {
+    /// Write bmcwall.1 and bmcwall-COMMAND.1 into DIR.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

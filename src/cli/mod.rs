@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod docs;
 mod exit;
 mod explain;
 mod fmt;
@@ -46,6 +47,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::RollbackWatchdog(args) => watchdog::watch(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     }
 }
 

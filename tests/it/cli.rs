@@ -421,3 +421,130 @@ fn confirm_windows_out_of_range_are_refused_before_anything_runs() {
         );
     }
 }
+
+#[test]
+fn bash_completion_parses_and_completes_commands_and_options() {
+    let script = bmcwall(&["completions", "bash"]);
+    assert_eq!(script.status.code(), Some(0));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bmcwall.bash");
+    std::fs::write(&path, &script.stdout).expect("write");
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash runs");
+    assert!(syntax.status.success(), "{}", stderr(&syntax));
+    let complete = |words: &str, current: usize| {
+        let line = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={current}; \
+             _bmcwall bmcwall \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\"",
+            path.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &line])
+            .output()
+            .expect("bash runs");
+        stdout(&out)
+    };
+    assert_eq!(
+        complete("bmcwall ''", 1),
+        "-h -V --help --version check compile explain graph plan apply fmt lints completions man help\n"
+    );
+    assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = bmcwall(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(stdout(&out).contains("lock-timeout"), "{shell}");
+    }
+}
+
+#[test]
+fn man_pages_render_for_every_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = bmcwall(&["man", "-o", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("pages")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    let commands = [
+        "apply",
+        "check",
+        "compile",
+        "completions",
+        "explain",
+        "fmt",
+        "graph",
+        "lints",
+        "man",
+        "plan",
+    ];
+    let mut expected: Vec<String> = commands.iter().map(|c| format!("bmcwall-{c}.1")).collect();
+    expected.push("bmcwall.1".into());
+    assert_eq!(pages, expected);
+    for page in &pages {
+        // groff with every warning on: a page that renders without one.
+        let rendered = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww"])
+            .arg(dir.path().join(page))
+            .output()
+            .expect("groff runs");
+        assert!(rendered.status.success(), "{page}");
+        assert_eq!(stderr(&rendered), "", "{page}");
+        let name = page.trim_end_matches(".1");
+        assert!(
+            stdout(&rendered).contains(&format!("\n       {name} ")),
+            "{page}"
+        );
+    }
+    let apply = std::fs::read_to_string(dir.path().join("bmcwall-apply.1")).expect("page");
+    assert!(apply.contains("confirm\\-with") && apply.contains("expect\\-live"));
+    // Without -o, bmcwall.1 on standard output.
+    let top = bmcwall(&["man"]);
+    assert_eq!(
+        top.stdout,
+        std::fs::read(dir.path().join("bmcwall.1")).expect("page")
+    );
+}
+
+#[test]
+fn version_says_what_nftables_the_tables_need() {
+    let long = bmcwall(&["--version"]);
+    assert_eq!(long.status.code(), Some(0));
+    assert_eq!(
+        stdout(&long),
+        format!(
+            "bmcwall {}\nnftables needed by the compiled tables: nft 0.9.4 or later and Linux \
+             5.6 or later (table family inet, interval sets, concatenations with ranges such as \
+             `meta l4proto . th dport`, verdict maps, log and counter statements)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let short = bmcwall(&["-V"]);
+    assert_eq!(
+        stdout(&short),
+        format!("bmcwall {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for command in [
+        "check",
+        "compile",
+        "explain",
+        "graph",
+        "plan",
+        "apply",
+        "fmt",
+        "lints",
+        "completions",
+        "man",
+    ] {
+        let help = bmcwall(&[command, "--help"]);
+        assert!(
+            stdout(&help).contains("\nExample:\n  bmcwall ")
+                || stdout(&help).contains("\nExample:\n  sudo bmcwall "),
+            "{command} --help gives an example"
+        );
+    }
+}
