@@ -77,6 +77,25 @@ impl Checked {
 pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
     run(
         path,
+        SourceMap::default(),
+        today,
+        levels,
+        None::<fn(&Policy, &Analysis, &SourceMap)>,
+    )
+    .0
+}
+
+/// [`check`], reading policy files from `open` (an editor's unsaved
+/// buffers, by canonical path) where it holds them.
+pub fn check_open(
+    path: &Path,
+    open: std::collections::BTreeMap<std::path::PathBuf, String>,
+    today: Date,
+    levels: &Levels,
+) -> Checked {
+    run(
+        path,
+        SourceMap::with_open(open),
         today,
         levels,
         None::<fn(&Policy, &Analysis, &SourceMap)>,
@@ -93,16 +112,16 @@ pub fn check_alongside<R: Send>(
     levels: &Levels,
     alongside: impl FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send,
 ) -> (Checked, Option<R>) {
-    run(path, today, levels, Some(alongside))
+    run(path, SourceMap::default(), today, levels, Some(alongside))
 }
 
 fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     path: &Path,
+    mut sources: SourceMap,
     today: Date,
     levels: &Levels,
     alongside: Option<F>,
 ) -> (Checked, Option<R>) {
-    let mut sources = SourceMap::default();
     let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
     let inventories = policy.inventories.clone();
     let invalid = diagnostics

@@ -91,6 +91,19 @@ pub(crate) enum Command {
         after_help = "Example:\n  bmcwall man -o /usr/local/share/man/man1\n  bmcwall man | man -l -"
     )]
     Man(ManArgs),
+    /// Run the language server (LSP over standard input and output) for
+    /// editors: the checks of `check` as you type, hover, definitions,
+    /// references, outline, formatting, completion and rename.
+    #[command(
+        after_help = "Example (Neovim):\n  vim.lsp.start({ name = 'bmcwall', cmd = { 'bmcwall', 'lsp' } })"
+    )]
+    Lsp(LspArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LspArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
 }
 
 #[derive(Args, Debug)]

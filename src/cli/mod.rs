@@ -10,6 +10,7 @@ mod fmt;
 mod gateway;
 mod graph;
 mod live;
+mod lsp;
 mod plan;
 mod render;
 mod watchdog;
@@ -49,6 +50,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Lints(args) => lints(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }
 

@@ -450,7 +450,7 @@ fn bash_completion_parses_and_completes_commands_and_options() {
     };
     assert_eq!(
         complete("bmcwall ''", 1),
-        "-h -V --help --version check compile explain graph plan apply fmt lints completions man help\n"
+        "-h -V --help --version check compile explain graph plan apply fmt lints completions man lsp help\n"
     );
     assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
@@ -479,6 +479,7 @@ fn man_pages_render_for_every_command() {
         "fmt",
         "graph",
         "lints",
+        "lsp",
         "man",
         "plan",
     ];
@@ -543,7 +544,8 @@ fn version_says_what_nftables_the_tables_need() {
         let help = bmcwall(&[command, "--help"]);
         assert!(
             stdout(&help).contains("\nExample:\n  bmcwall ")
-                || stdout(&help).contains("\nExample:\n  sudo bmcwall "),
+                || stdout(&help).contains("\nExample:\n  sudo bmcwall ")
+                || stdout(&help).contains("\nExample (Neovim):\n  "),
             "{command} --help gives an example"
         );
     }

@@ -16,6 +16,7 @@ mod inventory;
 mod kernel;
 mod layers;
 mod lints;
+mod lsp;
 mod output;
 mod robustness;
 mod rollback;
