@@ -5,7 +5,7 @@
 use super::{Analysis, Family, FamilyTable, Flow};
 use crate::addr::service::{self, ServicePoint, ServiceSet};
 use crate::addr::{AddrSet, Bound, IntervalSet};
-use crate::model::Action;
+use crate::model::{Action, ExpectKind};
 use crate::resolve::{Policy, PolicyExpectation, PolicyRule};
 use crate::source::{FileId, Span};
 use proptest::prelude::*;
@@ -256,7 +256,11 @@ impl PolicySpec {
                 .expectations
                 .iter()
                 .map(|e| PolicyExpectation {
-                    action: action(e.allow),
+                    kind: if e.allow {
+                        ExpectKind::Allow
+                    } else {
+                        ExpectKind::Deny
+                    },
                     src: e.src.build(),
                     dst: e.dst.build(),
                     services: build_services(&e.services),

@@ -6,7 +6,7 @@ use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::flow::Address;
 use crate::analysis::graph::{Hop, NodeKind};
 use crate::analysis::rules::distinct_ends;
-use crate::analysis::{FamilyTable, Flow};
+use crate::analysis::{Family, FamilyTable, Flow};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Action;
 use crate::resolve::PolicyRule;
@@ -69,18 +69,38 @@ pub fn allowing_rules(context: &Context, from: NodeKind, to: NodeKind) -> BTreeM
     rules
 }
 
-/// Adds the hops of an exposure path as related labels and a `path` help line.
+/// What the policy calls the endpoint at `address`: the `host` or other
+/// definition that holds it, `the internet`, or the address itself.
+pub fn name_at(context: &Context, family: Family, address: u128) -> String {
+    let graph = context.graph();
+    let ip = crate::analysis::flow::to_ip(family, address).to_string();
+    let Some(node) = graph.node_of(family, address).map(|n| graph.node(n)) else {
+        return ip;
+    };
+    match (node.kind, node.hosts.first().or(node.names.first())) {
+        (_, Some(name)) => format!("`{name}`"),
+        (NodeKind::Internet, None) => "the internet".into(),
+        (_, None) => ip,
+    }
+}
+
+/// Adds the hops of a path as related labels (but for hops by the rule the
+/// finding is at) and a help line per hop, naming both ends.
 pub fn with_path(context: &Context, mut diagnostic: Diagnostic, hops: &[Hop]) -> Diagnostic {
     let mut lines = Vec::new();
+    let primary = diagnostic.primary().span;
     for (i, hop) in hops.iter().enumerate() {
         let rule = &context.policy.rules[hop.rule];
         let place = super::location(context, rule.span);
+        let flow = hop.flow;
         lines.push(format!(
-            "hop {}: {} (allowed by {place})",
+            "hop {}: {} -> {}: {} (allowed by {place})",
             i + 1,
-            hop.flow.witness()
+            name_at(context, flow.family, flow.src),
+            name_at(context, flow.family, flow.dst),
+            flow.witness()
         ));
-        if i + 1 < hops.len() {
+        if rule.span != primary {
             diagnostic = diagnostic
                 .with_related(rule.span, format!("hop {}: {}", i + 1, hop.flow.witness()));
         }
@@ -307,25 +327,30 @@ struct Allowed {
     cleartext: Option<ServicePoint>,
 }
 
+/// How to fix a finding at a rule, in words that quote the rule.
+pub type Fix = fn(&Context, &PolicyRule) -> Option<String>;
+
 /// One finding per allow rule that lets flows from `from` nodes to `to` nodes,
-/// with its one-hop path: the shape of BW201, BW203 and BW204.
+/// with its one-hop path and the help `fix` gives: the shape of BW201, BW203
+/// and BW204.
 pub fn edge_findings(
     context: &Context,
     (from, to): (NodeKind, NodeKind),
     code: Code,
-    what: &str,
-    label: &str,
+    (what, label): (&str, &str),
+    fix: Fix,
     out: &mut Vec<Diagnostic>,
 ) {
     for (rule_index, flow) in allowing_rules(context, from, to) {
         let rule = &context.policy.rules[rule_index];
-        let diagnostic = at_rule(
+        let mut diagnostic = at_rule(
             code,
             rule,
             format!("{what}: {} is allowed", flow.witness()),
             label,
             &flow,
         );
+        diagnostic.help = fix(context, rule);
         out.push(with_path(
             context,
             diagnostic,

@@ -53,7 +53,7 @@ impl Resolver<'_> {
         let expectations = expectations
             .iter()
             .map(|e| PolicyExpectation {
-                action: e.action,
+                kind: e.kind,
                 src: self.addrs(&e.src),
                 dst: self.addrs(&e.dst),
                 services: self.services(e.services.as_deref()),

@@ -4,7 +4,7 @@
 use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
 use crate::diagnostic::Code;
-use crate::model::{Action, Date, DefKind};
+use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::{SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,7 +38,7 @@ pub struct PolicyRule {
 
 #[derive(Clone, Debug)]
 pub struct PolicyExpectation {
-    pub action: Action,
+    pub kind: ExpectKind,
     pub src: AddrSet,
     pub dst: AddrSet,
     pub services: ServiceSet,

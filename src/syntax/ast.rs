@@ -2,7 +2,7 @@
 //! (addresses parse, prefixes have no host bits, ports and dates are real), names
 //! are not yet resolved.
 
-use crate::model::{Action, Date, DefKind};
+use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::Span;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,7 +140,7 @@ pub struct Rule {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expectation {
-    pub action: Action,
+    pub kind: ExpectKind,
     pub src: AddrExpr,
     pub dst: AddrExpr,
     pub services: Option<Vec<ServiceItem>>,

@@ -4,7 +4,7 @@ use super::ast::*;
 use super::grammar::Rule as R;
 use crate::addr::{service, v4_prefix, v6_prefix};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, Date, DefKind};
+use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::{FileId, Span};
 use pest::iterators::Pair;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -114,7 +114,7 @@ impl<'d> Lowering<'d> {
             R::rule => self.rule(inner, span)?,
             R::expectation => {
                 inner.next();
-                let action = action(inner.next()?);
+                let kind = expect_kind(inner.next()?);
                 let src = self.addrs(inner.next()?);
                 inner.next(); // arrow
                 let dst = self.addrs(inner.next()?);
@@ -128,7 +128,7 @@ impl<'d> Lowering<'d> {
                     }
                 }
                 Statement::Expect(Expectation {
-                    action,
+                    kind,
                     src,
                     dst,
                     services,
@@ -573,6 +573,14 @@ fn action(pair: Pair<R>) -> Action {
     match pair.into_inner().next().map(|p| p.as_rule()) {
         Some(R::kw_deny) => Action::Deny,
         _ => Action::Allow,
+    }
+}
+
+fn expect_kind(pair: Pair<R>) -> ExpectKind {
+    match pair.into_inner().next().map(|p| p.as_rule()) {
+        Some(R::kw_deny) => ExpectKind::Deny,
+        Some(R::kw_unreachable) => ExpectKind::Unreachable,
+        _ => ExpectKind::Allow,
     }
 }
 

@@ -5,7 +5,7 @@ use super::*;
 use crate::addr::service::{TCP, UDP};
 use crate::diagnostic::Code;
 use crate::model::DefKind;
-use crate::model::{Action, Date};
+use crate::model::{Action, Date, ExpectKind};
 use crate::source::FileId;
 use crate::source::Span;
 use scan::statement_chunks;
@@ -452,7 +452,7 @@ fn deny_rule_without_services() {
 fn expectation_statement() {
     let text = "expect deny internet -> bmcs : any \"no exposure\";";
     let expected = Statement::Expect(Expectation {
-        action: Action::Deny,
+        kind: ExpectKind::Deny,
         src: AddrExpr {
             include: vec![term(TermKind::Internet, at(text, "internet"))],
             except: vec![],
@@ -473,10 +473,14 @@ fn expectation_statement() {
     assert_eq!(parse_one(text), expected);
     match parse_one("expect allow jump -> lab-bmc;") {
         Statement::Expect(e) => {
-            assert_eq!(e.action, Action::Allow);
+            assert_eq!(e.kind, ExpectKind::Allow);
             assert_eq!(e.services, None);
             assert_eq!(e.description, None);
         }
+        other => panic!("not an expectation: {other:?}"),
+    }
+    match parse_one("expect unreachable internet -> lab-bmc : ipmi;") {
+        Statement::Expect(e) => assert_eq!(e.kind, ExpectKind::Unreachable),
         other => panic!("not an expectation: {other:?}"),
     }
 }

@@ -125,7 +125,7 @@ fn meaning(path: &Path) -> Vec<(&'static str, String)> {
     let expectations = policy.expectations.iter().map(|e| {
         format!(
             "{:?} {:?} -> {:?} : {:?} description={:?}",
-            e.action, e.src, e.dst, e.services, e.description
+            e.kind, e.src, e.dst, e.services, e.description
         )
     });
     sections.push(("expectations", expectations.collect::<Vec<_>>().join("\n")));
