@@ -2,7 +2,7 @@
 
 use crate::analysis::Analysis;
 use crate::diagnostic::{self, Diagnostic, Severity};
-use crate::diagnostic::{Code, Level};
+use crate::diagnostic::{Code, Level, Lowered};
 use crate::lints::{self, Context};
 use crate::model::Date;
 use crate::resolve::{self, Policy};
@@ -26,10 +26,20 @@ impl Levels {
     /// cannot be lowered: such a policy has no meaning to check.
     pub fn level(&self, code: Code) -> Level {
         let default = code.default_level();
-        if code.is_input_error() && default == Level::Error {
+        if !code.can_be_lowered() {
             return default;
         }
         self.overrides.get(&code).copied().unwrap_or(default)
+    }
+
+    /// The isolation checks (BW201-BW203, BW401) set below their default
+    /// level, with the level each has: what every output records.
+    pub fn lowered(&self) -> Vec<Lowered> {
+        self.overrides
+            .iter()
+            .filter(|(code, level)| code.guards_isolation() && **level < code.default_level())
+            .map(|(&code, &level)| Lowered { code, level })
+            .collect()
     }
 }
 
@@ -49,6 +59,8 @@ impl Finding {
 
 pub struct Checked {
     pub sources: SourceMap,
+    /// Isolation checks the command line lowered for this run.
+    pub lowered: Vec<Lowered>,
     /// `None` when the input is not a valid policy.
     pub model: Option<(Policy, Analysis)>,
     pub findings: Vec<Finding>,
@@ -135,6 +147,7 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     let findings = apply_levels(diagnostics, levels, model.as_ref().map(|(p, _)| p));
     let checked = Checked {
         sources,
+        lowered: levels.lowered(),
         model,
         findings,
     };

@@ -25,7 +25,10 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         sources: &checked.sources,
     };
     let ruleset = nft::build(layout(args.layout), input, table);
-    let text = nft::text::render(&ruleset, &nft::text::header(&checked.sources, policy));
+    let text = nft::text::render(
+        &ruleset,
+        &nft::text::header(&checked.sources, policy, &checked.lowered),
+    );
     let runner = Nft::new(args.live.netns.clone());
     let place = runner.place();
     let say = |message: String| {

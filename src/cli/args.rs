@@ -9,6 +9,7 @@ use crate::nft;
 use crate::pipeline;
 use crate::pipeline::Levels;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -52,11 +53,13 @@ pub(crate) struct Common {
     /// Report CODE as an error (repeatable).
     #[arg(long, value_name = "CODE", value_parser = parse_code)]
     pub(crate) deny: Vec<Code>,
-    /// Report CODE as a warning (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    /// Report CODE as a warning (repeatable). BW001-BW007 cannot be lowered;
+    /// lowering BW201-BW203 or BW401 is warned about and recorded.
+    #[arg(long, value_name = "CODE", value_parser = parse_lowerable_code)]
     pub(crate) warn: Vec<Code>,
-    /// Do not report CODE (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = parse_code)]
+    /// Do not report CODE (repeatable). BW001-BW007 cannot be lowered;
+    /// lowering BW201-BW203 or BW401 is warned about and recorded.
+    #[arg(long, value_name = "CODE", value_parser = parse_lowerable_code)]
     pub(crate) allow: Vec<Code>,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -70,6 +73,8 @@ pub(crate) struct Common {
 }
 
 impl Common {
+    /// The levels the flags give; says on stderr which isolation checks
+    /// they lower.
     pub(crate) fn levels(&self) -> Levels {
         let mut levels = Levels::default();
         for (codes, level) in [
@@ -80,6 +85,13 @@ impl Common {
             for code in codes {
                 levels.set(*code, level);
             }
+        }
+        for lowered in levels.lowered() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "bmcwall: warning: {lowered} lowers a check that keeps BMCs isolated; \
+                 the compiled table and the JSON and SARIF reports record it"
+            );
         }
         levels
     }
@@ -291,6 +303,20 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
 pub(crate) fn parse_code(text: &str) -> Result<Code, String> {
     Code::parse(text)
         .ok_or_else(|| format!("`{text}` is not a bmcwall code; `bmcwall lints` lists them"))
+}
+
+/// A code whose level may be lowered: not one of the errors that make the
+/// input invalid.
+pub(crate) fn parse_lowerable_code(text: &str) -> Result<Code, String> {
+    let code = parse_code(text)?;
+    if code.can_be_lowered() {
+        Ok(code)
+    } else {
+        Err(format!(
+            "{code} ({}) cannot be lowered: it means the input is not a valid policy",
+            code.name()
+        ))
+    }
 }
 
 pub(crate) fn parse_table(text: &str) -> Result<String, String> {

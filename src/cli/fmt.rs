@@ -58,6 +58,7 @@ fn one(path: &Path, check: bool, color: bool) -> Exit {
         Err(FormatError::Syntax(diagnostics)) => {
             let checked = Checked {
                 sources,
+                lowered: Vec::new(),
                 model: None,
                 findings: diagnostics
                     .into_iter()

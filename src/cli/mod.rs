@@ -162,10 +162,12 @@ fn layout(layout: Layout) -> nft::Layout {
 fn compile(args: CompileArgs) -> Exit {
     // The output is built while the checks run; it is written only if the
     // policy compiles.
+    let levels = args.common.levels();
+    let lowered = levels.lowered();
     let (checked, text) = pipeline::check_alongside(
         &args.policy,
         args.common.today(),
-        &args.common.levels(),
+        &levels,
         |policy, analysis, sources| {
             let input = nft::Input {
                 policy,
@@ -176,7 +178,7 @@ fn compile(args: CompileArgs) -> Exit {
             match args.format {
                 OutputFormat::Nft => Ok(nft::text::render(
                     &ruleset,
-                    &nft::text::header(sources, policy),
+                    &nft::text::header(sources, policy, &lowered),
                 )),
                 OutputFormat::Json => nft::json::render(&ruleset),
             }

@@ -114,6 +114,26 @@ impl Code {
         self.as_str().starts_with("BW0")
     }
 
+    /// Whether the level of the code can be changed: not for the errors
+    /// that make the input invalid (BW001-BW007); such a policy has no
+    /// meaning to check.
+    pub fn can_be_lowered(self) -> bool {
+        !(self.is_input_error() && self.default_level() == Level::Error)
+    }
+
+    /// The checks that keep the BMCs isolated (internet exposure, direct or
+    /// through a pivot, BMC egress, failed expectations): lowering one from
+    /// the command line is warned about and recorded in every output.
+    pub fn guards_isolation(self) -> bool {
+        matches!(
+            self,
+            Code::InternetExposure
+                | Code::TransitiveExposure
+                | Code::BmcEgress
+                | Code::ExpectationFailed
+        )
+    }
+
     /// The code's documentation (What it does / Why it matters / Example /
     /// How to fix), taken from the `//!` comment of its file.
     pub fn doc(self) -> String {
@@ -139,6 +159,23 @@ impl Code {
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// An isolation check lowered on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lowered {
+    pub code: Code,
+    pub level: Level,
+}
+
+impl std::fmt::Display for Lowered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let flag = match self.level {
+            Level::Allow => "--allow",
+            _ => "--warn",
+        };
+        write!(f, "{flag} {} ({})", self.code, self.code.name())
     }
 }
 
