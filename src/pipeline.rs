@@ -5,7 +5,7 @@ use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::diagnostic::{Code, Level, Lowered};
 use crate::lints::{self, Context};
 use crate::model::Date;
-use crate::resolve::{self, Policy};
+use crate::resolve::{self, Policy, Waiver};
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -165,22 +165,43 @@ fn apply_levels(
         .into_iter()
         .filter_map(|mut diagnostic| {
             diagnostic.severity = levels.level(diagnostic.code).severity()?;
-            let primary = diagnostic.primary().span;
-            let waived = policy.and_then(|p| {
-                p.rules
-                    .iter()
-                    .filter(|r| {
-                        r.span.file == primary.file
-                            && r.span.start <= primary.start
-                            && primary.end <= r.span.end
-                    })
-                    .flat_map(|r| &r.waivers)
-                    .find(|w| w.code == diagnostic.code)
-                    .map(|w| w.reason.clone())
-            });
+            let waiver = policy.and_then(|p| p.waiver_of(&diagnostic));
+            let waived = match waiver {
+                Some(waiver) => waiver_covers(waiver, &mut diagnostic),
+                None => None,
+            };
             Some(Finding { diagnostic, waived })
         })
         .collect()
+}
+
+/// The reason a waiver silences a finding with, when it does: a waiver that
+/// names services silences a finding only if it names every service the
+/// finding lists; otherwise the finding says which it leaves out.
+fn waiver_covers(waiver: &Waiver, diagnostic: &mut Diagnostic) -> Option<String> {
+    if waiver.services.is_empty() {
+        return Some(waiver.reason.clone());
+    }
+    let left: Vec<String> = diagnostic
+        .services
+        .iter()
+        .filter(|s| !waiver.services.contains(s))
+        .map(|s| format!("`{s}`"))
+        .collect();
+    if left.is_empty() {
+        return Some(waiver.reason.clone());
+    }
+    let named: Vec<String> = waiver.services.iter().map(|s| format!("`{s}`")).collect();
+    let line = format!(
+        "the waiver names {} only; not waived: {}",
+        named.join(", "),
+        left.join(", ")
+    );
+    diagnostic.help = Some(match diagnostic.help.take() {
+        Some(help) => format!("{line}\n{help}"),
+        None => line,
+    });
+    None
 }
 
 /// Today's date in UTC.

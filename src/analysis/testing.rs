@@ -240,7 +240,7 @@ impl PolicySpec {
                     src: r.src.build(),
                     dst: r.dst.build(),
                     services: build_services(&r.services),
-                    cleartext: ServiceSet::empty(),
+                    cleartext: Vec::new(),
                     log: r.log,
                     until: None,
                     expired: r.expired,

@@ -70,6 +70,7 @@ codes! {
     ExpiredRule => "bw301_expired_rule.rs", "BW301", "expired-rule", Warning, "`until` date has passed; the rule is not compiled";
     ExpiringRule => "bw302_expiring_rule.rs", "BW302", "expiring-rule", Info, "`until` within 14 days";
     UnusedDefinition => "bw303_unused_definition.rs", "BW303", "unused-definition", Warning, "a definition nothing uses";
+    BroadWaiver => "bw304_broad_waiver.rs", "BW304", "broad-waiver", Warning, "a waiver that silences services it does not name";
     ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
 }
 
@@ -119,6 +120,12 @@ impl Code {
     /// meaning to check.
     pub fn can_be_lowered(self) -> bool {
         !(self.is_input_error() && self.default_level() == Level::Error)
+    }
+
+    /// Whether the code's findings name the services they cover, so that a
+    /// waiver may name the services it waives (`waive BW206(vnc) "..."`).
+    pub fn lists_services(self) -> bool {
+        self == Code::CleartextService
     }
 
     /// The checks that keep the BMCs isolated (internet exposure, direct or

@@ -26,6 +26,7 @@ mod bw208_any_service;
 mod bw301_expired_rule;
 mod bw302_expiring_rule;
 mod bw303_unused_definition;
+mod bw304_broad_waiver;
 mod bw401_expectation_failed;
 mod registry;
 mod support;

@@ -10,7 +10,7 @@ use crate::analysis::{Family, FamilyTable, Flow};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Action;
 use crate::resolve::PolicyRule;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The longest run of consecutive addresses in a set, per family, as its
 /// last minus its first address (`None` for an empty family). A run, not a
@@ -147,6 +147,9 @@ pub struct ToBmcs {
     pub ipmi_witness: Option<Flow>,
     /// A flow to a BMC on one of the rule's cleartext services.
     pub cleartext_witness: Option<Flow>,
+    /// The rule's cleartext services (indices into its `cleartext`) that
+    /// it lets reach BMCs.
+    pub cleartext_parts: BTreeSet<usize>,
 }
 
 /// [`ToBmcs`] for every rule in force, by ordinal.
@@ -242,26 +245,28 @@ fn allowed_to_bmcs<T: Address>(context: &Context, table: &FamilyTable<T>) -> Vec
                 if !allows(rule) {
                     continue;
                 }
-                let clear = || {
-                    let clear = analysis.services.classes[v].intersection(&rule.cleartext);
-                    service::representative(&clear)
-                };
+                let class = &analysis.services.classes[v];
+                let mut clear = None;
+                let mut parts = Vec::new();
+                for (part, (_, set)) in rule.cleartext.iter().enumerate() {
+                    let inside = class.intersection(set);
+                    if let Some(point) = service::representative(&inside) {
+                        clear = clear.or(Some(point));
+                        parts.push(part);
+                    }
+                }
                 match out.iter_mut().find(|a| a.ordinal == ordinal) {
                     Some(a) => {
                         a.ipmi |= is_ipmi;
-                        if a.cleartext.is_none() && !rule.cleartext.is_empty() {
-                            a.cleartext = clear();
-                        }
+                        a.cleartext = a.cleartext.or(clear);
+                        a.cleartext_parts.extend(parts);
                     }
                     None => out.push(Allowed {
                         ordinal,
                         service,
                         ipmi: is_ipmi,
-                        cleartext: if rule.cleartext.is_empty() {
-                            None
-                        } else {
-                            clear()
-                        },
+                        cleartext: clear,
+                        cleartext_parts: parts.into_iter().collect(),
                     }),
                 }
             }
@@ -310,6 +315,9 @@ fn record_witnesses<T: Address>(
                 if let (None, Some(service)) = (facts.cleartext_witness, a.cleartext) {
                     facts.cleartext_witness = Some(Flow { service, ..flow });
                 }
+                facts
+                    .cleartext_parts
+                    .extend(a.cleartext_parts.iter().copied());
             }
         }
     }
@@ -325,6 +333,8 @@ struct Allowed {
     ipmi: bool,
     /// A cleartext service of the rule in the first of its cells that has one.
     cleartext: Option<ServicePoint>,
+    /// The rule's cleartext services (indices into its `cleartext`) in its cells.
+    cleartext_parts: BTreeSet<usize>,
 }
 
 /// How to fix a finding at a rule, in words that quote the rule.

@@ -86,16 +86,22 @@ impl Resolver<'_> {
         let src = self.addrs(&rule.src);
         let dst = self.addrs(&rule.dst);
         let services = self.services(rule.services.as_deref());
-        let cleartext = self.cleartext(
+        let mut cleartext = Vec::new();
+        self.cleartext(
             rule.services.as_deref().unwrap_or_default(),
             &mut Vec::new(),
+            &mut cleartext,
         );
         let waivers = rule
             .waivers
             .iter()
             .filter_map(|w| {
+                for service in &w.services {
+                    self.check_waived_service(service);
+                }
                 Some(Waiver {
                     code: Code::parse(&w.code.name)?,
+                    services: w.services.iter().map(|s| s.name.clone()).collect(),
                     reason: w.reason.value.clone(),
                     span: w.span,
                 })
@@ -274,25 +280,55 @@ impl Resolver<'_> {
         }
     }
 
-    /// The cleartext items of the built-in services that `items` name,
-    /// following service definitions (each at most once).
-    pub(super) fn cleartext(&self, items: &[ServiceItem], seen: &mut Vec<String>) -> ServiceSet {
-        let mut set = ServiceSet::empty();
+    /// Adds to `out` the cleartext items of the built-in services that
+    /// `items` name, following service definitions (each at most once): one
+    /// entry per built-in service with cleartext items, in the order first
+    /// named.
+    pub(super) fn cleartext(
+        &self,
+        items: &[ServiceItem],
+        seen: &mut Vec<String>,
+        out: &mut Vec<(String, ServiceSet)>,
+    ) {
         for item in items {
             let ServiceKind::Name(name) = &item.kind else {
                 continue;
             };
             if let Some(builtin) = services::builtin(name) {
                 let clear: Vec<_> = builtin.iter().copied().filter(|i| i.cleartext).collect();
-                set = set.union(&services::to_set(&clear));
+                if !clear.is_empty() && !out.iter().any(|(known, _)| known == name) {
+                    out.push((name.clone(), services::to_set(&clear)));
+                }
             } else if let Some(Entry::Service(index)) = self.names.get(name) {
                 if !seen.contains(name) {
                     seen.push(name.clone());
-                    set = set.union(&self.cleartext(&self.service_defs[*index].items, seen));
+                    self.cleartext(&self.service_defs[*index].items, seen, out);
                 }
             }
         }
-        set
+    }
+
+    /// A service a waiver names must be a built-in service, as the
+    /// findings it waives name them (BW002 otherwise).
+    fn check_waived_service(&mut self, service: &syntax::Ident) {
+        let name = &service.name;
+        if services::builtin(name).is_some() {
+            return;
+        }
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownName,
+            format!("`{name}` is not a built-in service"),
+            service.span,
+            "not a built-in service",
+        );
+        let builtins = services::BUILTIN.iter().map(|(name, _)| *name);
+        diagnostic.help = Some(match crate::diagnostic::closest(name, builtins) {
+            Some(suggestion) => format!("did you mean `{suggestion}`?"),
+            None => "a waiver names the built-in services its findings list (`vnc`, `http`, \
+                     `idrac`, ...)"
+                .into(),
+        });
+        self.diagnostics.push(diagnostic);
     }
 
     pub(super) fn services(&mut self, items: Option<&[ServiceItem]>) -> ServiceSet {

@@ -3,7 +3,7 @@
 
 use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
-use crate::diagnostic::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::{SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug)]
 pub struct Waiver {
     pub code: Code,
+    /// The services it names (`waive BW206(vnc) "..."`); empty: all.
+    pub services: Vec<String>,
     pub reason: String,
     pub span: Span,
 }
@@ -21,9 +23,10 @@ pub struct PolicyRule {
     pub src: AddrSet,
     pub dst: AddrSet,
     pub services: ServiceSet,
-    /// The cleartext items (marked * in the built-in catalogue) among the
-    /// built-in services the rule names, directly or through definitions.
-    pub cleartext: ServiceSet,
+    /// The cleartext items (marked * in the built-in catalogue) of the
+    /// built-in services the rule names, directly or through definitions,
+    /// by built-in service in the order first named.
+    pub cleartext: Vec<(String, ServiceSet)>,
     pub log: bool,
     pub until: Option<(Date, Span)>,
     /// `until` has passed: the rule is left out of the decision table and output.
@@ -116,6 +119,20 @@ impl Policy {
             .collect::<Vec<_>>()
             .join(" ");
         format!("{}: {text}", sources.file_line(rule.span))
+    }
+
+    /// The waiver of a finding's code on the rule the finding is at.
+    pub fn waiver_of(&self, diagnostic: &Diagnostic) -> Option<&Waiver> {
+        let primary = diagnostic.primary().span;
+        self.rules
+            .iter()
+            .filter(|r| {
+                r.span.file == primary.file
+                    && r.span.start <= primary.start
+                    && primary.end <= r.span.end
+            })
+            .flat_map(|r| &r.waivers)
+            .find(|w| w.code == diagnostic.code)
     }
 
     /// Indices of the rules that are in force (not expired), in policy order.

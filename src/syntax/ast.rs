@@ -120,6 +120,8 @@ impl InventoryFormat {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiver {
     pub code: Ident,
+    /// `waive BW206(vnc, http)`: the services named; empty when none are.
+    pub services: Vec<Ident>,
     pub reason: StrLit,
     pub span: Span,
 }

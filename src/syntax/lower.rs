@@ -194,13 +194,37 @@ impl<'d> Lowering<'d> {
                     parts.next();
                     let code_pair = parts.next()?;
                     let code = self.ident(code_pair);
-                    let reason = self.string(parts.next()?);
-                    if Code::parse(&code.name).is_none() {
+                    let mut next = parts.next()?;
+                    let mut services = Vec::new();
+                    let mut services_span = None;
+                    if next.as_rule() == R::waived_services {
+                        services_span = Some(self.span(&next));
+                        services = next
+                            .into_inner()
+                            .filter(|p| p.as_rule() == R::name)
+                            .map(|p| self.ident(p))
+                            .collect();
+                        next = parts.next()?;
+                    }
+                    let reason = self.string(next);
+                    let parsed = Code::parse(&code.name);
+                    if parsed.is_none() {
                         self.invalid(
                             code.span,
                             format!("`{}` is not a bmcwall code", code.name),
                             "unknown code",
                             Some("`bmcwall lints` lists the codes".into()),
+                        );
+                    } else if let (Some(code), Some(span)) =
+                        (parsed.filter(|c| !c.lists_services()), services_span)
+                    {
+                        self.invalid(
+                            span,
+                            format!(
+                                "{code} findings name no services, so a waiver of it names none"
+                            ),
+                            "services of a waiver",
+                            Some(format!("write `waive {code} \"reason\"`")),
                         );
                     } else if reason.value.trim().is_empty() {
                         self.invalid(
@@ -212,6 +236,7 @@ impl<'d> Lowering<'d> {
                     }
                     rule.waivers.push(Waiver {
                         code,
+                        services,
                         reason,
                         span: part_span,
                     });

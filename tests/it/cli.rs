@@ -180,7 +180,15 @@ fn levels_change_exit_codes() {
         "json",
     ]);
     assert_eq!(allowed.status.code(), Some(0));
-    assert!(!stdout(&allowed).contains("\"BW201\""));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&allowed)).expect("JSON");
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(!codes.contains(&"BW201"), "{codes:?}");
+    assert_eq!(report["lowered"].as_array().map(Vec::len), Some(4));
     let denied = bmcwall(&["check", AMS1, "--today", "2027-03-25", "--deny", "BW302"]);
     assert_eq!(denied.status.code(), Some(1));
 }

@@ -87,6 +87,7 @@ const CODES: &[(&str, Level)] = &[
     ("BW301", Level::Warning),
     ("BW302", Level::Info),
     ("BW303", Level::Warning),
+    ("BW304", Level::Warning),
     ("BW401", Level::Error),
 ];
 
@@ -976,6 +977,45 @@ fn a_waived_finding_is_listed_but_not_counted() {
     assert_eq!(status, 0, "{report:#}");
     assert_eq!(findings(&report)[0].severity, "error");
     assert_eq!(report["summary"]["errors"], 0);
+}
+
+#[test]
+fn a_waiver_that_names_services_silences_only_a_finding_it_names_all_of() {
+    let file = "tests/fixtures/lints/bw304_near_miss.wall";
+    let (status, report) = check_json(file, &[]);
+    assert_eq!(status, 0, "{report:#}");
+    let all = &report["diagnostics"];
+    assert_eq!(
+        all[0]["message"],
+        "cleartext services `idrac` (tcp 3668-3669), `telnet` (tcp 23) and `http` (tcp 80) are \
+         allowed to BMCs"
+    );
+    assert_eq!(all[0]["waived"], serde_json::Value::Null);
+    let help = all[0]["help"].as_str().expect("help");
+    assert!(
+        help.starts_with("the waiver names `idrac` only; not waived: `telnet`, `http`\n"),
+        "{help}"
+    );
+    // Naming every service the finding lists waives it.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let policy = dir.path().join("all.wall");
+    let text = std::fs::read_to_string(crate_root().join(file))
+        .expect("the fixture")
+        .replace("BW206(idrac)", "BW206(idrac, http, telnet)")
+        .replace(
+            "inventory \"data/fra2.yaml\"",
+            &format!(
+                "inventory \"{}\"",
+                crate_root()
+                    .join("tests/fixtures/lints/data/fra2.yaml")
+                    .display()
+            ),
+        );
+    std::fs::write(&policy, text).expect("write the policy");
+    let (status, report) = check_json(policy.to_str().expect("a UTF-8 path"), &[]);
+    assert_eq!(status, 0, "{report:#}");
+    assert_eq!(report["diagnostics"][0]["waived"], "iDRAC8 virtual console");
+    assert_eq!(report["summary"]["warnings"], 0, "{report:#}");
 }
 
 #[test]
