@@ -3,7 +3,7 @@
 //! ## What it does
 //! Reports an inventory that cannot be read or is not valid, in any of its formats, and names or addresses used twice across all inventories. The label points into the inventory file at the line and column of the offending text.
 //!
-//! - Native YAML (`format native`, the default): YAML syntax, unknown top-level keys, entries without a name or an address, bad addresses, unknown vendors, labels that are not single values.
+//! - Native YAML (`format native`, the default): YAML syntax, unknown top-level keys, entries without a name or an address, bad addresses, unknown vendors, labels that are not single values, keys that are nearly `name`, `address`, `addresses` or `vendor` (`adress`, `vendr`, `Vendor`: with the suggestion), and labels spelt with other case than most entries use (`Site` among `site`).
 //! - Ansible inventories (`format ansible`): YAML syntax (an INI inventory, say), a top level that is not a mapping of groups, groups, `hosts`, `children` or `vars` of the wrong shape, unknown group keys, groups that contain themselves, a `bmc_address` or `ansible_host` that is not one IP address (a host name, for instance), unknown vendors.
 //! - NetBox exports (`format netbox`): JSON syntax, a top level that is neither a page of `GET /api/dcim/devices/` nor an array of devices, fields of the wrong shape, a bad `oob_ip.address`, a device with an out-of-band address but no name, a page whose `next` points at more devices.
 //!

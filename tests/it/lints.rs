@@ -1019,6 +1019,42 @@ fn a_waiver_that_names_services_silences_only_a_finding_it_names_all_of() {
 }
 
 #[test]
+fn an_empty_selector_suggests_the_label_or_value_the_inventory_has() {
+    let (status, report) = check_json("tests/fixtures/inventory/typos/selectors.wall", &[]);
+    assert_eq!(status, 0, "{report:#}");
+    let got: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().expect("code").to_string(),
+                d["line"].as_u64().expect("line"),
+                d["column"].as_u64().expect("column"),
+                d["help"].as_str().expect("help").to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            5,
+            "`supermciro` is not a vendor; did you mean `supermicro`?",
+        ),
+        (6, "no entry has the label `rak`; did you mean `rack`?"),
+        (7, "no entry has `rack` = \"aa\"; did you mean \"a\"?"),
+        // A vendor that exists, but no entry has it.
+        (8, "no entry has `vendor` = \"lenovo\""),
+        // Each condition holds for some entry, but not together.
+        (9, "check the labels and values against the inventory files"),
+    ];
+    let want: Vec<(String, u64, u64, String)> = want
+        .iter()
+        .map(|&(line, help)| ("BW008".to_string(), line, 9, help.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn a_waiver_for_another_code_does_not_silence() {
     let (status, report) = check_json(WAIVED_OTHER_CODE, &["--deny", "BW206"]);
     assert_eq!(status, 1, "{report:#}");

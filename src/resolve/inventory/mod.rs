@@ -23,7 +23,7 @@ use std::path::Path;
 use tree::{At, Node, Spanned};
 
 /// The values the `vendor` label may take.
-const VENDORS: &[&str] = &[
+pub(in crate::resolve) const VENDORS: &[&str] = &[
     "dell",
     "hpe",
     "supermicro",
