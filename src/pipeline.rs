@@ -116,10 +116,27 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     let invalid = diagnostics
         .iter()
         .any(|d| d.code.is_input_error() && d.severity == Severity::Error);
-    let (model, result) = if invalid {
+    // Names that stand for nothing (BW002) count as empty; the checks that do
+    // not depend on them still run, and nothing is compiled.
+    let recovered = invalid && recoverable(&policy, &diagnostics);
+    if recovered {
+        for diagnostic in diagnostics
+            .iter_mut()
+            .filter(|d| d.code == Code::UnknownName)
+        {
+            let note = "it counts as empty meanwhile: the checks of the statements that use it \
+                        are skipped, and the other checks ran";
+            diagnostic.help = Some(match diagnostic.help.take() {
+                Some(help) => format!("{help}\n{note}"),
+                None => note.into(),
+            });
+        }
+    }
+    let (model, result) = if invalid && !recovered {
         (None, None)
     } else {
         let analysis = Analysis::new(&policy);
+        let alongside = if recovered { None } else { alongside };
         let job = Mutex::new(alongside);
         // Whichever thread comes first runs the job: the second thread, or
         // this one after the checks when no second thread could be started.
@@ -133,7 +150,11 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
                 .then(|| std::thread::Builder::new().spawn_scoped(scope, take_and_run))
                 .and_then(Result::ok);
             let context = Context::new(&policy, &analysis, &sources, today);
-            diagnostics.extend(lints::run(&context));
+            let mut found = lints::run(&context);
+            if recovered {
+                found.retain(|d| !depends_on_unresolved(&policy, d));
+            }
+            diagnostics.extend(found);
             other
                 .and_then(|other| {
                     other
@@ -152,6 +173,44 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
         findings,
     };
     (checked, result)
+}
+
+/// Whether a policy with input errors can still be checked: its only errors
+/// are names that stand for nothing (BW002), none of them in `internal`,
+/// `scope` or a `bmc` definition.
+fn recoverable(policy: &Policy, diagnostics: &[Diagnostic]) -> bool {
+    !policy.unresolved_core
+        && diagnostics
+            .iter()
+            .filter(|d| d.code.is_input_error() && d.severity == Severity::Error)
+            .all(|d| d.code == Code::UnknownName)
+}
+
+/// Whether a finding depends on a name that stands for nothing: any of its
+/// labels lies in a rule or expectation that uses one, or it is an unused
+/// definition (the broken statement may have been meant to use it).
+fn depends_on_unresolved(policy: &Policy, diagnostic: &Diagnostic) -> bool {
+    if diagnostic.code == Code::UnusedDefinition {
+        return true;
+    }
+    let unresolved = policy
+        .rules
+        .iter()
+        .filter(|r| r.unresolved)
+        .map(|r| r.span)
+        .chain(
+            policy
+                .expectations
+                .iter()
+                .filter(|e| e.unresolved)
+                .map(|e| e.span),
+        );
+    let spans: Vec<crate::source::Span> = unresolved.collect();
+    diagnostic.labels.iter().any(|label| {
+        spans.iter().any(|s| {
+            s.file == label.span.file && s.start <= label.span.start && label.span.end <= s.end
+        })
+    })
 }
 
 /// Applies level overrides and waivers, drops `allow`-level findings, and sorts.

@@ -236,6 +236,7 @@ impl PolicySpec {
                 .rules
                 .iter()
                 .map(|r| PolicyRule {
+                    unresolved: false,
                     action: action(r.allow),
                     src: r.src.build(),
                     dst: r.dst.build(),
@@ -266,6 +267,7 @@ impl PolicySpec {
                     services: build_services(&e.services),
                     description: None,
                     span,
+                    unresolved: false,
                 })
                 .collect(),
             ..Policy::default()

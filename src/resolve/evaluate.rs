@@ -22,12 +22,14 @@ impl Resolver<'_> {
             rules,
             expectations,
         } = collected;
+        let unresolved_before = self.unresolved_uses;
         let internal = self.symbol(&Symbol::Internal);
         let bmcs = self.symbol(&Symbol::Bmcs);
         let scope = match &scope {
             Some(expr) => self.addrs(expr),
             None => AddrSet::any(),
         };
+        let unresolved_core = self.unresolved_uses > unresolved_before;
         let mut definitions = Vec::new();
         for index in 0..self.definitions.len() {
             let name = self.definitions[index].name.name.clone();
@@ -52,13 +54,19 @@ impl Resolver<'_> {
         let rules: Vec<PolicyRule> = rules.iter().map(|rule| self.rule(rule)).collect();
         let expectations = expectations
             .iter()
-            .map(|e| PolicyExpectation {
-                kind: e.kind,
-                src: self.addrs(&e.src),
-                dst: self.addrs(&e.dst),
-                services: self.services(e.services.as_deref()),
-                description: e.description.as_ref().map(|d| d.value.clone()),
-                span: e.span,
+            .map(|e| {
+                let unresolved_before = self.unresolved_uses;
+                let (src, dst) = (self.addrs(&e.src), self.addrs(&e.dst));
+                let services = self.services(e.services.as_deref());
+                PolicyExpectation {
+                    kind: e.kind,
+                    src,
+                    dst,
+                    services,
+                    description: e.description.as_ref().map(|d| d.value.clone()),
+                    span: e.span,
+                    unresolved: self.unresolved_uses > unresolved_before,
+                }
             })
             .collect();
         let definitions = definitions
@@ -79,10 +87,12 @@ impl Resolver<'_> {
             expectations,
             definitions,
             inventory: self.inventory,
+            unresolved_core,
         }
     }
 
     pub(super) fn rule(&mut self, rule: &syntax::Rule) -> PolicyRule {
+        let unresolved_before = self.unresolved_uses;
         let src = self.addrs(&rule.src);
         let dst = self.addrs(&rule.dst);
         let services = self.services(rule.services.as_deref());
@@ -107,7 +117,9 @@ impl Resolver<'_> {
                 })
             })
             .collect();
+        let unresolved = self.unresolved_uses > unresolved_before;
         PolicyRule {
+            unresolved,
             action: rule.action,
             src,
             dst,
@@ -168,7 +180,7 @@ impl Resolver<'_> {
                     self.symbol(&Symbol::Name(name.clone()))
                 }
                 Some(Entry::Service(_)) => {
-                    self.diagnostics.push(
+                    self.unresolved_name(
                         Diagnostic::new(
                             Code::UnknownName,
                             format!("`{name}` is a service, not an address set"),
@@ -202,7 +214,7 @@ impl Resolver<'_> {
                     } else if let Some(suggestion) = self.closest(name, false) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
-                    self.diagnostics.push(diagnostic);
+                    self.unresolved_name(diagnostic);
                     AddrSet::empty()
                 }
             },
@@ -213,7 +225,12 @@ impl Resolver<'_> {
     /// reported (BW007) and counts as empty.
     pub(super) fn symbol(&mut self, symbol: &Symbol) -> AddrSet {
         match self.addr_state.get(symbol) {
-            Some(State::Done(set)) => return set.clone(),
+            Some(State::Done(set)) => {
+                if self.unresolved.contains(symbol) {
+                    self.unresolved_uses += 1;
+                }
+                return set.clone();
+            }
             Some(State::InProgress) => {
                 self.report_cycle(symbol_name(symbol));
                 return AddrSet::empty();
@@ -222,6 +239,7 @@ impl Resolver<'_> {
         }
         self.addr_state.insert(symbol.clone(), State::InProgress);
         self.eval_stack.push(symbol_name(symbol));
+        let unresolved_before = self.unresolved_uses;
         let set = match symbol {
             Symbol::Internal => match self.internal_expr.clone() {
                 Some(expr) => self.addrs(&expr),
@@ -252,6 +270,9 @@ impl Resolver<'_> {
             },
         };
         self.eval_stack.pop();
+        if self.unresolved_uses > unresolved_before {
+            self.unresolved.insert(symbol.clone());
+        }
         self.addr_state
             .insert(symbol.clone(), State::Done(set.clone()));
         set
@@ -360,7 +381,7 @@ impl Resolver<'_> {
                         self.service_symbol(name)
                     }
                     Some(Entry::Address(_)) => {
-                        self.diagnostics.push(
+                        self.unresolved_name(
                             Diagnostic::new(
                                 Code::UnknownName,
                                 format!("`{name}` is an address set, not a service"),
@@ -382,7 +403,7 @@ impl Resolver<'_> {
                             diagnostic =
                                 diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                         }
-                        self.diagnostics.push(diagnostic);
+                        self.unresolved_name(diagnostic);
                         ServiceSet::empty()
                     }
                 }
@@ -392,7 +413,12 @@ impl Resolver<'_> {
 
     pub(super) fn service_symbol(&mut self, name: &str) -> ServiceSet {
         match self.service_state.get(name) {
-            Some(State::Done(set)) => return set.clone(),
+            Some(State::Done(set)) => {
+                if self.unresolved_services.contains(name) {
+                    self.unresolved_uses += 1;
+                }
+                return set.clone();
+            }
             Some(State::InProgress) => {
                 self.report_cycle(name.to_string());
                 return ServiceSet::empty();
@@ -402,6 +428,7 @@ impl Resolver<'_> {
         self.service_state
             .insert(name.to_string(), State::InProgress);
         self.eval_stack.push(name.to_string());
+        let unresolved_before = self.unresolved_uses;
         let set = match self.names.get(name).copied() {
             Some(Entry::Service(index)) => {
                 let items = self.service_defs[index].items.clone();
@@ -410,8 +437,18 @@ impl Resolver<'_> {
             _ => ServiceSet::empty(),
         };
         self.eval_stack.pop();
+        if self.unresolved_uses > unresolved_before {
+            self.unresolved_services.insert(name.to_string());
+        }
         self.service_state
             .insert(name.to_string(), State::Done(set.clone()));
         set
+    }
+
+    /// Reports a name that stands for nothing here (BW002): it counts as
+    /// empty, and the statements that use it are marked unresolved.
+    fn unresolved_name(&mut self, diagnostic: Diagnostic) {
+        self.unresolved_uses += 1;
+        self.diagnostics.push(diagnostic);
     }
 }

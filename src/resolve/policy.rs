@@ -19,6 +19,9 @@ pub struct Waiver {
 
 #[derive(Clone, Debug)]
 pub struct PolicyRule {
+    /// It uses a name that stands for nothing (BW002), counted as empty:
+    /// its findings are not reported.
+    pub unresolved: bool,
     pub action: Action,
     pub src: AddrSet,
     pub dst: AddrSet,
@@ -47,6 +50,8 @@ pub struct PolicyExpectation {
     pub services: ServiceSet,
     pub description: Option<String>,
     pub span: Span,
+    /// It uses a name that stands for nothing (BW002), counted as empty.
+    pub unresolved: bool,
 }
 
 /// A named definition and what it resolved to.
@@ -106,6 +111,9 @@ pub struct Policy {
     pub expectations: Vec<PolicyExpectation>,
     pub definitions: Vec<NamedSet>,
     pub inventory: Vec<InventoryEntry>,
+    /// `internal`, `scope` or `bmcs` uses a name that stands for nothing
+    /// (BW002): no check can be trusted.
+    pub unresolved_core: bool,
 }
 
 impl Policy {
