@@ -24,7 +24,7 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         analysis,
         sources: &checked.sources,
     };
-    let ruleset = nft::build(layout(args.layout), input, table);
+    let ruleset = nft::build_with(layout(args.layout), input, table, args.reverse_path.nft());
     let text = nft::text::render(
         &ruleset,
         &nft::text::header(&checked.sources, policy, &checked.lowered),
@@ -52,7 +52,7 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
     };
     // What is about to change, for the log of the run; a table bmcwall cannot
     // read back is replaced all the same.
-    match runner.compare(table, &Compiled::of(policy, analysis)) {
+    match runner.compare(table, &Compiled::of(policy, analysis), args.common.today()) {
         Ok(Comparison { present, changes }) => {
             let title = format!("table inet {table} in {place}");
             let report = plan::human(&changes, policy, &checked.sources, &title, present);

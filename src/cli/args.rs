@@ -225,10 +225,31 @@ pub(crate) enum OutputFormat {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Layout {
-    /// The allowed space as concatenated interval sets: a few rules per packet.
+    /// The allowed flows as verdict maps, in two lookups: the source picks
+    /// its row of the decision table, whose own map decides destination,
+    /// protocol and port; a handful of rules per packet.
     Sets,
     /// One nft rule per policy rule, in policy order, with counters and comments.
     Rules,
+}
+
+/// `--reverse-path`: what the table does with packets from spoofed sources.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum ReversePath {
+    /// Drop packets whose source the route back does not reach through the
+    /// interface they came in on (`fib saddr . iif oif missing drop`).
+    Drop,
+    /// No reverse-path check (a gateway with asymmetric routes).
+    Off,
+}
+
+impl ReversePath {
+    pub(crate) fn nft(self) -> nft::ReversePath {
+        match self {
+            ReversePath::Drop => nft::ReversePath::Drop,
+            ReversePath::Off => nft::ReversePath::Off,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +266,8 @@ pub(crate) struct CompileArgs {
     /// Name of the nftables table (family inet).
     #[arg(long, value_name = "NAME", default_value = nft::DEFAULT_TABLE, value_parser = parse_table)]
     pub(crate) table: String,
+    #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
+    pub(crate) reverse_path: ReversePath,
     #[command(flatten)]
     pub(crate) common: Common,
 }
@@ -285,6 +308,8 @@ pub(crate) struct ApplyArgs {
     pub(crate) live: LiveArgs,
     #[arg(long, value_enum, default_value_t = Layout::Sets)]
     pub(crate) layout: Layout,
+    #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
+    pub(crate) reverse_path: ReversePath,
     /// Keep the new table only if confirmed within SECONDS (typed `yes`, or
     /// --confirm-with); else restore the previous one and exit 3.
     #[arg(long, value_name = "SECONDS")]

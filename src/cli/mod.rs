@@ -174,7 +174,12 @@ fn compile(args: CompileArgs) -> Exit {
                 analysis,
                 sources,
             };
-            let ruleset = nft::build(layout(args.layout), input, &args.table);
+            let ruleset = nft::build_with(
+                layout(args.layout),
+                input,
+                &args.table,
+                args.reverse_path.nft(),
+            );
             match args.format {
                 OutputFormat::Nft => Ok(nft::text::render(
                     &ruleset,
@@ -224,19 +229,20 @@ fn plan_command(args: PlanArgs) -> Exit {
         Exit::Refused
     };
     let compiled = Compiled::of(policy, analysis);
-    let live::Comparison { present, changes } = match runner.compare(table, &compiled) {
-        Ok(comparison) => comparison,
-        Err(live::CompareFailure::Unreadable(error)) => {
-            return fail(format!(
-                "cannot read table inet {table} in {place}: {error}"
-            ))
-        }
-        Err(live::CompareFailure::NotComparable(error)) => {
-            return fail(format!(
-                "table inet {table} in {place} is not one bmcwall can compare: {error}"
-            ))
-        }
-    };
+    let live::Comparison { present, changes } =
+        match runner.compare(table, &compiled, args.common.today()) {
+            Ok(comparison) => comparison,
+            Err(live::CompareFailure::Unreadable(error)) => {
+                return fail(format!(
+                    "cannot read table inet {table} in {place}: {error}"
+                ))
+            }
+            Err(live::CompareFailure::NotComparable(error)) => {
+                return fail(format!(
+                    "table inet {table} in {place} is not one bmcwall can compare: {error}"
+                ))
+            }
+        };
     let text = match args.format {
         PlanFormat::Human => {
             let title = if present {

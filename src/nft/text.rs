@@ -222,6 +222,10 @@ fn rule_text(rule: &Rule) -> String {
                 let op = if *negate { "!= " } else { "" };
                 format!("{} {op}@{set}", key_text(key))
             }
+            Match::Time { before, at } => {
+                format!("meta time {} {at}", if *before { "<" } else { ">=" })
+            }
+            Match::ReversePathMissing => "fib saddr . iif oif missing".into(),
         });
     }
     for statement in &rule.statements {
