@@ -2,7 +2,7 @@
 
 use crate::analysis::Analysis;
 use crate::diagnostic::{self, Diagnostic, Severity};
-use crate::diagnostic::{Code, Level, Lowered};
+use crate::diagnostic::{Code, Level, Lowered, Selector};
 use crate::lints::{self, Context};
 use crate::model::Date;
 use crate::resolve::{self, Policy, Waiver};
@@ -11,7 +11,26 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
-/// Per-code level overrides from the command line.
+pub use crate::lints::Thresholds;
+
+/// How a run judges findings: levels per code (from bmcwall.toml and the
+/// command line) and the thresholds of the checks that measure.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub levels: Levels,
+    pub thresholds: Thresholds,
+}
+
+impl From<Levels> for Settings {
+    fn from(levels: Levels) -> Self {
+        Settings {
+            levels,
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+/// Per-code level overrides from bmcwall.toml and the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Levels {
     overrides: BTreeMap<Code, Level>,
@@ -20,6 +39,58 @@ pub struct Levels {
 impl Levels {
     pub fn set(&mut self, code: Code, level: Level) {
         self.overrides.insert(code, level);
+    }
+
+    /// The levels that layers of settings give, later layers overriding
+    /// earlier ones (bmcwall.toml, then the command line). Within a layer,
+    /// prefixes apply before codes, shorter prefixes first, and of two
+    /// settings of the same selector `deny` wins over `warn` and `warn` over
+    /// `allow`. Groups (`warnings`, `infos`) apply last, to the codes at that
+    /// level after every code and prefix setting, but for codes a later
+    /// layer sets by code or prefix. Codes that cannot be lowered keep their
+    /// level.
+    pub fn resolve(layers: &[&[(Selector, Level)]]) -> Levels {
+        let mut levels = Levels::default();
+        // The layer that last set each code by code or prefix.
+        let mut origin: BTreeMap<Code, usize> = BTreeMap::new();
+        let rank = |selector: &Selector| match selector {
+            Selector::Prefix(prefix) => prefix.len(),
+            Selector::Code(_) => usize::MAX - 1,
+            Selector::Group(_) => usize::MAX,
+        };
+        let ordered = |layer: &[(Selector, Level)]| {
+            let mut layer: Vec<(Selector, Level)> = layer.to_vec();
+            layer.sort_by_key(|(selector, level)| (rank(selector), *level));
+            layer
+        };
+        for (index, layer) in layers.iter().enumerate() {
+            for (selector, level) in ordered(layer) {
+                if matches!(selector, Selector::Group(_)) {
+                    continue;
+                }
+                for &code in Code::ALL {
+                    if selector.selects(code, code.default_level()) {
+                        levels.set(code, level);
+                        origin.insert(code, index);
+                    }
+                }
+            }
+        }
+        let before_groups = levels.clone();
+        for (index, layer) in layers.iter().enumerate() {
+            for (selector, level) in ordered(layer) {
+                if !matches!(selector, Selector::Group(_)) {
+                    continue;
+                }
+                for &code in Code::ALL {
+                    let later = origin.get(&code).is_some_and(|&set_in| set_in > index);
+                    if !later && selector.selects(code, before_groups.level(code)) {
+                        levels.set(code, level);
+                    }
+                }
+            }
+        }
+        levels
     }
 
     /// The level of `code`. Errors that make the input invalid (BW001-BW007)
@@ -67,6 +138,23 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The findings of an input that is not a policy (a file `fmt` cannot
+    /// parse, a bmcwall.toml that is not valid): its diagnostics, as they are.
+    pub fn of_diagnostics(sources: SourceMap, diagnostics: Vec<Diagnostic>) -> Checked {
+        Checked {
+            sources,
+            lowered: Vec::new(),
+            model: None,
+            findings: diagnostics
+                .into_iter()
+                .map(|diagnostic| Finding {
+                    diagnostic,
+                    waived: None,
+                })
+                .collect(),
+        }
+    }
+
     /// Any error-level BW0xx (also one raised to error with `--deny`): the
     /// input is not a valid policy.
     pub fn input_invalid(&self) -> bool {
@@ -83,11 +171,11 @@ impl Checked {
 }
 
 /// Reads, resolves, analyses and checks one policy.
-pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
+pub fn check(path: &Path, today: Date, settings: &Settings) -> Checked {
     run(
         path,
         today,
-        levels,
+        settings,
         None::<fn(&Policy, &Analysis, &SourceMap)>,
     )
     .0
@@ -99,18 +187,19 @@ pub fn check(path: &Path, today: Date, levels: &Levels) -> Checked {
 pub fn check_alongside<R: Send>(
     path: &Path,
     today: Date,
-    levels: &Levels,
+    settings: &Settings,
     alongside: impl FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send,
 ) -> (Checked, Option<R>) {
-    run(path, today, levels, Some(alongside))
+    run(path, today, settings, Some(alongside))
 }
 
 fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     path: &Path,
     today: Date,
-    levels: &Levels,
+    settings: &Settings,
     alongside: Option<F>,
 ) -> (Checked, Option<R>) {
+    let levels = &settings.levels;
     let mut sources = SourceMap::default();
     let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
     let invalid = diagnostics
@@ -149,7 +238,7 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
             let other = has_job
                 .then(|| std::thread::Builder::new().spawn_scoped(scope, take_and_run))
                 .and_then(Result::ok);
-            let context = Context::new(&policy, &analysis, &sources, today);
+            let context = Context::new(&policy, &analysis, &sources, today, settings.thresholds);
             let mut found = lints::run(&context);
             if recovered {
                 found.retain(|d| !depends_on_unresolved(&policy, d));
@@ -261,6 +350,54 @@ fn waiver_covers(waiver: &Waiver, diagnostic: &mut Diagnostic) -> Option<String>
         None => line,
     });
     None
+}
+
+/// Several policies checked together (`check sites/*.wall`), as one report:
+/// a finding in a file several of them read (an included file) is kept once,
+/// with the first policy that reports it; an unused definition (BW303) in
+/// such a file only when every policy that reads the file finds it unused.
+pub fn merge(results: &mut [Checked]) {
+    use std::collections::{BTreeSet, HashSet};
+    type Key = (String, u32, u32, Code, String);
+    let key = |checked: &Checked, finding: &Finding| -> Key {
+        let diagnostic = &finding.diagnostic;
+        let span = diagnostic.primary().span;
+        (
+            checked.sources.file(span.file).display_path(),
+            span.start,
+            span.end,
+            diagnostic.code,
+            diagnostic.message.clone(),
+        )
+    };
+    let keys: Vec<HashSet<Key>> = results
+        .iter()
+        .map(|checked| checked.findings.iter().map(|f| key(checked, f)).collect())
+        .collect();
+    let files: Vec<BTreeSet<String>> = results
+        .iter()
+        .map(|checked| {
+            checked
+                .sources
+                .files()
+                .map(|(_, f)| f.display_path())
+                .collect()
+        })
+        .collect();
+    let mut seen: HashSet<Key> = HashSet::new();
+    for (index, checked) in results.iter_mut().enumerate() {
+        let findings = std::mem::take(&mut checked.findings);
+        for finding in findings {
+            let found = key(checked, &finding);
+            let unused_elsewhere = finding.diagnostic.code != Code::UnusedDefinition
+                || (0..keys.len())
+                    .filter(|&other| other != index && files[other].contains(&found.0))
+                    .all(|other| keys[other].contains(&found));
+            if unused_elsewhere && seen.insert(found) {
+                checked.findings.push(finding);
+            }
+        }
+    }
 }
 
 /// Today's date in UTC.

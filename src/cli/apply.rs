@@ -13,7 +13,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub(super) fn run(args: ApplyArgs) -> Exit {
-    let checked = checked_with_report(&args.policy, &args.common);
+    let checked = match checked_with_report(&args.policy, &args.common) {
+        Ok(checked) => checked,
+        Err(exit) => return exit,
+    };
     let (policy, analysis) = match compilable(&checked, "applied") {
         Ok(model) => model,
         Err(code) => return code,

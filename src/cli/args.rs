@@ -2,15 +2,15 @@
 //! types, and the parsers of their values. Command bodies are in the other
 //! modules of `cli`.
 
-use super::{explain, render};
-use crate::diagnostic::{Code, Level};
+use super::{config, explain, render};
+use crate::diagnostic::{Code, Level, Selector};
 use crate::model::Date;
 use crate::nft;
-use crate::pipeline;
-use crate::pipeline::Levels;
+use crate::pipeline::{self, Checked, Levels, Settings};
+use crate::source::SourceMap;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,17 +50,22 @@ pub(crate) struct Common {
     /// The date `until` is compared with (YYYY-MM-DD); default: today (UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) today: Option<Date>,
-    /// Report CODE as an error (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = parse_code)]
-    pub(crate) deny: Vec<Code>,
+    /// Report CODE as an error (repeatable): a code, a prefix (`BW2`) or a
+    /// group (`warnings`, `infos`). Overrides bmcwall.toml.
+    #[arg(long, value_name = "CODE", value_parser = parse_selector)]
+    pub(crate) deny: Vec<Selector>,
     /// Report CODE as a warning (repeatable). BW001-BW007 cannot be lowered;
     /// lowering BW201-BW203 or BW401 is warned about and recorded.
-    #[arg(long, value_name = "CODE", value_parser = parse_lowerable_code)]
-    pub(crate) warn: Vec<Code>,
+    #[arg(long, value_name = "CODE", value_parser = parse_lowering_selector)]
+    pub(crate) warn: Vec<Selector>,
     /// Do not report CODE (repeatable). BW001-BW007 cannot be lowered;
     /// lowering BW201-BW203 or BW401 is warned about and recorded.
-    #[arg(long, value_name = "CODE", value_parser = parse_lowerable_code)]
-    pub(crate) allow: Vec<Code>,
+    #[arg(long, value_name = "CODE", value_parser = parse_lowering_selector)]
+    pub(crate) allow: Vec<Selector>,
+    /// Read levels and thresholds from FILE instead of the bmcwall.toml found
+    /// in the policy's directory or above it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub(crate) color: ColorChoice,
@@ -73,27 +78,47 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    /// The levels the flags give; says on stderr which isolation checks
-    /// they lower.
-    pub(crate) fn levels(&self) -> Levels {
-        let mut levels = Levels::default();
-        for (codes, level) in [
+    /// The settings for checking `policy`: bmcwall.toml's (`--config`, or
+    /// the one found from the policy's directory up), the flags over it.
+    /// Says on stderr which isolation checks they lower; a bmcwall.toml that
+    /// is not valid is reported and is exit 2.
+    pub(crate) fn settings(&self, policy: &Path) -> Result<Settings, super::Exit> {
+        let file = self.config.clone().or_else(|| config::find(policy));
+        let config = match file {
+            Some(path) => {
+                let mut sources = SourceMap::default();
+                match config::load(&path, &mut sources) {
+                    Ok(config) => config,
+                    Err(diagnostics) => {
+                        let checked = Checked::of_diagnostics(sources, diagnostics);
+                        let report = render::human(&checked, &self.render_options());
+                        let _ = std::io::stderr().write_all(report.as_bytes());
+                        return Err(super::Exit::Invalid);
+                    }
+                }
+            }
+            None => config::Config::default(),
+        };
+        let mut flags = Vec::new();
+        for (selectors, level) in [
             (&self.allow, Level::Allow),
             (&self.warn, Level::Warning),
             (&self.deny, Level::Error),
         ] {
-            for code in codes {
-                levels.set(*code, level);
-            }
+            flags.extend(selectors.iter().map(|s| (s.clone(), level)));
         }
+        let levels = Levels::resolve(&[&config.levels, &flags]);
         for lowered in levels.lowered() {
             let _ = writeln!(
                 std::io::stderr(),
-                "bmcwall: warning: {lowered} lowers a check that keeps BMCs isolated; \
-                 the compiled table and the JSON and SARIF reports record it"
+                "bmcwall: warning: {lowered}, a check that keeps BMCs isolated; the compiled \
+                 table and the JSON and SARIF reports record it"
             );
         }
-        levels
+        Ok(Settings {
+            levels,
+            thresholds: config.thresholds,
+        })
     }
 
     pub(crate) fn today(&self) -> Date {
@@ -330,17 +355,25 @@ pub(crate) fn parse_code(text: &str) -> Result<Code, String> {
         .ok_or_else(|| format!("`{text}` is not a bmcwall code; `bmcwall lints` lists them"))
 }
 
-/// A code whose level may be lowered: not one of the errors that make the
-/// input invalid.
-pub(crate) fn parse_lowerable_code(text: &str) -> Result<Code, String> {
-    let code = parse_code(text)?;
-    if code.can_be_lowered() {
-        Ok(code)
-    } else {
-        Err(format!(
+/// A code, a prefix of codes or a group.
+pub(crate) fn parse_selector(text: &str) -> Result<Selector, String> {
+    Selector::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a code, a prefix of codes (`BW2`) or a group (`warnings`, `infos`); \
+             `bmcwall lints` lists the codes"
+        )
+    })
+}
+
+/// A selector that may lower levels: not a code among the errors that make
+/// the input invalid (a prefix or group lowers only the codes it can).
+pub(crate) fn parse_lowering_selector(text: &str) -> Result<Selector, String> {
+    match parse_selector(text)? {
+        Selector::Code(code) if !code.can_be_lowered() => Err(format!(
             "{code} ({}) cannot be lowered: it means the input is not a valid policy",
             code.name()
-        ))
+        )),
+        selector => Ok(selector),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod config;
 mod exit;
 mod explain;
 mod fmt;
@@ -47,13 +48,15 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
 }
 
 fn check(args: CheckArgs) -> Exit {
-    let levels = args.common.levels();
     let today = args.common.today();
-    let results: Vec<Checked> = args
-        .policies
-        .iter()
-        .map(|path| pipeline::check(path, today, &levels))
-        .collect();
+    let mut results: Vec<Checked> = Vec::new();
+    for path in &args.policies {
+        match args.common.settings(path) {
+            Ok(settings) => results.push(pipeline::check(path, today, &settings)),
+            Err(exit) => return exit,
+        }
+    }
+    pipeline::merge(&mut results);
     match args.format {
         CheckFormat::Human => {
             let options = args.common.render_options();
@@ -139,11 +142,12 @@ fn compilable<'a>(
     }
 }
 
-/// Checks a policy and reports its findings on stderr.
-fn checked_with_report(policy: &std::path::Path, common: &Common) -> Checked {
-    let checked = pipeline::check(policy, common.today(), &common.levels());
+/// Checks a policy and reports its findings on stderr; `Err` is the exit
+/// code when its settings are not valid.
+fn checked_with_report(policy: &std::path::Path, common: &Common) -> Result<Checked, Exit> {
+    let checked = pipeline::check(policy, common.today(), &common.settings(policy)?);
     report(&checked, common);
-    checked
+    Ok(checked)
 }
 
 /// Writes the findings of a check to stderr.
@@ -162,12 +166,15 @@ fn layout(layout: Layout) -> nft::Layout {
 fn compile(args: CompileArgs) -> Exit {
     // The output is built while the checks run; it is written only if the
     // policy compiles.
-    let levels = args.common.levels();
-    let lowered = levels.lowered();
+    let settings = match args.common.settings(&args.policy) {
+        Ok(settings) => settings,
+        Err(exit) => return exit,
+    };
+    let lowered = settings.levels.lowered();
     let (checked, text) = pipeline::check_alongside(
         &args.policy,
         args.common.today(),
-        &levels,
+        &settings,
         |policy, analysis, sources| {
             let input = nft::Input {
                 policy,
@@ -215,7 +222,10 @@ fn compile(args: CompileArgs) -> Exit {
 }
 
 fn plan_command(args: PlanArgs) -> Exit {
-    let checked = checked_with_report(&args.policy, &args.common);
+    let checked = match checked_with_report(&args.policy, &args.common) {
+        Ok(checked) => checked,
+        Err(exit) => return exit,
+    };
     // Exit 1 means drift here, so a policy that cannot be compiled is 2.
     let (policy, analysis) = match compilable(&checked, "planned") {
         Ok(model) => model,
@@ -291,7 +301,7 @@ fn lints(args: LintsArgs) -> Exit {
 /// Checks a policy for commands that need a valid one; prints the findings
 /// and returns the model, or the exit code when the policy is not valid.
 fn valid_model(common: &Common, path: &std::path::Path) -> Result<Checked, Exit> {
-    let checked = pipeline::check(path, common.today(), &common.levels());
+    let checked = pipeline::check(path, common.today(), &common.settings(path)?);
     if checked.input_invalid() {
         let report = render::human(&checked, &common.render_options());
         let _ = std::io::stderr().lock().write_all(report.as_bytes());

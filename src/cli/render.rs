@@ -245,6 +245,8 @@ struct JsonLocation {
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
+    /// The top-level policy whose check reported it.
+    policy: String,
     code: &'static str,
     name: &'static str,
     severity: Severity,
@@ -308,6 +310,7 @@ fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnos
     let (line, column) = file.line_col(primary.start as usize);
     let (end_line, end_column) = file.line_col(primary.end as usize);
     JsonDiagnostic {
+        policy: sources.file(crate::source::FileId(0)).display_path(),
         code: diagnostic.code.as_str(),
         name: diagnostic.code.name(),
         severity: diagnostic.severity,
@@ -458,9 +461,14 @@ pub fn sarif(results: &[Checked]) -> Result<String, Unwritable> {
             if !related.is_empty() {
                 result["relatedLocations"] = serde_json::Value::Array(related);
             }
-            if let Some(witness) = &diagnostic.witness {
-                result["properties"] = serde_json::json!({"witness": witness});
-            }
+            let policy = checked
+                .sources
+                .file(crate::source::FileId(0))
+                .display_path();
+            result["properties"] = match &diagnostic.witness {
+                Some(witness) => serde_json::json!({"policy": policy, "witness": witness}),
+                None => serde_json::json!({"policy": policy}),
+            };
             if let Some(reason) = &finding.waived {
                 result["suppressions"] =
                     serde_json::json!([{"kind": "inSource", "justification": reason}]);

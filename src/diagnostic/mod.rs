@@ -4,7 +4,7 @@
 mod code;
 mod suggest;
 
-pub use code::{codes_markdown, Code, Level, Lowered};
+pub use code::{codes_markdown, Code, Level, Lowered, Selector};
 pub use suggest::closest;
 
 use crate::source::Span;

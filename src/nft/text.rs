@@ -20,7 +20,7 @@ pub fn header(sources: &SourceMap, policy: &Policy, lowered: &[Lowered]) -> Stri
     for lowered in lowered {
         let _ = writeln!(
             out,
-            "WARNING: compiled with {lowered}: findings of this isolation check did not stop it"
+            "WARNING: {lowered}: findings of this isolation check did not stop this compile"
         );
     }
     out.push_str("Rules in policy order (first match wins; unmatched flows are dropped):\n");

@@ -372,7 +372,7 @@ fn policy_in(
 ) -> bmcwall::pipeline::Checked {
     let path = dir.join("policy.wall");
     std::fs::write(&path, text).expect("write the policy");
-    bmcwall::pipeline::check(&path, today, &bmcwall::pipeline::Levels::default())
+    bmcwall::pipeline::check(&path, today, &bmcwall::pipeline::Settings::default())
 }
 
 fn flow(src: &str, dst: &str, port: u16) -> Flow {

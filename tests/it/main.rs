@@ -8,6 +8,7 @@ mod support;
 
 mod bench_equivalence;
 mod cli;
+mod config;
 mod diagnostics;
 mod differential;
 mod fmt;
