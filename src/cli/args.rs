@@ -39,6 +39,9 @@ pub(crate) enum Command {
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one.
     Apply(ApplyArgs),
+    /// What a change to a policy does: flows newly allowed and no longer
+    /// allowed, findings added and fixed (exit 0 no change, 1 changes).
+    Diff(DiffArgs),
     /// Rewrite policy files in the canonical layout, or check that they are.
     Fmt(FmtArgs),
     /// List the finding codes, or print one code's documentation.
@@ -138,12 +141,13 @@ impl Common {
 pub(crate) struct ExplainArgs {
     #[arg(value_name = "POLICY.wall")]
     pub(crate) policy: PathBuf,
-    /// Source address of the flow.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) from: std::net::IpAddr,
-    /// Destination address of the flow.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) to: std::net::IpAddr,
+    /// Source of the flow: an address, or a name the policy defines (a host,
+    /// a network, a BMC's inventory name), whose first address is taken.
+    #[arg(long, value_name = "ADDR|NAME")]
+    pub(crate) from: String,
+    /// Destination of the flow: an address or a name, as for --from.
+    #[arg(long, value_name = "ADDR|NAME")]
+    pub(crate) to: String,
     /// Protocol: tcp, udp, icmp, or a number.
     #[arg(long, default_value = "tcp", value_parser = parse_proto)]
     pub(crate) proto: u8,
@@ -236,6 +240,31 @@ pub(crate) struct CheckArgs {
     pub(crate) policies: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub(crate) format: CheckFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum DiffFormat {
+    /// For people.
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// For pipelines.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DiffArgs {
+    /// OLD.wall NEW.wall, or with --base only NEW.wall.
+    #[arg(required = true, num_args = 1..=2, value_name = "POLICY.wall")]
+    pub(crate) policies: Vec<PathBuf>,
+    /// Read the old policy (and what it includes and loads) from this git
+    /// revision of the repository NEW.wall is in (`git archive REV`).
+    #[arg(long, value_name = "REV")]
+    pub(crate) base: Option<String>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub(crate) format: DiffFormat,
     #[command(flatten)]
     pub(crate) common: Common,
 }

@@ -4,6 +4,7 @@
 mod apply;
 mod args;
 mod config;
+mod diff;
 mod exit;
 mod explain;
 mod fmt;
@@ -42,6 +43,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Graph(args) => graph_command(args),
         Command::Plan(args) => plan_command(args),
         Command::Apply(args) => apply::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
     }
@@ -318,7 +320,12 @@ fn explain_command(args: ExplainArgs) -> Exit {
     let Some((policy, analysis)) = &checked.model else {
         return Exit::Invalid;
     };
-    let flow = match explain::flow(args.from, args.to, args.proto, args.port) {
+    let addresses = explain::endpoint(policy, &args.from).and_then(|from| {
+        let to = explain::endpoint(policy, &args.to)?;
+        explain::pick(&from, &to)
+    });
+    let flow = addresses.and_then(|(from, to)| explain::flow(from, to, args.proto, args.port));
+    let flow = match flow {
         Ok(flow) => flow,
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: {message}");
@@ -327,7 +334,23 @@ fn explain_command(args: ExplainArgs) -> Exit {
     };
     let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
     let text = explain::render(&checked.sources, policy, &explanation);
-    printed(&text).map_or_else(|exit| exit, |()| Exit::Success)
+    if let Err(exit) = printed(&text) {
+        return exit;
+    }
+    // Scriptable: 0 when the table lets the flow through, 1 when not.
+    let allowed = !explanation.in_scope
+        || matches!(
+            explanation.decision,
+            crate::analysis::explain::Decision::Rule {
+                action: crate::model::Action::Allow,
+                ..
+            }
+        );
+    if allowed {
+        Exit::Success
+    } else {
+        Exit::Findings
+    }
 }
 
 fn graph_command(args: GraphArgs) -> Exit {
@@ -339,9 +362,10 @@ fn graph_command(args: GraphArgs) -> Exit {
         return Exit::Invalid;
     };
     let reach = crate::analysis::graph::ReachGraph::new(policy, analysis);
+    let rule_name = |index: usize| checked.sources.file_line(policy.rules[index].span);
     let text = match args.format {
-        GraphFormat::Dot => graph::dot(&reach),
-        GraphFormat::Mermaid => graph::mermaid(&reach),
+        GraphFormat::Dot => graph::dot(&reach, &rule_name),
+        GraphFormat::Mermaid => graph::mermaid(&reach, &rule_name),
     };
     printed(&text).map_or_else(|exit| exit, |()| Exit::Success)
 }

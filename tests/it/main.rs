@@ -10,6 +10,7 @@ mod bench_equivalence;
 mod cli;
 mod config;
 mod diagnostics;
+mod diff;
 mod differential;
 mod fmt;
 mod gitops;
