@@ -4,7 +4,7 @@
 mod code;
 mod suggest;
 
-pub use code::{codes_markdown, Code, Level};
+pub use code::{codes_markdown, Code, Level, Lowered, Selector};
 pub use suggest::closest;
 
 use crate::source::Span;
@@ -67,6 +67,9 @@ pub struct Diagnostic {
     pub witness: Option<Witness>,
     /// For exposure findings: each hop's flow and the rule that allows it.
     pub path: Vec<(Witness, Span)>,
+    /// The services a finding covers, by name, for codes whose waivers may
+    /// name services (`Code::lists_services`).
+    pub services: Vec<String>,
 }
 
 impl Diagnostic {
@@ -88,6 +91,7 @@ impl Diagnostic {
             help: None,
             witness: None,
             path: Vec::new(),
+            services: Vec::new(),
         }
     }
 

@@ -59,7 +59,7 @@ use crate::addr::service::{self, ServicePiece};
 use crate::addr::IntervalSet;
 use crate::analysis::region::{blocks, Block};
 use crate::analysis::{Analysis, FamilyTable};
-use crate::model::Action;
+use crate::model::{Action, Date};
 use crate::resolve::Policy;
 use std::collections::HashMap;
 
@@ -82,7 +82,111 @@ impl Outcome {
     }
 }
 
+/// The table of `input`, and when rules in force have `until` dates, the
+/// table of each later stretch of days: from the day after each date, the
+/// policy without the rules expired by then, in a chain of its own that
+/// `meta time >= START` sends packets to, latest first. The kernel then
+/// stops each `until` rule on time without a recompile.
 pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
+    let mut ruleset = build_one(input, table);
+    let mut dates: Vec<Date> = input
+        .policy
+        .active_rules()
+        .filter_map(|(_, rule)| rule.until.map(|(date, _)| date))
+        .collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let prelude_len = prelude(input.policy, &mut Vec::new()).len();
+    let mut dispatch = Vec::new();
+    let mut later_chains = Vec::new();
+    for date in dates {
+        let mut policy = input.policy.clone();
+        for rule in &mut policy.rules {
+            if rule.until.is_some_and(|(until, _)| until <= date) {
+                rule.expired = true;
+            }
+        }
+        let analysis = Analysis::new(&policy);
+        let later = Input {
+            policy: &policy,
+            analysis: &analysis,
+            sources: input.sources,
+        };
+        let name = format!("after_{}", date.to_string().replace('-', ""));
+        let mut phase = build_one(later, table);
+        prefix_names(&mut phase, &format!("{name}_"));
+        let Ruleset { sets, chains, .. } = phase;
+        ruleset.sets.extend(
+            sets.into_iter()
+                .filter(|s| !SHARED.contains(&s.name.as_str())),
+        );
+        for mut chain in chains {
+            if chain.base {
+                chain.base = false;
+                chain.name = name.clone();
+                chain.rules.drain(..prelude_len);
+                later_chains.push(chain);
+            } else if !ruleset.chains.iter().any(|c| c.name == chain.name) {
+                later_chains.push(chain);
+            }
+        }
+        dispatch.push(Rule::new(
+            vec![Match::Time {
+                before: false,
+                at: super::expiry_second(date),
+            }],
+            vec![Statement::Goto(name)],
+        ));
+    }
+    dispatch.reverse();
+    let base = ruleset.chains.len() - 1;
+    ruleset.chains[base]
+        .rules
+        .splice(prelude_len..prelude_len, dispatch);
+    ruleset.chains.splice(base..base, later_chains);
+    ruleset
+}
+
+/// The sets and chains every stretch of days shares: the scope, and the
+/// chain that logs what it accepts.
+const SHARED: [&str; 3] = ["scope_v4", "scope_v6", LOG_ALLOW_CHAIN];
+
+/// Prefixes every set and chain name of `ruleset` but the shared ones, and
+/// every reference to them.
+fn prefix_names(ruleset: &mut Ruleset, prefix: &str) {
+    let renamed = |name: &mut String| {
+        if !SHARED.contains(&name.as_str()) {
+            name.insert_str(0, prefix);
+        }
+    };
+    let statement = |s: &mut Statement| match s {
+        Statement::Goto(chain) | Statement::Jump(chain) => renamed(chain),
+        Statement::Vmap { map, .. } => renamed(map),
+        _ => {}
+    };
+    for set in &mut ruleset.sets {
+        renamed(&mut set.name);
+        for verdict in set.verdicts.iter_mut().flatten() {
+            statement(verdict);
+        }
+    }
+    for chain in &mut ruleset.chains {
+        if !chain.base {
+            renamed(&mut chain.name);
+        }
+        for rule in &mut chain.rules {
+            for m in &mut rule.matches {
+                if let Match::InSet { set, .. } = m {
+                    renamed(set);
+                }
+            }
+            rule.statements.iter_mut().for_each(statement);
+        }
+    }
+}
+
+/// The table of `input` as it stands: the rules in force decide.
+fn build_one(input: Input<'_>, table: &str) -> Ruleset {
     let Input {
         policy, analysis, ..
     } = input;

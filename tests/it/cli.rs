@@ -180,7 +180,15 @@ fn levels_change_exit_codes() {
         "json",
     ]);
     assert_eq!(allowed.status.code(), Some(0));
-    assert!(!stdout(&allowed).contains("\"BW201\""));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&allowed)).expect("JSON");
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(!codes.contains(&"BW201"), "{codes:?}");
+    assert_eq!(report["lowered"].as_array().map(Vec::len), Some(4));
     let denied = bmcwall(&["check", AMS1, "--today", "2027-03-25", "--deny", "BW302"]);
     assert_eq!(denied.status.code(), Some(1));
 }
@@ -241,6 +249,40 @@ fn explain_names_the_deciding_rule_later_matches_and_exposure() {
         "{}",
         stdout(&denied)
     );
+    // Scriptable: exit 1 when the flow is denied, 0 when allowed.
+    assert_eq!(denied.status.code(), Some(1));
+    assert_eq!(ams1.status.code(), Some(0));
+    // Names for the ends: a host and a BMC's inventory name, each end with
+    // the definitions and the inventory entry it belongs to.
+    let named = bmcwall(&[
+        "explain",
+        AMS1,
+        "--today",
+        "2026-11-21",
+        "--from",
+        "jump-ams1",
+        "--to",
+        "ams1-a01-bmc",
+        "--port",
+        "443",
+    ]);
+    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
+    assert_eq!(stdout(&named), stdout(&ams1));
+    let typo = bmcwall(&[
+        "explain",
+        AMS1,
+        "--from",
+        "jmup-ams1",
+        "--to",
+        "lab-bmc",
+        "--port",
+        "22",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert_eq!(
+        stderr(&typo),
+        "bmcwall: `jmup-ams1` is not an address or a name; did you mean `jump-ams1`?\n"
+    );
     let no_port = bmcwall(&["explain", AMS1, "--from", "10.20.0.5", "--to", "10.10.1.11"]);
     assert_eq!(no_port.status.code(), Some(2));
     assert!(stderr(&no_port).contains("--port is required"));
@@ -255,6 +297,36 @@ fn explain_names_the_deciding_rule_later_matches_and_exposure() {
         "22",
     ]);
     assert_eq!(mixed.status.code(), Some(2));
+}
+
+#[test]
+fn graph_draws_a_dual_stack_host_once_with_prefixes_and_rules_on_edges() {
+    let output = bmcwall(&[
+        "graph",
+        "tests/fixtures/lints/bw202_trigger.wall",
+        "--today",
+        "2026-11-21",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let jump2: Vec<&str> = text.lines().filter(|l| l.contains("jump2")).collect();
+    assert_eq!(
+        jump2,
+        ["  n6 [label=\"jump2\\n10.20.0.6\\nfd00:20::6\", shape=ellipse];"]
+    );
+    // The v6 address reached from the partner network is the same node.
+    assert!(
+        text.contains(
+            "  n10 -> n6 [label=\"tcp 22\\ntests/fixtures/lints/bw202_trigger.wall:32\", color=red"
+        ),
+        "{text}"
+    );
+    // Prefixes, not ranges.
+    assert!(
+        text.contains("  n0 [label=\"internet\\n0.0.0.0/5\\n8.0.0.0/7\\n+6 more\""),
+        "{text}"
+    );
+    assert!(!text.contains("-10."), "{text}");
 }
 
 #[test]
@@ -450,7 +522,7 @@ fn bash_completion_parses_and_completes_commands_and_options() {
     };
     assert_eq!(
         complete("bmcwall ''", 1),
-        "-h -V --help --version check compile explain graph plan apply fmt lints completions man lsp help\n"
+        "-h -V --help --version check compile explain graph plan apply diff fmt lints completions man lsp help\n"
     );
     assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
@@ -475,6 +547,7 @@ fn man_pages_render_for_every_command() {
         "check",
         "compile",
         "completions",
+        "diff",
         "explain",
         "fmt",
         "graph",

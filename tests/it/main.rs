@@ -8,7 +8,9 @@ mod support;
 
 mod bench_equivalence;
 mod cli;
+mod config;
 mod diagnostics;
+mod diff;
 mod differential;
 mod fmt;
 mod gitops;

@@ -17,7 +17,7 @@ use super::{Exit, LspArgs};
 use crate::addr::service;
 use crate::diagnostic::{Code, Severity};
 use crate::nft::text::addresses;
-use crate::pipeline::{self, Checked, Levels};
+use crate::pipeline::{self, Checked};
 use crate::resolve::{services, NamedKind, Policy};
 use crate::source::{SourceMap, Span};
 use index::{offset, range, Index, SymbolKind};
@@ -69,7 +69,7 @@ pub(super) fn run(args: LspArgs) -> Exit {
         docs: BTreeMap::new(),
         published: BTreeSet::new(),
         today: args.common.today(),
-        levels: args.common.levels(),
+        common: args.common,
         checks: Vec::new(),
     };
     let outcome = server.serve();
@@ -105,7 +105,9 @@ struct Server<'c> {
     /// none any more.
     published: BTreeSet<PathBuf>,
     today: crate::model::Date,
-    levels: Levels,
+    /// The shared flags; with the bmcwall.toml found from each policy, its
+    /// settings.
+    common: super::Common,
     checks: Vec<RootCheck>,
 }
 
@@ -257,9 +259,14 @@ impl Server<'_> {
             .docs
             .values()
             .filter(|doc| doc.path.extension().is_some_and(|e| e == "wall"))
-            .map(|doc| RootCheck {
-                root: canonical(&doc.path),
-                checked: pipeline::check_open(&doc.path, open.clone(), self.today, &self.levels),
+            .map(|doc| {
+                // A bmcwall.toml that is not valid is reported on stderr;
+                // the policy is then checked at the default levels.
+                let settings = self.common.settings(&doc.path).unwrap_or_default();
+                RootCheck {
+                    root: canonical(&doc.path),
+                    checked: pipeline::check_open(&doc.path, open.clone(), self.today, &settings),
+                }
             })
             .collect();
         let included: BTreeSet<PathBuf> = checks
