@@ -70,6 +70,10 @@ pub struct Diagnostic {
     /// The services a finding covers, by name, for codes whose waivers may
     /// name services (`Code::lists_services`).
     pub services: Vec<String>,
+    /// The edit the help suggests, when it is one replacement of the text at
+    /// the primary label (the name meant, the network meant): what an
+    /// editor offers as a quick fix.
+    pub fix: Option<String>,
 }
 
 impl Diagnostic {
@@ -92,7 +96,17 @@ impl Diagnostic {
             witness: None,
             path: Vec::new(),
             services: Vec::new(),
+            fix: None,
         }
+    }
+
+    /// The help "did you mean `REPLACEMENT`?", with the replacement as the
+    /// fix of the primary label's text.
+    pub fn with_suggestion(mut self, replacement: impl Into<String>) -> Self {
+        let replacement = replacement.into();
+        self.help = Some(format!("did you mean `{replacement}`?"));
+        self.fix = Some(replacement);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

@@ -213,7 +213,7 @@ impl Resolver<'_> {
                             "sources and destinations are hosts, networks, groups or bmcs; services go after `:`",
                         );
                     } else if let Some(suggestion) = self.closest(name, false) {
-                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                        diagnostic = diagnostic.with_suggestion(suggestion);
                     }
                     self.unresolved_name(diagnostic);
                     AddrSet::empty()
@@ -401,8 +401,7 @@ impl Resolver<'_> {
                             "not defined",
                         );
                         if let Some(suggestion) = self.closest(name, true) {
-                            diagnostic =
-                                diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                            diagnostic = diagnostic.with_suggestion(suggestion);
                         }
                         self.unresolved_name(diagnostic);
                         ServiceSet::empty()

@@ -538,6 +538,9 @@ impl<'d> Lowering<'d> {
                 "host bits set",
                 Some(format!("did you mean `{network}`?")),
             );
+            if let Some(last) = self.diagnostics.last_mut() {
+                last.fix = Some(network);
+            }
         }
         net
     }

@@ -481,3 +481,216 @@ fn an_included_file_changed_in_another_buffer_and_bad_requests() {
     );
     editor.shutdown();
 }
+
+fn titles(actions: &Value) -> Vec<String> {
+    actions
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["title"].as_str().expect("title").to_string())
+        .collect()
+}
+
+#[test]
+fn quick_fixes_lenses_and_workspace_symbols() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, uri, text) = ams1(dir.path());
+    let mut editor = Editor::start();
+    let broken = text.replace(
+        "network noc        = 10.30.8.0/24;",
+        "network noc        = 10.30.8.1/24;",
+    ) + "allow admnis -> bmcs : ssh;\n";
+    editor.open(&uri, &broken);
+    assert_eq!(
+        summary(&editor.diagnostics(&uri))
+            .into_iter()
+            .map(|(code, line, ..)| (code, line))
+            .collect::<Vec<_>>(),
+        [("BW006".to_string(), 6), ("BW002".to_string(), 24)]
+    );
+    let actions_at = |editor: &mut Editor, line: u32, character: u32| {
+        editor.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "context": {"diagnostics": []},
+                   "range": {"start": {"line": line, "character": character},
+                             "end": {"line": line, "character": character}}}),
+        )
+    };
+    let prefix = actions_at(&mut editor, 6, 24);
+    assert_eq!(titles(&prefix), ["replace with `10.30.8.0/24`"]);
+    let edit = &prefix[0]["edit"]["changes"][&uri][0];
+    assert_eq!(edit["newText"], "10.30.8.0/24");
+    assert_eq!(
+        edit["range"],
+        json!({"start": {"line": 6, "character": 21}, "end": {"line": 6, "character": 33}})
+    );
+    let name = actions_at(&mut editor, 24, 7);
+    assert_eq!(titles(&name), ["replace with `admins`"]);
+
+    // A redundant rule: remove it, or waive the finding.
+    let redundant = text.replace(
+        "allow bmcs      -> ntp1    : ntp;",
+        "allow bmcs      -> ntp1    : ntp;\nallow jump-ams1 -> lab-bmc : redfish;",
+    );
+    editor.change(&uri, 2, &redundant);
+    assert_eq!(
+        summary(&editor.diagnostics(&uri)),
+        [("BW102".to_string(), 18, 0, 18, 37)]
+    );
+    let fixes = actions_at(&mut editor, 18, 3);
+    assert_eq!(
+        titles(&fixes),
+        ["remove the redundant rule", "waive BW102 on this rule"]
+    );
+    let removal = &fixes[0]["edit"]["changes"][&uri][0];
+    assert_eq!(
+        removal["range"],
+        json!({"start": {"line": 18, "character": 0}, "end": {"line": 19, "character": 0}})
+    );
+    let waiver = &fixes[1]["edit"]["changes"][&uri][0];
+    assert_eq!(waiver["newText"], " waive BW102 \"why this is accepted\"");
+    assert_eq!(
+        waiver["range"]["start"],
+        json!({"line": 18, "character": 36})
+    );
+
+    let lenses = editor.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let shown: Vec<(u64, String)> = lenses
+        .as_array()
+        .expect("lenses")
+        .iter()
+        .map(|l| {
+            (
+                l["range"]["start"]["line"].as_u64().expect("line"),
+                l["command"]["title"].as_str().expect("title").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(shown[0], (4, "4 uses".to_string()), "jump-ams1: {shown:?}");
+    assert!(
+        shown.contains(&(18, "BW102 redundant-rule".to_string())),
+        "{shown:?}"
+    );
+
+    let symbols = editor.request("workspace/symbol", json!({"query": "vendor"}));
+    let names: Vec<&str> = symbols
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["vendor-kvm", "vendor-vpn"]);
+    editor.shutdown();
+}
+
+/// Random edits of the shipped example, each followed by requests at a
+/// random place: the server answers every one and never goes away.
+#[test]
+fn random_edits_never_crash_or_hang_the_server() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, uri, text) = ams1(dir.path());
+    let editor = std::cell::RefCell::new(Editor::start());
+    editor.borrow_mut().open(&uri, &text);
+    editor.borrow_mut().diagnostics(&uri);
+    let pieces = prop::sample::select(vec![
+        ";",
+        "\"",
+        "#",
+        "->",
+        ":",
+        ",",
+        "(",
+        ")",
+        "\n",
+        " ",
+        "é𝄞",
+        "allow ",
+        "deny ",
+        "host h = ",
+        "10.0.0.1",
+        "fd00::1/64",
+        "jump-ams1",
+        "bmcs",
+        "inventory(rack = \"a\")",
+        "waive BW206 ",
+        "until 2020-01-01",
+        "log",
+        "except ",
+        "include \"x.wall\";",
+        "\u{0}",
+        "\r\n",
+    ]);
+    let edit = (
+        any::<prop::sample::Index>(),
+        0usize..12,
+        prop::collection::vec(pieces, 0..4),
+    );
+    let case = (
+        prop::collection::vec(edit, 1..4),
+        any::<prop::sample::Index>(),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let version = std::cell::Cell::new(1);
+    let current = std::cell::RefCell::new(text.clone());
+    runner
+        .run(&case, |(edits, at)| {
+            let mut doc = current.borrow().clone();
+            for (place, cut, insert) in edits {
+                let mut start = place.index(doc.len() + 1);
+                while !doc.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + cut).min(doc.len());
+                while !doc.is_char_boundary(end) {
+                    end += 1;
+                }
+                doc.replace_range(start..end, &insert.concat());
+            }
+            version.set(version.get() + 1);
+            let mut editor = editor.borrow_mut();
+            editor.change(&uri, version.get(), &doc);
+            editor.diagnostics(&uri);
+            let offset = at.index(doc.len() + 1);
+            let line = doc[..doc.floor_char_boundary(offset)].matches('\n').count() as u32;
+            for method in [
+                "textDocument/hover",
+                "textDocument/definition",
+                "textDocument/references",
+                "textDocument/completion",
+            ] {
+                let params = json!({"textDocument": {"uri": uri},
+                    "position": {"line": line, "character": 3},
+                    "context": {"includeDeclaration": true}});
+                let response = if method == "textDocument/completion" {
+                    editor.call(method, json!({"textDocument": {"uri": uri},
+                        "position": {"line": line, "character": 3}}))
+                } else {
+                    editor.call(method, params)
+                };
+                prop_assert!(response.get("result").is_some(), "{method}: {response}");
+            }
+            for method in ["textDocument/documentSymbol", "textDocument/codeLens"] {
+                let response = editor.call(method, json!({"textDocument": {"uri": uri}}));
+                prop_assert!(response.get("result").is_some(), "{method}: {response}");
+            }
+            let formatted = editor.call(
+                "textDocument/formatting",
+                json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+            );
+            // Formatted, or refused for syntax errors; never an internal error.
+            prop_assert!(formatted["error"]["code"] != -32603, "{formatted}");
+            *current.borrow_mut() = doc;
+            Ok(())
+        })
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    editor.into_inner().shutdown();
+}

@@ -11,6 +11,10 @@
 //!
 //! A request that panics is answered with an error and the server goes on.
 
+// `WorkspaceEdit::changes` is keyed by lsp-types' `Uri`, whose cached
+// parts never change its hash.
+#![allow(clippy::mutable_key_type)]
+
 mod index;
 
 use super::{Exit, LspArgs};
@@ -27,8 +31,8 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
-    Rename, Request as _,
+    CodeActionRequest, CodeLensRequest, Completion, DocumentSymbolRequest, Formatting,
+    GotoDefinition, HoverRequest, References, Rename, Request as _, WorkspaceSymbolRequest,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionResponse, DiagnosticRelatedInformation,
@@ -53,6 +57,11 @@ pub(super) fn run(args: LspArgs) -> Exit {
         document_formatting_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Left(true)),
         completion_provider: Some(lsp_types::CompletionOptions::default()),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Simple(true)),
+        code_lens_provider: Some(lsp_types::CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     };
     let capabilities = match serde_json::to_value(capabilities) {
@@ -198,6 +207,18 @@ impl Server<'_> {
             Completion::METHOD => {
                 let p: lsp_types::CompletionParams = params(request)?;
                 to_json(self.complete(&p.text_document_position))
+            }
+            CodeActionRequest::METHOD => {
+                let p: lsp_types::CodeActionParams = params(request)?;
+                to_json(self.actions(&p.text_document.uri, p.range))
+            }
+            CodeLensRequest::METHOD => {
+                let p: lsp_types::CodeLensParams = params(request)?;
+                to_json(self.lenses(&p.text_document.uri))
+            }
+            WorkspaceSymbolRequest::METHOD => {
+                let p: lsp_types::WorkspaceSymbolParams = params(request)?;
+                to_json(self.workspace_symbols(&p.query))
             }
             other => {
                 return Err((
@@ -453,9 +474,6 @@ impl Server<'_> {
         let Some(locations) = self.references(at, true) else {
             return Ok(None);
         };
-        // The type lsp-types gives `WorkspaceEdit::changes`; a Uri's cached
-        // parts never change its hash.
-        #[allow(clippy::mutable_key_type)]
         let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
         for location in locations {
             changes
@@ -511,6 +529,175 @@ impl Server<'_> {
                 Err((ErrorCode::InternalError, format!("not formatted: {why}")))
             }
         }
+    }
+
+    /// The findings of the check that read `path` whose primary label is in
+    /// that file, with its text.
+    fn findings_in(&self, path: &Path) -> Vec<(&crate::diagnostic::Diagnostic, &str)> {
+        let Some((checked, file)) = self.check_of(path) else {
+            return Vec::new();
+        };
+        let text = checked.sources.file(file).text.as_str();
+        checked
+            .findings
+            .iter()
+            .filter(|f| f.waived.is_none() && f.diagnostic.primary().span.file == file)
+            .map(|f| (&f.diagnostic, text))
+            .collect()
+    }
+
+    /// Quick fixes for the findings in `range`: the replacement a help
+    /// suggests (the name meant, the network meant), a waiver on the rule
+    /// of a finding that can be waived, and removing a redundant rule.
+    fn actions(
+        &self,
+        uri: &Uri,
+        wanted: lsp_types::Range,
+    ) -> Option<Vec<lsp_types::CodeActionOrCommand>> {
+        let doc = self.doc(uri)?;
+        let index = Index::of(&doc.text);
+        let mut actions = Vec::new();
+        for (d, text) in self.findings_in(&doc.path) {
+            if text != doc.text {
+                continue;
+            }
+            let span = d.primary().span;
+            let at = range(text, span.start as usize, span.end as usize);
+            if at.end < wanted.start || wanted.end < at.start {
+                continue;
+            }
+            let rule = index.symbols.iter().find(|s| {
+                s.kind == SymbolKind::Rule
+                    && s.start <= span.start as usize
+                    && span.end as usize <= s.end
+            });
+            let mut offer = |title: String, edits: Vec<TextEdit>| {
+                let mut changes = HashMap::new();
+                changes.insert(uri.clone(), edits);
+                actions.push(lsp_types::CodeActionOrCommand::CodeAction(
+                    lsp_types::CodeAction {
+                        title,
+                        kind: Some(lsp_types::CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![diagnostic(
+                            &self.check_of(&doc.path)?.0.sources,
+                            d,
+                        )]),
+                        edit: Some(WorkspaceEdit::new(changes)),
+                        ..lsp_types::CodeAction::default()
+                    },
+                ));
+                Some(())
+            };
+            if let Some(fix) = &d.fix {
+                offer(
+                    format!("replace with `{fix}`"),
+                    vec![TextEdit::new(at, fix.clone())],
+                );
+            }
+            let Some(rule) = rule else { continue };
+            if d.code == Code::RedundantRule {
+                let end = text[rule.end..]
+                    .find('\n')
+                    .map_or(text.len(), |i| rule.end + i + 1);
+                offer(
+                    "remove the redundant rule".into(),
+                    vec![TextEdit::new(range(text, rule.start, end), String::new())],
+                );
+            }
+            if !d.code.is_input_error() && !text[rule.start..rule.end].contains("waive") {
+                // Before the rule's `;`, a reason to fill in.
+                let semicolon = rule.end - 1;
+                offer(
+                    format!("waive {} on this rule", d.code.as_str()),
+                    vec![TextEdit::new(
+                        range(text, semicolon, semicolon),
+                        format!(" waive {} \"why this is accepted\"", d.code.as_str()),
+                    )],
+                );
+            }
+        }
+        Some(actions)
+    }
+
+    /// Above each definition, how often it is used; above each rule, the
+    /// findings on it.
+    fn lenses(&self, uri: &Uri) -> Option<Vec<lsp_types::CodeLens>> {
+        let doc = self.doc(uri)?;
+        let index = Index::of(&doc.text);
+        let policy = self.policy_of(&doc.path).map(|(_, p)| p);
+        let findings = self.findings_in(&doc.path);
+        let lens = |start: usize, end: usize, title: String| lsp_types::CodeLens {
+            range: range(&doc.text, start, end),
+            command: Some(lsp_types::Command::new(title, String::new(), None)),
+            data: None,
+        };
+        let mut lenses = Vec::new();
+        for symbol in &index.symbols {
+            match symbol.kind {
+                SymbolKind::Address(_) | SymbolKind::Service => {
+                    let uses = policy
+                        .and_then(|p| p.definitions.iter().find(|d| d.name == symbol.name))
+                        .map(|d| d.uses);
+                    if let Some(uses) = uses {
+                        let title = match uses {
+                            1 => "1 use".to_string(),
+                            n => format!("{n} uses"),
+                        };
+                        lenses.push(lens(symbol.select.0, symbol.select.1, title));
+                    }
+                }
+                SymbolKind::Rule => {
+                    let on_rule: Vec<String> = findings
+                        .iter()
+                        .filter(|(d, text)| {
+                            let span = d.primary().span;
+                            *text == doc.text
+                                && symbol.start <= span.start as usize
+                                && span.end as usize <= symbol.end
+                        })
+                        .map(|(d, _)| format!("{} {}", d.code.as_str(), d.code.name()))
+                        .collect();
+                    if !on_rule.is_empty() {
+                        lenses.push(lens(symbol.select.0, symbol.select.1, on_rule.join(", ")));
+                    }
+                }
+                SymbolKind::Expectation => {}
+            }
+        }
+        Some(lenses)
+    }
+
+    /// The definitions of every checked policy whose name holds `query`.
+    #[allow(deprecated)] // `SymbolInformation::deprecated` is a required field
+    fn workspace_symbols(&self, query: &str) -> Option<Vec<lsp_types::SymbolInformation>> {
+        let mut seen = BTreeSet::new();
+        let mut symbols = Vec::new();
+        for check in &self.checks {
+            let Some((policy, _)) = check.checked.model.as_ref() else {
+                continue;
+            };
+            for definition in &policy.definitions {
+                if !definition.name.contains(query) || !seen.insert(definition.name.clone()) {
+                    continue;
+                }
+                let Some(location) = location(&check.checked.sources, definition.name_span) else {
+                    continue;
+                };
+                symbols.push(lsp_types::SymbolInformation {
+                    name: definition.name.clone(),
+                    kind: match definition.kind {
+                        NamedKind::Address(..) => lsp_types::SymbolKind::VARIABLE,
+                        NamedKind::Service(_) => lsp_types::SymbolKind::CONSTANT,
+                    },
+                    tags: None,
+                    deprecated: None,
+                    location,
+                    container_name: Some(kind_word(&definition.kind).to_string()),
+                });
+            }
+        }
+        symbols.sort_by(|a, b| a.name.cmp(&b.name));
+        Some(symbols)
     }
 
     /// Names that fit where the cursor is: services after the `:` of a rule,
