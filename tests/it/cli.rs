@@ -96,6 +96,17 @@ fn expired_rule_is_warned_and_left_out() {
         "expired rule compiled"
     );
     assert!(stderr(&after).contains("BW301"), "{}", stderr(&after));
+    assert!(
+        stderr(&after).contains("expired yesterday"),
+        "{}",
+        stderr(&after)
+    );
+    let later = bmcwall(&["check", AMS1, "--today", "2027-04-03", "--color", "never"]);
+    assert!(
+        stderr(&later).contains("expired 3 days ago"),
+        "{}",
+        stderr(&later)
+    );
 }
 
 #[test]
