@@ -89,7 +89,9 @@ impl Outcome {
 /// `meta time` is before the day after its date. An earlier `until` rule in
 /// force decides first; an expired one matches nothing, and its flows go on
 /// to the later rules. The kernel so stops each rule on time, without a
-/// recompile, and a packet meets one more rule per `until` rule.
+/// recompile. Those rules are in chain `until_rules`, which only packets in some
+/// `until` rule's flows jump to (one set lookup for the others), and none
+/// after the last date.
 pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
     let policy = input.policy;
     let until: Vec<usize> = policy
@@ -116,11 +118,13 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
     let prelude_len = prelude(policy, &mut Vec::new()).len();
     let mut timed = Vec::new();
     let mut log_chains = Vec::new();
+    let mut last_second = i64::MIN;
     for &index in &until {
         let rule = &policy.rules[index];
         let Some((date, _)) = rule.until else {
             continue;
         };
+        last_second = last_second.max(super::expiry_second(date));
         // The earlier rules without `until` that share flows with it.
         let mut boxes: Vec<(usize, FlowBox<'_>)> = policy
             .active_rules()
@@ -168,12 +172,48 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             ruleset.chains.insert(0, log_chain(name, prefix, verdict));
         }
     }
+    // Every `until` rule's flows, for the one lookup that sends packets to
+    // their chain.
+    let all = Analysis::from_boxes(&AnalysisInput {
+        rules: until
+            .iter()
+            .map(|&index| (index, FlowBox::of_rule(&policy.rules[index])))
+            .collect(),
+        cuts: Vec::new(),
+        scope: &policy.scope,
+    });
+    let mut entry = Vec::new();
+    let families = [
+        family_sets(&V4, UNTIL_CHAIN, &blocks(&all, &all.v4, |_| true)),
+        family_sets(&V6, UNTIL_CHAIN, &blocks(&all, &all.v6, |_| true)),
+    ];
+    for (set, matches) in families.into_iter().flatten() {
+        ruleset.sets.push(set);
+        let mut all = vec![Match::Time {
+            before: true,
+            at: last_second,
+        }];
+        all.extend(matches);
+        entry.push(Rule::new(all, vec![Statement::Jump(UNTIL_CHAIN.into())]));
+    }
+    let base = ruleset.chains.len() - 1;
+    ruleset.chains.insert(
+        base,
+        Chain {
+            name: UNTIL_CHAIN.into(),
+            base: false,
+            rules: timed,
+        },
+    );
     ruleset
         .base_chain_mut()
         .rules
-        .splice(prelude_len..prelude_len, timed);
+        .splice(prelude_len..prelude_len, entry);
     ruleset
 }
+
+/// The chain of the `until` rules.
+const UNTIL_CHAIN: &str = "until_rules";
 
 /// Whether two rules match some flow in common.
 fn overlaps(a: &PolicyRule, b: &PolicyRule) -> bool {
