@@ -265,7 +265,8 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
             let context = Context::new(&policy, &analysis, &sources, today, settings.thresholds);
             let mut found = lints::run(&context);
             if recovered {
-                found.retain(|d| !depends_on_unresolved(&policy, d));
+                let unresolved = unresolved_spans(&policy);
+                found.retain(|d| !depends_on_unresolved(&unresolved, d));
             }
             diagnostics.extend(found);
             other
@@ -300,26 +301,24 @@ fn recoverable(policy: &Policy, diagnostics: &[Diagnostic]) -> bool {
             .all(|d| d.code == Code::UnknownName)
 }
 
+/// The rules and expectations that use a name that stands for nothing.
+fn unresolved_spans(policy: &Policy) -> Vec<crate::source::Span> {
+    let rules = policy.rules.iter().filter(|r| r.unresolved).map(|r| r.span);
+    let expectations = policy
+        .expectations
+        .iter()
+        .filter(|e| e.unresolved)
+        .map(|e| e.span);
+    rules.chain(expectations).collect()
+}
+
 /// Whether a finding depends on a name that stands for nothing: any of its
-/// labels lies in a rule or expectation that uses one, or it is an unused
-/// definition (the broken statement may have been meant to use it).
-fn depends_on_unresolved(policy: &Policy, diagnostic: &Diagnostic) -> bool {
+/// labels lies in a rule or expectation that uses one (`spans`), or it is
+/// an unused definition (the broken statement may have been meant to use it).
+fn depends_on_unresolved(spans: &[crate::source::Span], diagnostic: &Diagnostic) -> bool {
     if diagnostic.code == Code::UnusedDefinition {
         return true;
     }
-    let unresolved = policy
-        .rules
-        .iter()
-        .filter(|r| r.unresolved)
-        .map(|r| r.span)
-        .chain(
-            policy
-                .expectations
-                .iter()
-                .filter(|e| e.unresolved)
-                .map(|e| e.span),
-        );
-    let spans: Vec<crate::source::Span> = unresolved.collect();
     diagnostic.labels.iter().any(|label| {
         spans.iter().any(|s| {
             s.file == label.span.file && s.start <= label.span.start && label.span.end <= s.end

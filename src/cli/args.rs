@@ -165,7 +165,18 @@ impl Common {
     /// Says on stderr which isolation checks they lower; a bmcwall.toml that
     /// is not valid is reported and is exit 2.
     pub(crate) fn settings(&self, policy: &Path) -> Result<Settings, super::Exit> {
-        let file = self.config.clone().or_else(|| config::find(policy));
+        self.settings_from(self.config_file(policy))
+    }
+
+    /// The bmcwall.toml for `policy`: `--config`, or the one found from the
+    /// policy's directory up.
+    pub(crate) fn config_file(&self, policy: &Path) -> Option<PathBuf> {
+        self.config.clone().or_else(|| config::find(policy))
+    }
+
+    /// The settings of bmcwall.toml `file` (none: the defaults) with the
+    /// flags over them; see [`Self::settings`].
+    pub(crate) fn settings_from(&self, file: Option<PathBuf>) -> Result<Settings, super::Exit> {
         let config = match file {
             Some(path) => {
                 let mut sources = SourceMap::default();

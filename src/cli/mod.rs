@@ -60,11 +60,22 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
 fn check(args: CheckArgs) -> Exit {
     let today = args.common.today();
     let mut results: Vec<Checked> = Vec::new();
+    // Policies under one bmcwall.toml share its settings, read once.
+    let mut settings: Vec<(Option<std::path::PathBuf>, pipeline::Settings)> = Vec::new();
     for path in &args.policies {
-        match args.common.settings(path) {
-            Ok(settings) => results.push(pipeline::check(path, today, &settings)),
-            Err(exit) => return exit,
-        }
+        let file = args.common.config_file(path);
+        let known = settings.iter().position(|(f, _)| *f == file);
+        let index = match known {
+            Some(index) => index,
+            None => match args.common.settings_from(file.clone()) {
+                Ok(read) => {
+                    settings.push((file, read));
+                    settings.len() - 1
+                }
+                Err(exit) => return exit,
+            },
+        };
+        results.push(pipeline::check(path, today, &settings[index].1));
     }
     pipeline::merge(&mut results);
     match args.format {

@@ -376,6 +376,11 @@ fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
                 .as_str()
                 .ok_or(ListingError::NoTarget("goto"))?;
             out.statements.push(Statement::Goto(target.to_string()));
+        } else if let Some(jump) = expr.get("jump") {
+            let target = jump["target"]
+                .as_str()
+                .ok_or(ListingError::NoTarget("jump"))?;
+            out.statements.push(Statement::Jump(target.to_string()));
         } else if let Some(vmap) = expr.get("vmap") {
             let map = vmap["data"]
                 .as_str()

@@ -53,14 +53,14 @@
 use super::{
     log_chain, log_statements, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input,
     KeyType, Match, Rule, Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX,
-    LOG_DENY_PREFIX, V4, V6,
+    LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
 use crate::addr::IntervalSet;
 use crate::analysis::region::{blocks, Block};
-use crate::analysis::{Analysis, FamilyTable};
-use crate::model::{Action, Date};
-use crate::resolve::Policy;
+use crate::analysis::{Analysis, FamilyTable, FlowBox, Input as AnalysisInput};
+use crate::model::Action;
+use crate::resolve::{Policy, PolicyRule};
 use std::collections::HashMap;
 
 /// What a row map does with an allowed cell. Denied cells, and cells that
@@ -82,107 +82,142 @@ impl Outcome {
     }
 }
 
-/// The table of `input`, and when rules in force have `until` dates, the
-/// table of each later stretch of days: from the day after each date, the
-/// policy without the rules expired by then, in a chain of its own that
-/// `meta time >= START` sends packets to, latest first. The kernel then
-/// stops each `until` rule on time without a recompile.
+/// The table of `input`. When rules in force have `until` dates, the maps are
+/// the table of the rules without one, and each `until` rule comes first, in
+/// policy order, as sets of the flows it takes from the rules after it (its
+/// flows but those of the earlier rules without `until`), matched only while
+/// `meta time` is before the day after its date. An earlier `until` rule in
+/// force decides first; an expired one matches nothing, and its flows go on
+/// to the later rules. The kernel so stops each rule on time, without a
+/// recompile. Those rules are in chain `until_rules`, which only packets in some
+/// `until` rule's flows jump to (one set lookup for the others), and none
+/// after the last date.
 pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
-    let mut ruleset = build_one(input, table);
-    let mut dates: Vec<Date> = input
-        .policy
+    let policy = input.policy;
+    let until: Vec<usize> = policy
         .active_rules()
-        .filter_map(|(_, rule)| rule.until.map(|(date, _)| date))
+        .filter(|(_, rule)| rule.until.is_some())
+        .map(|(index, _)| index)
         .collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let prelude_len = prelude(input.policy, &mut Vec::new()).len();
-    let mut dispatch = Vec::new();
-    let mut later_chains = Vec::new();
-    for date in dates {
-        let mut policy = input.policy.clone();
-        for rule in &mut policy.rules {
-            if rule.until.is_some_and(|(until, _)| until <= date) {
-                rule.expired = true;
-            }
-        }
-        let analysis = Analysis::new(&policy);
-        let later = Input {
-            policy: &policy,
+    if until.is_empty() {
+        return build_one(input, table);
+    }
+    let mut permanent = policy.clone();
+    for &index in &until {
+        permanent.rules[index].expired = true;
+    }
+    let analysis = Analysis::new(&permanent);
+    let mut ruleset = build_one(
+        Input {
+            policy: &permanent,
             analysis: &analysis,
             sources: input.sources,
+        },
+        table,
+    );
+    let prelude_len = prelude(policy, &mut Vec::new()).len();
+    let mut timed = Vec::new();
+    let mut log_chains = Vec::new();
+    let mut last_second = i64::MIN;
+    for &index in &until {
+        let rule = &policy.rules[index];
+        let Some((date, _)) = rule.until else {
+            continue;
         };
-        let name = format!("after_{}", date.to_string().replace('-', ""));
-        let mut phase = build_one(later, table);
-        prefix_names(&mut phase, &format!("{name}_"));
-        let Ruleset { sets, chains, .. } = phase;
-        ruleset.sets.extend(
-            sets.into_iter()
-                .filter(|s| !SHARED.contains(&s.name.as_str())),
-        );
-        for mut chain in chains {
-            if chain.base {
-                chain.base = false;
-                chain.name = name.clone();
-                chain.rules.drain(..prelude_len);
-                later_chains.push(chain);
-            } else if !ruleset.chains.iter().any(|c| c.name == chain.name) {
-                later_chains.push(chain);
-            }
+        last_second = last_second.max(super::expiry_second(date));
+        // The earlier rules without `until` that share flows with it.
+        let mut boxes: Vec<(usize, FlowBox<'_>)> = policy
+            .active_rules()
+            .take_while(|&(other, _)| other < index)
+            .filter(|(_, other)| other.until.is_none() && overlaps(other, rule))
+            .map(|(other, r)| (other, FlowBox::of_rule(r)))
+            .collect();
+        boxes.push((index, FlowBox::of_rule(rule)));
+        let own = Analysis::from_boxes(&AnalysisInput {
+            rules: boxes,
+            cuts: Vec::new(),
+            scope: &policy.scope,
+        });
+        let last = own.rules.len() - 1;
+        let verdict = match (rule.action, rule.log) {
+            (Action::Allow, false) => Statement::Accept,
+            (Action::Deny, false) => Statement::Drop,
+            (Action::Allow, true) => Statement::Goto(LOG_ALLOW_CHAIN.into()),
+            (Action::Deny, true) => Statement::Goto(LOG_DENY_CHAIN.into()),
+        };
+        if let Statement::Goto(chain) = &verdict {
+            log_chains.push(chain.clone());
         }
-        dispatch.push(Rule::new(
-            vec![Match::Time {
-                before: false,
+        let name = format!("until{}", index + 1);
+        let families = [
+            family_sets(&V4, &name, &blocks(&own, &own.v4, |o| o == last)),
+            family_sets(&V6, &name, &blocks(&own, &own.v6, |o| o == last)),
+        ];
+        for (set, matches) in families.into_iter().flatten() {
+            ruleset.sets.push(set);
+            let mut all = vec![Match::Time {
+                before: true,
                 at: super::expiry_second(date),
-            }],
-            vec![Statement::Goto(name)],
-        ));
+            }];
+            all.extend(matches);
+            timed.push(Rule::new(all, vec![verdict.clone()]));
+        }
     }
-    dispatch.reverse();
+    for (name, prefix, verdict) in [
+        (LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, Statement::Accept),
+        (LOG_DENY_CHAIN, LOG_DENY_PREFIX, Statement::Drop),
+    ] {
+        let needed = log_chains.iter().any(|c| c == name);
+        if needed && !ruleset.chains.iter().any(|c| c.name == name) {
+            ruleset.chains.insert(0, log_chain(name, prefix, verdict));
+        }
+    }
+    // Every `until` rule's flows, for the one lookup that sends packets to
+    // their chain.
+    let all = Analysis::from_boxes(&AnalysisInput {
+        rules: until
+            .iter()
+            .map(|&index| (index, FlowBox::of_rule(&policy.rules[index])))
+            .collect(),
+        cuts: Vec::new(),
+        scope: &policy.scope,
+    });
+    let mut entry = Vec::new();
+    let families = [
+        family_sets(&V4, UNTIL_CHAIN, &blocks(&all, &all.v4, |_| true)),
+        family_sets(&V6, UNTIL_CHAIN, &blocks(&all, &all.v6, |_| true)),
+    ];
+    for (set, matches) in families.into_iter().flatten() {
+        ruleset.sets.push(set);
+        let mut all = vec![Match::Time {
+            before: true,
+            at: last_second,
+        }];
+        all.extend(matches);
+        entry.push(Rule::new(all, vec![Statement::Jump(UNTIL_CHAIN.into())]));
+    }
     let base = ruleset.chains.len() - 1;
-    ruleset.chains[base]
+    ruleset.chains.insert(
+        base,
+        Chain {
+            name: UNTIL_CHAIN.into(),
+            base: false,
+            rules: timed,
+        },
+    );
+    ruleset
+        .base_chain_mut()
         .rules
-        .splice(prelude_len..prelude_len, dispatch);
-    ruleset.chains.splice(base..base, later_chains);
+        .splice(prelude_len..prelude_len, entry);
     ruleset
 }
 
-/// The sets and chains every stretch of days shares: the scope, and the
-/// chain that logs what it accepts.
-const SHARED: [&str; 3] = ["scope_v4", "scope_v6", LOG_ALLOW_CHAIN];
+/// The chain of the `until` rules.
+const UNTIL_CHAIN: &str = "until_rules";
 
-/// Prefixes every set and chain name of `ruleset` but the shared ones, and
-/// every reference to them.
-fn prefix_names(ruleset: &mut Ruleset, prefix: &str) {
-    let renamed = |name: &mut String| {
-        if !SHARED.contains(&name.as_str()) {
-            name.insert_str(0, prefix);
-        }
-    };
-    let statement = |s: &mut Statement| match s {
-        Statement::Goto(chain) | Statement::Jump(chain) => renamed(chain),
-        Statement::Vmap { map, .. } => renamed(map),
-        _ => {}
-    };
-    for set in &mut ruleset.sets {
-        renamed(&mut set.name);
-        for verdict in set.verdicts.iter_mut().flatten() {
-            statement(verdict);
-        }
-    }
-    for chain in &mut ruleset.chains {
-        if !chain.base {
-            renamed(&mut chain.name);
-        }
-        for rule in &mut chain.rules {
-            for m in &mut rule.matches {
-                if let Match::InSet { set, .. } = m {
-                    renamed(set);
-                }
-            }
-            rule.statements.iter_mut().for_each(statement);
-        }
-    }
+/// Whether two rules match some flow in common.
+fn overlaps(a: &PolicyRule, b: &PolicyRule) -> bool {
+    a.src.intersects(&b.src) && a.dst.intersects(&b.dst) && a.services.intersects(&b.services)
 }
 
 /// The table of `input` as it stands: the rules in force decide.

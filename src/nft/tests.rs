@@ -126,11 +126,14 @@ fn check_expiry(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseError> {
         for flow in &flows {
             let expected = naive(&then, flow);
             let allowed = expected.is_some_and(|r| then.rules[r].action == Action::Allow);
-            let accept = !in_scope(&then, flow) || allowed;
+            let scoped = in_scope(&then, flow);
+            let accept = !scoped || allowed;
+            let logged = scoped && expected.is_some_and(|r| then.rules[r].log);
             for ruleset in &rulesets {
+                let verdict = ruleset.evaluate_at(flow, now);
                 prop_assert_eq!(
-                    ruleset.evaluate_at(flow, now).accept,
-                    accept,
+                    (verdict.accept, !verdict.logged.is_empty()),
+                    (accept, logged),
                     "at {}, flow {:?} (decided by {:?}):\n{}",
                     now,
                     flow,

@@ -72,13 +72,19 @@ fn compile_ams1_text_and_json_are_golden_and_deterministic() {
 
 #[test]
 fn expired_rule_is_warned_and_left_out() {
-    // The vendor network has a row of its own (10.99.0.17 on tcp 443) while
-    // the rule is in force, and none after.
-    let vendor_element = "10.40.0.0/24 : jump";
+    // While the rule is in force, its flows are a set of their own, matched
+    // until 00:00 UTC of the day after its date (1806537600: 2027-04-01);
+    // once expired, it is not compiled at all.
+    let vendor_element = "10.40.0.0/24 . 10.99.0.17 . tcp . 443";
     let before = bmcwall(&["compile", AMS1, "--today", "2027-03-31"]);
     assert!(
         stdout(&before).contains(vendor_element),
         "in force on its last day"
+    );
+    assert!(
+        stdout(&before).contains("meta time < 1806537600 meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @until4_ports_v4 accept"),
+        "{}",
+        stdout(&before)
     );
     let soon = bmcwall(&["check", AMS1, "--today", "2027-03-25", "--format", "json"]);
     assert_eq!(soon.status.code(), Some(0));
@@ -86,10 +92,21 @@ fn expired_rule_is_warned_and_left_out() {
     let after = bmcwall(&["compile", AMS1, "--today", "2027-04-01", "--color", "never"]);
     assert_eq!(after.status.code(), Some(0));
     assert!(
-        !stdout(&after).contains(vendor_element),
+        !stdout(&after).contains(vendor_element) && !stdout(&after).contains("meta time"),
         "expired rule compiled"
     );
     assert!(stderr(&after).contains("BW301"), "{}", stderr(&after));
+    assert!(
+        stderr(&after).contains("expired yesterday"),
+        "{}",
+        stderr(&after)
+    );
+    let later = bmcwall(&["check", AMS1, "--today", "2027-04-03", "--color", "never"]);
+    assert!(
+        stderr(&later).contains("expired 3 days ago"),
+        "{}",
+        stderr(&later)
+    );
 }
 
 #[test]

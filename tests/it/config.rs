@@ -212,4 +212,20 @@ fn policies_checked_together_report_a_shared_file_once() {
         .map(|r| r["properties"]["policy"].as_str().expect("policy"))
         .collect();
     assert_eq!(policies, ["ams1.wall", "ams1.wall"]);
+    // One set of settings for both: a lowered check is warned about once.
+    let output = bmcwall_in(
+        &dir,
+        &[
+            "check",
+            "--today",
+            TODAY,
+            "--allow",
+            "BW202",
+            "fra1.wall",
+            "ams1.wall",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(stderr(&output).matches("lowered to allow").count(), 1);
 }
