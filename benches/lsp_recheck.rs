@@ -1,0 +1,58 @@
+//! Criterion benchmark of what the language server does after each
+//! keystroke: a full check (`pipeline::check_open`, the call `bmcwall lsp`
+//! makes) of the edited buffer, on the shipped example and on a 10,000-BMC
+//! policy from `bench/generate.py` (needs python3).
+//!
+//! ```sh
+//! cargo bench --bench lsp_recheck
+//! ```
+
+use bmcwall::model::Date;
+use bmcwall::pipeline::{self, Settings};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn generate(dir: &Path, bmcs: &str, rules: &str) -> PathBuf {
+    let out = dir.join(format!("{bmcs}x{rules}"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/generate.py");
+    let status = Command::new("python3")
+        .arg(script)
+        .args(["--bmcs", bmcs, "--rules", rules, "--seed", "1", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("python3 bench/generate.py");
+    assert!(status.success(), "bench/generate.py failed");
+    out.join("policy.wall")
+}
+
+fn recheck(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ams1/ams1.wall");
+    let large = generate(dir.path(), "10000", "100");
+    let today = Date::parse("2026-11-21").expect("date");
+    let settings = Settings::default();
+    let mut group = c.benchmark_group("lsp");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    for (name, path) in [("ams1", example), ("10000x100", large)] {
+        let path = std::fs::canonicalize(&path).expect("path");
+        // The buffer as typed: the file with one more comment line.
+        let text = std::fs::read_to_string(&path).expect("policy") + "# typing\n";
+        group.bench_function(BenchmarkId::new("recheck", name), |b| {
+            b.iter(|| {
+                let open = BTreeMap::from([(path.clone(), text.clone())]);
+                let checked = pipeline::check_open(black_box(&path), open, today, &settings);
+                black_box(checked.findings.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, recheck);
+criterion_main!(benches);
