@@ -575,6 +575,21 @@ fn quick_fixes_lenses_and_workspace_symbols() {
         "{shown:?}"
     );
 
+    // Highlighting: the first line is a comment, then `internal` a keyword.
+    let tokens = editor.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|n| n.as_u64().expect("number"))
+        .collect();
+    let first_line = text.lines().next().expect("a line").encode_utf16().count() as u64;
+    assert_eq!(data[..10], [0, 0, first_line, 0, 0, 1, 0, 8, 2, 0]);
+    assert_eq!(data.len() % 5, 0);
+
     let symbols = editor.request("workspace/symbol", json!({"query": "vendor"}));
     let names: Vec<&str> = symbols
         .as_array()
@@ -678,7 +693,11 @@ fn random_edits_never_crash_or_hang_the_server() {
                 };
                 prop_assert!(response.get("result").is_some(), "{method}: {response}");
             }
-            for method in ["textDocument/documentSymbol", "textDocument/codeLens"] {
+            for method in [
+                "textDocument/documentSymbol",
+                "textDocument/codeLens",
+                "textDocument/semanticTokens/full",
+            ] {
                 let response = editor.call(method, json!({"textDocument": {"uri": uri}}));
                 prop_assert!(response.get("result").is_some(), "{method}: {response}");
             }

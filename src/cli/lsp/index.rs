@@ -182,6 +182,112 @@ fn keyword_length(text: &str) -> usize {
     text.find(|c: char| c.is_whitespace()).unwrap_or(text.len())
 }
 
+/// What a highlighted piece of text is, in the order of [`TOKEN_TYPES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenType {
+    Comment,
+    String,
+    Keyword,
+    /// An address name (host, network, group, bmc, or a built-in one).
+    Variable,
+    /// A service name.
+    Service,
+}
+
+/// The legend's token types, as the protocol names them.
+pub const TOKEN_TYPES: [&str; 5] = ["comment", "string", "keyword", "variable", "enumMember"];
+
+/// The legend's one modifier: where a name is defined.
+pub const TOKEN_MODIFIERS: [&str; 1] = ["declaration"];
+
+/// A piece of text to highlight: byte range, type, and whether it is a
+/// definition.
+pub type Highlight = (usize, usize, TokenType, bool);
+
+/// Every piece of `text` to highlight, in order: comments and strings from
+/// the one scanner, keywords in the code between them, names from the
+/// syntax tree.
+pub fn highlights(text: &str, index: &Index) -> Vec<Highlight> {
+    use crate::syntax::scan::{regions, Region};
+    let mut out = Vec::new();
+    for piece in regions(text) {
+        match piece.region {
+            Region::Comment => out.push((piece.start, piece.end, TokenType::Comment, false)),
+            Region::String | Region::UnterminatedString | Region::UnterminatedQuote => {
+                out.push((piece.start, piece.end, TokenType::String, false));
+            }
+            Region::Code => {
+                let code = &text[piece.start..piece.end];
+                let mut word_start = None;
+                for (i, c) in code.char_indices().chain([(code.len(), ' ')]) {
+                    let in_word = c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+                    match (in_word, word_start) {
+                        (true, None) => word_start = Some(i),
+                        (false, Some(start)) => {
+                            let word = &code[start..i];
+                            if crate::syntax::KEYWORDS.contains(&word)
+                                && !matches!(word, "any" | "internet" | "bmcs")
+                            {
+                                let at = piece.start + start;
+                                out.push((at, at + word.len(), TokenType::Keyword, false));
+                            }
+                            word_start = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    for o in &index.occurrences {
+        let kind = if o.service {
+            TokenType::Service
+        } else {
+            TokenType::Variable
+        };
+        out.push((o.start, o.end, kind, o.definition));
+    }
+    out.sort_by_key(|h| h.0);
+    out
+}
+
+/// `highlights` in the protocol's encoding: per token, the line and start
+/// relative to the previous token's, its length (UTF-16), type and
+/// modifiers; a token that spans lines is cut at each line end.
+pub fn semantic_tokens(text: &str, index: &Index) -> Vec<lsp_types::SemanticToken> {
+    let mut tokens = Vec::new();
+    let (mut last_line, mut last_start) = (0u32, 0u32);
+    for (start, end, kind, definition) in highlights(text, index) {
+        let mut piece_start = start;
+        for line in text[start..end].split_inclusive('\n') {
+            let piece_end = piece_start + line.trim_end_matches('\n').len();
+            if piece_end > piece_start {
+                let from = position(text, piece_start);
+                let length: usize = text[piece_start..piece_end]
+                    .chars()
+                    .map(char::len_utf16)
+                    .sum();
+                let delta_line = from.line - last_line;
+                let delta_start = if delta_line == 0 {
+                    from.character - last_start
+                } else {
+                    from.character
+                };
+                tokens.push(lsp_types::SemanticToken {
+                    delta_line,
+                    delta_start,
+                    length: length as u32,
+                    token_type: kind as u32,
+                    token_modifiers_bitset: u32::from(definition),
+                });
+                (last_line, last_start) = (from.line, from.character);
+            }
+            piece_start += line.len();
+        }
+    }
+    tokens
+}
+
 /// The protocol position (line, UTF-16 column) of byte `offset` in `text`.
 pub fn position(text: &str, offset: usize) -> Position {
     let offset = floor_boundary(text, offset.min(text.len()));
@@ -238,6 +344,32 @@ mod tests {
         assert_eq!(offset(text, Position::new(1, 26)), x);
         assert_eq!(offset(text, Position::new(0, 99)), text.find('\n').unwrap());
         assert_eq!(offset(text, Position::new(9, 0)), text.len());
+    }
+
+    #[test]
+    fn highlights_are_comments_strings_keywords_and_names() {
+        let text = "host jump = 10.0.0.1; # a comment\nallow jump -> bmcs : ssh \"why\";\n";
+        let found: Vec<(&str, TokenType, bool)> = highlights(text, &Index::of(text))
+            .into_iter()
+            .map(|(start, end, kind, definition)| (&text[start..end], kind, definition))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("host", TokenType::Keyword, false),
+                ("jump", TokenType::Variable, true),
+                ("# a comment", TokenType::Comment, false),
+                ("allow", TokenType::Keyword, false),
+                ("jump", TokenType::Variable, false),
+                ("ssh", TokenType::Service, false),
+                ("\"why\"", TokenType::String, false),
+            ]
+        );
+        let tokens = semantic_tokens(text, &Index::of(text));
+        let second_line = &tokens[3];
+        assert_eq!((second_line.delta_line, second_line.delta_start), (1, 0));
+        assert_eq!(tokens[1].delta_start, 5);
+        assert_eq!(tokens[1].token_modifiers_bitset, 1);
     }
 
     #[test]

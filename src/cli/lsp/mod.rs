@@ -32,7 +32,8 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{
     CodeActionRequest, CodeLensRequest, Completion, DocumentSymbolRequest, Formatting,
-    GotoDefinition, HoverRequest, References, Rename, Request as _, WorkspaceSymbolRequest,
+    GotoDefinition, HoverRequest, References, Rename, Request as _, SemanticTokensFullRequest,
+    WorkspaceSymbolRequest,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionResponse, DiagnosticRelatedInformation,
@@ -62,6 +63,24 @@ pub(super) fn run(args: LspArgs) -> Exit {
             resolve_provider: Some(false),
         }),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        semantic_tokens_provider: Some(
+            lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp_types::SemanticTokensOptions {
+                    legend: lsp_types::SemanticTokensLegend {
+                        token_types: index::TOKEN_TYPES
+                            .iter()
+                            .map(|t| lsp_types::SemanticTokenType::new(t))
+                            .collect(),
+                        token_modifiers: index::TOKEN_MODIFIERS
+                            .iter()
+                            .map(|m| lsp_types::SemanticTokenModifier::new(m))
+                            .collect(),
+                    },
+                    full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                    ..lsp_types::SemanticTokensOptions::default()
+                },
+            ),
+        ),
         ..ServerCapabilities::default()
     };
     let capabilities = match serde_json::to_value(capabilities) {
@@ -215,6 +234,16 @@ impl Server<'_> {
             CodeLensRequest::METHOD => {
                 let p: lsp_types::CodeLensParams = params(request)?;
                 to_json(self.lenses(&p.text_document.uri))
+            }
+            SemanticTokensFullRequest::METHOD => {
+                let p: lsp_types::SemanticTokensParams = params(request)?;
+                to_json(
+                    self.doc(&p.text_document.uri)
+                        .map(|doc| lsp_types::SemanticTokens {
+                            result_id: None,
+                            data: index::semantic_tokens(&doc.text, &Index::of(&doc.text)),
+                        }),
+                )
             }
             WorkspaceSymbolRequest::METHOD => {
                 let p: lsp_types::WorkspaceSymbolParams = params(request)?;
