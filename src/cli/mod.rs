@@ -5,6 +5,7 @@ mod apply;
 mod args;
 mod exit;
 mod explain;
+mod fetch;
 mod fmt;
 mod gateway;
 mod graph;
@@ -46,6 +47,9 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::RollbackWatchdog(args) => watchdog::watch(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
+        Command::Inventory(args) => match args.source {
+            args::InventorySource::Netbox(args) => fetch::run(args),
+        },
     }
 }
 

@@ -1131,3 +1131,203 @@ fn provisioning_tools_files_errors() {
         assert!(output.stdout.is_empty(), "{statement}");
     }
 }
+
+/// A NetBox of the test's own: an HTTP server on a loopback port, in a
+/// thread, serving recorded pages of `/api/dcim/devices/`. The second page
+/// fails once with an error page (503) and is slow once, before it is
+/// served; a wrong token gets NetBox's 403 page; `/slow/` never answers in
+/// time. Returns the base URL.
+fn netbox_server() -> String {
+    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let tries: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let next = format!("{base}/api/dcim/devices/?site=ams1&limit=2&offset=2");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let tries = Arc::clone(&tries);
+            let next = next.clone();
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let request = String::from_utf8_lossy(&request).into_owned();
+                let path = request.split(' ').nth(1).unwrap_or("").to_string();
+                let try_number = {
+                    let mut tries = tries.lock().expect("the counts");
+                    let count = tries.entry(path.clone()).or_default();
+                    *count += 1;
+                    *count
+                };
+                let device = |id: u32, name: &str, oob: &str| {
+                    format!(
+                        "{{\"id\": {id}, \"name\": \"{name}\", \"site\": {{\"slug\": \"ams1\"}}, \"oob_ip\": {{\"address\": \"{oob}/24\"}}}}"
+                    )
+                };
+                let (status, body) = if !request
+                    .contains("\r\nauthorization: Token t0ken-s3cr3t\r\n")
+                    && !request.contains("\r\nAuthorization: Token t0ken-s3cr3t\r\n")
+                {
+                    (
+                        "403 Forbidden",
+                        "{\"detail\": \"Invalid token.\"}".to_string(),
+                    )
+                } else if path == "/api/dcim/devices/?site=ams1&limit=2" {
+                    (
+                        "200 OK",
+                        format!(
+                            "{{\"count\": 3, \"next\": \"{next}\", \"previous\": null, \"results\": [{}, {}]}}",
+                            device(3, "ams1-n03", "10.70.0.3"),
+                            device(1, "ams1-n01", "10.70.0.1")
+                        ),
+                    )
+                } else if path == "/api/dcim/devices/?site=ams1&limit=2&offset=2" {
+                    match try_number {
+                        1 => ("503 Service Unavailable", "<html>busy</html>".to_string()),
+                        2 => {
+                            std::thread::sleep(std::time::Duration::from_secs(3));
+                            ("200 OK", "{}".to_string())
+                        }
+                        _ => (
+                            "200 OK",
+                            format!(
+                                "{{\"count\": 3, \"next\": null, \"previous\": null, \"results\": [{}]}}",
+                                device(2, "ams1-n02", "10.70.0.2")
+                            ),
+                        ),
+                    }
+                } else if path.starts_with("/slow/") {
+                    std::thread::sleep(std::time::Duration::from_secs(3));
+                    ("200 OK", "{}".to_string())
+                } else {
+                    ("404 Not Found", "{\"detail\": \"Not found.\"}".to_string())
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    base
+}
+
+/// `bmcwall inventory netbox` fetches every page, tries again after an
+/// error page and a page that does not come in time, writes the devices in
+/// the order of their `id`, and the export loads as it is; a wrong token
+/// and a NetBox that never answers are errors that say so, exit 3, write
+/// nothing and never show the token.
+#[test]
+fn inventory_netbox_fetches_every_page() {
+    let base = netbox_server();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("devices.json");
+    let out_arg = out.to_str().expect("a path");
+    let env = [("NETBOX_TOKEN", "t0ken-s3cr3t")];
+    let fetch = |url: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![
+            "inventory",
+            "netbox",
+            "--url",
+            url,
+            "--token-env",
+            "NETBOX_TOKEN",
+            "-o",
+            out_arg,
+        ];
+        args.extend_from_slice(extra);
+        crate::support::bmcwall_in(dir.path(), &args, "", env)
+    };
+    let started = std::time::Instant::now();
+    let output = fetch(
+        &format!("{base}/"),
+        &[
+            "--filter",
+            "site=ams1",
+            "--page-size",
+            "2",
+            "--timeout",
+            "1",
+            "--retries",
+            "2",
+        ],
+        &env,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stderr),
+        format!("bmcwall: wrote 3 devices to {out_arg}\n")
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1400),
+        "the backoff waits"
+    );
+    let written = std::fs::read_to_string(&out).expect("the export");
+    let export: serde_json::Value = serde_json::from_str(&written).expect("JSON");
+    let names: Vec<&str> = export["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|d| d["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["ams1-n01", "ams1-n02", "ams1-n03"]);
+    assert_eq!(
+        (export["count"].as_u64(), export["next"].is_null()),
+        (Some(3), true)
+    );
+    assert!(!written.contains("s3cr3t"));
+    let (_, checked) = check_files(&[
+        ("policy.wall", "inventory \"devices.json\";\n"),
+        ("devices.json", &written),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        entries(policy),
+        [
+            "ams1-n01 10.70.0.1 site=ams1",
+            "ams1-n02 10.70.0.2 site=ams1",
+            "ams1-n03 10.70.0.3 site=ams1",
+        ]
+    );
+    std::fs::remove_file(&out).expect("remove the export");
+    let wrong = fetch(&base, &[], &[("NETBOX_TOKEN", "wr0ng")]);
+    assert_eq!(wrong.status.code(), Some(3));
+    assert_eq!(
+        text(&wrong.stderr),
+        format!("bmcwall: NetBox answered {base}/api/dcim/devices/?limit=1000 with status 403: Invalid token.\n")
+    );
+    let unset = fetch(&base, &[], &[]);
+    assert_eq!(unset.status.code(), Some(3));
+    assert_eq!(
+        text(&unset.stderr),
+        "bmcwall: the environment variable NETBOX_TOKEN holding the NetBox API token is not set\n"
+    );
+    let slow = fetch(
+        &format!("{base}/slow"),
+        &["--timeout", "0.3", "--retries", "1"],
+        &env,
+    );
+    assert_eq!(slow.status.code(), Some(3));
+    let said = text(&slow.stderr);
+    assert!(
+        said.starts_with(&format!(
+            "bmcwall: cannot fetch {base}/slow/api/dcim/devices/?limit=1000 (2 tries): "
+        )),
+        "{said}"
+    );
+    assert!(!out.exists(), "nothing is written");
+    for output in [&wrong, &unset, &slow] {
+        assert!(!text(&output.stderr).contains("s3cr3t"));
+        assert!(output.stdout.is_empty());
+    }
+}
