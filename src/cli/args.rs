@@ -154,7 +154,8 @@ pub(crate) struct InventoryArgs {
 #[derive(Subcommand, Debug)]
 pub(crate) enum InventorySource {
     /// Every device of NetBox's /api/dcim/devices/, all pages, as one export
-    /// in the order of `id` (exit 0 written, 2 not written, 3 not fetched).
+    /// in the order of `id` (exit 0 written, 2 bad usage or not written, 3
+    /// not fetched).
     Netbox(NetboxArgs),
 }
 

@@ -257,7 +257,12 @@ pub(crate) fn run(args: NetboxArgs) -> Exit {
         Ok(text) => text,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: {error}");
-            return Exit::Refused;
+            // A wrong command line is bad usage; the rest, NetBox not giving
+            // the export.
+            return match error {
+                FetchError::BadUrl(_) => Exit::Invalid,
+                _ => Exit::Refused,
+            };
         }
     };
     let count = serde_json::from_str::<Value>(&text)

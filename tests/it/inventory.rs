@@ -1325,8 +1325,14 @@ fn inventory_netbox_fetches_every_page() {
         )),
         "{said}"
     );
+    let bad = fetch("netbox.example.com", &[], &env);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        text(&bad.stderr),
+        "bmcwall: `netbox.example.com` is not an http:// or https:// URL of a NetBox\n"
+    );
     assert!(!out.exists(), "nothing is written");
-    for output in [&wrong, &unset, &slow] {
+    for output in [&wrong, &unset, &slow, &bad] {
         assert!(!text(&output.stderr).contains("s3cr3t"));
         assert!(output.stdout.is_empty());
     }

@@ -55,18 +55,21 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
         );
         return Vec::new();
     }
+    // Each node with its place in `nodes`, from 1, for the names of those
+    // without one.
+    let listed = mappings(&mut report, &locator, nodes, "a node", HELP);
     let Node::List(items) = &nodes.value else {
         return Vec::new();
     };
-    let listed = mappings(&mut report, &locator, nodes, "a node", HELP);
+    let places = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| matches!(item.value, Node::Map(_)))
+        .map(|(index, _)| index + 1);
     listed
         .into_iter()
-        .map(|node: &Spanned<Node>| {
-            let place = items
-                .iter()
-                .position(|item| std::ptr::eq(item, node))
-                .unwrap_or(0)
-                + 1;
+        .zip(places)
+        .map(|(node, place): (&Spanned<Node>, usize)| {
             let mut labels = Labels::new();
             label(&mut labels, "pm_type", node, &["pm_type"]);
             label(&mut labels, "arch", node, &["arch"]);
