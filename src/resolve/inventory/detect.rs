@@ -156,11 +156,16 @@ fn yaml_ini_csv(text: &str, found: &mut Vec<(InventoryFormat, &'static str)>) ->
         found.push((InventoryFormat::Warewulf, "a Warewulf nodes.conf"));
         return None;
     }
-    if nested("pm_addr:") {
+    // An Ansible inventory may hold the same variables: its groups win.
+    let group_keys = significant.iter().any(|line| {
+        line.starts_with([' ', '\t']) && matches!(line.trim(), "hosts:" | "children:" | "vars:")
+    });
+    let ansible = top_keys.contains(&"all") || group_keys;
+    if nested("pm_addr:") && !ansible {
         found.push((InventoryFormat::Tripleo, "a TripleO instackenv file"));
         return None;
     }
-    if nested("driver_info:") {
+    if nested("driver_info:") && !ansible {
         found.push((InventoryFormat::Ironic, "Ironic or Bifrost nodes"));
         return None;
     }
@@ -180,9 +185,6 @@ fn yaml_ini_csv(text: &str, found: &mut Vec<(InventoryFormat, &'static str)>) ->
     if top_keys.contains(&"bmcs") {
         found.push((InventoryFormat::Native, "bmcwall's inventory YAML"));
     }
-    let group_keys = significant.iter().any(|line| {
-        line.starts_with([' ', '\t']) && matches!(line.trim(), "hosts:" | "children:" | "vars:")
-    });
     if top_keys.contains(&"all") || (group_keys && !top_keys.contains(&"bmcs")) {
         found.push((InventoryFormat::Ansible, "an Ansible YAML inventory"));
     }
@@ -351,6 +353,11 @@ mod tests {
             Some(Tripleo)
         );
         assert_eq!(format("nodes:\n- pm_addr: 10.0.0.1\n"), Some(Tripleo));
+        assert_eq!(
+            format("all:\n  hosts:\n    c0:\n      pm_addr: 10.0.0.1\n"),
+            Some(Ansible),
+            "an Ansible inventory with TripleO's variables"
+        );
         assert_eq!(
             format("WW_INTERNAL: 45\nnodes:\n  n1: {}\n"),
             Some(Warewulf)
