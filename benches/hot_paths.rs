@@ -91,7 +91,7 @@ fn hot_paths(c: &mut Criterion) {
         // nothing changed (reading the live table back from nft is not included).
         group.bench_function(BenchmarkId::new("plan unchanged", size), |b| {
             b.iter(|| {
-                let rules = bmcwall::nft::interp::table_rules(black_box(&ruleset));
+                let rules = bmcwall::nft::interp::table_rules(black_box(&ruleset), 0);
                 let compiled = bmcwall::analysis::compare::Compiled::of(&policy, &analysis);
                 rules.map(|rules| bmcwall::analysis::compare::changes(&compiled, Some(&rules)))
             })

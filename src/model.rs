@@ -42,6 +42,28 @@ impl Action {
     }
 }
 
+/// What an `expect` statement asserts about the flows it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExpectKind {
+    /// Every flow is allowed.
+    Allow,
+    /// No flow is allowed.
+    Deny,
+    /// No flow is allowed, and no path through hosts the source reaches
+    /// leads to the destination.
+    Unreachable,
+}
+
+impl ExpectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectKind::Allow => "allow",
+            ExpectKind::Deny => "deny",
+            ExpectKind::Unreachable => "unreachable",
+        }
+    }
+}
+
 /// A calendar date, compared as `(year, month, day)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {

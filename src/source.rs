@@ -70,9 +70,26 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// Texts that stand for files on disk: an editor's unsaved buffers, by
+    /// canonical path. A policy file or include with one is read from it.
+    open: std::collections::BTreeMap<PathBuf, String>,
 }
 
 impl SourceMap {
+    /// A map whose policy files are read from `open` where it holds them.
+    pub fn with_open(open: std::collections::BTreeMap<PathBuf, String>) -> SourceMap {
+        SourceMap {
+            files: Vec::new(),
+            open,
+        }
+    }
+
+    /// The open buffer standing for the file whose canonical path is
+    /// `canonical`, if any.
+    pub fn open_buffer(&self, canonical: &Path) -> Option<&str> {
+        self.open.get(canonical).map(String::as_str)
+    }
+
     /// `file:line` of a span's start: how messages, comments and headers name a
     /// place in the policy.
     pub fn file_line(&self, span: Span) -> String {

@@ -104,6 +104,43 @@ impl<'a> Compiled<'a> {
     }
 }
 
+impl TableRule {
+    /// The table another policy compiles to, as first-match rules: flows
+    /// outside its scope pass, then its rules in force decide, each named
+    /// by `comment`, and the rest is denied. What `diff` compares a policy
+    /// with.
+    pub fn of_policy(policy: &Policy, comment: impl Fn(usize) -> String) -> Vec<TableRule> {
+        let outside = policy.scope.complement();
+        let mut rules = vec![TableRule {
+            state: State::Passed,
+            src: outside.clone(),
+            dst: outside,
+            services: service::any(),
+            comment: None,
+        }];
+        for (index, rule) in policy.active_rules() {
+            rules.push(TableRule {
+                state: match rule.action {
+                    Action::Allow => State::Allowed,
+                    Action::Deny => State::Denied,
+                },
+                src: rule.src.clone(),
+                dst: rule.dst.clone(),
+                services: rule.services.clone(),
+                comment: Some(comment(index)),
+            });
+        }
+        rules.push(TableRule {
+            state: State::Denied,
+            src: AddrSet::any(),
+            dst: AddrSet::any(),
+            services: service::any(),
+            comment: None,
+        });
+        rules
+    }
+}
+
 /// The changes from a table of `live` rules to the compiled one. `None` (no
 /// such table) counts as everything new: the flows the compiled table allows.
 pub fn changes(compiled: &Compiled<'_>, live: Option<&[TableRule]>) -> Vec<Change> {

@@ -84,7 +84,7 @@ fn exposure(policy: &Policy, analysis: &Analysis, flow: &Flow) -> Exposure {
     let path = graph
         .node_of(flow.family, flow.dst)
         .filter(|&n| graph.node(n).kind == NodeKind::Bmc)
-        .and_then(|n| graph.exposure_path(n));
+        .and_then(|n| graph.exposure_path(analysis, n));
     match path {
         Some(mut hops) => {
             // The path reaches the class; it ends at the address asked about.

@@ -121,12 +121,47 @@ impl ReachGraph {
     /// (pivots): for each pivot, the hops from an internet node to it. The
     /// other address of a dual-stack `host` is reached with its first.
     pub fn pivots(&self) -> BTreeMap<NodeId, Vec<Hop>> {
+        let starts = self
+            .nodes()
+            .filter(|(_, node)| node.kind == NodeKind::Internet)
+            .map(|(index, _)| (index, Vec::new()))
+            .collect();
+        let mut paths = self.spread(starts);
+        paths.retain(|&index, _| self.node(index).kind == NodeKind::Internal);
+        paths
+    }
+
+    /// The pivots reached from the internet through the flows one rule lets
+    /// in: for each, the hops to it, the first allowed by `rule`.
+    pub fn pivots_through(&self, rule: usize) -> BTreeMap<NodeId, Vec<Hop>> {
+        let mut starts = Vec::new();
+        for (_, to, edge) in self.edges_between(NodeKind::Internet, NodeKind::Internal) {
+            if let Some(&(_, flow)) = edge.rules.iter().find(|(r, _)| *r == rule) {
+                starts.push((to, vec![Hop { flow, rule }]));
+            }
+        }
+        self.spread(starts)
+    }
+
+    /// Shortest paths from the `starts` (each with the hops that reach it)
+    /// through internal hosts: every node reached, with its hops. Whoever
+    /// reaches one address of a dual-stack `host` reaches the other.
+    fn spread(&self, starts: Vec<(NodeId, Vec<Hop>)>) -> BTreeMap<NodeId, Vec<Hop>> {
         let mut paths: BTreeMap<NodeId, Vec<Hop>> = BTreeMap::new();
         let mut queue = VecDeque::new();
-        for (index, node) in self.nodes() {
-            if node.kind == NodeKind::Internet {
-                queue.push_back((index, Vec::new()));
+        let reach = |index: NodeId,
+                     hops: Vec<Hop>,
+                     paths: &mut BTreeMap<NodeId, Vec<Hop>>,
+                     queue: &mut VecDeque<(NodeId, Vec<Hop>)>| {
+            for reached in std::iter::once(index).chain(self.same_host(index)) {
+                if let std::collections::btree_map::Entry::Vacant(entry) = paths.entry(reached) {
+                    entry.insert(hops.clone());
+                    queue.push_back((reached, hops.clone()));
+                }
             }
+        };
+        for (index, hops) in starts {
+            reach(index, hops, &mut paths, &mut queue);
         }
         while let Some((index, path)) = queue.pop_front() {
             for (target, edge) in self.edges_from(index) {
@@ -138,13 +173,7 @@ impl ReachGraph {
                 };
                 let mut next = path.clone();
                 next.push(Hop { flow, rule });
-                for reached in std::iter::once(target).chain(self.same_host(target)) {
-                    if let std::collections::btree_map::Entry::Vacant(entry) = paths.entry(reached)
-                    {
-                        entry.insert(next.clone());
-                        queue.push_back((reached, next.clone()));
-                    }
-                }
+                reach(target, next, &mut paths, &mut queue);
             }
         }
         paths
@@ -471,6 +500,22 @@ impl<T: Address> Joint<T> {
     }
 }
 
+/// The hop along `edge` on one of `services`, with the rule that allows
+/// it; `None` when the edge allows none of them.
+fn last_hop(analysis: &Analysis, edge: &Edge, services: &ServiceSet) -> Option<Hop> {
+    let &(first_rule, first) = edge.rules.first()?;
+    if services.contains(first.service.key()) {
+        return Some(Hop {
+            flow: first,
+            rule: first_rule,
+        });
+    }
+    let service = service::representative(&edge.services.intersection(services))?;
+    let flow = Flow { service, ..first };
+    let rule = analysis.decide(&flow)?;
+    Some(Hop { flow, rule })
+}
+
 fn second_member(set: &IntervalSet<u128>) -> Option<u128> {
     let &(lo, hi) = set.intervals().first()?;
     if hi > lo {
@@ -490,16 +535,43 @@ impl ReachGraph {
 
     /// The shortest path from an internet node to `target`, through internal
     /// (non-BMC) hosts only; `None` when the internet cannot reach it.
-    pub fn exposure_path(&self, target: NodeId) -> Option<Vec<Hop>> {
+    pub fn exposure_path(&self, analysis: &Analysis, target: NodeId) -> Option<Vec<Hop>> {
+        self.path_between(
+            analysis,
+            |_, node| node.kind == NodeKind::Internet,
+            |index, _| index == target,
+            &crate::addr::service::any(),
+        )
+    }
+
+    /// The shortest path from a node `from` accepts to a node `to` accepts,
+    /// through internal (non-BMC) hosts the start reaches, whose last hop is
+    /// on one of `services`; `None` when there is none. Every hop but the
+    /// last may be on any service. The other address of a dual-stack `host`
+    /// is reached with its first.
+    pub fn path_between(
+        &self,
+        analysis: &Analysis,
+        from: impl Fn(NodeId, &Node) -> bool,
+        to: impl Fn(NodeId, &Node) -> bool,
+        services: &ServiceSet,
+    ) -> Option<Vec<Hop>> {
         // Each reached node with the node it was reached from and the hop,
         // none for the other address of a dual-stack host.
         let mut parent: BTreeMap<NodeId, (NodeId, Option<Hop>)> = BTreeMap::new();
-        let mut queue: VecDeque<NodeId> = self
+        let mut starts: Vec<NodeId> = self
             .nodes()
-            .filter(|(_, n)| n.kind == NodeKind::Internet)
+            .filter(|&(i, n)| from(i, n))
             .map(|(i, _)| i)
             .collect();
-        let starts: Vec<NodeId> = queue.iter().copied().collect();
+        for index in starts.clone() {
+            for twin in self.same_host(index) {
+                if !starts.contains(&twin) {
+                    starts.push(twin);
+                }
+            }
+        }
+        let mut queue: VecDeque<NodeId> = starts.iter().copied().collect();
         let path_to = |parent: &BTreeMap<NodeId, (NodeId, Option<Hop>)>, mut at: NodeId| {
             let mut hops = Vec::new();
             while let Some((from, hop)) = parent.get(&at) {
@@ -511,28 +583,30 @@ impl ReachGraph {
         };
         while let Some(index) = queue.pop_front() {
             for (next, edge) in self.edges_from(index) {
+                if to(next, self.node(next)) {
+                    if let Some(last) = last_hop(analysis, edge, services) {
+                        let mut hops = path_to(&parent, index);
+                        hops.push(last);
+                        return Some(hops);
+                    }
+                }
                 if starts.contains(&next) || parent.contains_key(&next) {
+                    continue;
+                }
+                if self.node(next).kind != NodeKind::Internal {
                     continue;
                 }
                 let Some(&(rule, flow)) = edge.rules.first() else {
                     continue;
                 };
                 parent.insert(next, (index, Some(Hop { flow, rule })));
-                if next == target {
-                    return Some(path_to(&parent, next));
-                }
-                if self.node(next).kind == NodeKind::Internal {
-                    queue.push_back(next);
-                    for twin in self.same_host(next) {
-                        if starts.contains(&twin) || parent.contains_key(&twin) {
-                            continue;
-                        }
-                        parent.insert(twin, (next, None));
-                        if twin == target {
-                            return Some(path_to(&parent, twin));
-                        }
-                        queue.push_back(twin);
+                queue.push_back(next);
+                for twin in self.same_host(next) {
+                    if starts.contains(&twin) || parent.contains_key(&twin) {
+                        continue;
                     }
+                    parent.insert(twin, (next, None));
+                    queue.push_back(twin);
                 }
             }
         }

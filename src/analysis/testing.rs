@@ -5,7 +5,7 @@
 use super::{Analysis, Family, FamilyTable, Flow};
 use crate::addr::service::{self, ServicePoint, ServiceSet};
 use crate::addr::{AddrSet, Bound, IntervalSet};
-use crate::model::Action;
+use crate::model::{Action, ExpectKind};
 use crate::resolve::{Policy, PolicyExpectation, PolicyRule};
 use crate::source::{FileId, Span};
 use proptest::prelude::*;
@@ -236,11 +236,12 @@ impl PolicySpec {
                 .rules
                 .iter()
                 .map(|r| PolicyRule {
+                    unresolved: false,
                     action: action(r.allow),
                     src: r.src.build(),
                     dst: r.dst.build(),
                     services: build_services(&r.services),
-                    cleartext: ServiceSet::empty(),
+                    cleartext: Vec::new(),
                     log: r.log,
                     until: None,
                     expired: r.expired,
@@ -256,12 +257,17 @@ impl PolicySpec {
                 .expectations
                 .iter()
                 .map(|e| PolicyExpectation {
-                    action: action(e.allow),
+                    kind: if e.allow {
+                        ExpectKind::Allow
+                    } else {
+                        ExpectKind::Deny
+                    },
                     src: e.src.build(),
                     dst: e.dst.build(),
                     services: build_services(&e.services),
                     description: None,
                     span,
+                    unresolved: false,
                 })
                 .collect(),
             ..Policy::default()

@@ -24,7 +24,10 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         );
         return Exit::Refused;
     }
-    let checked = checked_with_report(&args.policy, &args.common);
+    let checked = match checked_with_report(&args.policy, &args.common) {
+        Ok(checked) => checked,
+        Err(exit) => return exit,
+    };
     let (policy, analysis) = match compilable(&checked, "applied") {
         Ok(model) => model,
         Err(code) => return code,
@@ -35,8 +38,11 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         analysis,
         sources: &checked.sources,
     };
-    let ruleset = nft::build(layout(args.layout), input, table);
-    let text = nft::text::render(&ruleset, &nft::text::header(&checked.sources, policy));
+    let ruleset = nft::build_with(layout(args.layout), input, table, args.reverse_path.nft());
+    let text = nft::text::render(
+        &ruleset,
+        &nft::text::header(&checked.sources, policy, &checked.lowered),
+    );
     let runner = Nft::new(args.live.netns.clone());
     let place = runner.place();
     if let Err(error) = runner.reachable() {
@@ -75,7 +81,7 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
             return Exit::Refused;
         }
     };
-    match runner.compare(table, &Compiled::of(policy, analysis)) {
+    match runner.compare(table, &Compiled::of(policy, analysis), args.common.today()) {
         Ok(comparison) => {
             let present = comparison.present();
             let Comparison { listing, changes } = comparison;

@@ -2,20 +2,33 @@
 //! types, and the parsers of their values. Command bodies are in the other
 //! modules of `cli`.
 
-use super::{explain, render};
-use crate::diagnostic::{Code, Level};
+use super::{config, explain, render};
+use crate::diagnostic::{Code, Level, Selector};
 use crate::model::Date;
 use crate::nft;
-use crate::pipeline;
-use crate::pipeline::Levels;
+use crate::pipeline::{self, Checked, Levels, Settings};
+use crate::source::SourceMap;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What `--version` says beyond the version: what the compiled tables need.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nnftables needed by the compiled tables: nft 0.9.4 or later and Linux 5.6 or later \
+     (table family inet, interval sets, concatenations with ranges such as \
+     `meta l4proto . th dport`, verdict maps, log and counter statements)"
+);
 
 #[derive(Parser, Debug)]
 #[command(
     name = "bmcwall",
     version,
-    about = "Check a BMC management-network policy and compile it to nftables"
+    long_version = LONG_VERSION,
+    about = "Check a BMC management-network policy and compile it to nftables",
+    after_help = "Examples:\n  bmcwall check site.wall\n  bmcwall compile site.wall -o site.nft\n  \
+                  sudo bmcwall plan site.wall\n  sudo bmcwall apply site.wall --confirm 60 \
+                  --confirm-with ./healthcheck"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,30 +38,95 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Report every problem in one or more policies.
+    #[command(
+        after_help = "Example:\n  bmcwall check site.wall --deny BW104\n  bmcwall check sites/*.wall --format sarif > bmcwall.sarif"
+    )]
     Check(CheckArgs),
     /// Compile a policy into an nftables table (refuses while errors remain).
+    #[command(
+        after_help = "Example:\n  bmcwall compile site.wall -o site.nft\n  bmcwall compile site.wall --layout rules --format json -o site.json"
+    )]
     Compile(CompileArgs),
     /// Show how one flow is decided: the deciding rule, later matches, exposure.
+    #[command(
+        after_help = "Example:\n  bmcwall explain site.wall --from 10.20.0.5 --to 10.10.1.11 --proto tcp --port 443"
+    )]
     Explain(ExplainArgs),
     /// Draw the reachability graph (Graphviz DOT or Mermaid).
+    #[command(after_help = "Example:\n  bmcwall graph site.wall | dot -Tsvg > site.svg")]
     Graph(GraphArgs),
     /// Compare the live table with the compiled one: flows newly allowed and no
     /// longer allowed (exit 0 equal, 1 different, 3 live table unreadable).
+    #[command(
+        after_help = "Example:\n  sudo bmcwall plan site.wall --netns gw1\n  sudo bmcwall plan site.wall --format json > plan.json"
+    )]
     Plan(PlanArgs),
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one (exit 0
     /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
     /// rollback failed).
+    #[command(
+        after_help = "Example:\n  sudo bmcwall apply site.wall --confirm 60 --confirm-with ./healthcheck\n  sudo bmcwall apply site.wall --expect-live \"$(jq -r .live_fingerprint plan.json)\""
+    )]
     Apply(ApplyArgs),
     /// The rollback watchdog of `apply --confirm` (started by apply).
     #[command(hide = true)]
     RollbackWatchdog(WatchdogArgs),
+    /// What a change to a policy does: flows newly allowed and no longer
+    /// allowed, findings added and fixed (exit 0 no change, 1 changes).
+    #[command(
+        after_help = "Example:\n  bmcwall diff old.wall new.wall\n  bmcwall diff --base origin/main sites/ams1.wall --format markdown"
+    )]
+    Diff(DiffArgs),
     /// Rewrite policy files in the canonical layout, or check that they are.
+    #[command(
+        after_help = "Example:\n  bmcwall fmt site.wall\n  bmcwall fmt --check sites/*.wall"
+    )]
     Fmt(FmtArgs),
     /// Fetch an inventory from where it is kept, into a file to commit.
     Inventory(InventoryArgs),
     /// List the finding codes, or print one code's documentation.
+    #[command(after_help = "Example:\n  bmcwall lints\n  bmcwall lints BW202")]
     Lints(LintsArgs),
+    /// Print a shell completion script, generated from these very options.
+    #[command(
+        after_help = "Example:\n  bmcwall completions bash > /etc/bash_completion.d/bmcwall\n  \
+                            bmcwall completions zsh > \"${fpath[1]}/_bmcwall\""
+    )]
+    Completions(CompletionsArgs),
+    /// Write the man pages (bmcwall.1 and one per command), generated from
+    /// these very options; without -o, print bmcwall.1.
+    #[command(
+        after_help = "Example:\n  bmcwall man -o /usr/local/share/man/man1\n  bmcwall man | man -l -"
+    )]
+    Man(ManArgs),
+    /// Run the language server (LSP over standard input and output) for
+    /// editors: the checks of `check` as you type, hover, definitions,
+    /// references, outline, formatting, completion and rename.
+    #[command(
+        after_help = "Example (Neovim):\n  vim.lsp.start({ name = 'bmcwall', cmd = { 'bmcwall', 'lsp' } })"
+    )]
+    Lsp(LspArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LspArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ManArgs {
+    /// Write bmcwall.1 and bmcwall-COMMAND.1 into DIR.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -56,15 +134,22 @@ pub(crate) struct Common {
     /// The date `until` is compared with (YYYY-MM-DD); default: today (UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) today: Option<Date>,
-    /// Report CODE as an error (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = parse_code)]
-    pub(crate) deny: Vec<Code>,
-    /// Report CODE as a warning (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = parse_code)]
-    pub(crate) warn: Vec<Code>,
-    /// Do not report CODE (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = parse_code)]
-    pub(crate) allow: Vec<Code>,
+    /// Report CODE as an error (repeatable): a code, a prefix (`BW2`) or a
+    /// group (`warnings`, `infos`). Overrides bmcwall.toml.
+    #[arg(long, value_name = "CODE", value_parser = parse_selector)]
+    pub(crate) deny: Vec<Selector>,
+    /// Report CODE as a warning (repeatable). BW001-BW007 cannot be lowered;
+    /// lowering BW201-BW203 or BW401 is warned about and recorded.
+    #[arg(long, value_name = "CODE", value_parser = parse_lowering_selector)]
+    pub(crate) warn: Vec<Selector>,
+    /// Do not report CODE (repeatable). BW001-BW007 cannot be lowered;
+    /// lowering BW201-BW203 or BW401 is warned about and recorded.
+    #[arg(long, value_name = "CODE", value_parser = parse_lowering_selector)]
+    pub(crate) allow: Vec<Selector>,
+    /// Read levels and thresholds from FILE instead of the bmcwall.toml found
+    /// in the policy's directory or above it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub(crate) color: ColorChoice,
@@ -77,18 +162,58 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    pub(crate) fn levels(&self) -> Levels {
-        let mut levels = Levels::default();
-        for (codes, level) in [
+    /// The settings for checking `policy`: bmcwall.toml's (`--config`, or
+    /// the one found from the policy's directory up), the flags over it.
+    /// Says on stderr which isolation checks they lower; a bmcwall.toml that
+    /// is not valid is reported and is exit 2.
+    pub(crate) fn settings(&self, policy: &Path) -> Result<Settings, super::Exit> {
+        self.settings_from(self.config_file(policy))
+    }
+
+    /// The bmcwall.toml for `policy`: `--config`, or the one found from the
+    /// policy's directory up.
+    pub(crate) fn config_file(&self, policy: &Path) -> Option<PathBuf> {
+        self.config.clone().or_else(|| config::find(policy))
+    }
+
+    /// The settings of bmcwall.toml `file` (none: the defaults) with the
+    /// flags over them; see [`Self::settings`].
+    pub(crate) fn settings_from(&self, file: Option<PathBuf>) -> Result<Settings, super::Exit> {
+        let config = match file {
+            Some(path) => {
+                let mut sources = SourceMap::default();
+                match config::load(&path, &mut sources) {
+                    Ok(config) => config,
+                    Err(diagnostics) => {
+                        let checked = Checked::of_diagnostics(sources, diagnostics);
+                        let report = render::human(&checked, &self.render_options());
+                        let _ = std::io::stderr().write_all(report.as_bytes());
+                        return Err(super::Exit::Invalid);
+                    }
+                }
+            }
+            None => config::Config::default(),
+        };
+        let mut flags = Vec::new();
+        for (selectors, level) in [
             (&self.allow, Level::Allow),
             (&self.warn, Level::Warning),
             (&self.deny, Level::Error),
         ] {
-            for code in codes {
-                levels.set(*code, level);
-            }
+            flags.extend(selectors.iter().map(|s| (s.clone(), level)));
         }
-        levels
+        let levels = Levels::resolve(&[&config.levels, &flags]);
+        for lowered in levels.lowered() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "bmcwall: warning: {lowered}, a check that keeps BMCs isolated; the compiled \
+                 table and the JSON and SARIF reports record it"
+            );
+        }
+        Ok(Settings {
+            levels,
+            thresholds: config.thresholds,
+        })
     }
 
     pub(crate) fn today(&self) -> Date {
@@ -108,12 +233,13 @@ impl Common {
 pub(crate) struct ExplainArgs {
     #[arg(value_name = "POLICY.wall")]
     pub(crate) policy: PathBuf,
-    /// Source address of the flow.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) from: std::net::IpAddr,
-    /// Destination address of the flow.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) to: std::net::IpAddr,
+    /// Source of the flow: an address, or a name the policy defines (a host,
+    /// a network, a BMC's inventory name), whose first address is taken.
+    #[arg(long, value_name = "ADDR|NAME")]
+    pub(crate) from: String,
+    /// Destination of the flow: an address or a name, as for --from.
+    #[arg(long, value_name = "ADDR|NAME")]
+    pub(crate) to: String,
     /// Protocol: tcp, udp, icmp, or a number.
     #[arg(long, default_value = "tcp", value_parser = parse_proto)]
     pub(crate) proto: u8,
@@ -273,6 +399,31 @@ pub(crate) struct CheckArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum DiffFormat {
+    /// For people.
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// For pipelines.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DiffArgs {
+    /// OLD.wall NEW.wall, or with --base only NEW.wall.
+    #[arg(required = true, num_args = 1..=2, value_name = "POLICY.wall")]
+    pub(crate) policies: Vec<PathBuf>,
+    /// Read the old policy (and what it includes and loads) from this git
+    /// revision of the repository NEW.wall is in (`git archive REV`).
+    #[arg(long, value_name = "REV")]
+    pub(crate) base: Option<String>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub(crate) format: DiffFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum OutputFormat {
     /// nft text, for `nft -f`.
     Nft,
@@ -282,10 +433,31 @@ pub(crate) enum OutputFormat {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Layout {
-    /// The allowed space as concatenated interval sets: a few rules per packet.
+    /// The allowed flows as verdict maps, in two lookups: the source picks
+    /// its row of the decision table, whose own map decides destination,
+    /// protocol and port; a handful of rules per packet.
     Sets,
     /// One nft rule per policy rule, in policy order, with counters and comments.
     Rules,
+}
+
+/// `--reverse-path`: what the table does with packets from spoofed sources.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum ReversePath {
+    /// Drop packets whose source the route back does not reach through the
+    /// interface they came in on (`fib saddr . iif oif missing drop`).
+    Drop,
+    /// No reverse-path check (a gateway with asymmetric routes).
+    Off,
+}
+
+impl ReversePath {
+    pub(crate) fn nft(self) -> nft::ReversePath {
+        match self {
+            ReversePath::Drop => nft::ReversePath::Drop,
+            ReversePath::Off => nft::ReversePath::Off,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -302,6 +474,8 @@ pub(crate) struct CompileArgs {
     /// Name of the nftables table (family inet).
     #[arg(long, value_name = "NAME", default_value = nft::DEFAULT_TABLE, value_parser = parse_table)]
     pub(crate) table: String,
+    #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
+    pub(crate) reverse_path: ReversePath,
     #[command(flatten)]
     pub(crate) common: Common,
 }
@@ -342,6 +516,8 @@ pub(crate) struct ApplyArgs {
     pub(crate) live: LiveArgs,
     #[arg(long, value_enum, default_value_t = Layout::Sets)]
     pub(crate) layout: Layout,
+    #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
+    pub(crate) reverse_path: ReversePath,
     /// Keep the new table only if confirmed within SECONDS (1 to 86400;
     /// typed `yes`, or --confirm-with); else a watchdog that outlives this
     /// process restores the previous one (exit 4; 5 if it could not).
@@ -399,6 +575,28 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
 pub(crate) fn parse_code(text: &str) -> Result<Code, String> {
     Code::parse(text)
         .ok_or_else(|| format!("`{text}` is not a bmcwall code; `bmcwall lints` lists them"))
+}
+
+/// A code, a prefix of codes or a group.
+pub(crate) fn parse_selector(text: &str) -> Result<Selector, String> {
+    Selector::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a code, a prefix of codes (`BW2`) or a group (`warnings`, `infos`); \
+             `bmcwall lints` lists the codes"
+        )
+    })
+}
+
+/// A selector that may lower levels: not a code among the errors that make
+/// the input invalid (a prefix or group lowers only the codes it can).
+pub(crate) fn parse_lowering_selector(text: &str) -> Result<Selector, String> {
+    match parse_selector(text)? {
+        Selector::Code(code) if !code.can_be_lowered() => Err(format!(
+            "{code} ({}) cannot be lowered: it means the input is not a valid policy",
+            code.name()
+        )),
+        selector => Ok(selector),
+    }
 }
 
 pub(crate) fn parse_table(text: &str) -> Result<String, String> {

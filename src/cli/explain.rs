@@ -2,17 +2,23 @@
 //! explanation (`analysis::explain`) as text.
 
 use crate::addr::service::{self, ServicePoint};
+use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::explain::{Decision, Explanation, Exposure};
 use crate::analysis::Flow;
+use crate::resolve::NamedKind;
 use crate::resolve::Policy;
 use crate::source::SourceMap;
 use std::fmt::Write;
+use std::net::IpAddr;
 
 /// The explanation of a flow as text, each rule with its place and line.
 pub fn render(sources: &SourceMap, policy: &Policy, explanation: &Explanation) -> String {
     let flow = &explanation.flow;
     let mut out = String::new();
     let _ = writeln!(out, "flow:     {}", flow.witness());
+    for (side, address) in [("from:    ", flow.src_ip()), ("to:      ", flow.dst_ip())] {
+        let _ = writeln!(out, "{side} {address}: {}", belongs_to(policy, address));
+    }
     match explanation.decision {
         Decision::Rule { index, action } => {
             let _ = writeln!(out, "decision: {} by rule {}", action.as_str(), index + 1);
@@ -74,6 +80,108 @@ pub fn render(sources: &SourceMap, policy: &Policy, explanation: &Explanation) -
         None => {}
     }
     out
+}
+
+/// The definitions an address is in, and its inventory entry with its
+/// labels: `host jump-ams1, group admins` or `bmc rack-a, inventory
+/// ams1-a01-bmc (rack=a, site=ams1)`.
+fn belongs_to(policy: &Policy, address: IpAddr) -> String {
+    let contains = |set: &AddrSet| match address {
+        IpAddr::V4(a) => set.v4.contains(u32::from(a)),
+        IpAddr::V6(a) => set.v6.contains(u128::from(a)),
+    };
+    let mut parts: Vec<String> = policy
+        .definitions
+        .iter()
+        .filter_map(|d| match &d.kind {
+            NamedKind::Address(kind, set) if contains(set) => {
+                Some(format!("{} {}", kind.keyword(), d.name))
+            }
+            _ => None,
+        })
+        .collect();
+    for entry in policy.inventory.iter().filter(|e| contains(&e.addresses)) {
+        let labels: Vec<String> = entry
+            .labels
+            .iter()
+            .map(|(key, values)| {
+                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                format!("{key}={}", values.join("|"))
+            })
+            .collect();
+        parts.push(if labels.is_empty() {
+            format!("inventory {}", entry.name)
+        } else {
+            format!("inventory {} ({})", entry.name, labels.join(", "))
+        });
+    }
+    let zone = if contains(&policy.internal) {
+        "internal"
+    } else {
+        "internet"
+    };
+    if parts.is_empty() {
+        format!("no definition ({zone})")
+    } else {
+        format!("{} ({zone})", parts.join(", "))
+    }
+}
+
+/// The addresses `--from` or `--to` names: an address, a definition or an
+/// inventory entry's name.
+pub fn endpoint(policy: &Policy, text: &str) -> Result<AddrSet, String> {
+    if let Ok(address) = text.parse::<IpAddr>() {
+        return Ok(single(address));
+    }
+    let defined = policy.definitions.iter().find_map(|d| match &d.kind {
+        NamedKind::Address(_, set) if d.name == text => Some(set.clone()),
+        _ => None,
+    });
+    let named = defined.or_else(|| {
+        policy
+            .inventory
+            .iter()
+            .find(|e| e.name == text)
+            .map(|e| e.addresses.clone())
+    });
+    match named {
+        Some(set) if !set.is_empty() => Ok(set),
+        Some(_) => Err(format!("`{text}` holds no address")),
+        None => {
+            let names = policy
+                .definitions
+                .iter()
+                .filter(|d| matches!(d.kind, NamedKind::Address(..)))
+                .map(|d| d.name.as_str())
+                .chain(policy.inventory.iter().map(|e| e.name.as_str()));
+            Err(match crate::diagnostic::closest(text, names) {
+                Some(known) => {
+                    format!("`{text}` is not an address or a name; did you mean `{known}`?")
+                }
+                None => format!("`{text}` is not an address, a definition or an inventory name"),
+            })
+        }
+    }
+}
+
+fn single(address: IpAddr) -> AddrSet {
+    let mut set = AddrSet::empty();
+    match address {
+        IpAddr::V4(a) => set.v4 = IntervalSet::interval(u32::from(a), u32::from(a)),
+        IpAddr::V6(a) => set.v6 = IntervalSet::interval(u128::from(a), u128::from(a)),
+    }
+    set
+}
+
+/// One address of each side in a family both have, IPv4 first: the first
+/// addresses of the two sets.
+pub fn pick(from: &AddrSet, to: &AddrSet) -> Result<(IpAddr, IpAddr), String> {
+    let v4 = |set: &AddrSet| set.v4.first().map(|a| IpAddr::V4(a.into()));
+    let v6 = |set: &AddrSet| set.v6.first().map(|a| IpAddr::V6(a.into()));
+    match ((v4(from), v4(to)), (v6(from), v6(to))) {
+        ((Some(src), Some(dst)), _) | (_, (Some(src), Some(dst))) => Ok((src, dst)),
+        _ => Err("--from and --to must be of the same family".into()),
+    }
 }
 
 /// The protocol number for `--proto`.

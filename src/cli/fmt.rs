@@ -5,7 +5,7 @@
 use super::Exit;
 use super::{render, write, FmtArgs};
 use crate::fmt::{self, FormatError};
-use crate::pipeline::{Checked, Finding};
+use crate::pipeline::Checked;
 use crate::source::{normalize, SourceMap};
 use std::io::{Read as _, Write as _};
 use std::path::Path;
@@ -56,18 +56,7 @@ fn one(path: &Path, check: bool, color: bool) -> Exit {
     let formatted = match fmt::format(file, &text) {
         Ok(formatted) => formatted,
         Err(FormatError::Syntax(diagnostics)) => {
-            let checked = Checked {
-                inventories: Vec::new(),
-                sources,
-                model: None,
-                findings: diagnostics
-                    .into_iter()
-                    .map(|diagnostic| Finding {
-                        diagnostic,
-                        waived: None,
-                    })
-                    .collect(),
-            };
+            let checked = Checked::of_diagnostics(sources, diagnostics);
             let options = render::Options {
                 color,
                 quiet: false,

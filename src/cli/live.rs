@@ -168,7 +168,10 @@ impl Nft {
     fn run(&self, args: &[&str], input: Option<&str>) -> Result<String, LiveError> {
         self.reachable()?;
         let mut command = self.on_gateway(&self.program);
+        // Listings write `meta time` as a date in the time zone nft runs in;
+        // UTC makes them the instants bmcwall compiled.
         command
+            .env("TZ", "UTC")
             .args(args)
             .stdin(if input.is_some() {
                 Stdio::piped()
@@ -245,14 +248,17 @@ impl Nft {
         }
     }
 
-    /// Reads table `inet NAME` and compares it with the compiled one.
+    /// Reads table `inet NAME` and compares it with the compiled one, both
+    /// as they stand on `today`.
     pub fn compare(
         &self,
         table: &str,
         compiled: &Compiled<'_>,
+        today: crate::model::Date,
     ) -> Result<Comparison, CompareFailure> {
         let listing = self.list(table, true).map_err(CompareFailure::Unreadable)?;
-        let changes = nft::compare_listing(listing.as_deref(), table, compiled)
+        let now = today.days_since_epoch() * 86_400;
+        let changes = nft::compare_listing(listing.as_deref(), table, compiled, now)
             .map_err(CompareFailure::NotComparable)?;
         Ok(Comparison { listing, changes })
     }

@@ -3,6 +3,9 @@
 
 mod apply;
 mod args;
+mod config;
+mod diff;
+mod docs;
 mod exit;
 mod explain;
 mod fetch;
@@ -10,6 +13,7 @@ mod fmt;
 mod gateway;
 mod graph;
 mod live;
+mod lsp;
 mod plan;
 mod render;
 mod watchdog;
@@ -45,22 +49,39 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Plan(args) => plan_command(args),
         Command::Apply(args) => apply::run(args),
         Command::RollbackWatchdog(args) => watchdog::watch(args),
+        Command::Diff(args) => diff::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
         Command::Inventory(args) => match args.source {
             args::InventorySource::Netbox(args) => fetch::run(args),
         },
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }
 
 fn check(args: CheckArgs) -> Exit {
-    let levels = args.common.levels();
     let today = args.common.today();
-    let results: Vec<Checked> = args
-        .policies
-        .iter()
-        .map(|path| pipeline::check(path, today, &levels))
-        .collect();
+    let mut results: Vec<Checked> = Vec::new();
+    // Policies under one bmcwall.toml share its settings, read once.
+    let mut settings: Vec<(Option<std::path::PathBuf>, pipeline::Settings)> = Vec::new();
+    for path in &args.policies {
+        let file = args.common.config_file(path);
+        let known = settings.iter().position(|(f, _)| *f == file);
+        let index = match known {
+            Some(index) => index,
+            None => match args.common.settings_from(file.clone()) {
+                Ok(read) => {
+                    settings.push((file, read));
+                    settings.len() - 1
+                }
+                Err(exit) => return exit,
+            },
+        };
+        results.push(pipeline::check(path, today, &settings[index].1));
+    }
+    pipeline::merge(&mut results);
     match args.format {
         CheckFormat::Human => {
             let options = args.common.render_options();
@@ -146,11 +167,12 @@ fn compilable<'a>(
     }
 }
 
-/// Checks a policy and reports its findings on stderr.
-fn checked_with_report(policy: &std::path::Path, common: &Common) -> Checked {
-    let checked = pipeline::check(policy, common.today(), &common.levels());
+/// Checks a policy and reports its findings on stderr; `Err` is the exit
+/// code when its settings are not valid.
+fn checked_with_report(policy: &std::path::Path, common: &Common) -> Result<Checked, Exit> {
+    let checked = pipeline::check(policy, common.today(), &common.settings(policy)?);
     report(&checked, common);
-    checked
+    Ok(checked)
 }
 
 /// Writes the findings of a check to stderr.
@@ -169,21 +191,31 @@ fn layout(layout: Layout) -> nft::Layout {
 fn compile(args: CompileArgs) -> Exit {
     // The output is built while the checks run; it is written only if the
     // policy compiles.
+    let settings = match args.common.settings(&args.policy) {
+        Ok(settings) => settings,
+        Err(exit) => return exit,
+    };
+    let lowered = settings.levels.lowered();
     let (checked, text) = pipeline::check_alongside(
         &args.policy,
         args.common.today(),
-        &args.common.levels(),
+        &settings,
         |policy, analysis, sources| {
             let input = nft::Input {
                 policy,
                 analysis,
                 sources,
             };
-            let ruleset = nft::build(layout(args.layout), input, &args.table);
+            let ruleset = nft::build_with(
+                layout(args.layout),
+                input,
+                &args.table,
+                args.reverse_path.nft(),
+            );
             match args.format {
                 OutputFormat::Nft => Ok(nft::text::render(
                     &ruleset,
-                    &nft::text::header(sources, policy),
+                    &nft::text::header(sources, policy, &lowered),
                 )),
                 OutputFormat::Json => nft::json::render(&ruleset),
             }
@@ -215,7 +247,10 @@ fn compile(args: CompileArgs) -> Exit {
 }
 
 fn plan_command(args: PlanArgs) -> Exit {
-    let checked = checked_with_report(&args.policy, &args.common);
+    let checked = match checked_with_report(&args.policy, &args.common) {
+        Ok(checked) => checked,
+        Err(exit) => return exit,
+    };
     // Exit 1 means drift here, so a policy that cannot be compiled is 2.
     let (policy, analysis) = match compilable(&checked, "planned") {
         Ok(model) => model,
@@ -242,7 +277,7 @@ fn plan_command(args: PlanArgs) -> Exit {
         }
     };
     let compiled = Compiled::of(policy, analysis);
-    let (present, changes) = match runner.compare(table, &compiled) {
+    let (present, changes) = match runner.compare(table, &compiled, args.common.today()) {
         Ok(comparison) => (comparison.present(), comparison.changes),
         Err(live::CompareFailure::Unreadable(error)) => {
             return fail(format!(
@@ -310,7 +345,7 @@ fn lints(args: LintsArgs) -> Exit {
 /// Checks a policy for commands that need a valid one; prints the findings
 /// and returns the model, or the exit code when the policy is not valid.
 fn valid_model(common: &Common, path: &std::path::Path) -> Result<Checked, Exit> {
-    let checked = pipeline::check(path, common.today(), &common.levels());
+    let checked = pipeline::check(path, common.today(), &common.settings(path)?);
     if checked.input_invalid() {
         let report = render::human(&checked, &common.render_options());
         let _ = std::io::stderr().lock().write_all(report.as_bytes());
@@ -327,7 +362,12 @@ fn explain_command(args: ExplainArgs) -> Exit {
     let Some((policy, analysis)) = &checked.model else {
         return Exit::Invalid;
     };
-    let flow = match explain::flow(args.from, args.to, args.proto, args.port) {
+    let addresses = explain::endpoint(policy, &args.from).and_then(|from| {
+        let to = explain::endpoint(policy, &args.to)?;
+        explain::pick(&from, &to)
+    });
+    let flow = addresses.and_then(|(from, to)| explain::flow(from, to, args.proto, args.port));
+    let flow = match flow {
         Ok(flow) => flow,
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "bmcwall: {message}");
@@ -336,7 +376,23 @@ fn explain_command(args: ExplainArgs) -> Exit {
     };
     let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
     let text = explain::render(&checked.sources, policy, &explanation);
-    printed(&text).map_or_else(|exit| exit, |()| Exit::Success)
+    if let Err(exit) = printed(&text) {
+        return exit;
+    }
+    // Scriptable: 0 when the table lets the flow through, 1 when not.
+    let allowed = !explanation.in_scope
+        || matches!(
+            explanation.decision,
+            crate::analysis::explain::Decision::Rule {
+                action: crate::model::Action::Allow,
+                ..
+            }
+        );
+    if allowed {
+        Exit::Success
+    } else {
+        Exit::Findings
+    }
 }
 
 fn graph_command(args: GraphArgs) -> Exit {
@@ -348,9 +404,10 @@ fn graph_command(args: GraphArgs) -> Exit {
         return Exit::Invalid;
     };
     let reach = crate::analysis::graph::ReachGraph::new(policy, analysis);
+    let rule_name = |index: usize| checked.sources.file_line(policy.rules[index].span);
     let text = match args.format {
-        GraphFormat::Dot => graph::dot(&reach),
-        GraphFormat::Mermaid => graph::mermaid(&reach),
+        GraphFormat::Dot => graph::dot(&reach, &rule_name),
+        GraphFormat::Mermaid => graph::mermaid(&reach, &rule_name),
     };
     printed(&text).map_or_else(|exit| exit, |()| Exit::Success)
 }

@@ -14,7 +14,7 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 /// How a change reads, from the live table's state to the compiled one's.
-fn heading(change: &Change) -> &'static str {
+pub(super) fn heading(change: &Change) -> &'static str {
     match (change.before, change.after) {
         (_, State::Allowed) => "+ newly allowed",
         (State::Allowed, State::Denied) => "- no longer allowed",
@@ -35,7 +35,7 @@ pub fn counts(changes: &[Change]) -> (usize, usize, usize) {
     (added, removed, changes.len() - added - removed)
 }
 
-fn short(list: &[String]) -> String {
+pub(super) fn short(list: &[String]) -> String {
     if list.len() > 6 {
         format!("{}, and {} more", list[..5].join(", "), list.len() - 5)
     } else {
@@ -43,7 +43,7 @@ fn short(list: &[String]) -> String {
     }
 }
 
-fn services(set: &ServiceSet) -> String {
+pub(super) fn services(set: &ServiceSet) -> String {
     if *set == crate::addr::service::any() {
         "any".into()
     } else {
@@ -154,28 +154,14 @@ pub fn json(
     present: bool,
     fingerprint: &str,
 ) -> Result<String, serde_json::Error> {
-    let names = policy.address_names();
     let (added, removed, other) = counts(changes);
-    let items: Vec<serde_json::Value> = changes
-        .iter()
-        .map(|change| {
-            let rule = change.rule.map(|r| {
-                let span = policy.rules[r].span;
-                let file = sources.file(span.file);
-                let (line, column) = file.line_col(span.start as usize);
-                json!({"file": file.display_path(), "line": line, "column": column})
-            });
-            json!({
-                "before": change.before.as_str(),
-                "after": change.after.as_str(),
-                "src": {"group": names.name(&change.src), "addresses": addresses(&change.src)},
-                "dst": {"group": names.name(&change.dst), "addresses": addresses(&change.dst)},
-                "services": service::words(&change.services),
-                "rule": rule,
-                "live_rule": change.live_rule,
-            })
-        })
-        .collect();
+    let mut items = changes_json(changes, policy, sources);
+    if !present {
+        // As the text says: there was no table, not a table passing them.
+        for item in &mut items {
+            item["before"] = json!("no table");
+        }
+    }
     let document = json!({
         "version": 1,
         "table": table,
@@ -195,8 +181,38 @@ pub fn json(
     json_text(&document)
 }
 
+/// Each change as JSON: states, both ends by name and address, services,
+/// the rule deciding it now and the comment of the rule that did before.
+pub(super) fn changes_json(
+    changes: &[Change],
+    policy: &Policy,
+    sources: &SourceMap,
+) -> Vec<serde_json::Value> {
+    let names = policy.address_names();
+    changes
+        .iter()
+        .map(|change| {
+            let rule = change.rule.map(|r| {
+                let span = policy.rules[r].span;
+                let file = sources.file(span.file);
+                let (line, column) = file.line_col(span.start as usize);
+                json!({"file": file.display_path(), "line": line, "column": column})
+            });
+            json!({
+                "before": change.before.as_str(),
+                "after": change.after.as_str(),
+                "src": {"group": names.name(&change.src), "addresses": addresses(&change.src)},
+                "dst": {"group": names.name(&change.dst), "addresses": addresses(&change.dst)},
+                "services": service::words(&change.services),
+                "rule": rule,
+                "live_rule": change.live_rule,
+            })
+        })
+        .collect()
+}
+
 /// A value as pretty JSON and a line end.
-fn json_text(value: &impl Serialize) -> Result<String, serde_json::Error> {
+pub(super) fn json_text(value: &impl Serialize) -> Result<String, serde_json::Error> {
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     Ok(text)

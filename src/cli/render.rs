@@ -284,6 +284,8 @@ struct JsonLocation {
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
+    /// The top-level policy whose check reported it.
+    policy: String,
     code: &'static str,
     name: &'static str,
     severity: Severity,
@@ -320,8 +322,24 @@ struct JsonPlace {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     version: u32,
+    /// Isolation checks lowered on the command line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lowered: Vec<JsonLowered>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonLowered {
+    code: &'static str,
+    name: &'static str,
+    level: &'static str,
+}
+
+/// The isolation checks lowered for a run (the same for every policy it
+/// checks).
+fn lowered(results: &[Checked]) -> &[crate::diagnostic::Lowered] {
+    results.first().map_or(&[], |checked| &checked.lowered)
 }
 
 fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnostic<'a> {
@@ -331,6 +349,7 @@ fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnos
     let (line, column) = file.line_col(primary.start as usize);
     let (end_line, end_column) = file.line_col(primary.end as usize);
     JsonDiagnostic {
+        policy: sources.file(crate::source::FileId(0)).display_path(),
         code: diagnostic.code.as_str(),
         name: diagnostic.code.name(),
         severity: diagnostic.severity,
@@ -379,6 +398,14 @@ fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnos
 pub fn json(results: &[Checked]) -> Result<String, Unwritable> {
     let report = JsonReport {
         version: 1,
+        lowered: lowered(results)
+            .iter()
+            .map(|l| JsonLowered {
+                code: l.code.as_str(),
+                name: l.code.name(),
+                level: l.level.as_str(),
+            })
+            .collect(),
         diagnostics: results
             .iter()
             .flat_map(|checked| {
@@ -473,9 +500,14 @@ pub fn sarif(results: &[Checked]) -> Result<String, Unwritable> {
             if !related.is_empty() {
                 result["relatedLocations"] = serde_json::Value::Array(related);
             }
-            if let Some(witness) = &diagnostic.witness {
-                result["properties"] = serde_json::json!({"witness": witness});
-            }
+            let policy = checked
+                .sources
+                .file(crate::source::FileId(0))
+                .display_path();
+            result["properties"] = match &diagnostic.witness {
+                Some(witness) => serde_json::json!({"policy": policy, "witness": witness}),
+                None => serde_json::json!({"policy": policy}),
+            };
             if let Some(reason) = &finding.waived {
                 result["suppressions"] =
                     serde_json::json!([{"kind": "inSource", "justification": reason}]);
@@ -483,18 +515,41 @@ pub fn sarif(results: &[Checked]) -> Result<String, Unwritable> {
             sarif_results.push(result);
         }
     }
+    let mut run = serde_json::json!({
+        "tool": {"driver": {
+            "name": "bmcwall",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": env!("CARGO_PKG_HOMEPAGE"),
+            "rules": rules
+        }},
+        "results": sarif_results
+    });
+    let overrides: Vec<serde_json::Value> = lowered(results)
+        .iter()
+        .map(|l| {
+            let index = Code::ALL.iter().position(|c| *c == l.code).unwrap_or(0);
+            let level = match l.level {
+                Level::Allow => "none",
+                Level::Info => "note",
+                Level::Warning => "warning",
+                Level::Error => "error",
+            };
+            serde_json::json!({
+                "descriptor": {"id": l.code.as_str(), "index": index},
+                "configuration": {"level": level, "enabled": l.level != Level::Allow}
+            })
+        })
+        .collect();
+    if !overrides.is_empty() {
+        run["invocations"] = serde_json::json!([{
+            "executionSuccessful": true,
+            "ruleConfigurationOverrides": overrides
+        }]);
+    }
     let log = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "bmcwall",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_HOMEPAGE"),
-                "rules": rules
-            }},
-            "results": sarif_results
-        }]
+        "runs": [run]
     });
     pretty("SARIF", &log)
 }

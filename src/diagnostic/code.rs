@@ -56,6 +56,7 @@ codes! {
     EmptySelector => "bw008_empty_selector.rs", "BW008", "empty-selector", Warning, "`inventory(...)` matches no entry";
     EmptyInventory => "bw009_empty_inventory.rs", "BW009", "empty-inventory", Error, "an inventory that yields no BMC";
     UnresolvedName => "bw010_unresolved_name.rs", "BW010", "unresolved-name", Error, "a BMC address that is a host name, without `resolve` or not resolving";
+    ConfigError => "bw013_config_error.rs", "BW013", "config-error", Error, "bmcwall.toml that is not valid";
     ShadowedRule => "bw101_shadowed_rule.rs", "BW101", "shadowed-rule", Error, "a rule that never decides any flow because earlier rules with another action cover it";
     RedundantRule => "bw102_redundant_rule.rs", "BW102", "redundant-rule", Warning, "removing the rule changes no decision";
     CorrelatedRules => "bw103_correlated_rules.rs", "BW103", "correlated-rules", Warning, "two rules with different actions overlap partially";
@@ -72,9 +73,9 @@ codes! {
     ExpiredRule => "bw301_expired_rule.rs", "BW301", "expired-rule", Warning, "`until` date has passed; the rule is not compiled";
     ExpiringRule => "bw302_expiring_rule.rs", "BW302", "expiring-rule", Info, "`until` within 14 days";
     UnusedDefinition => "bw303_unused_definition.rs", "BW303", "unused-definition", Warning, "a definition nothing uses";
+    BroadWaiver => "bw304_broad_waiver.rs", "BW304", "broad-waiver", Warning, "a waiver that silences services it does not name";
     UnknownVendor => "bw309_unknown_vendor.rs", "BW309", "unknown-vendor", Warning, "an inventory vendor bmcwall does not know";
     SharedAddress => "bw310_shared_address.rs", "BW310", "shared-address", Warning, "inventory entries with different names share an address";
-    VacuousExpectation => "bw311_vacuous_expectation.rs", "BW311", "vacuous-expectation", Warning, "an `expect` that holds only because a side is empty";
     ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
 }
 
@@ -119,6 +120,32 @@ impl Code {
         self.as_str().starts_with("BW0")
     }
 
+    /// Whether the level of the code can be changed: not for the errors
+    /// that make the input invalid (BW001-BW007); such a policy has no
+    /// meaning to check.
+    pub fn can_be_lowered(self) -> bool {
+        !(self.is_input_error() && self.default_level() == Level::Error)
+    }
+
+    /// Whether the code's findings name the services they cover, so that a
+    /// waiver may name the services it waives (`waive BW206(vnc) "..."`).
+    pub fn lists_services(self) -> bool {
+        self == Code::CleartextService
+    }
+
+    /// The checks that keep the BMCs isolated (internet exposure, direct or
+    /// through a pivot, BMC egress, failed expectations): lowering one from
+    /// the command line is warned about and recorded in every output.
+    pub fn guards_isolation(self) -> bool {
+        matches!(
+            self,
+            Code::InternetExposure
+                | Code::TransitiveExposure
+                | Code::BmcEgress
+                | Code::ExpectationFailed
+        )
+    }
+
     /// The code's documentation (What it does / Why it matters / Example /
     /// How to fix), taken from the `//!` comment of its file.
     pub fn doc(self) -> String {
@@ -147,12 +174,80 @@ impl fmt::Display for Code {
     }
 }
 
+/// An isolation check lowered on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lowered {
+    pub code: Code,
+    pub level: Level,
+}
+
+impl std::fmt::Display for Lowered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}) lowered to {}",
+            self.code,
+            self.code.name(),
+            self.level.as_str()
+        )
+    }
+}
+
+/// What `--deny`, `--warn`, `--allow` and bmcwall.toml's `[lints]` lists
+/// name: a code (`BW202`, or its name), a prefix of codes (`BW2`, `BW20`),
+/// or a group (`warnings`, `infos`: the codes at that level).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selector {
+    Code(Code),
+    Prefix(String),
+    Group(Level),
+}
+
+impl Selector {
+    pub fn parse(text: &str) -> Option<Selector> {
+        match text {
+            "warnings" => return Some(Selector::Group(Level::Warning)),
+            "infos" => return Some(Selector::Group(Level::Info)),
+            _ => {}
+        }
+        if let Some(code) = Code::parse(text) {
+            return Some(Selector::Code(code));
+        }
+        let upper = text.to_ascii_uppercase();
+        let digits = upper.strip_prefix("BW")?;
+        let prefix = (1..=2).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        let any = Code::ALL.iter().any(|c| c.as_str().starts_with(&upper));
+        (prefix && any).then_some(Selector::Prefix(upper))
+    }
+
+    /// Whether the selector names `code`, whose level is `level`.
+    pub fn selects(&self, code: Code, level: Level) -> bool {
+        match self {
+            Selector::Code(c) => *c == code,
+            Selector::Prefix(prefix) => code.as_str().starts_with(prefix.as_str()),
+            Selector::Group(group) => *group == level,
+        }
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Code(code) => code.fmt(f),
+            Selector::Prefix(prefix) => f.write_str(prefix),
+            Selector::Group(Level::Info) => f.write_str("infos"),
+            Selector::Group(_) => f.write_str("warnings"),
+        }
+    }
+}
+
 /// docs/lints.md: the table of codes and every code's documentation.
 pub fn codes_markdown() -> String {
     let mut out = String::from(
         "# Lints\n\n<!-- Generated by `bmcwall lints --markdown` from the files in src/lints/. Do not edit. -->\n\n\
-         Every finding has a stable code. Levels can be changed per code with `--deny`, `--warn` and\n\
-         `--allow`, and a finding can be waived on one rule with `waive CODE \"reason\"`.\n\n\
+         Every finding has a stable code. Levels can be changed per code, prefix or group in\n\
+         `bmcwall.toml` and with `--deny`, `--warn` and `--allow` (docs/configuration.md), and a\n\
+         finding can be waived on one rule with `waive CODE \"reason\"`.\n\n\
          | code | name | default | what |\n|---|---|---|---|\n",
     );
     for code in Code::ALL {

@@ -4,7 +4,7 @@
 mod code;
 mod suggest;
 
-pub use code::{codes_markdown, Code, Level};
+pub use code::{codes_markdown, Code, Level, Lowered, Selector};
 pub use suggest::closest;
 
 use crate::source::Span;
@@ -67,6 +67,13 @@ pub struct Diagnostic {
     pub witness: Option<Witness>,
     /// For exposure findings: each hop's flow and the rule that allows it.
     pub path: Vec<(Witness, Span)>,
+    /// The services a finding covers, by name, for codes whose waivers may
+    /// name services (`Code::lists_services`).
+    pub services: Vec<String>,
+    /// The edit the help suggests, when it is one replacement of the text at
+    /// the primary label (the name meant, the network meant): what an
+    /// editor offers as a quick fix.
+    pub fix: Option<String>,
 }
 
 impl Diagnostic {
@@ -88,7 +95,18 @@ impl Diagnostic {
             help: None,
             witness: None,
             path: Vec::new(),
+            services: Vec::new(),
+            fix: None,
         }
+    }
+
+    /// The help "did you mean `REPLACEMENT`?", with the replacement as the
+    /// fix of the primary label's text.
+    pub fn with_suggestion(mut self, replacement: impl Into<String>) -> Self {
+        let replacement = replacement.into();
+        self.help = Some(format!("did you mean `{replacement}`?"));
+        self.fix = Some(replacement);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

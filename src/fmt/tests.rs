@@ -164,6 +164,23 @@ expect deny  bmcs      -> internet  \"no egress\";
 }
 
 #[test]
+fn unreachable_expectations_and_waived_services_are_laid_out() {
+    let text = "\
+allow a -> b : vnc, http waive BW206( vnc ,http ) \"console\";
+expect unreachable internet  ->  bmcs:ipmi;
+expect deny internet -> bmcs;
+";
+    assert_eq!(
+        fmt(text),
+        "\
+allow a -> b : vnc, http  waive BW206(vnc, http) \"console\";
+expect unreachable internet -> bmcs : ipmi;
+expect deny        internet -> bmcs;
+"
+    );
+}
+
+#[test]
 fn trailing_comments_align_in_runs() {
     let text = "\
 internal 10.0.0.0/8, fd00::/8;            # everything else is `internet`

@@ -23,8 +23,11 @@
 //! ```
 //!
 //! ## How to fix
-//! Delete the rule, or change it so it says something the others do not
-//! (a final deny that is there to be logged needs `log`).
+//! The finding names the rules that make this one redundant. Delete the
+//! rule if they are right, or change it so it says something the others do
+//! not (a final deny that is there to be logged needs `log`). When a later,
+//! broader rule is what makes it redundant, that broader rule may be the
+//! mistake: narrow it instead.
 
 use super::bw101_shadowed_rule::{covering, is_shadowed};
 use super::support::{at_rule, rule_locations, with_rules};
@@ -83,7 +86,18 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             let mut diagnostic = with_rules(context, diagnostic, &covers, |_| {
                 "covered by this rule".into()
             });
-            diagnostic.help = Some("delete the rule".into());
+            diagnostic.help = Some(format!(
+                "{} {} {} this rule's flows already; delete this rule if that is meant, or \
+                 narrow the covering {} if it is broader than meant",
+                if covers.len() == 1 {
+                    "the rule at"
+                } else {
+                    "the rules at"
+                },
+                rule_locations(context, &covers),
+                if covers.len() == 1 { "takes" } else { "take" },
+                if covers.len() == 1 { "rule" } else { "rules" },
+            ));
             out.push(diagnostic);
         } else if !fact.changes_outcome {
             let Some(flow) = fact.effective_witness else {
@@ -113,7 +127,15 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             let mut diagnostic = with_rules(context, diagnostic, &later, |_| {
                 "decides the same without it".into()
             });
-            diagnostic.help = Some("delete the rule, or add `log` if it is there to log".into());
+            diagnostic.help = Some(if names.is_empty() {
+                "delete the rule, or add `log` if it is there to log".into()
+            } else {
+                format!(
+                    "{by} decide these flows the same way; delete this rule (or add `log` if it is \
+                     there to log) if that is meant; if this rule was meant to differ from them, \
+                     the broader rule is the mistake"
+                )
+            });
             out.push(diagnostic);
         }
     }

@@ -24,6 +24,7 @@ use super::support::edge_findings;
 use super::Context;
 use crate::analysis::graph::NodeKind;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::resolve::PolicyRule;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let kinds = (NodeKind::Internet, NodeKind::Bmc);
@@ -31,8 +32,18 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         context,
         kinds,
         Code::InternetExposure,
-        "the internet reaches a BMC",
-        "allows internet to BMC",
+        ("the internet reaches a BMC", "allows internet to BMC"),
+        fix,
         out,
     );
+}
+
+/// Narrow the source to internal networks, or declare it internal.
+fn fix(context: &Context, rule: &PolicyRule) -> Option<String> {
+    let source = context.sources.text(rule.src_span);
+    Some(format!(
+        "let the outside in through a jump host or VPN inside `internal`: narrow the source \
+         `{source}` to internal networks (or write `{source} except internet`); if its \
+         addresses are yours, add them to `internal`"
+    ))
 }

@@ -20,6 +20,7 @@ use super::support::edge_findings;
 use super::Context;
 use crate::analysis::graph::NodeKind;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::resolve::PolicyRule;
 
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let kinds = (NodeKind::Bmc, NodeKind::Internet);
@@ -27,8 +28,17 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         context,
         kinds,
         Code::BmcEgress,
-        "a BMC may open flows to the internet",
-        "lets BMCs out",
+        ("a BMC may open flows to the internet", "lets BMCs out"),
+        fix,
         out,
     );
+}
+
+/// Name the internal servers, or take the internet out of the destination.
+fn fix(context: &Context, rule: &PolicyRule) -> Option<String> {
+    let destination = context.sources.text(rule.dst_span);
+    Some(format!(
+        "name the internal servers BMCs need (NTP, syslog, update mirrors) instead of \
+         `{destination}`, e.g. `allow bmcs -> ntp1 : ntp;`, or write `{destination} except internet`"
+    ))
 }

@@ -28,8 +28,8 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         context,
         kinds,
         Code::BmcLateral,
-        "a BMC may open flows to another BMC",
-        "BMC to BMC",
+        ("a BMC may open flows to another BMC", "BMC to BMC"),
+        |_, _| None,
         out,
     );
 }

@@ -4,7 +4,8 @@
 //! Warns when a rule allows IPMI (udp 623) to a BMC from sources that hold
 //! more consecutive addresses than a /24 (IPv4) or a /64 (IPv6) network: a
 //! wider prefix, or a range or a network with holes that is nearly one. Only
-//! the sources whose IPMI flows the rule decides count.
+//! the sources whose IPMI flows the rule decides count. The limits are
+//! `broad-ipmi-v4` and `broad-ipmi-v6` in bmcwall.toml's `[thresholds]`.
 //!
 //! ## Why it matters
 //! IPMI 2.0 hands out password hashes to anyone who asks (RAKP) and some BMCs
@@ -28,7 +29,12 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         let Some(flow) = facts.ipmi_witness else {
             continue;
         };
-        let Some(too_wide) = wider_than(&facts.ipmi_sources, 24, 64) else {
+        let limits = &context.thresholds;
+        let Some(too_wide) = wider_than(
+            &facts.ipmi_sources,
+            limits.broad_ipmi_v4,
+            limits.broad_ipmi_v6,
+        ) else {
             continue;
         };
         let rule = &context.policy.rules[context.analysis.rules[ordinal]];
@@ -40,7 +46,10 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
                 "broad IPMI source",
                 &flow,
             )
-            .with_help("allow IPMI from jump hosts or a /24 (IPv6: /64) admin network at most"),
+            .with_help(format!(
+                "allow IPMI from jump hosts or a /{} (IPv6: /{}) admin network at most",
+                limits.broad_ipmi_v4, limits.broad_ipmi_v6
+            )),
         );
     }
 }

@@ -4,7 +4,8 @@
 //! Warns when a rule allows flows to a BMC from sources that hold more
 //! consecutive addresses than a /16 (IPv4) or a /48 (IPv6) network: a wider
 //! prefix, or a range or a network with holes that is nearly one. Only the
-//! sources whose flows to BMCs the rule decides count.
+//! sources whose flows to BMCs the rule decides count. The limits are
+//! `broad-source-v4` and `broad-source-v6` in bmcwall.toml's `[thresholds]`.
 //!
 //! ## Why it matters
 //! "Only named people and jump hosts get in": a whole campus or data centre as
@@ -27,7 +28,12 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
         let Some(flow) = facts.witness else {
             continue;
         };
-        let Some(too_wide) = wider_than(&facts.sources, 16, 48) else {
+        let limits = &context.thresholds;
+        let Some(too_wide) = wider_than(
+            &facts.sources,
+            limits.broad_source_v4,
+            limits.broad_source_v6,
+        ) else {
             continue;
         };
         let rule = &context.policy.rules[context.analysis.rules[ordinal]];

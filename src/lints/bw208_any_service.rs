@@ -14,7 +14,9 @@
 //! ```
 //!
 //! ## How to fix
-//! List the services: `: redfish, ssh, ipmi`, or a vendor set like `idrac`.
+//! List the services: `: redfish, ssh, ipmi`, or the encrypted part of a
+//! vendor set, such as `idrac-encrypted` (the whole `idrac` set includes a
+//! cleartext port, which BW206 reports).
 
 use super::support::at_rule;
 use super::Context;
@@ -36,7 +38,10 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
                 "no service list",
                 &flow,
             )
-            .with_help("list the services in use, e.g. `: redfish, ssh`"),
+            .with_help(
+                "list the services in use, e.g. `: redfish, ssh`, or a vendor's encrypted set \
+                 such as `idrac-encrypted`",
+            ),
         );
     }
 }

@@ -31,10 +31,10 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
                     Code::ExpiredRule,
                     format!("rule expired on {date}; it is not compiled"),
                     span,
-                    format!(
-                        "expired {} days ago",
-                        context.today.days_since_epoch() - date.days_since_epoch()
-                    ),
+                    match context.today.days_since_epoch() - date.days_since_epoch() {
+                        1 => "expired yesterday".to_string(),
+                        days => format!("expired {days} days ago"),
+                    },
                 )
                 .with_related(rule.span, "this rule")
                 .with_help("delete the rule, or extend its `until` date"),

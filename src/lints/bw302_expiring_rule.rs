@@ -1,11 +1,12 @@
 //! BW302 expiring-rule.
 //!
 //! ## What it does
-//! Notes a rule whose `until` date is within the next 14 days.
+//! Notes a rule whose `until` date is within the next 14 days
+//! (`expiry-warning-days` in bmcwall.toml's `[thresholds]`).
 //!
 //! ## Why it matters
-//! When the date passes, the access ends at the next compile. Whoever relies on
-//! it should know before then.
+//! When the date passes, the access ends: the compiled table stops the rule
+//! by the gateway's clock. Whoever relies on it should know before then.
 //!
 //! ## Example
 //! ```text
@@ -18,9 +19,6 @@
 use super::Context;
 use crate::diagnostic::{Code, Diagnostic};
 
-/// How many days ahead an `until` date is announced.
-pub const WINDOW_DAYS: i64 = 14;
-
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let today = context.today.days_since_epoch();
     for rule in &context.policy.rules {
@@ -28,7 +26,7 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let left = date.days_since_epoch() - today;
-        if (0..=WINDOW_DAYS).contains(&left) {
+        if (0..=context.thresholds.expiry_warning_days).contains(&left) {
             let when = match left {
                 0 => "today".to_string(),
                 1 => "tomorrow".to_string(),

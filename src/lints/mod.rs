@@ -28,9 +28,9 @@ mod bw208_any_service;
 mod bw301_expired_rule;
 mod bw302_expiring_rule;
 mod bw303_unused_definition;
+mod bw304_broad_waiver;
 mod bw309_unknown_vendor;
 mod bw310_shared_address;
-mod bw311_vacuous_expectation;
 mod bw401_expectation_failed;
 mod registry;
 mod support;
@@ -43,12 +43,40 @@ use crate::model::Date;
 use crate::resolve::Policy;
 use std::cell::OnceCell;
 
+/// The limits some checks measure against (`[thresholds]` in bmcwall.toml).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    /// BW207: a source wider than this IPv4 prefix length is broad.
+    pub broad_source_v4: u32,
+    /// BW207: the same for IPv6.
+    pub broad_source_v6: u32,
+    /// BW205: IPMI from a source wider than this IPv4 prefix length is broad.
+    pub broad_ipmi_v4: u32,
+    /// BW205: the same for IPv6.
+    pub broad_ipmi_v6: u32,
+    /// BW302: how many days ahead an `until` date is announced.
+    pub expiry_warning_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            broad_source_v4: 16,
+            broad_source_v6: 48,
+            broad_ipmi_v4: 24,
+            broad_ipmi_v6: 64,
+            expiry_warning_days: 14,
+        }
+    }
+}
+
 /// What every check gets; shared derived facts are computed once, on demand.
 pub struct Context<'a> {
     pub policy: &'a Policy,
     pub analysis: &'a Analysis,
     pub sources: &'a crate::source::SourceMap,
     pub today: Date,
+    pub thresholds: Thresholds,
     facts: OnceCell<Vec<RuleFacts>>,
     graph: OnceCell<ReachGraph>,
     to_bmcs: OnceCell<Vec<support::ToBmcs>>,
@@ -60,12 +88,14 @@ impl<'a> Context<'a> {
         analysis: &'a Analysis,
         sources: &'a crate::source::SourceMap,
         today: Date,
+        thresholds: Thresholds,
     ) -> Self {
         Self {
             policy,
             analysis,
             sources,
             today,
+            thresholds,
             facts: OnceCell::new(),
             graph: OnceCell::new(),
             to_bmcs: OnceCell::new(),

@@ -23,6 +23,7 @@ pub const CHECKS: &[Check] = &[
     super::bw301_expired_rule::check,
     super::bw302_expiring_rule::check,
     super::bw303_unused_definition::check,
-    super::bw311_vacuous_expectation::check,
+    // After BW206: it reads the findings that list services.
+    super::bw304_broad_waiver::check,
     super::bw401_expectation_failed::check,
 ];

@@ -6,11 +6,11 @@ use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::flow::Address;
 use crate::analysis::graph::{Hop, NodeKind};
 use crate::analysis::rules::distinct_ends;
-use crate::analysis::{FamilyTable, Flow};
+use crate::analysis::{Family, FamilyTable, Flow};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Action;
 use crate::resolve::PolicyRule;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The longest run of consecutive addresses in a set, per family, as its
 /// last minus its first address (`None` for an empty family). A run, not a
@@ -69,18 +69,38 @@ pub fn allowing_rules(context: &Context, from: NodeKind, to: NodeKind) -> BTreeM
     rules
 }
 
-/// Adds the hops of an exposure path as related labels and a `path` help line.
+/// What the policy calls the endpoint at `address`: the `host` or other
+/// definition that holds it, `the internet`, or the address itself.
+pub fn name_at(context: &Context, family: Family, address: u128) -> String {
+    let graph = context.graph();
+    let ip = crate::analysis::flow::to_ip(family, address).to_string();
+    let Some(node) = graph.node_of(family, address).map(|n| graph.node(n)) else {
+        return ip;
+    };
+    match (node.kind, node.hosts.first().or(node.names.first())) {
+        (_, Some(name)) => format!("`{name}`"),
+        (NodeKind::Internet, None) => "the internet".into(),
+        (_, None) => ip,
+    }
+}
+
+/// Adds the hops of a path as related labels (but for hops by the rule the
+/// finding is at) and a help line per hop, naming both ends.
 pub fn with_path(context: &Context, mut diagnostic: Diagnostic, hops: &[Hop]) -> Diagnostic {
     let mut lines = Vec::new();
+    let primary = diagnostic.primary().span;
     for (i, hop) in hops.iter().enumerate() {
         let rule = &context.policy.rules[hop.rule];
         let place = super::location(context, rule.span);
+        let flow = hop.flow;
         lines.push(format!(
-            "hop {}: {} (allowed by {place})",
+            "hop {}: {} -> {}: {} (allowed by {place})",
             i + 1,
-            hop.flow.witness()
+            name_at(context, flow.family, flow.src),
+            name_at(context, flow.family, flow.dst),
+            flow.witness()
         ));
-        if i + 1 < hops.len() {
+        if rule.span != primary {
             diagnostic = diagnostic
                 .with_related(rule.span, format!("hop {}: {}", i + 1, hop.flow.witness()));
         }
@@ -127,6 +147,9 @@ pub struct ToBmcs {
     pub ipmi_witness: Option<Flow>,
     /// A flow to a BMC on one of the rule's cleartext services.
     pub cleartext_witness: Option<Flow>,
+    /// The rule's cleartext services (indices into its `cleartext`) that
+    /// it lets reach BMCs.
+    pub cleartext_parts: BTreeSet<usize>,
 }
 
 /// [`ToBmcs`] for every rule in force, by ordinal.
@@ -222,26 +245,28 @@ fn allowed_to_bmcs<T: Address>(context: &Context, table: &FamilyTable<T>) -> Vec
                 if !allows(rule) {
                     continue;
                 }
-                let clear = || {
-                    let clear = analysis.services.classes[v].intersection(&rule.cleartext);
-                    service::representative(&clear)
-                };
+                let class = &analysis.services.classes[v];
+                let mut clear = None;
+                let mut parts = Vec::new();
+                for (part, (_, set)) in rule.cleartext.iter().enumerate() {
+                    let inside = class.intersection(set);
+                    if let Some(point) = service::representative(&inside) {
+                        clear = clear.or(Some(point));
+                        parts.push(part);
+                    }
+                }
                 match out.iter_mut().find(|a| a.ordinal == ordinal) {
                     Some(a) => {
                         a.ipmi |= is_ipmi;
-                        if a.cleartext.is_none() && !rule.cleartext.is_empty() {
-                            a.cleartext = clear();
-                        }
+                        a.cleartext = a.cleartext.or(clear);
+                        a.cleartext_parts.extend(parts);
                     }
                     None => out.push(Allowed {
                         ordinal,
                         service,
                         ipmi: is_ipmi,
-                        cleartext: if rule.cleartext.is_empty() {
-                            None
-                        } else {
-                            clear()
-                        },
+                        cleartext: clear,
+                        cleartext_parts: parts.into_iter().collect(),
                     }),
                 }
             }
@@ -290,6 +315,9 @@ fn record_witnesses<T: Address>(
                 if let (None, Some(service)) = (facts.cleartext_witness, a.cleartext) {
                     facts.cleartext_witness = Some(Flow { service, ..flow });
                 }
+                facts
+                    .cleartext_parts
+                    .extend(a.cleartext_parts.iter().copied());
             }
         }
     }
@@ -305,27 +333,34 @@ struct Allowed {
     ipmi: bool,
     /// A cleartext service of the rule in the first of its cells that has one.
     cleartext: Option<ServicePoint>,
+    /// The rule's cleartext services (indices into its `cleartext`) in its cells.
+    cleartext_parts: BTreeSet<usize>,
 }
 
+/// How to fix a finding at a rule, in words that quote the rule.
+pub type Fix = fn(&Context, &PolicyRule) -> Option<String>;
+
 /// One finding per allow rule that lets flows from `from` nodes to `to` nodes,
-/// with its one-hop path: the shape of BW201, BW203 and BW204.
+/// with its one-hop path and the help `fix` gives: the shape of BW201, BW203
+/// and BW204.
 pub fn edge_findings(
     context: &Context,
     (from, to): (NodeKind, NodeKind),
     code: Code,
-    what: &str,
-    label: &str,
+    (what, label): (&str, &str),
+    fix: Fix,
     out: &mut Vec<Diagnostic>,
 ) {
     for (rule_index, flow) in allowing_rules(context, from, to) {
         let rule = &context.policy.rules[rule_index];
-        let diagnostic = at_rule(
+        let mut diagnostic = at_rule(
             code,
             rule,
             format!("{what}: {} is allowed", flow.witness()),
             label,
             &flow,
         );
+        diagnostic.help = fix(context, rule);
         out.push(with_path(
             context,
             diagnostic,

@@ -96,9 +96,11 @@ impl std::error::Error for ReadError {}
 /// The base chain's rules that decide new connections, in first-match order,
 /// as boxes of flows with what the table does to them. Flows no rule holds
 /// meet the base chain's policy: they pass (outside the scope).
-pub fn table_rules(ruleset: &Ruleset) -> Result<Vec<TableRule>, ReadError> {
+/// `meta time` matches are read at `now`, seconds since 1970 (UTC).
+pub fn table_rules(ruleset: &Ruleset, now: i64) -> Result<Vec<TableRule>, ReadError> {
     let mut walker = Walker {
         ruleset,
+        now,
         reading: Symbolic { rules: Vec::new() },
     };
     let start = Frame {
@@ -121,10 +123,18 @@ pub struct Verdict {
 
 #[cfg(test)]
 impl Ruleset {
-    /// What the table does with the first packet of `flow`'s connection.
+    /// What the table does with the first packet of `flow`'s connection,
+    /// before any `until` date has passed.
     pub fn evaluate(&self, flow: &crate::analysis::Flow) -> Verdict {
+        self.evaluate_at(flow, 0)
+    }
+
+    /// What the table does with the first packet of `flow`'s connection at
+    /// `now` (seconds since 1970, UTC).
+    pub fn evaluate_at(&self, flow: &crate::analysis::Flow, now: i64) -> Verdict {
         let mut walker = Walker {
             ruleset: self,
+            now,
             reading: Packet {
                 flow,
                 state: None,
@@ -196,6 +206,8 @@ enum End {
 
 struct Walker<'r, R> {
     ruleset: &'r Ruleset,
+    /// The instant `meta time` matches are read at, seconds since 1970 (UTC).
+    now: i64,
     reading: R,
 }
 
@@ -253,6 +265,10 @@ impl<'r, R: Reading> Walker<'r, R> {
             match m {
                 Match::CtState(states) if states.contains(&"new") => {}
                 Match::CtState(_) => return Ok(None),
+                Match::Time { before, at } if (self.now < *at) != *before => return Ok(None),
+                Match::Time { .. } => {}
+                // Flows come in where the route back to their source leaves.
+                Match::ReversePathMissing => return Ok(None),
                 other => matched = self.reading.restrict(self.ruleset, &matched, other)?,
             }
         }
@@ -421,7 +437,10 @@ impl Reading for Symbolic {
         m: &Match,
     ) -> Result<Vec<Piece>, Problem> {
         let allowed = match m {
-            Match::CtState(_) => return Ok(flows.clone()),
+            // Read by the walk.
+            Match::CtState(_) | Match::Time { .. } | Match::ReversePathMissing => {
+                return Ok(flows.clone())
+            }
             Match::L4protoIn(protos) => vec![Piece {
                 services: protocols(protos.iter().map(|&p| (p, p))),
                 ..Piece::all()
@@ -624,6 +643,8 @@ impl Reading for Packet<'_> {
         Ok(*here
             && match m {
                 Match::CtState(states) => states.contains(&"new"),
+                // Read by the walk.
+                Match::Time { .. } | Match::ReversePathMissing => true,
                 Match::L4protoIn(protos) => protos.contains(&self.flow.service.proto),
                 Match::InSet { key, set, negate } => {
                     let set = ruleset

@@ -113,11 +113,26 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
     }
     for chain in &ruleset.chains {
         for rule in &chain.rules {
+            let ours = rule
+                .matches
+                .iter()
+                .any(|m| matches!(m, Match::Time { .. } | Match::ReversePathMissing));
+            if ours {
+                objects.push(our_rule(&name, &chain.name, rule));
+                continue;
+            }
+            let expr = rule_statements(rule)
+                .into_iter()
+                .filter_map(|e| match e {
+                    Expr::Nft(statement) => Some(statement),
+                    Expr::Time(_) | Expr::Fib(_) => None,
+                })
+                .collect();
             objects.push(command(NfListObject::Rule(schema::Rule {
                 family: NfFamily::INet,
                 table: Cow::Owned(name.clone()),
                 chain: Cow::Owned(chain.name.clone()),
-                expr: Cow::Owned(rule_statements(rule)),
+                expr: Cow::Owned(expr),
                 handle: None,
                 index: None,
                 comment: rule.comment.clone().map(Cow::Owned),
@@ -125,6 +140,97 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
         }
     }
     objects
+}
+
+/// A rule with a `meta time` match, which the crate has no key for, or a
+/// `fib` match, whose flags the crate keeps in a hash set (written in no
+/// fixed order): written with a type of ours of the crate's rule's shape.
+fn our_rule(table: &str, chain: &str, rule: &Rule) -> Command {
+    Command::AddRule {
+        add: RuleCommand {
+            rule: RuleObject {
+                family: "inet",
+                table: table.to_string(),
+                chain: chain.to_string(),
+                expr: rule_statements(rule),
+                comment: rule.comment.clone(),
+            },
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct RuleCommand {
+    rule: RuleObject,
+}
+
+#[derive(Serialize)]
+struct RuleObject {
+    family: &'static str,
+    table: String,
+    chain: String,
+    expr: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+}
+
+/// One expression of a rule: the crate's, a `meta time` or a `fib` match.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Expr {
+    Nft(stmt::Statement<'static>),
+    Time(TimeMatch),
+    Fib(FibMatch),
+}
+
+/// `{"match": {"op": "==", "left": {"fib": {"result": "oif", "flags":
+/// ["saddr", "iif"]}}, "right": false}}`: `fib saddr . iif oif missing`.
+#[derive(Serialize)]
+struct FibMatch {
+    #[serde(rename = "match")]
+    body: FibBody,
+}
+
+#[derive(Serialize)]
+struct FibBody {
+    op: &'static str,
+    left: FibLeft,
+    right: bool,
+}
+
+#[derive(Serialize)]
+struct FibLeft {
+    fib: FibKey,
+}
+
+#[derive(Serialize)]
+struct FibKey {
+    result: &'static str,
+    flags: [&'static str; 2],
+}
+
+/// `{"match": {"op": "<", "left": {"meta": {"key": "time"}}, "right": SECONDS}}`.
+#[derive(Serialize)]
+struct TimeMatch {
+    #[serde(rename = "match")]
+    body: TimeBody,
+}
+
+#[derive(Serialize)]
+struct TimeBody {
+    op: &'static str,
+    left: MetaTime,
+    right: i64,
+}
+
+#[derive(Serialize)]
+struct MetaTime {
+    meta: MetaTimeKey,
+}
+
+#[derive(Serialize)]
+struct MetaTimeKey {
+    key: &'static str,
 }
 
 /// One command of the document.
@@ -140,6 +246,10 @@ enum Command {
     /// `{"add": {"map": ...}}`.
     AddMap {
         add: MapCommand,
+    },
+    /// `{"add": {"rule": ...}}` for a rule the crate cannot write.
+    AddRule {
+        add: RuleCommand,
     },
 }
 
@@ -312,10 +422,22 @@ fn key_expr(key: &[Selector]) -> Expression<'static> {
     one_or_concat(key, |s| selector_expr(*s))
 }
 
-fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
+fn rule_statements(rule: &Rule) -> Vec<Expr> {
     let mut out = Vec::new();
     for m in &rule.matches {
-        out.push(match m {
+        if let Match::Time { before, at } = m {
+            out.push(Expr::Time(TimeMatch {
+                body: TimeBody {
+                    op: if *before { "<" } else { ">=" },
+                    left: MetaTime {
+                        meta: MetaTimeKey { key: "time" },
+                    },
+                    right: *at,
+                },
+            }));
+            continue;
+        }
+        out.push(Expr::Nft(match m {
             Match::CtState(states) => stmt::Statement::Match(stmt::Match {
                 left: Expression::Named(NamedExpression::CT(expr::CT {
                     key: Cow::Borrowed("state"),
@@ -359,10 +481,26 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
                     stmt::Operator::EQ
                 },
             }),
-        });
+            Match::ReversePathMissing => {
+                out.push(Expr::Fib(FibMatch {
+                    body: FibBody {
+                        op: "==",
+                        left: FibLeft {
+                            fib: FibKey {
+                                result: "oif",
+                                flags: ["saddr", "iif"],
+                            },
+                        },
+                        right: false,
+                    },
+                }));
+                continue;
+            }
+            Match::Time { .. } => continue,
+        }));
     }
     for statement in &rule.statements {
-        out.push(match statement {
+        out.push(Expr::Nft(match statement {
             Statement::Limit { per_second, burst } => stmt::Statement::Limit(stmt::Limit {
                 rate: *per_second,
                 rate_unit: None,
@@ -392,7 +530,7 @@ fn rule_statements(rule: &Rule) -> Vec<stmt::Statement<'static>> {
                 key: key_expr(key),
                 data: Expression::String(Cow::Owned(format!("@{map}"))),
             }),
-        });
+        }));
     }
     out
 }

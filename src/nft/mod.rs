@@ -54,15 +54,49 @@ pub struct Input<'a> {
     pub sources: &'a SourceMap,
 }
 
-/// Builds table `table` in `layout`.
+/// What the table does with packets whose source fails the reverse-path
+/// check (`fib saddr . iif oif missing`): the route back to the source does
+/// not leave through the interface the packet came in on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReversePath {
+    /// Drop them, before anything else (the default).
+    #[default]
+    Drop,
+    /// No check: for gateways with asymmetric routes.
+    Off,
+}
+
+/// Builds table `table` in `layout`, dropping spoofed sources first.
 pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
+    build_with(layout, input, table, ReversePath::Drop)
+}
+
+/// Builds table `table` in `layout` with the given reverse-path check.
+pub fn build_with(
+    layout: Layout,
+    input: Input<'_>,
+    table: &str,
+    reverse_path: ReversePath,
+) -> Ruleset {
     let resolved = input.policy.resolutions();
     let mut ruleset = match layout {
         Layout::Sets => sets::build(input, table),
         Layout::Rules => rules::build(input, table),
     };
     ruleset.resolved = resolved;
+    if reverse_path == ReversePath::Drop {
+        ruleset.base_chain_mut().rules.insert(
+            0,
+            Rule::new(vec![Match::ReversePathMissing], vec![Statement::Drop]),
+        );
+    }
     ruleset
+}
+
+/// The first second (UTC) at which a rule `until DATE` is no longer in
+/// force: the start of the next day.
+pub fn expiry_second(until: crate::model::Date) -> i64 {
+    (until.days_since_epoch() + 1) * 86_400
 }
 
 /// Why a live table cannot be compared with a compiled one.
@@ -87,17 +121,20 @@ impl std::error::Error for CompareError {}
 
 /// What replacing a live table with the compiled one changes: the live
 /// table is its `nft -j -p list table inet NAME` listing, `None` when there
-/// is no such table (then only what becomes allowed is reported).
+/// is no such table (then only what becomes allowed is reported). Its
+/// `meta time` matches are read at `now` (seconds since 1970, UTC): the
+/// start of the day the compiled table is for.
 pub fn compare_listing(
     listing: Option<&str>,
     table: &str,
     compiled: &Compiled<'_>,
+    now: i64,
 ) -> Result<Vec<Change>, CompareError> {
     let Some(json) = listing else {
         return Ok(compare::changes(compiled, None));
     };
     let ruleset = parse::listing(json, table).map_err(CompareError::Listing)?;
-    let rules = interp::table_rules(&ruleset).map_err(CompareError::Reading)?;
+    let rules = interp::table_rules(&ruleset, now).map_err(CompareError::Reading)?;
     Ok(compare::changes(compiled, Some(&rules)))
 }
 
@@ -180,6 +217,13 @@ pub enum Match {
         set: String,
         negate: bool,
     },
+    /// `meta time < AT` when `before`, else `meta time >= AT`; `AT` in
+    /// seconds since 1970-01-01 UTC, so the kernel stops an `until` rule
+    /// on time whatever the gateway's time zone.
+    Time { before: bool, at: i64 },
+    /// `fib saddr . iif oif missing`: no route back to the source through
+    /// the interface the packet came in on (a spoofed source).
+    ReversePathMissing,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

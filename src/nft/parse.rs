@@ -377,6 +377,11 @@ fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
                 .as_str()
                 .ok_or(ListingError::NoTarget("goto"))?;
             out.statements.push(Statement::Goto(target.to_string()));
+        } else if let Some(jump) = expr.get("jump") {
+            let target = jump["target"]
+                .as_str()
+                .ok_or(ListingError::NoTarget("jump"))?;
+            out.statements.push(Statement::Jump(target.to_string()));
         } else if let Some(vmap) = expr.get("vmap") {
             let map = vmap["data"]
                 .as_str()
@@ -397,6 +402,32 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
     let op = m["op"].as_str().unwrap_or("==");
     let left = &m["left"];
     let right = &m["right"];
+    if left.get("meta").is_some_and(|meta| meta["key"] == "time") {
+        let before = match op {
+            "<" => true,
+            ">=" => false,
+            _ => return Err(ListingError::ForeignMatch(m.to_string())),
+        };
+        let at = match right {
+            Value::Number(n) => n.as_i64(),
+            Value::String(text) => utc_seconds(text),
+            _ => None,
+        };
+        let at = at.ok_or_else(|| ListingError::ForeignMatch(m.to_string()))?;
+        return Ok(Match::Time { before, at });
+    }
+    if let Some(fib) = left.get("fib") {
+        let mut flags: Vec<&str> = fib["flags"]
+            .as_array()
+            .map(|flags| flags.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        flags.sort_unstable();
+        let missing = op == "==" && *right == Value::Bool(false);
+        if fib["result"] == "oif" && flags == ["iif", "saddr"] && missing {
+            return Ok(Match::ReversePathMissing);
+        }
+        return Err(ListingError::ForeignMatch(m.to_string()));
+    }
     if left.get("ct").is_some_and(|ct| ct["key"] == "state") {
         let states = match right {
             Value::String(s) => vec![s.as_str()],
@@ -443,6 +474,17 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
         }
     }
     Err(ListingError::ForeignMatch(m.to_string()))
+}
+
+/// Seconds since 1970 of `YYYY-MM-DD HH:MM:SS`, a time of day in UTC (nft
+/// writes `meta time` in the time zone it runs in; bmcwall runs it in UTC).
+fn utc_seconds(text: &str) -> Option<i64> {
+    let (date, time) = text.split_once(' ')?;
+    let date = crate::model::Date::parse(date)?;
+    let mut parts = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    let valid = parts.next().is_none() && h < 24 && m < 60 && s < 60;
+    valid.then(|| date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + s)
 }
 
 /// A lookup key: one selector or a concatenation.

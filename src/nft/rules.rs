@@ -104,7 +104,17 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             let src_set = endpoint("src", rule.src_span, src);
             let dst_set = endpoint("dst", rule.dst_span, dst);
             for services in &service_matches {
-                let mut matches = vec![in_set(spec.saddr, &src_set), in_set(spec.daddr, &dst_set)];
+                // An `until` rule matches only before the day after its date,
+                // so the kernel stops it on time.
+                let mut matches: Vec<Match> = rule
+                    .until
+                    .map(|(date, _)| Match::Time {
+                        before: true,
+                        at: super::expiry_second(date),
+                    })
+                    .into_iter()
+                    .collect();
+                matches.extend([in_set(spec.saddr, &src_set), in_set(spec.daddr, &dst_set)]);
                 matches.extend(services.iter().cloned());
                 rules.push(Rule {
                     matches,

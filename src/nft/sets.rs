@@ -53,14 +53,14 @@
 use super::{
     log_chain, log_statements, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input,
     KeyType, Match, Rule, Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX,
-    LOG_DENY_PREFIX, V4, V6,
+    LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
 use crate::addr::IntervalSet;
 use crate::analysis::region::{blocks, Block};
-use crate::analysis::{Analysis, FamilyTable};
+use crate::analysis::{Analysis, FamilyTable, FlowBox, Input as AnalysisInput};
 use crate::model::Action;
-use crate::resolve::Policy;
+use crate::resolve::{Policy, PolicyRule};
 use std::collections::HashMap;
 
 /// What a row map does with an allowed cell. Denied cells, and cells that
@@ -82,7 +82,146 @@ impl Outcome {
     }
 }
 
+/// The table of `input`. When rules in force have `until` dates, the maps are
+/// the table of the rules without one, and each `until` rule comes first, in
+/// policy order, as sets of the flows it takes from the rules after it (its
+/// flows but those of the earlier rules without `until`), matched only while
+/// `meta time` is before the day after its date. An earlier `until` rule in
+/// force decides first; an expired one matches nothing, and its flows go on
+/// to the later rules. The kernel so stops each rule on time, without a
+/// recompile. Those rules are in chain `until_rules`, which only packets in some
+/// `until` rule's flows jump to (one set lookup for the others), and none
+/// after the last date.
 pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
+    let policy = input.policy;
+    let until: Vec<usize> = policy
+        .active_rules()
+        .filter(|(_, rule)| rule.until.is_some())
+        .map(|(index, _)| index)
+        .collect();
+    if until.is_empty() {
+        return build_one(input, table);
+    }
+    let mut permanent = policy.clone();
+    for &index in &until {
+        permanent.rules[index].expired = true;
+    }
+    let analysis = Analysis::new(&permanent);
+    let mut ruleset = build_one(
+        Input {
+            policy: &permanent,
+            analysis: &analysis,
+            sources: input.sources,
+        },
+        table,
+    );
+    let prelude_len = prelude(policy, &mut Vec::new()).len();
+    let mut timed = Vec::new();
+    let mut log_chains = Vec::new();
+    let mut last_second = i64::MIN;
+    for &index in &until {
+        let rule = &policy.rules[index];
+        let Some((date, _)) = rule.until else {
+            continue;
+        };
+        last_second = last_second.max(super::expiry_second(date));
+        // The earlier rules without `until` that share flows with it.
+        let mut boxes: Vec<(usize, FlowBox<'_>)> = policy
+            .active_rules()
+            .take_while(|&(other, _)| other < index)
+            .filter(|(_, other)| other.until.is_none() && overlaps(other, rule))
+            .map(|(other, r)| (other, FlowBox::of_rule(r)))
+            .collect();
+        boxes.push((index, FlowBox::of_rule(rule)));
+        let own = Analysis::from_boxes(&AnalysisInput {
+            rules: boxes,
+            cuts: Vec::new(),
+            scope: &policy.scope,
+        });
+        let last = own.rules.len() - 1;
+        let verdict = match (rule.action, rule.log) {
+            (Action::Allow, false) => Statement::Accept,
+            (Action::Deny, false) => Statement::Drop,
+            (Action::Allow, true) => Statement::Goto(LOG_ALLOW_CHAIN.into()),
+            (Action::Deny, true) => Statement::Goto(LOG_DENY_CHAIN.into()),
+        };
+        if let Statement::Goto(chain) = &verdict {
+            log_chains.push(chain.clone());
+        }
+        let name = format!("until{}", index + 1);
+        let families = [
+            family_sets(&V4, &name, &blocks(&own, &own.v4, |o| o == last)),
+            family_sets(&V6, &name, &blocks(&own, &own.v6, |o| o == last)),
+        ];
+        for (set, matches) in families.into_iter().flatten() {
+            ruleset.sets.push(set);
+            let mut all = vec![Match::Time {
+                before: true,
+                at: super::expiry_second(date),
+            }];
+            all.extend(matches);
+            timed.push(Rule::new(all, vec![verdict.clone()]));
+        }
+    }
+    for (name, prefix, verdict) in [
+        (LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, Statement::Accept),
+        (LOG_DENY_CHAIN, LOG_DENY_PREFIX, Statement::Drop),
+    ] {
+        let needed = log_chains.iter().any(|c| c == name);
+        if needed && !ruleset.chains.iter().any(|c| c.name == name) {
+            ruleset.chains.insert(0, log_chain(name, prefix, verdict));
+        }
+    }
+    // Every `until` rule's flows, for the one lookup that sends packets to
+    // their chain.
+    let all = Analysis::from_boxes(&AnalysisInput {
+        rules: until
+            .iter()
+            .map(|&index| (index, FlowBox::of_rule(&policy.rules[index])))
+            .collect(),
+        cuts: Vec::new(),
+        scope: &policy.scope,
+    });
+    let mut entry = Vec::new();
+    let families = [
+        family_sets(&V4, UNTIL_CHAIN, &blocks(&all, &all.v4, |_| true)),
+        family_sets(&V6, UNTIL_CHAIN, &blocks(&all, &all.v6, |_| true)),
+    ];
+    for (set, matches) in families.into_iter().flatten() {
+        ruleset.sets.push(set);
+        let mut all = vec![Match::Time {
+            before: true,
+            at: last_second,
+        }];
+        all.extend(matches);
+        entry.push(Rule::new(all, vec![Statement::Jump(UNTIL_CHAIN.into())]));
+    }
+    let base = ruleset.chains.len() - 1;
+    ruleset.chains.insert(
+        base,
+        Chain {
+            name: UNTIL_CHAIN.into(),
+            base: false,
+            rules: timed,
+        },
+    );
+    ruleset
+        .base_chain_mut()
+        .rules
+        .splice(prelude_len..prelude_len, entry);
+    ruleset
+}
+
+/// The chain of the `until` rules.
+const UNTIL_CHAIN: &str = "until_rules";
+
+/// Whether two rules match some flow in common.
+fn overlaps(a: &PolicyRule, b: &PolicyRule) -> bool {
+    a.src.intersects(&b.src) && a.dst.intersects(&b.dst) && a.services.intersects(&b.services)
+}
+
+/// The table of `input` as it stands: the rules in force decide.
+fn build_one(input: Input<'_>, table: &str) -> Ruleset {
     let Input {
         policy, analysis, ..
     } = input;

@@ -9,7 +9,7 @@ use crate::addr::service::ServicePoint;
 use crate::analysis::compare::{changes, Change, Compiled, State};
 use crate::analysis::testing::*;
 use crate::analysis::Flow;
-use crate::model::Action;
+use crate::model::{Action, Date};
 use crate::source::SourceMap;
 use proptest::prelude::*;
 
@@ -87,9 +87,85 @@ proptest! {
     }
 }
 
+/// Both layouts of a random policy whose rules have `until` dates (three
+/// dates, from the seed): at an instant in each stretch of days between
+/// them, the table decides every flow as first match over the rules still
+/// in force then, and `plan`'s reading at that instant agrees.
+fn check_expiry(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseError> {
+    let mut policy = spec.build();
+    let dates = ["2027-01-10", "2027-01-20", "2027-02-01"].map(|d| Date::parse(d).expect("a date"));
+    for (i, rule) in policy.rules.iter_mut().enumerate() {
+        if (seed >> (i % 64)) & 1 == 1 && !rule.expired {
+            let date = dates[(seed as usize / 64 + i) % 3];
+            rule.until = Some((date, rule.span));
+        }
+    }
+    let analysis = Analysis::new(&policy);
+    let sources = sources();
+    let input = Input {
+        policy: &policy,
+        analysis: &analysis,
+        sources: &sources,
+    };
+    let rulesets = [Layout::Sets, Layout::Rules].map(|layout| build(layout, input, DEFAULT_TABLE));
+    let mut flows = boundary_flows::<u32>(&policy, seed);
+    flows.extend(boundary_flows::<u128>(&policy, seed));
+    // An instant before every date, one on the last second of each date's
+    // day, and one on the first second of the next day.
+    let mut instants = vec![0];
+    for date in dates {
+        let end = expiry_second(date);
+        instants.extend([end - 1, end]);
+    }
+    for now in instants {
+        let mut then = policy.clone();
+        for rule in &mut then.rules {
+            rule.expired |= rule.until.is_some_and(|(d, _)| expiry_second(d) <= now);
+        }
+        let then_analysis = Analysis::new(&then);
+        for flow in &flows {
+            let expected = naive(&then, flow);
+            let allowed = expected.is_some_and(|r| then.rules[r].action == Action::Allow);
+            let scoped = in_scope(&then, flow);
+            let accept = !scoped || allowed;
+            let logged = scoped && expected.is_some_and(|r| then.rules[r].log);
+            for ruleset in &rulesets {
+                let verdict = ruleset.evaluate_at(flow, now);
+                prop_assert_eq!(
+                    (verdict.accept, !verdict.logged.is_empty()),
+                    (accept, logged),
+                    "at {}, flow {:?} (decided by {:?}):\n{}",
+                    now,
+                    flow,
+                    expected,
+                    text::render(ruleset, "")
+                );
+            }
+        }
+        for ruleset in &rulesets {
+            let rules = table_rules(ruleset, now).expect("a table bmcwall built reads");
+            let found = changes(&Compiled::of(&then, &then_analysis), Some(&rules));
+            prop_assert!(found.is_empty(), "at {}: {:?}", now, found);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn layouts_stop_until_rules_on_time(
+        spec in policy_spec(1..=8, 0..=2),
+        seed in any::<u64>(),
+    ) {
+        check_expiry(&spec, seed)?;
+    }
+}
+
 /// What `plan` reports between `live` and the policy's table.
 fn plan(policy: &Policy, analysis: &Analysis, live: Option<&Ruleset>) -> Vec<Change> {
-    let rules = live.map(|ruleset| table_rules(ruleset).expect("a table bmcwall built reads"));
+    let rules = live.map(|ruleset| table_rules(ruleset, 0).expect("a table bmcwall built reads"));
     changes(&Compiled::of(policy, analysis), rules.as_deref())
 }
 
@@ -303,7 +379,7 @@ fn symbolic_state(rules: &[crate::analysis::compare::TableRule], flow: &Flow) ->
 #[test]
 fn jumps_inside_a_goto_target_are_followed_one_flow_and_every_flow_alike() {
     let ruleset = nested();
-    let rules = table_rules(&ruleset).expect("reads");
+    let rules = table_rules(&ruleset, 0).expect("reads");
     // In `a` but not `b`: `outer` leaves it, so it passes; in `b`: `inner`
     // accepts it before the map drops it; outside `a`: dropped.
     for (src, accept, state) in [
@@ -341,7 +417,7 @@ fn a_goto_inside_a_jump_target_returns_to_the_rule_after_the_jump() {
             Rule::new(Vec::new(), vec![Statement::Drop]),
         ],
     );
-    let rules = table_rules(&ruleset).expect("reads");
+    let rules = table_rules(&ruleset, 0).expect("reads");
     for (src, accept, state) in [(B.0, true, State::Allowed), (A.0, false, State::Denied)] {
         let flow = tcp_flow(src);
         assert_eq!(ruleset.evaluate(&flow).accept, accept, "{src:#x}");
@@ -360,7 +436,7 @@ fn a_loop_of_gotos_is_an_error() {
         )],
         vec![Rule::new(Vec::new(), vec![Statement::Goto("again".into())])],
     );
-    let error = table_rules(&ruleset).expect_err("a loop");
+    let error = table_rules(&ruleset, 0).expect_err("a loop");
     assert_eq!(error, ReadError::TooDeep("again".into()));
     assert_eq!(
         error.to_string(),
@@ -379,7 +455,7 @@ fn a_missing_target_names_the_rule() {
             vec![Statement::Jump("nowhere".into())],
         )],
     );
-    let error = table_rules(&ruleset).expect_err("no such chain");
+    let error = table_rules(&ruleset, 0).expect_err("no such chain");
     assert_eq!(
         error.to_string(),
         "rule 1 of the base chain: jump to a missing chain nowhere"

@@ -22,12 +22,14 @@ impl Resolver<'_> {
             rules,
             expectations,
         } = collected;
+        let unresolved_before = self.unresolved_uses;
         let internal = self.symbol(&Symbol::Internal);
         let bmcs = self.symbol(&Symbol::Bmcs);
         let scope = match &scope {
             Some(expr) => self.addrs(expr),
             None => AddrSet::any(),
         };
+        let unresolved_core = self.unresolved_uses > unresolved_before;
         let mut definitions = Vec::new();
         for index in 0..self.definitions.len() {
             let name = self.definitions[index].name.name.clone();
@@ -52,13 +54,19 @@ impl Resolver<'_> {
         let rules: Vec<PolicyRule> = rules.iter().map(|rule| self.rule(rule)).collect();
         let expectations = expectations
             .iter()
-            .map(|e| PolicyExpectation {
-                action: e.action,
-                src: self.addrs(&e.src),
-                dst: self.addrs(&e.dst),
-                services: self.services(e.services.as_deref()),
-                description: e.description.as_ref().map(|d| d.value.clone()),
-                span: e.span,
+            .map(|e| {
+                let unresolved_before = self.unresolved_uses;
+                let (src, dst) = (self.addrs(&e.src), self.addrs(&e.dst));
+                let services = self.services(e.services.as_deref());
+                PolicyExpectation {
+                    kind: e.kind,
+                    src,
+                    dst,
+                    services,
+                    description: e.description.as_ref().map(|d| d.value.clone()),
+                    span: e.span,
+                    unresolved: self.unresolved_uses > unresolved_before,
+                }
             })
             .collect();
         let definitions = definitions
@@ -80,29 +88,39 @@ impl Resolver<'_> {
             definitions,
             inventory: self.inventory,
             inventories: self.inventories,
+            unresolved_core,
         }
     }
 
     pub(super) fn rule(&mut self, rule: &syntax::Rule) -> PolicyRule {
+        let unresolved_before = self.unresolved_uses;
         let src = self.addrs(&rule.src);
         let dst = self.addrs(&rule.dst);
         let services = self.services(rule.services.as_deref());
-        let cleartext = self.cleartext(
+        let mut cleartext = Vec::new();
+        self.cleartext(
             rule.services.as_deref().unwrap_or_default(),
             &mut Vec::new(),
+            &mut cleartext,
         );
         let waivers = rule
             .waivers
             .iter()
             .filter_map(|w| {
+                for service in &w.services {
+                    self.check_waived_service(service);
+                }
                 Some(Waiver {
                     code: Code::parse(&w.code.name)?,
+                    services: w.services.iter().map(|s| s.name.clone()).collect(),
                     reason: w.reason.value.clone(),
                     span: w.span,
                 })
             })
             .collect();
+        let unresolved = self.unresolved_uses > unresolved_before;
         PolicyRule {
+            unresolved,
             action: rule.action,
             src,
             dst,
@@ -163,7 +181,7 @@ impl Resolver<'_> {
                     self.symbol(&Symbol::Name(name.clone()))
                 }
                 Some(Entry::Service(_)) => {
-                    self.diagnostics.push(
+                    self.unresolved_name(
                         Diagnostic::new(
                             Code::UnknownName,
                             format!("`{name}` is a service, not an address set"),
@@ -195,9 +213,9 @@ impl Resolver<'_> {
                             "sources and destinations are hosts, networks, groups or bmcs; services go after `:`",
                         );
                     } else if let Some(suggestion) = self.closest(name, false) {
-                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                        diagnostic = diagnostic.with_suggestion(suggestion);
                     }
-                    self.diagnostics.push(diagnostic);
+                    self.unresolved_name(diagnostic);
                     AddrSet::empty()
                 }
             },
@@ -208,7 +226,12 @@ impl Resolver<'_> {
     /// reported (BW007) and counts as empty.
     pub(super) fn symbol(&mut self, symbol: &Symbol) -> AddrSet {
         match self.addr_state.get(symbol) {
-            Some(State::Done(set)) => return set.clone(),
+            Some(State::Done(set)) => {
+                if self.unresolved.contains(symbol) {
+                    self.unresolved_uses += 1;
+                }
+                return set.clone();
+            }
             Some(State::InProgress) => {
                 self.report_cycle(symbol_name(symbol));
                 return AddrSet::empty();
@@ -217,6 +240,7 @@ impl Resolver<'_> {
         }
         self.addr_state.insert(symbol.clone(), State::InProgress);
         self.eval_stack.push(symbol_name(symbol));
+        let unresolved_before = self.unresolved_uses;
         let set = match symbol {
             Symbol::Internal => match self.internal_expr.clone() {
                 Some(expr) => self.addrs(&expr),
@@ -247,6 +271,9 @@ impl Resolver<'_> {
             },
         };
         self.eval_stack.pop();
+        if self.unresolved_uses > unresolved_before {
+            self.unresolved.insert(symbol.clone());
+        }
         self.addr_state
             .insert(symbol.clone(), State::Done(set.clone()));
         set
@@ -275,25 +302,55 @@ impl Resolver<'_> {
         }
     }
 
-    /// The cleartext items of the built-in services that `items` name,
-    /// following service definitions (each at most once).
-    pub(super) fn cleartext(&self, items: &[ServiceItem], seen: &mut Vec<String>) -> ServiceSet {
-        let mut set = ServiceSet::empty();
+    /// Adds to `out` the cleartext items of the built-in services that
+    /// `items` name, following service definitions (each at most once): one
+    /// entry per built-in service with cleartext items, in the order first
+    /// named.
+    pub(super) fn cleartext(
+        &self,
+        items: &[ServiceItem],
+        seen: &mut Vec<String>,
+        out: &mut Vec<(String, ServiceSet)>,
+    ) {
         for item in items {
             let ServiceKind::Name(name) = &item.kind else {
                 continue;
             };
             if let Some(builtin) = services::builtin(name) {
                 let clear: Vec<_> = builtin.iter().copied().filter(|i| i.cleartext).collect();
-                set = set.union(&services::to_set(&clear));
+                if !clear.is_empty() && !out.iter().any(|(known, _)| known == name) {
+                    out.push((name.clone(), services::to_set(&clear)));
+                }
             } else if let Some(Entry::Service(index)) = self.names.get(name) {
                 if !seen.contains(name) {
                     seen.push(name.clone());
-                    set = set.union(&self.cleartext(&self.service_defs[*index].items, seen));
+                    self.cleartext(&self.service_defs[*index].items, seen, out);
                 }
             }
         }
-        set
+    }
+
+    /// A service a waiver names must be a built-in service, as the
+    /// findings it waives name them (BW002 otherwise).
+    fn check_waived_service(&mut self, service: &syntax::Ident) {
+        let name = &service.name;
+        if services::builtin(name).is_some() {
+            return;
+        }
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownName,
+            format!("`{name}` is not a built-in service"),
+            service.span,
+            "not a built-in service",
+        );
+        let builtins = services::BUILTIN.iter().map(|(name, _)| *name);
+        diagnostic.help = Some(match crate::diagnostic::closest(name, builtins) {
+            Some(suggestion) => format!("did you mean `{suggestion}`?"),
+            None => "a waiver names the built-in services its findings list (`vnc`, `http`, \
+                     `idrac`, ...)"
+                .into(),
+        });
+        self.diagnostics.push(diagnostic);
     }
 
     pub(super) fn services(&mut self, items: Option<&[ServiceItem]>) -> ServiceSet {
@@ -325,7 +382,7 @@ impl Resolver<'_> {
                         self.service_symbol(name)
                     }
                     Some(Entry::Address(_)) => {
-                        self.diagnostics.push(
+                        self.unresolved_name(
                             Diagnostic::new(
                                 Code::UnknownName,
                                 format!("`{name}` is an address set, not a service"),
@@ -344,10 +401,9 @@ impl Resolver<'_> {
                             "not defined",
                         );
                         if let Some(suggestion) = self.closest(name, true) {
-                            diagnostic =
-                                diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                            diagnostic = diagnostic.with_suggestion(suggestion);
                         }
-                        self.diagnostics.push(diagnostic);
+                        self.unresolved_name(diagnostic);
                         ServiceSet::empty()
                     }
                 }
@@ -357,7 +413,12 @@ impl Resolver<'_> {
 
     pub(super) fn service_symbol(&mut self, name: &str) -> ServiceSet {
         match self.service_state.get(name) {
-            Some(State::Done(set)) => return set.clone(),
+            Some(State::Done(set)) => {
+                if self.unresolved_services.contains(name) {
+                    self.unresolved_uses += 1;
+                }
+                return set.clone();
+            }
             Some(State::InProgress) => {
                 self.report_cycle(name.to_string());
                 return ServiceSet::empty();
@@ -367,6 +428,7 @@ impl Resolver<'_> {
         self.service_state
             .insert(name.to_string(), State::InProgress);
         self.eval_stack.push(name.to_string());
+        let unresolved_before = self.unresolved_uses;
         let set = match self.names.get(name).copied() {
             Some(Entry::Service(index)) => {
                 let items = self.service_defs[index].items.clone();
@@ -375,8 +437,18 @@ impl Resolver<'_> {
             _ => ServiceSet::empty(),
         };
         self.eval_stack.pop();
+        if self.unresolved_uses > unresolved_before {
+            self.unresolved_services.insert(name.to_string());
+        }
         self.service_state
             .insert(name.to_string(), State::Done(set.clone()));
         set
+    }
+
+    /// Reports a name that stands for nothing here (BW002): it counts as
+    /// empty, and the statements that use it are marked unresolved.
+    fn unresolved_name(&mut self, diagnostic: Diagnostic) {
+        self.unresolved_uses += 1;
+        self.diagnostics.push(diagnostic);
     }
 }

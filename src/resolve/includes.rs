@@ -25,7 +25,7 @@ pub(super) fn read_policy(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Located> {
     let mut statements = Vec::new();
-    match std::fs::read_to_string(path) {
+    match read(sources, path) {
         Ok(text) => {
             let file = sources.add(normalize(path), text);
             let mut stack = vec![Reading {
@@ -54,6 +54,15 @@ pub(super) fn read_policy(
         }
     }
     statements
+}
+
+/// A policy file's text: its open buffer when an editor holds one, else
+/// the file.
+fn read(sources: &SourceMap, path: &Path) -> std::io::Result<String> {
+    match sources.open_buffer(&canonical(path)) {
+        Some(text) => Ok(text.to_string()),
+        None => std::fs::read_to_string(path),
+    }
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -126,7 +135,7 @@ fn read_file(
                 diagnostics.push(diagnostic);
                 continue;
             }
-            match std::fs::read_to_string(&included) {
+            match read(sources, &included) {
                 Ok(text) => {
                     let child = sources.add(normalize(&included), text);
                     stack.push(Reading {

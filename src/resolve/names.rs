@@ -65,6 +65,13 @@ pub(super) struct Resolver<'a> {
     pub(super) eval_stack: Vec<String>,
     pub(super) reported_cycles: HashSet<Vec<String>>,
     pub(super) uses: HashMap<String, usize>,
+    /// How many uses of an undefined or misplaced name (BW002, counted as
+    /// empty) evaluation has met, directly or through a definition: what
+    /// tells a statement that depends on one.
+    pub(super) unresolved_uses: usize,
+    /// The symbols and services whose value depends on such a name.
+    pub(super) unresolved: HashSet<Symbol>,
+    pub(super) unresolved_services: HashSet<String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -90,6 +97,9 @@ impl<'a> Resolver<'a> {
             eval_stack: Vec::new(),
             reported_cycles: HashSet::new(),
             uses: HashMap::new(),
+            unresolved_uses: 0,
+            unresolved: HashSet::new(),
+            unresolved_services: HashSet::new(),
         }
     }
 

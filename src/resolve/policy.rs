@@ -3,27 +3,33 @@
 
 use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
-use crate::diagnostic::Code;
-use crate::model::{Action, Date, DefKind};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::{SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
 pub struct Waiver {
     pub code: Code,
+    /// The services it names (`waive BW206(vnc) "..."`); empty: all.
+    pub services: Vec<String>,
     pub reason: String,
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
 pub struct PolicyRule {
+    /// It uses a name that stands for nothing (BW002), counted as empty:
+    /// its findings are not reported.
+    pub unresolved: bool,
     pub action: Action,
     pub src: AddrSet,
     pub dst: AddrSet,
     pub services: ServiceSet,
-    /// The cleartext items (marked * in the built-in catalogue) among the
-    /// built-in services the rule names, directly or through definitions.
-    pub cleartext: ServiceSet,
+    /// The cleartext items (marked * in the built-in catalogue) of the
+    /// built-in services the rule names, directly or through definitions,
+    /// by built-in service in the order first named.
+    pub cleartext: Vec<(String, ServiceSet)>,
     pub log: bool,
     pub until: Option<(Date, Span)>,
     /// `until` has passed: the rule is left out of the decision table and output.
@@ -38,12 +44,14 @@ pub struct PolicyRule {
 
 #[derive(Clone, Debug)]
 pub struct PolicyExpectation {
-    pub action: Action,
+    pub kind: ExpectKind,
     pub src: AddrSet,
     pub dst: AddrSet,
     pub services: ServiceSet,
     pub description: Option<String>,
     pub span: Span,
+    /// It uses a name that stands for nothing (BW002), counted as empty.
+    pub unresolved: bool,
 }
 
 /// A named definition and what it resolved to.
@@ -129,6 +137,9 @@ pub struct Policy {
     pub inventory: Vec<InventoryEntry>,
     /// Every inventory loaded, in statement order.
     pub inventories: Vec<InventorySummary>,
+    /// `internal`, `scope` or `bmcs` uses a name that stands for nothing
+    /// (BW002): no check can be trusted.
+    pub unresolved_core: bool,
 }
 
 impl Policy {
@@ -155,6 +166,20 @@ impl Policy {
             .collect::<Vec<_>>()
             .join(" ");
         format!("{}: {text}", sources.file_line(rule.span))
+    }
+
+    /// The waiver of a finding's code on the rule the finding is at.
+    pub fn waiver_of(&self, diagnostic: &Diagnostic) -> Option<&Waiver> {
+        let primary = diagnostic.primary().span;
+        self.rules
+            .iter()
+            .filter(|r| {
+                r.span.file == primary.file
+                    && r.span.start <= primary.start
+                    && primary.end <= r.span.end
+            })
+            .flat_map(|r| &r.waivers)
+            .find(|w| w.code == diagnostic.code)
     }
 
     /// Indices of the rules that are in force (not expired), in policy order.

@@ -3,9 +3,10 @@
 //! is built on the first selector, so a policy with a selector per rack does
 //! not test every entry once per rack. An empty selection warns (BW008).
 
+use super::inventory::VENDORS;
 use super::InventoryEntry;
 use crate::addr::AddrSet;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{closest, Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::Condition;
 use std::collections::HashMap;
@@ -66,12 +67,56 @@ impl Selection {
             diagnostic.help = Some(if inventory.is_empty() {
                 "no inventory is loaded; add `inventory \"file.yaml\";`".into()
             } else {
-                "check the labels and values against the inventory files".into()
+                conditions
+                    .iter()
+                    .filter(|c| !c.negated)
+                    .find_map(|c| typo(index, c))
+                    .unwrap_or_else(|| {
+                        "check the labels and values against the inventory files".into()
+                    })
             });
             diagnostics.push(diagnostic);
         }
         set
     }
+}
+
+/// Why a `label = "value"` condition matches no entry, with the closest
+/// label name or value the inventories have (vendors are a closed set);
+/// `None` when some entry has that label and value.
+fn typo(index: &LabelIndex, condition: &Condition) -> Option<String> {
+    let (label, value) = (
+        condition.label.name.as_str(),
+        condition.value.value.as_str(),
+    );
+    let Some(values) = index.get(label) else {
+        let mut labels: Vec<&str> = index.keys().map(String::as_str).collect();
+        labels.sort_unstable();
+        return Some(match closest(label, labels) {
+            Some(known) => format!("no entry has the label `{label}`; did you mean `{known}`?"),
+            None => format!("no entry has the label `{label}`"),
+        });
+    };
+    if values.contains_key(value) {
+        return None;
+    }
+    if label == "vendor" && !VENDORS.contains(&value) {
+        return Some(match closest(value, VENDORS.iter().copied()) {
+            Some(known) => format!("`{value}` is not a vendor; did you mean `{known}`?"),
+            None => format!(
+                "`{value}` is not a vendor; vendors are {}",
+                VENDORS.join(", ")
+            ),
+        });
+    }
+    let mut known: Vec<&str> = values.keys().map(String::as_str).collect();
+    known.sort_unstable();
+    Some(match closest(value, known) {
+        Some(known) => {
+            format!("no entry has `{label}` = \"{value}\"; did you mean \"{known}\"?")
+        }
+        None => format!("no entry has `{label}` = \"{value}\""),
+    })
 }
 
 /// Inventory entry indices by label, then value.

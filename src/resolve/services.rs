@@ -67,6 +67,40 @@ pub const BUILTIN: &[(&str, &[BuiltinItem])] = &[
         ],
     ),
     (
+        "idrac-encrypted",
+        &[
+            item(TCP, 443, 443, false),
+            item(TCP, 22, 22, false),
+            item(TCP, 5900, 5901, false),
+        ],
+    ),
+    ("idrac-cleartext", &[item(TCP, 3668, 3669, true)]),
+    (
+        "ilo-encrypted",
+        &[
+            item(TCP, 443, 443, false),
+            item(TCP, 22, 22, false),
+            item(TCP, 17990, 17990, false),
+        ],
+    ),
+    ("ilo-cleartext", &[item(TCP, 17988, 17988, true)]),
+    (
+        "supermicro-encrypted",
+        &[
+            item(TCP, 443, 443, false),
+            item(TCP, 22, 22, false),
+            item(UDP, 623, 623, false),
+        ],
+    ),
+    (
+        "supermicro-cleartext",
+        &[
+            item(TCP, 5900, 5900, true),
+            item(TCP, 5120, 5120, true),
+            item(TCP, 5122, 5123, true),
+        ],
+    ),
+    (
         "openbmc",
         &[
             item(TCP, 443, 443, false),
@@ -90,6 +124,22 @@ pub const BUILTIN: &[(&str, &[BuiltinItem])] = &[
     ),
 ];
 
+/// The vendor sets that have cleartext items, each with its encrypted and
+/// its cleartext part, themselves built-in services.
+pub const VENDOR_PARTS: &[(&str, &str, &str)] = &[
+    ("idrac", "idrac-encrypted", "idrac-cleartext"),
+    ("ilo", "ilo-encrypted", "ilo-cleartext"),
+    ("supermicro", "supermicro-encrypted", "supermicro-cleartext"),
+];
+
+/// The encrypted part of a vendor set with cleartext items.
+pub fn encrypted_part(name: &str) -> Option<&'static str> {
+    VENDOR_PARTS
+        .iter()
+        .find(|(vendor, _, _)| *vendor == name)
+        .map(|&(_, encrypted, _)| encrypted)
+}
+
 /// The items of a built-in service, if `name` is one.
 pub fn builtin(name: &str) -> Option<&'static [BuiltinItem]> {
     BUILTIN
@@ -112,4 +162,35 @@ pub fn cleartext() -> ServiceSet {
         .filter(|i| i.cleartext)
         .collect();
     to_set(&items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vendor_set_is_its_encrypted_part_and_its_cleartext_part() {
+        for &(vendor, encrypted, cleartext) in VENDOR_PARTS {
+            let whole = builtin(vendor).expect("a vendor set");
+            let (secure, clear) = (builtin(encrypted), builtin(cleartext));
+            let (secure, clear) = (secure.expect("its part"), clear.expect("its part"));
+            assert!(secure.iter().all(|i| !i.cleartext), "{encrypted}");
+            assert!(clear.iter().all(|i| i.cleartext), "{cleartext}");
+            assert_eq!(
+                to_set(whole),
+                to_set(secure).union(&to_set(clear)),
+                "{vendor}"
+            );
+            let marked: Vec<BuiltinItem> = whole.iter().copied().filter(|i| i.cleartext).collect();
+            assert_eq!(to_set(&marked), to_set(clear), "{vendor}");
+            assert_eq!(encrypted_part(vendor), Some(encrypted));
+        }
+        // Every vendor set with a cleartext item is split.
+        for (name, items) in BUILTIN {
+            let vendor = ["idrac", "ilo", "supermicro", "openbmc", "xcc", "cimc"].contains(name);
+            if vendor && items.iter().any(|i| i.cleartext) {
+                assert!(encrypted_part(name).is_some(), "{name}");
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! (addresses parse, prefixes have no host bits, ports and dates are real), names
 //! are not yet resolved.
 
-use crate::model::{Action, Date, DefKind};
+use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::Span;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,6 +156,8 @@ impl InventoryFormat {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiver {
     pub code: Ident,
+    /// `waive BW206(vnc, http)`: the services named; empty when none are.
+    pub services: Vec<Ident>,
     pub reason: StrLit,
     pub span: Span,
 }
@@ -176,7 +178,7 @@ pub struct Rule {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expectation {
-    pub action: Action,
+    pub kind: ExpectKind,
     pub src: AddrExpr,
     pub dst: AddrExpr,
     pub services: Option<Vec<ServiceItem>>,

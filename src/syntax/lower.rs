@@ -4,7 +4,7 @@ use super::ast::*;
 use super::grammar::Rule as R;
 use crate::addr::{service, v4_prefix, v6_prefix};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, Date, DefKind, NAME_MAX};
+use crate::model::{Action, Date, DefKind, ExpectKind, NAME_MAX};
 use crate::source::{FileId, Span};
 use pest::iterators::Pair;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -124,7 +124,7 @@ impl<'d> Lowering<'d> {
             R::rule => self.rule(inner, span)?,
             R::expectation => {
                 inner.next();
-                let action = action(inner.next()?);
+                let kind = expect_kind(inner.next()?);
                 let src = self.addrs(inner.next()?);
                 inner.next(); // arrow
                 let dst = self.addrs(inner.next()?);
@@ -138,7 +138,7 @@ impl<'d> Lowering<'d> {
                     }
                 }
                 Statement::Expect(Expectation {
-                    action,
+                    kind,
                     src,
                     dst,
                     services,
@@ -204,13 +204,37 @@ impl<'d> Lowering<'d> {
                     parts.next();
                     let code_pair = parts.next()?;
                     let code = self.ident(code_pair);
-                    let reason = self.string(parts.next()?);
-                    if Code::parse(&code.name).is_none() {
+                    let mut next = parts.next()?;
+                    let mut services = Vec::new();
+                    let mut services_span = None;
+                    if next.as_rule() == R::waived_services {
+                        services_span = Some(self.span(&next));
+                        services = next
+                            .into_inner()
+                            .filter(|p| p.as_rule() == R::name)
+                            .map(|p| self.ident(p))
+                            .collect();
+                        next = parts.next()?;
+                    }
+                    let reason = self.string(next);
+                    let parsed = Code::parse(&code.name);
+                    if parsed.is_none() {
                         self.invalid(
                             code.span,
                             format!("`{}` is not a bmcwall code", code.name),
                             "unknown code",
                             Some("`bmcwall lints` lists the codes".into()),
+                        );
+                    } else if let (Some(code), Some(span)) =
+                        (parsed.filter(|c| !c.lists_services()), services_span)
+                    {
+                        self.invalid(
+                            span,
+                            format!(
+                                "{code} findings name no services, so a waiver of it names none"
+                            ),
+                            "services of a waiver",
+                            Some(format!("write `waive {code} \"reason\"`")),
                         );
                     } else if reason.value.trim().is_empty() {
                         self.invalid(
@@ -222,6 +246,7 @@ impl<'d> Lowering<'d> {
                     }
                     rule.waivers.push(Waiver {
                         code,
+                        services,
                         reason,
                         span: part_span,
                     });
@@ -513,6 +538,9 @@ impl<'d> Lowering<'d> {
                 "host bits set",
                 Some(format!("did you mean `{network}`?")),
             );
+            if let Some(last) = self.diagnostics.last_mut() {
+                last.fix = Some(network);
+            }
         }
         net
     }
@@ -602,6 +630,14 @@ fn action(pair: Pair<R>) -> Action {
     match pair.into_inner().next().map(|p| p.as_rule()) {
         Some(R::kw_deny) => Action::Deny,
         _ => Action::Allow,
+    }
+}
+
+fn expect_kind(pair: Pair<R>) -> ExpectKind {
+    match pair.into_inner().next().map(|p| p.as_rule()) {
+        Some(R::kw_deny) => ExpectKind::Deny,
+        Some(R::kw_unreachable) => ExpectKind::Unreachable,
+        _ => ExpectKind::Allow,
     }
 }
 

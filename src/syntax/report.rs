@@ -68,6 +68,8 @@ fn describe(kind: &G) -> &'static str {
         G::kw_allow => "`allow`",
         G::kw_deny => "`deny`",
         G::action => "`allow` or `deny`",
+        G::expect_kind => "`allow`, `deny` or `unreachable`",
+        G::kw_unreachable => "`unreachable`",
         G::kw_expect => "`expect`",
         G::kw_service => "`service`",
         G::kw_internal => "`internal`",

@@ -5,7 +5,7 @@ use super::*;
 use crate::addr::service::{TCP, UDP};
 use crate::diagnostic::Code;
 use crate::model::DefKind;
-use crate::model::{Action, Date};
+use crate::model::{Action, Date, ExpectKind};
 use crate::source::FileId;
 use crate::source::Span;
 use scan::statement_chunks;
@@ -446,11 +446,13 @@ fn rule_with_every_attribute() {
         waivers: vec![
             Waiver {
                 code: ident(text, "BW207"),
+                services: vec![],
                 reason: string(text, "\"reviewed\"", "reviewed"),
                 span: at(text, "waive BW207 \"reviewed\""),
             },
             Waiver {
                 code: ident(text, "BW206"),
+                services: vec![],
                 reason: string(text, "\"legacy\"", "legacy"),
                 span: at(text, "waive BW206 \"legacy\""),
             },
@@ -485,7 +487,7 @@ fn deny_rule_without_services() {
 fn expectation_statement() {
     let text = "expect deny internet -> bmcs : any \"no exposure\";";
     let expected = Statement::Expect(Expectation {
-        action: Action::Deny,
+        kind: ExpectKind::Deny,
         src: AddrExpr {
             include: vec![term(TermKind::Internet, at(text, "internet"))],
             except: vec![],
@@ -506,10 +508,14 @@ fn expectation_statement() {
     assert_eq!(parse_one(text), expected);
     match parse_one("expect allow jump -> lab-bmc;") {
         Statement::Expect(e) => {
-            assert_eq!(e.action, Action::Allow);
+            assert_eq!(e.kind, ExpectKind::Allow);
             assert_eq!(e.services, None);
             assert_eq!(e.description, None);
         }
+        other => panic!("not an expectation: {other:?}"),
+    }
+    match parse_one("expect unreachable internet -> lab-bmc : ipmi;") {
+        Statement::Expect(e) => assert_eq!(e.kind, ExpectKind::Unreachable),
         other => panic!("not an expectation: {other:?}"),
     }
 }
@@ -1079,4 +1085,34 @@ fn tokens_are_refused_for_text_that_does_not_parse() {
     assert!(statement_tokens("include \"open;\n").is_none());
     assert!(statement_tokens("host a = 10.0.0.1").is_none());
     assert_eq!(statement_tokens("# only a comment\n"), Some(Vec::new()));
+}
+
+#[test]
+fn a_waiver_may_name_the_services_it_waives() {
+    let text = "allow a -> b : vnc, http waive BW206(vnc, http) \"console\";";
+    let Statement::Rule(rule) = parse_one(text) else {
+        panic!("not a rule");
+    };
+    let names: Vec<&str> = rule.waivers[0]
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["vnc", "http"]);
+    assert_eq!(rule.waivers[0].services[0].span, nth_at(text, "vnc", 1));
+    assert_eq!(
+        rule.waivers[0].span,
+        at(text, "waive BW206(vnc, http) \"console\"")
+    );
+
+    // Only codes whose findings name services take a list.
+    let (_, diagnostics) = parse_bad("allow a -> b : ssh waive BW201(ssh) \"why\";");
+    assert_eq!(
+        diagnostics,
+        [(
+            Code::InvalidValue,
+            "1:31".to_string(),
+            "BW201 findings name no services, so a waiver of it names none".to_string()
+        )]
+    );
 }

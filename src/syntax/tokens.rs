@@ -122,7 +122,7 @@ fn statement(pair: Pair<'_, G>, offset: usize, text: &str) -> Option<StatementTo
         let part = match child.as_rule() {
             G::semi => Part::End,
             _ if index == 0 && kind != StatementKind::Rule => Part::Keyword,
-            G::action => Part::Action,
+            G::action | G::expect_kind => Part::Action,
             G::name => Part::Name,
             G::equals => Part::Equals,
             G::arrow => Part::Arrow,

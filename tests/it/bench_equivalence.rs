@@ -26,7 +26,7 @@ use bmcwall::addr::IntervalSet;
 use bmcwall::analysis::flow::Address;
 use bmcwall::analysis::{Family, Flow};
 use bmcwall::nft::Layout;
-use bmcwall::pipeline::{self, Levels};
+use bmcwall::pipeline::{self, Settings};
 use bmcwall::resolve::Policy;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -164,7 +164,7 @@ fn one_size(lab: &Lab, size: &str, gen_args: &str, aclgen: &Path) -> String {
     let checked = pipeline::check(
         &out.join("policy.wall"),
         pipeline::today_utc(),
-        &Levels::default(),
+        &Settings::default(),
     );
     assert!(!checked.input_invalid(), "{size}: the policy is not valid");
     let (policy, analysis) = checked.model.as_ref().expect("a model");

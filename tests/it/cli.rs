@@ -72,13 +72,19 @@ fn compile_ams1_text_and_json_are_golden_and_deterministic() {
 
 #[test]
 fn expired_rule_is_warned_and_left_out() {
-    // The vendor network has a row of its own (10.99.0.17 on tcp 443) while
-    // the rule is in force, and none after.
-    let vendor_element = "10.40.0.0/24 : jump";
+    // While the rule is in force, its flows are a set of their own, matched
+    // until 00:00 UTC of the day after its date (1806537600: 2027-04-01);
+    // once expired, it is not compiled at all.
+    let vendor_element = "10.40.0.0/24 . 10.99.0.17 . tcp . 443";
     let before = bmcwall(&["compile", AMS1, "--today", "2027-03-31"]);
     assert!(
         stdout(&before).contains(vendor_element),
         "in force on its last day"
+    );
+    assert!(
+        stdout(&before).contains("meta time < 1806537600 meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @until4_ports_v4 accept"),
+        "{}",
+        stdout(&before)
     );
     let soon = bmcwall(&["check", AMS1, "--today", "2027-03-25", "--format", "json"]);
     assert_eq!(soon.status.code(), Some(0));
@@ -86,10 +92,21 @@ fn expired_rule_is_warned_and_left_out() {
     let after = bmcwall(&["compile", AMS1, "--today", "2027-04-01", "--color", "never"]);
     assert_eq!(after.status.code(), Some(0));
     assert!(
-        !stdout(&after).contains(vendor_element),
+        !stdout(&after).contains(vendor_element) && !stdout(&after).contains("meta time"),
         "expired rule compiled"
     );
     assert!(stderr(&after).contains("BW301"), "{}", stderr(&after));
+    assert!(
+        stderr(&after).contains("expired yesterday"),
+        "{}",
+        stderr(&after)
+    );
+    let later = bmcwall(&["check", AMS1, "--today", "2027-04-03", "--color", "never"]);
+    assert!(
+        stderr(&later).contains("expired 3 days ago"),
+        "{}",
+        stderr(&later)
+    );
 }
 
 #[test]
@@ -180,7 +197,15 @@ fn levels_change_exit_codes() {
         "json",
     ]);
     assert_eq!(allowed.status.code(), Some(0));
-    assert!(!stdout(&allowed).contains("\"BW201\""));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&allowed)).expect("JSON");
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(!codes.contains(&"BW201"), "{codes:?}");
+    assert_eq!(report["lowered"].as_array().map(Vec::len), Some(4));
     let denied = bmcwall(&["check", AMS1, "--today", "2027-03-25", "--deny", "BW302"]);
     assert_eq!(denied.status.code(), Some(1));
 }
@@ -241,6 +266,40 @@ fn explain_names_the_deciding_rule_later_matches_and_exposure() {
         "{}",
         stdout(&denied)
     );
+    // Scriptable: exit 1 when the flow is denied, 0 when allowed.
+    assert_eq!(denied.status.code(), Some(1));
+    assert_eq!(ams1.status.code(), Some(0));
+    // Names for the ends: a host and a BMC's inventory name, each end with
+    // the definitions and the inventory entry it belongs to.
+    let named = bmcwall(&[
+        "explain",
+        AMS1,
+        "--today",
+        "2026-11-21",
+        "--from",
+        "jump-ams1",
+        "--to",
+        "ams1-a01-bmc",
+        "--port",
+        "443",
+    ]);
+    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
+    assert_eq!(stdout(&named), stdout(&ams1));
+    let typo = bmcwall(&[
+        "explain",
+        AMS1,
+        "--from",
+        "jmup-ams1",
+        "--to",
+        "lab-bmc",
+        "--port",
+        "22",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert_eq!(
+        stderr(&typo),
+        "bmcwall: `jmup-ams1` is not an address or a name; did you mean `jump-ams1`?\n"
+    );
     let no_port = bmcwall(&["explain", AMS1, "--from", "10.20.0.5", "--to", "10.10.1.11"]);
     assert_eq!(no_port.status.code(), Some(2));
     assert!(stderr(&no_port).contains("--port is required"));
@@ -255,6 +314,36 @@ fn explain_names_the_deciding_rule_later_matches_and_exposure() {
         "22",
     ]);
     assert_eq!(mixed.status.code(), Some(2));
+}
+
+#[test]
+fn graph_draws_a_dual_stack_host_once_with_prefixes_and_rules_on_edges() {
+    let output = bmcwall(&[
+        "graph",
+        "tests/fixtures/lints/bw202_trigger.wall",
+        "--today",
+        "2026-11-21",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let jump2: Vec<&str> = text.lines().filter(|l| l.contains("jump2")).collect();
+    assert_eq!(
+        jump2,
+        ["  n6 [label=\"jump2\\n10.20.0.6\\nfd00:20::6\", shape=ellipse];"]
+    );
+    // The v6 address reached from the partner network is the same node.
+    assert!(
+        text.contains(
+            "  n10 -> n6 [label=\"tcp 22\\ntests/fixtures/lints/bw202_trigger.wall:32\", color=red"
+        ),
+        "{text}"
+    );
+    // Prefixes, not ranges.
+    assert!(
+        text.contains("  n0 [label=\"internet\\n0.0.0.0/5\\n8.0.0.0/7\\n+6 more\""),
+        "{text}"
+    );
+    assert!(!text.contains("-10."), "{text}");
 }
 
 #[test]
@@ -418,6 +507,136 @@ fn confirm_windows_out_of_range_are_refused_before_anything_runs() {
                 "error: invalid value '{wrong}' for '{flag}': {wrong} is not in {range}\n\nFor more \
                  information, try '--help'.\n"
             )
+        );
+    }
+}
+
+#[test]
+fn bash_completion_parses_and_completes_commands_and_options() {
+    let script = bmcwall(&["completions", "bash"]);
+    assert_eq!(script.status.code(), Some(0));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bmcwall.bash");
+    std::fs::write(&path, &script.stdout).expect("write");
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash runs");
+    assert!(syntax.status.success(), "{}", stderr(&syntax));
+    let complete = |words: &str, current: usize| {
+        let line = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={current}; \
+             _bmcwall bmcwall \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\"",
+            path.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &line])
+            .output()
+            .expect("bash runs");
+        stdout(&out)
+    };
+    assert_eq!(
+        complete("bmcwall ''", 1),
+        "-h -V --help --version check compile explain graph plan apply diff fmt lints completions man lsp help\n"
+    );
+    assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = bmcwall(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(stdout(&out).contains("lock-timeout"), "{shell}");
+    }
+}
+
+#[test]
+fn man_pages_render_for_every_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = bmcwall(&["man", "-o", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("pages")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    let commands = [
+        "apply",
+        "check",
+        "compile",
+        "completions",
+        "diff",
+        "explain",
+        "fmt",
+        "graph",
+        "lints",
+        "lsp",
+        "man",
+        "plan",
+    ];
+    let mut expected: Vec<String> = commands.iter().map(|c| format!("bmcwall-{c}.1")).collect();
+    expected.push("bmcwall.1".into());
+    assert_eq!(pages, expected);
+    for page in &pages {
+        // groff with every warning on: a page that renders without one.
+        let rendered = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww"])
+            .arg(dir.path().join(page))
+            .output()
+            .expect("groff runs");
+        assert!(rendered.status.success(), "{page}");
+        assert_eq!(stderr(&rendered), "", "{page}");
+        let name = page.trim_end_matches(".1");
+        assert!(
+            stdout(&rendered).contains(&format!("\n       {name} ")),
+            "{page}"
+        );
+    }
+    let apply = std::fs::read_to_string(dir.path().join("bmcwall-apply.1")).expect("page");
+    assert!(apply.contains("confirm\\-with") && apply.contains("expect\\-live"));
+    // Without -o, bmcwall.1 on standard output.
+    let top = bmcwall(&["man"]);
+    assert_eq!(
+        top.stdout,
+        std::fs::read(dir.path().join("bmcwall.1")).expect("page")
+    );
+}
+
+#[test]
+fn version_says_what_nftables_the_tables_need() {
+    let long = bmcwall(&["--version"]);
+    assert_eq!(long.status.code(), Some(0));
+    assert_eq!(
+        stdout(&long),
+        format!(
+            "bmcwall {}\nnftables needed by the compiled tables: nft 0.9.4 or later and Linux \
+             5.6 or later (table family inet, interval sets, concatenations with ranges such as \
+             `meta l4proto . th dport`, verdict maps, log and counter statements)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let short = bmcwall(&["-V"]);
+    assert_eq!(
+        stdout(&short),
+        format!("bmcwall {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for command in [
+        "check",
+        "compile",
+        "explain",
+        "graph",
+        "plan",
+        "apply",
+        "fmt",
+        "lints",
+        "completions",
+        "man",
+    ] {
+        let help = bmcwall(&[command, "--help"]);
+        assert!(
+            stdout(&help).contains("\nExample:\n  bmcwall ")
+                || stdout(&help).contains("\nExample:\n  sudo bmcwall ")
+                || stdout(&help).contains("\nExample (Neovim):\n  "),
+            "{command} --help gives an example"
         );
     }
 }

@@ -13,7 +13,7 @@ use bmcwall::cli::Exit;
 use bmcwall::diagnostic::Code;
 use bmcwall::fmt::{self as wallfmt, FormatError};
 use bmcwall::nft;
-use bmcwall::pipeline::{self, Levels};
+use bmcwall::pipeline::{self, Settings};
 use bmcwall::source::FileId;
 use bmcwall::syntax;
 use proptest::prelude::*;
@@ -86,7 +86,7 @@ fn without_locations(text: &str) -> String {
 /// What a policy means, section by section: its findings, and when it is
 /// valid its rules, expectations, names, inventory and compiled tables.
 fn meaning(path: &Path) -> Vec<(&'static str, String)> {
-    let checked = pipeline::check(path, today(), &Levels::default());
+    let checked = pipeline::check(path, today(), &Settings::default());
     let mut findings: Vec<String> = checked
         .findings
         .iter()
@@ -125,7 +125,7 @@ fn meaning(path: &Path) -> Vec<(&'static str, String)> {
     let expectations = policy.expectations.iter().map(|e| {
         format!(
             "{:?} {:?} -> {:?} : {:?} description={:?}",
-            e.action, e.src, e.dst, e.services, e.description
+            e.kind, e.src, e.dst, e.services, e.description
         )
     });
     sections.push(("expectations", expectations.collect::<Vec<_>>().join("\n")));

@@ -114,6 +114,17 @@ fn apply_to_an_empty_namespace_then_plan_shows_no_change() {
         stderr(&before)
     );
     assert!(stdout(&before).contains("(absent: everything is new): 6 newly allowed"));
+    // JSON says what the text says: there was no table.
+    let before = plan(&policy, &ns, "json");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&before)).expect("JSON");
+    assert_eq!(report["live"], "absent");
+    let states: Vec<&str> = report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["before"].as_str().expect("before"))
+        .collect();
+    assert_eq!(states, ["no table"; 6]);
     let applied = apply(&policy, &ns, &[]);
     assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
     assert!(stderr(&applied).contains("applied table inet bmcwall in network namespace"));

@@ -952,9 +952,10 @@ fn secrets_never_reach_the_output() {
     }
 }
 
-/// An expectation over an empty side holds whatever the rules say: BW311.
+/// An expectation over an empty side would hold whatever the rules say: it
+/// fails with BW401, "no flow to test".
 #[test]
-fn an_expectation_over_an_empty_side_is_a_warning() {
+fn an_expectation_over_an_empty_side_fails() {
     let (dir, checked) = check_files(&[
         (
             "policy.wall",
@@ -971,8 +972,8 @@ fn an_expectation_over_an_empty_side_is_a_warning() {
         reported,
         [
             "BW008 /policy.wall:4:14 selector matches no inventory entry",
-            "BW311 /policy.wall:6:1 expectation holds only because its destination is empty",
-            "BW311 /policy.wall:7:1 expectation holds only because its source and destination share no address family",
+            "BW401 /policy.wall:6:1 expectation has no flow to test: its source holds IPv4 and IPv6 addresses and its destination no address",
+            "BW401 /policy.wall:7:1 expectation has no flow to test: its source holds only IPv4 addresses and its destination only IPv6 addresses",
         ]
     );
 }

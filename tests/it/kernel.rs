@@ -363,3 +363,126 @@ fn every_probe_is_a_new_connection() {
     assert_eq!(arrived, [flow(a, b)].into());
     assert!(lab.probe(&[flow(b, a)]).is_empty());
 }
+
+/// A policy written into `dir`, checked on `today` at the default levels.
+fn policy_in(
+    dir: &std::path::Path,
+    text: &str,
+    today: bmcwall::model::Date,
+) -> bmcwall::pipeline::Checked {
+    let path = dir.join("policy.wall");
+    std::fs::write(&path, text).expect("write the policy");
+    bmcwall::pipeline::check(&path, today, &bmcwall::pipeline::Settings::default())
+}
+
+fn flow(src: &str, dst: &str, port: u16) -> Flow {
+    let service = ServicePoint {
+        proto: bmcwall::addr::service::TCP,
+        port: Some(port),
+    };
+    Flow::new(
+        src.parse().expect("an address"),
+        dst.parse().expect("an address"),
+        service,
+    )
+    .expect("one family")
+}
+
+#[test]
+fn the_kernel_stops_an_until_rule_on_time_by_its_own_clock() {
+    if harness::skipped() {
+        return;
+    }
+    // Dates around the real date; the clock is read, never set. Compiled as
+    // of the day before `past`, both rules are in force for the compiler;
+    // the kernel, on the real date, must deny what `past` allowed.
+    let today = bmcwall::pipeline::today_utc();
+    let days = today.days_since_epoch();
+    let past = bmcwall::model::Date::from_days_since_epoch(days - 3);
+    let compiled_on = bmcwall::model::Date::from_days_since_epoch(days - 4);
+    let future = bmcwall::model::Date::from_days_since_epoch(days + 30);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = format!(
+        "internal 10.0.0.0/8;\nhost jump = 10.20.0.5;\nbmc b = 10.10.1.11;\n\
+         allow jump -> b : ssh  until {past}  \"expired three days ago\";\n\
+         allow jump -> b : https  until {future}  \"still in force\";\n"
+    );
+    let checked = policy_in(dir.path(), &text, compiled_on);
+    assert_eq!(
+        Exit::of(&checked),
+        Exit::Success,
+        "the policy checks clean on {compiled_on}"
+    );
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let (ssh, https) = (
+        flow("10.20.0.5", "10.10.1.11", 22),
+        flow("10.20.0.5", "10.10.1.11", 443),
+    );
+    // The compiler saw both rules in force: it is the kernel that stops one.
+    assert_eq!(expected_arrivals(policy, analysis, &[ssh, https]).len(), 2);
+    let lab = Lab::new();
+    for (layout, json) in FORMS {
+        let name = form_name(layout, json);
+        let text = render(&build(&checked, layout), json);
+        let path = dir
+            .path()
+            .join(if json { "ruleset.json" } else { "ruleset.nft" });
+        std::fs::write(&path, &text).expect("write the ruleset");
+        lab.load(&path, json)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let arrived = lab.probe(&[ssh, https]);
+        assert_eq!(
+            arrived.into_iter().collect::<Vec<_>>(),
+            [https],
+            "{name}: the kernel forwards exactly the flow whose `until` is {future}"
+        );
+    }
+}
+
+#[test]
+fn a_spoofed_jump_host_source_is_dropped_unless_the_check_is_off() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = "internal 10.0.0.0/8;\nhost jump = 10.20.0.5;\nnetwork noc = 10.30.0.0/24;\n\
+                bmc b = 10.10.1.11;\nallow jump, noc -> b : ssh;\n";
+    let checked = policy_in(dir.path(), text, support::today());
+    assert_eq!(Exit::of(&checked), Exit::Success);
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let (jump, noc) = (
+        flow("10.20.0.5", "10.10.1.11", 22),
+        flow("10.30.0.7", "10.10.1.11", 22),
+    );
+    // Only the NOC's network is routed back through the side the probes
+    // come from: a packet there claiming the jump host's address is spoofed.
+    let lab = Lab::new();
+    lab.route_back(&["10.30.0.0/24"]);
+    for (layout, json) in FORMS {
+        let name = form_name(layout, json);
+        for (check, want) in [
+            (nft::ReversePath::Drop, vec![noc]),
+            (nft::ReversePath::Off, vec![jump, noc]),
+        ] {
+            let input = nft::Input {
+                policy,
+                analysis,
+                sources: &checked.sources,
+            };
+            let ruleset = nft::build_with(layout, input, nft::DEFAULT_TABLE, check);
+            let path = dir
+                .path()
+                .join(if json { "ruleset.json" } else { "ruleset.nft" });
+            std::fs::write(&path, render(&ruleset, json)).expect("write the ruleset");
+            lab.load(&path, json)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut want = want;
+            want.sort();
+            assert_eq!(
+                lab.probe(&[jump, noc]).into_iter().collect::<Vec<_>>(),
+                want,
+                "{name}, reverse path {check:?}"
+            );
+        }
+    }
+}

@@ -87,6 +87,7 @@ const CODES: &[(&str, Level)] = &[
     ("BW301", Level::Warning),
     ("BW302", Level::Info),
     ("BW303", Level::Warning),
+    ("BW304", Level::Warning),
     ("BW401", Level::Error),
 ];
 
@@ -144,7 +145,7 @@ fn levels_of(flags: &[&str]) -> Levels {
 /// with the levels of `flags`: the exit status the binary would give and the
 /// findings as its JSON report lists them.
 fn check_in_process(file: &str, flags: &[&str]) -> (i32, Vec<Finding>) {
-    let checked = pipeline::check(Path::new(file), today(), &levels_of(flags));
+    let checked = pipeline::check(Path::new(file), today(), &levels_of(flags).into());
     let findings = checked
         .findings
         .iter()
@@ -702,13 +703,14 @@ fn run_fixture(name: &str) -> Vec<String> {
     problems
 }
 
-/// An exposure path is a chain of hops ending at the finding: each hop starts
-/// where the last one ended (or at the other address of a dual-stack host,
-/// when the family changes), the last hop is the finding's rule and witness,
-/// and the earlier hops' rules are related locations.
+/// An exposure path is a chain of hops ending at the finding's witness: each
+/// hop starts where the last one ended (or at the other address of a
+/// dual-stack host, when the family changes); the finding is at the rule of
+/// its last hop, or for BW202 (reported at its cause) of its first, and the
+/// other hops' rules are related locations.
 fn path_problems(finding: &Finding) -> Vec<String> {
     let mut problems = Vec::new();
-    let Some(last) = finding.path.last() else {
+    let (Some(first), Some(last)) = (finding.path.first(), finding.path.last()) else {
         return problems;
     };
     let is_v6 = |address: &str| address.contains(':');
@@ -721,10 +723,15 @@ fn path_problems(finding: &Finding) -> Vec<String> {
             ));
         }
     }
-    if last.rule != finding.location {
+    let (at, which) = if finding.code == "BW202" {
+        (first, "first")
+    } else {
+        (last, "last")
+    };
+    if finding.code != "BW401" && at.rule != finding.location {
         problems.push(format!(
-            "{finding}: the last hop's rule is {}, not the finding's",
-            last.rule
+            "{finding}: the {which} hop's rule is {}, not the finding's",
+            at.rule
         ));
     }
     if finding.witness.as_ref() != Some(&last.flow) {
@@ -733,8 +740,8 @@ fn path_problems(finding: &Finding) -> Vec<String> {
             last.flow
         ));
     }
-    for hop in &finding.path[..finding.path.len() - 1] {
-        if !finding.related.contains(&hop.rule) {
+    for hop in &finding.path {
+        if hop.rule != finding.location && !finding.related.contains(&hop.rule) {
             problems.push(format!(
                 "{finding}: hop rule {} is not a related location",
                 hop.rule
@@ -875,7 +882,7 @@ fn the_binary_reports_the_lint_fixtures_as_the_library_does() {
 const EXPOSED_FINDINGS: &[(&str, u64)] = &[
     ("BW102", 11),
     ("BW101", 12),
-    ("BW202", 14),
+    ("BW202", 13),
     ("BW201", 15),
     ("BW203", 16),
     ("BW204", 16),
@@ -973,6 +980,81 @@ fn a_waived_finding_is_listed_but_not_counted() {
 }
 
 #[test]
+fn a_waiver_that_names_services_silences_only_a_finding_it_names_all_of() {
+    let file = "tests/fixtures/lints/bw304_near_miss.wall";
+    let (status, report) = check_json(file, &[]);
+    assert_eq!(status, 0, "{report:#}");
+    let all = &report["diagnostics"];
+    assert_eq!(
+        all[0]["message"],
+        "cleartext services `idrac` (tcp 3668-3669), `telnet` (tcp 23) and `http` (tcp 80) are \
+         allowed to BMCs"
+    );
+    assert_eq!(all[0]["waived"], serde_json::Value::Null);
+    let help = all[0]["help"].as_str().expect("help");
+    assert!(
+        help.starts_with("the waiver names `idrac` only; not waived: `telnet`, `http`\n"),
+        "{help}"
+    );
+    // Naming every service the finding lists waives it.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let policy = dir.path().join("all.wall");
+    let text = std::fs::read_to_string(crate_root().join(file))
+        .expect("the fixture")
+        .replace("BW206(idrac)", "BW206(idrac, http, telnet)")
+        .replace(
+            "inventory \"data/fra2.yaml\"",
+            &format!(
+                "inventory \"{}\"",
+                crate_root()
+                    .join("tests/fixtures/lints/data/fra2.yaml")
+                    .display()
+            ),
+        );
+    std::fs::write(&policy, text).expect("write the policy");
+    let (status, report) = check_json(policy.to_str().expect("a UTF-8 path"), &[]);
+    assert_eq!(status, 0, "{report:#}");
+    assert_eq!(report["diagnostics"][0]["waived"], "iDRAC8 virtual console");
+    assert_eq!(report["summary"]["warnings"], 0, "{report:#}");
+}
+
+#[test]
+fn an_empty_selector_suggests_the_label_or_value_the_inventory_has() {
+    let (status, report) = check_json("tests/fixtures/inventory/typos/selectors.wall", &[]);
+    assert_eq!(status, 0, "{report:#}");
+    let got: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().expect("code").to_string(),
+                d["line"].as_u64().expect("line"),
+                d["column"].as_u64().expect("column"),
+                d["help"].as_str().expect("help").to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            5,
+            "`supermciro` is not a vendor; did you mean `supermicro`?",
+        ),
+        (6, "no entry has the label `rak`; did you mean `rack`?"),
+        (7, "no entry has `rack` = \"aa\"; did you mean \"a\"?"),
+        // A vendor that exists, but no entry has it.
+        (8, "no entry has `vendor` = \"lenovo\""),
+        // Each condition holds for some entry, but not together.
+        (9, "check the labels and values against the inventory files"),
+    ];
+    let want: Vec<(String, u64, u64, String)> = want
+        .iter()
+        .map(|&(line, help)| ("BW008".to_string(), line, 9, help.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn a_waiver_for_another_code_does_not_silence() {
     let (status, report) = check_json(WAIVED_OTHER_CODE, &["--deny", "BW206"]);
     assert_eq!(status, 1, "{report:#}");
@@ -1054,6 +1136,100 @@ fn levels_change_through_the_command_line() {
 // ---------------------------------------------------------------------------
 // Output formats, on examples/exposed.wall.
 
+/// A policy whose only errors are failed expectations (BW401).
+const UNREACHABLE: &str = "tests/fixtures/lints/expect_unreachable.wall";
+
+#[test]
+fn lowering_an_isolation_check_warns_and_is_recorded_in_every_output() {
+    let warning = "bmcwall: warning: BW401 (expectation-failed) lowered to allow, a check that \
+                   keeps BMCs isolated; the compiled table and the JSON and SARIF reports \
+                   record it\n";
+    let output = bmcwall(&[
+        "compile",
+        UNREACHABLE,
+        "--today",
+        TODAY,
+        "--allow",
+        "BW401",
+        "-q",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stderr), warning);
+    let nft = text(&output.stdout);
+    let header: Vec<&str> = nft.lines().take(3).collect();
+    assert_eq!(
+        header,
+        [
+            "# Generated by bmcwall 0.1.0 from tests/fixtures/lints/expect_unreachable.wall. Do not edit: change the policy.",
+            "# WARNING: BW401 (expectation-failed) lowered to allow: findings of this isolation check did not stop this compile",
+            "# Rules in policy order (first match wins; unmatched flows are dropped):",
+        ]
+    );
+    // Without the flag nothing is compiled, and nothing is recorded.
+    let output = bmcwall(&["compile", UNREACHABLE, "--today", TODAY, "-q"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "");
+
+    let (status, report) = check_json(UNREACHABLE, &["--warn", "BW401"]);
+    assert_eq!(status, 0, "{report:#}");
+    assert_eq!(
+        report["lowered"],
+        serde_json::json!([{"code": "BW401", "name": "expectation-failed", "level": "warning"}])
+    );
+    let (_, report) = check_json(UNREACHABLE, &[]);
+    assert_eq!(report.get("lowered"), None, "{report:#}");
+    // Raising a check, or lowering one that is not an isolation check, is
+    // not recorded.
+    let (_, report) = check_json(UNREACHABLE, &["--deny", "BW202", "--allow", "BW102"]);
+    assert_eq!(report.get("lowered"), None, "{report:#}");
+
+    let output = check(UNREACHABLE, "sarif", &["--allow", "BW401"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stderr), warning);
+    let (_, sarif) = valid_sarif(&text(&output.stdout));
+    let index = Code::ALL
+        .iter()
+        .position(|c| c.as_str() == "BW401")
+        .expect("BW401");
+    assert_eq!(
+        sarif["runs"][0]["invocations"],
+        serde_json::json!([{
+            "executionSuccessful": true,
+            "ruleConfigurationOverrides": [{
+                "descriptor": {"id": "BW401", "index": index},
+                "configuration": {"level": "none", "enabled": false}
+            }]
+        }])
+    );
+}
+
+#[test]
+fn codes_that_make_the_input_invalid_cannot_be_lowered() {
+    for flag in ["--allow", "--warn"] {
+        let output = check(EXPOSED, "json", &[flag, "BW001"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(text(&output.stdout), "");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: invalid value 'BW001' for '{flag} <CODE>': BW001 (syntax-error) cannot \
+                 be lowered: it means the input is not a valid policy\n"
+            )),
+            "{stderr}"
+        );
+    }
+    // Raising one is allowed (it is an error already), and so is lowering
+    // BW008, a warning.
+    assert_eq!(
+        check(EXPOSED, "json", &["--deny", "BW001"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        check(EXPOSED, "json", &["--allow", "BW008"]).status.code(),
+        Some(1)
+    );
+}
+
 #[test]
 fn human_output_is_golden() {
     let output = check(EXPOSED, "human", &["--color", "never"]);
@@ -1069,13 +1245,9 @@ fn json_output_is_golden() {
     insta::assert_snapshot!("exposed_json", text(&output.stdout));
 }
 
-#[test]
-fn sarif_output_is_golden_and_valid_sarif_2_1_0() {
-    let output = check(EXPOSED, "sarif", &[]);
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = text(&output.stdout);
-    insta::assert_snapshot!("exposed_sarif", stdout);
-
+/// The SARIF 2.1.0 validator and `text` as JSON; fails unless `text` is
+/// valid SARIF.
+fn valid_sarif(text: &str) -> (jsonschema::Validator, serde_json::Value) {
     let root = crate_root();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join(SARIF_SCHEMA)).expect("read the SARIF schema"),
@@ -1093,7 +1265,7 @@ fn sarif_output_is_golden_and_valid_sarif_2_1_0() {
         .should_validate_formats(true)
         .build(&schema)
         .expect("the SARIF schema compiles");
-    let sarif: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF output is JSON");
+    let sarif: serde_json::Value = serde_json::from_str(text).expect("SARIF output is JSON");
     let errors: Vec<String> = validator
         .iter_errors(&sarif)
         .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -1103,6 +1275,17 @@ fn sarif_output_is_golden_and_valid_sarif_2_1_0() {
         "SARIF output breaks the 2.1.0 schema:\n{}",
         errors.join("\n")
     );
+    (validator, sarif)
+}
+
+#[test]
+fn sarif_output_is_golden_and_valid_sarif_2_1_0() {
+    let output = check(EXPOSED, "sarif", &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    insta::assert_snapshot!("exposed_sarif", stdout);
+
+    let (validator, sarif) = valid_sarif(&stdout);
     assert_eq!(sarif["version"], "2.1.0");
     // The validation is not vacuous: a wrong version and, with formats on, a
     // `$schema` that is not a URI are caught.

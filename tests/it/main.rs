@@ -8,7 +8,9 @@ mod support;
 
 mod bench_equivalence;
 mod cli;
+mod config;
 mod diagnostics;
+mod diff;
 mod differential;
 mod fmt;
 mod gitops;
@@ -16,6 +18,7 @@ mod inventory;
 mod kernel;
 mod layers;
 mod lints;
+mod lsp;
 mod output;
 mod robustness;
 mod rollback;

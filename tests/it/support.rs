@@ -2,7 +2,7 @@
 //! check on, checking a policy in-process, and running the real binary.
 
 use bmcwall::model::Date;
-use bmcwall::pipeline::{self, Checked, Levels};
+use bmcwall::pipeline::{self, Checked, Settings};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -30,7 +30,7 @@ pub fn today() -> Date {
 /// Checks a policy file in-process on [`TODAY`] at the default levels; the
 /// model is there unless the input is invalid.
 pub fn check(path: &Path) -> Checked {
-    pipeline::check(path, today(), &Levels::default())
+    pipeline::check(path, today(), &Settings::default())
 }
 
 /// Runs the binary from the crate root (so paths in its output are stable),

@@ -40,8 +40,8 @@ use std::net::IpAddr;
 use std::path::Path;
 use tree::{At, Node, Spanned};
 
-/// The values the `vendor` label is known to take.
-const VENDORS: &[&str] = &[
+/// The values the `vendor` label may take.
+pub(in crate::resolve) const VENDORS: &[&str] = &[
     "dell",
     "hpe",
     "supermicro",

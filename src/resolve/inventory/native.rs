@@ -7,7 +7,7 @@ use super::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub(super) const CONVENTIONS: Conventions = Conventions {
     keys: &["address", "addresses"],
@@ -28,10 +28,61 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
         return Vec::new();
     };
     let mut report = Reporter::new(diagnostics);
-    entry_nodes(&locator, document, &mut report)
+    let nodes = entry_nodes(&locator, document, &mut report);
+    let spellings = Spellings::of(&nodes);
+    nodes
         .into_iter()
-        .filter_map(|node| read_entry(&locator, node, &mut report))
+        .filter_map(|node| read_entry(&locator, node, &spellings, &mut report))
         .collect()
+}
+
+/// The keys that are not labels.
+const FIELDS: &[&str] = &["name", "address", "addresses", "vendor"];
+
+/// The field a key is a misspelling of: the same but for case (`Vendor`),
+/// or one edit from `name` or two from the longer fields (`adress`,
+/// `vendr`).
+fn misspelt_field(key: &str) -> Option<&'static str> {
+    FIELDS.iter().copied().find(|field| {
+        let most = if field.len() <= 4 { 1 } else { 2 };
+        key.eq_ignore_ascii_case(field) || strsim::levenshtein(key, field) <= most
+    })
+}
+
+/// How often each spelling of a key is used across an inventory's entries,
+/// by the key in lower case: a label written `Site` in one entry and `site`
+/// in the others is a typo, not a second label.
+struct Spellings {
+    by_lower: HashMap<String, BTreeMap<String, usize>>,
+}
+
+impl Spellings {
+    fn of(nodes: &[Spanned<Node>]) -> Self {
+        let mut by_lower: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+        for node in nodes {
+            if let Node::Map(keys) = &node.value {
+                for (key, _) in keys {
+                    *by_lower
+                        .entry(key.value.to_lowercase())
+                        .or_default()
+                        .entry(key.value.clone())
+                        .or_default() += 1;
+                }
+            }
+        }
+        Spellings { by_lower }
+    }
+
+    /// The usual spelling of `key`, with how many entries use it, when
+    /// `key` is another, less used one (of two used as often, the one that
+    /// sorts last, lower case before upper).
+    fn usual(&self, key: &str) -> Option<(&str, usize)> {
+        let spellings = self.by_lower.get(&key.to_lowercase())?;
+        let (usual, &count) = spellings
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)))?;
+        (usual != key).then_some((usual.as_str(), count))
+    }
 }
 
 /// The entry nodes of the document's `bmcs` list; anything else about the
@@ -117,7 +168,12 @@ fn entry_nodes(
 
 /// The record an entry node describes; `None` when something is wrong with
 /// it (reported).
-fn read_entry(locator: &Locator, node: Spanned<Node>, report: &mut Reporter) -> Option<Record> {
+fn read_entry(
+    locator: &Locator,
+    node: Spanned<Node>,
+    spellings: &Spellings,
+    report: &mut Reporter,
+) -> Option<Record> {
     let keys = match node.value {
         Node::Map(keys) => keys,
         other => {
@@ -140,7 +196,7 @@ fn read_entry(locator: &Locator, node: Spanned<Node>, report: &mut Reporter) -> 
         ok: true,
     };
     for (key, value) in keys {
-        read_key(locator, key, value, &mut parts, report);
+        read_key(locator, (key, value), spellings, &mut parts, report);
     }
     let Parts {
         name,
@@ -185,13 +241,42 @@ struct Parts {
 /// Reads one key of an entry into `parts`.
 fn read_key(
     locator: &Locator,
-    key: Spanned<String>,
-    value: Spanned<Node>,
+    (key, value): (Spanned<String>, Spanned<Node>),
+    spellings: &Spellings,
     parts: &mut Parts,
     report: &mut Reporter,
 ) {
     let key_span = locator.span(key.at);
     let span = locator.span(value.at);
+    let label = !FIELDS.contains(&key.value.as_str());
+    if let Some(field) = misspelt_field(&key.value).filter(|_| label) {
+        report.error(
+            key_span,
+            format!("unknown key `{}` in an inventory entry", key.value),
+            "not a known key",
+            Some(format!(
+                "did you mean `{field}`? (keys are case-sensitive; any other key is a label)"
+            )),
+        );
+        parts.ok = false;
+        return;
+    }
+    if let Some((usual, count)) = spellings.usual(&key.value).filter(|_| label) {
+        report.error(
+            key_span,
+            format!(
+                "label `{}` differs only in case from `{usual}`, which {count} {} use",
+                key.value,
+                if count == 1 { "entry" } else { "entries" }
+            ),
+            "another spelling",
+            Some(format!(
+                "labels are case-sensitive: write `{usual}`, or a name that is not one of theirs"
+            )),
+        );
+        parts.ok = false;
+        return;
+    }
     let field = Field::of(locator, &value);
     match (key.value.as_str(), value.value) {
         ("name", Node::Scalar(text)) => {

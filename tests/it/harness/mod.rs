@@ -265,9 +265,45 @@ impl Lab {
         must(&[
             "ip", "-n", &g, "-6", "route", "add", "default", "via", "fe80::2", "dev", "gd",
         ]);
+        // The route back to every source is the source side: the table's
+        // reverse-path check (`fib saddr . iif oif missing drop`) looks the
+        // source up with the packet's output interface as input interface,
+        // which this rule sends to table 100.
+        for family in ["-4", "-6"] {
+            must(&[
+                "ip", "-n", &g, family, "rule", "add", "iif", "gd", "lookup", "100", "pref", "100",
+            ]);
+        }
+        lab.route_back(&["default"]);
         lab.nft_stdin(&d, RECORDER)
             .unwrap_or_else(|e| panic!("recorder: {e}"));
         lab
+    }
+
+    /// Makes the source side the route back to `prefixes` only (`default`
+    /// for every source, both families): a probe from another source fails
+    /// the reverse-path check, as a spoofed one would.
+    pub fn route_back(&self, prefixes: &[&str]) {
+        for family in ["-4", "-6"] {
+            // An empty table has nothing to flush, which is no failure.
+            let _ = run(&[
+                "ip", "-n", &self.gw, family, "route", "flush", "table", "100",
+            ]);
+        }
+        for prefix in prefixes {
+            let v6 = prefix.contains(':');
+            let routes: Vec<(&str, &str)> = match *prefix {
+                "default" => vec![("-4", "169.254.1.1"), ("-6", "fe80::1")],
+                _ if v6 => vec![("-6", "fe80::1")],
+                _ => vec![("-4", "169.254.1.1")],
+            };
+            for (family, via) in routes {
+                must(&[
+                    "ip", "-n", &self.gw, family, "route", "add", prefix, "via", via, "dev", "gs",
+                    "table", "100",
+                ]);
+            }
+        }
     }
 
     fn sysctl(&self, ns: &str, settings: &[&str]) {
