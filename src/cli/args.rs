@@ -83,6 +83,8 @@ pub(crate) enum Command {
         after_help = "Example:\n  bmcwall fmt site.wall\n  bmcwall fmt --check sites/*.wall"
     )]
     Fmt(FmtArgs),
+    /// Fetch an inventory from where it is kept, into a file to commit.
+    Inventory(InventoryArgs),
     /// List the finding codes, or print one code's documentation.
     #[command(after_help = "Example:\n  bmcwall lints\n  bmcwall lints BW202")]
     Lints(LintsArgs),
@@ -267,6 +269,68 @@ pub(crate) struct GraphArgs {
 pub(crate) fn parse_proto(text: &str) -> Result<u8, String> {
     explain::protocol(text)
         .ok_or_else(|| format!("`{text}` is not a protocol (tcp, udp, icmp or a number)"))
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct InventoryArgs {
+    #[command(subcommand)]
+    pub(crate) source: InventorySource,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum InventorySource {
+    /// Every device of NetBox's /api/dcim/devices/, all pages, as one export
+    /// in the order of `id` (exit 0 written, 2 bad usage or not written, 3
+    /// not fetched).
+    Netbox(NetboxArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct NetboxArgs {
+    /// NetBox's URL (https://netbox.example.com).
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+    /// The environment variable that holds the API token.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) token_env: String,
+    /// The file the export is written to.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    /// Only devices that match, as NetBox filters them (site=ams1,
+    /// role=compute, tag=bmc; repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_filter)]
+    pub(crate) filter: Vec<(String, String)>,
+    /// Seconds each request may take (0.1 to 600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_timeout)]
+    pub(crate) timeout: f64,
+    /// How many times a failed request is tried again (0 to 10): timeouts,
+    /// refused connections and statuses 408, 429, 500, 502, 503, 504.
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub(crate) retries: u32,
+    /// Devices asked for per page (1 to 10000; NetBox caps it at its
+    /// MAX_PAGE_SIZE and says where the next page is).
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) page_size: u32,
+}
+
+fn parse_filter(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{text}` is not KEY=VALUE (site=ams1)")),
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if (0.1..=600.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 0.1 to 600"
+        )),
+    }
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@ mod diff;
 mod docs;
 mod exit;
 mod explain;
+mod fetch;
 mod fmt;
 mod gateway;
 mod graph;
@@ -51,6 +52,9 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Diff(args) => diff::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lints(args) => lints(args),
+        Command::Inventory(args) => match args.source {
+            args::InventorySource::Netbox(args) => fetch::run(args),
+        },
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
         Command::Lsp(args) => lsp::run(args),

@@ -3,13 +3,15 @@
 //! the rules involved; as text for people and JSON for pipelines.
 
 use crate::addr::service::{self, ServiceSet};
+use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::compare::{Change, State};
 use crate::nft::text::addresses;
-use crate::resolve::Policy;
+use crate::resolve::{Policy, Resolution};
 use crate::source::SourceMap;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write;
+use std::net::IpAddr;
 
 /// How a change reads, from the live table's state to the compiled one's.
 pub(super) fn heading(change: &Change) -> &'static str {
@@ -47,6 +49,30 @@ pub(super) fn services(set: &ServiceSet) -> String {
     } else {
         service::short_words(set)
     }
+}
+
+/// Each host name resolved when the policy was read (`resolve`), and
+/// whether a change involves its addresses: a name that resolves to other
+/// addresses than when the live table was compiled shows as changes of
+/// those addresses, and is marked changed.
+fn resolutions(changes: &[Change], policy: &Policy) -> Vec<(Resolution, bool)> {
+    policy
+        .resolutions()
+        .into_iter()
+        .map(|resolution| {
+            let mut set = AddrSet::empty();
+            for address in &resolution.addresses {
+                match *address {
+                    IpAddr::V4(a) => set.v4 = set.v4.union(&IntervalSet::point(u32::from(a))),
+                    IpAddr::V6(a) => set.v6 = set.v6.union(&IntervalSet::point(u128::from(a))),
+                }
+            }
+            let changed = changes
+                .iter()
+                .any(|c| c.src.intersects(&set) || c.dst.intersects(&set));
+            (resolution, changed)
+        })
+        .collect()
 }
 
 /// The plan for people.
@@ -92,6 +118,29 @@ pub fn human(
         };
         let _ = writeln!(out, "    before: {before}");
     }
+    let resolved = resolutions(changes, policy);
+    if !resolved.is_empty() {
+        out.push_str("\nhost names resolved when the policy was read (`resolve`):\n");
+        for (resolution, changed) in &resolved {
+            let addresses: Vec<String> = resolution
+                .addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let mark = if *changed { "~" } else { " " };
+            let note = if *changed {
+                "  (changed: the live table does not match it so)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{mark} {} -> {}{note}",
+                resolution.name,
+                addresses.join(", ")
+            );
+        }
+    }
     out
 }
 
@@ -121,6 +170,14 @@ pub fn json(
         "changes": items,
         "summary": {"newly_allowed": added, "no_longer_allowed": removed, "other": other},
     });
+    let mut document = document;
+    let resolved = resolutions(changes, policy);
+    if !resolved.is_empty() {
+        document["resolved"] = resolved
+            .into_iter()
+            .map(|(r, changed)| json!({"name": r.name, "addresses": r.addresses, "changed": changed}))
+            .collect();
+    }
     json_text(&document)
 }
 

@@ -68,13 +68,27 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
     };
     let command =
         |object: NfListObject<'static>| Command::Nft(NfObject::CmdObject(NfCmd::Add(object)));
-    let mut objects = vec![
+    let mut objects = Vec::new();
+    if !ruleset.resolved.is_empty() {
+        let resolved: Vec<serde_json::Value> = ruleset
+            .resolved
+            .iter()
+            .map(|r| serde_json::json!({"name": r.name, "addresses": r.addresses}))
+            .collect();
+        objects.push(Command::Metainfo {
+            metainfo: serde_json::json!({
+                "json_schema_version": 1,
+                "bmcwall": {"resolved": resolved},
+            }),
+        });
+    }
+    objects.extend([
         command(NfListObject::Table(table())),
         Command::Nft(NfObject::CmdObject(NfCmd::Delete(NfListObject::Table(
             table(),
         )))),
         command(NfListObject::Table(table())),
-    ];
+    ]);
     for set in ruleset.sets.iter().filter(|s| s.verdicts.is_none()) {
         objects.push(command(NfListObject::Set(Box::new(set_object(&name, set)))));
     }
@@ -223,6 +237,11 @@ struct MetaTimeKey {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Command {
+    /// `{"metainfo": ...}`, which nft reads past: what bmcwall says about
+    /// the document.
+    Metainfo {
+        metainfo: serde_json::Value,
+    },
     Nft(NfObject<'static>),
     /// `{"add": {"map": ...}}`.
     AddMap {

@@ -19,7 +19,7 @@ pub mod text;
 use crate::addr::{AddrSet, Bound};
 use crate::analysis::compare::{self, Change, Compiled};
 use crate::analysis::Analysis;
-use crate::resolve::Policy;
+use crate::resolve::{Policy, Resolution};
 use crate::source::SourceMap;
 
 /// The table name used unless `--table` says otherwise.
@@ -78,10 +78,12 @@ pub fn build_with(
     table: &str,
     reverse_path: ReversePath,
 ) -> Ruleset {
+    let resolved = input.policy.resolutions();
     let mut ruleset = match layout {
         Layout::Sets => sets::build(input, table),
         Layout::Rules => rules::build(input, table),
     };
+    ruleset.resolved = resolved;
     if reverse_path == ReversePath::Drop {
         ruleset.base_chain_mut().rules.insert(
             0,
@@ -282,6 +284,10 @@ pub struct Ruleset {
     pub table: String,
     pub sets: Vec<Set>,
     pub chains: Vec<Chain>,
+    /// The host names of inventories read with `resolve`, with the addresses
+    /// they resolved to: written in the output (the text form's header, the
+    /// JSON form's `metainfo`), not loaded into the kernel.
+    pub resolved: Vec<Resolution>,
 }
 
 impl Ruleset {
@@ -373,6 +379,7 @@ fn ruleset(table: &str, sets: Vec<Set>, mut chains: Vec<Chain>, rules: Vec<Rule>
         table: table.to_string(),
         sets,
         chains,
+        resolved: Vec::new(),
     }
 }
 

@@ -126,6 +126,7 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
         table: table.to_string(),
         sets: Vec::new(),
         chains: Vec::new(),
+        resolved: Vec::new(),
     };
     for object in objects {
         if let Some(set) = object.get("set") {

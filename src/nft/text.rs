@@ -46,6 +46,24 @@ pub fn header(sources: &SourceMap, policy: &Policy, lowered: &[Lowered]) -> Stri
         }
         out.push('\n');
     }
+    let resolved = policy.resolutions();
+    if !resolved.is_empty() {
+        out.push_str("Host names resolved when the policy was read (`resolve`):\n");
+        let width = resolved.iter().map(|r| r.name.len()).max().unwrap_or(0);
+        for resolution in &resolved {
+            let addresses: Vec<String> = resolution
+                .addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {}",
+                resolution.name,
+                addresses.join(", ")
+            );
+        }
+    }
     out
 }
 

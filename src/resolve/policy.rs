@@ -143,6 +143,19 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Every host name resolved (`resolve`) in any inventory, by name, each
+    /// once.
+    pub fn resolutions(&self) -> Vec<Resolution> {
+        let mut all: Vec<Resolution> = self
+            .inventories
+            .iter()
+            .flat_map(|inventory| inventory.resolved.iter().cloned())
+            .collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all.dedup_by(|a, b| a.name == b.name);
+        all
+    }
+
     /// One line of policy text for a rule, with its location:
     /// `ams1.wall:16: allow admins -> rack-a : ssh;`.
     pub fn rule_text(&self, sources: &SourceMap, index: usize) -> String {

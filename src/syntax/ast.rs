@@ -108,14 +108,29 @@ pub enum InventoryFormat {
     Netbox,
     /// A CSV file with a header row.
     Csv,
+    /// metal3 `BareMetalHost` manifests, multi-document YAML.
+    Metal3,
+    /// An OpenShift `install-config.yaml` (`platform.baremetal.hosts`).
+    Openshift,
+    /// Ironic or Bifrost node files (`driver_info`).
+    Ironic,
+    /// A TripleO `instackenv.json` (`nodes[].pm_addr`).
+    Tripleo,
+    /// A Warewulf `nodes.conf` (`ipmi.ipaddr`).
+    Warewulf,
 }
 
 impl InventoryFormat {
-    pub const ALL: [InventoryFormat; 4] = [
+    pub const ALL: [InventoryFormat; 9] = [
         InventoryFormat::Native,
         InventoryFormat::Ansible,
         InventoryFormat::Netbox,
         InventoryFormat::Csv,
+        InventoryFormat::Metal3,
+        InventoryFormat::Openshift,
+        InventoryFormat::Ironic,
+        InventoryFormat::Tripleo,
+        InventoryFormat::Warewulf,
     ];
 
     /// The name written after `format`.
@@ -125,6 +140,11 @@ impl InventoryFormat {
             InventoryFormat::Ansible => "ansible",
             InventoryFormat::Netbox => "netbox",
             InventoryFormat::Csv => "csv",
+            InventoryFormat::Metal3 => "metal3",
+            InventoryFormat::Openshift => "openshift",
+            InventoryFormat::Ironic => "ironic",
+            InventoryFormat::Tripleo => "tripleo",
+            InventoryFormat::Warewulf => "warewulf",
         }
     }
 

@@ -271,17 +271,17 @@ fn unknown_inventory_format_is_an_invalid_value() {
     let (_, diagnostics) = parse(FileId(0), text);
     assert_eq!(
         diagnostics[0].help.as_deref(),
-        Some("did you mean `ansible`? the inventory formats are `native`, `ansible`, `netbox` and `csv`")
+        Some("did you mean `ansible`? the inventory formats are `native`, `ansible`, `netbox`, `csv`, `metal3`, `openshift`, `ironic`, `tripleo` and `warewulf`")
     );
     assert_eq!(
         diagnostics[1].help.as_deref(),
-        Some("the inventory formats are `native`, `ansible`, `netbox` and `csv`")
+        Some("the inventory formats are `native`, `ansible`, `netbox`, `csv`, `metal3`, `openshift`, `ironic`, `tripleo` and `warewulf`")
     );
     for (written, meant) in [("json", "netbox"), ("YAML", "native"), ("netbx", "netbox")] {
         let (_, diagnostics) = parse(FileId(0), &format!("inventory \"x\" format {written};"));
         assert_eq!(
             diagnostics[0].help.as_deref(),
-            Some(format!("did you mean `{meant}`? the inventory formats are `native`, `ansible`, `netbox` and `csv`").as_str()),
+            Some(format!("did you mean `{meant}`? the inventory formats are `native`, `ansible`, `netbox`, `csv`, `metal3`, `openshift`, `ironic`, `tripleo` and `warewulf`").as_str()),
             "{written}"
         );
     }

@@ -539,7 +539,7 @@ fn bash_completion_parses_and_completes_commands_and_options() {
     };
     assert_eq!(
         complete("bmcwall ''", 1),
-        "-h -V --help --version check compile explain graph plan apply diff fmt lints completions man lsp help\n"
+        "-h -V --help --version check compile explain graph plan apply diff fmt inventory lints completions man lsp help\n"
     );
     assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
@@ -568,6 +568,7 @@ fn man_pages_render_for_every_command() {
         "explain",
         "fmt",
         "graph",
+        "inventory",
         "lints",
         "lsp",
         "man",

@@ -331,3 +331,131 @@ fn plan_exits_3_on_a_table_bmcwall_cannot_compare() {
         stderr(&foreign)
     );
 }
+
+/// bmcwall run with `hosts` as /etc/hosts, in a private mount namespace of
+/// its own: names resolve without a DNS server, and the host's file is
+/// never touched.
+fn with_hosts(hosts: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    std::process::Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+        ])
+        .arg(hosts)
+        .arg(env!("CARGO_BIN_EXE_bmcwall"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("unshare runs")
+}
+
+/// `resolve`: every name resolved is written in the compiled output (the
+/// text form's header, the JSON form's `metainfo`), and `plan` marks a name
+/// that now resolves to another address, with the changes of its flows.
+#[test]
+fn resolved_names_are_in_the_output_and_a_changed_one_is_drift() {
+    if harness::skipped() {
+        return;
+    }
+    let ns = Namespace::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).expect("write");
+        dir.path().join(name)
+    };
+    let before = write(
+        "hosts.before",
+        "127.0.0.1 localhost\n10.60.9.11 idrac-db1.lab.example\n10.60.9.12 idrac-db2.lab.example\n",
+    );
+    let after = write(
+        "hosts.after",
+        "127.0.0.1 localhost\n10.60.9.11 idrac-db1.lab.example\n10.60.9.22 idrac-db2.lab.example\n",
+    );
+    write(
+        "idrac.ini",
+        "[idrac]\ndb1 idrac_ip=idrac-db1.lab.example\ndb2 baseuri=https://idrac-db2.lab.example/redfish/v1\n",
+    );
+    write(
+        "lab.wall",
+        "internal 10.0.0.0/8;\ninventory \"idrac.ini\" resolve;\nhost jump = 10.20.0.5;\nallow jump -> bmcs : https;\n",
+    );
+    let compiled = with_hosts(&before, dir.path(), &["compile", "lab.wall"], &[]);
+    assert_eq!(compiled.status.code(), Some(0), "{}", stderr(&compiled));
+    assert!(
+        stdout(&compiled).contains(
+            "#     1  lab.wall:4  allow\n\
+             # Host names resolved when the policy was read (`resolve`):\n\
+             #   idrac-db1.lab.example  10.60.9.11\n\
+             #   idrac-db2.lab.example  10.60.9.12\n\
+             table inet bmcwall {}\n"
+        ),
+        "{}",
+        stdout(&compiled)
+    );
+    let json = with_hosts(
+        &before,
+        dir.path(),
+        &["compile", "--format", "json", "lab.wall"],
+        &[],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    assert_eq!(
+        document["nftables"][0]["metainfo"]["bmcwall"]["resolved"],
+        serde_json::json!([
+            {"name": "idrac-db1.lab.example", "addresses": ["10.60.9.11"]},
+            {"name": "idrac-db2.lab.example", "addresses": ["10.60.9.12"]},
+        ])
+    );
+    // nft loads the JSON form with its metainfo.
+    let path = write("lab.json", &stdout(&json));
+    ns.nft(&["-c", "-j", "-f", path.to_str().expect("a path")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ns_name = ns.name.clone();
+    let live = ["--netns", ns_name.as_str(), "--today", TODAY];
+    let mut args = vec!["apply", "lab.wall"];
+    args.extend(live);
+    let applied = with_hosts(&before, dir.path(), &args, &[ns.run_env()]);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    let mut args = vec!["plan", "lab.wall"];
+    args.extend(live);
+    let same = with_hosts(&before, dir.path(), &args, &[]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    assert_eq!(
+        normalised(&stdout(&same), dir.path(), &ns),
+        "table inet bmcwall in network namespace NS: no changes\n\
+         \n\
+         host names resolved when the policy was read (`resolve`):\n  \
+         idrac-db1.lab.example -> 10.60.9.11\n  \
+         idrac-db2.lab.example -> 10.60.9.12\n"
+    );
+    let moved = with_hosts(&after, dir.path(), &args, &[]);
+    assert_eq!(moved.status.code(), Some(1), "{}", stderr(&moved));
+    let shown = normalised(&stdout(&moved), dir.path(), &ns);
+    assert!(
+        shown.starts_with("table inet bmcwall in network namespace NS: 1 newly allowed, 1 no longer allowed, 0 other\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with(
+            "host names resolved when the policy was read (`resolve`):\n  \
+             idrac-db1.lab.example -> 10.60.9.11\n\
+             ~ idrac-db2.lab.example -> 10.60.9.22  (changed: the live table does not match it so)\n"
+        ),
+        "{shown}"
+    );
+    args.extend(["--format", "json"]);
+    let moved = with_hosts(&after, dir.path(), &args, &[]);
+    assert_eq!(moved.status.code(), Some(1), "{}", stderr(&moved));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&moved)).expect("JSON");
+    assert_eq!(
+        plan["resolved"],
+        serde_json::json!([
+            {"name": "idrac-db1.lab.example", "addresses": ["10.60.9.11"], "changed": false},
+            {"name": "idrac-db2.lab.example", "addresses": ["10.60.9.22"], "changed": true},
+        ])
+    );
+}

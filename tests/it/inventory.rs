@@ -977,3 +977,364 @@ fn an_expectation_over_an_empty_side_fails() {
         ]
     );
 }
+
+const MACHINES: &str = "tests/fixtures/inventory/real/machines.wall";
+
+/// The files of provisioning tools (tests/fixtures/inventory/real/README.md),
+/// each detected and read as written: the BMC's URL in the tool's own field,
+/// the tool's groupings as labels, other objects skipped, secrets not labels.
+#[test]
+fn provisioning_tools_files_load_as_written() {
+    let (checked, policy) = clean(MACHINES);
+    assert_eq!(
+        entries(&policy),
+        [
+            // metal3: `spec.bmc.address` URLs; the namespace and the
+            // Kubernetes labels; the Secret and the ConfigMap skipped.
+            "worker-0 10.40.1.10 cluster.x-k8s.io/cluster-name=test1 namespace=metal3 rack=r07",
+            "worker-1 10.40.1.11 namespace=metal3 rack=r07",
+            "storage-0 10.40.2.10 namespace=metal3",
+            // OpenShift: `platform.baremetal.hosts[].bmc.address`, the role
+            // and the cluster's name.
+            "openshift-master-0 10.41.1.10 cluster=ocp-lab role=master",
+            "openshift-master-1 10.41.1.11 cluster=ocp-lab role=master",
+            "openshift-master-2 10.41.1.12 cluster=ocp-lab role=master",
+            "openshift-worker-0 10.41.2.10 cluster=ocp-lab role=worker",
+            // Bifrost: named by their keys; `ipmi_address`, then
+            // `redfish_address` as a URL, then the old `power` nesting;
+            // `host_groups` as `group`.
+            "compute-0 10.42.1.10 driver=ipmi group=baremetal,compute",
+            "compute-1 10.42.1.11 driver=redfish group=baremetal resource_class=baremetal-large",
+            "legacy-0 10.42.2.10 driver=ipmi",
+            // TripleO: `pm_addr`; a node without a name is named after its
+            // first MAC, or without one its place in `nodes`.
+            "controller-0 10.43.1.10 arch=x86_64 boot_option=local pm_type=ipmi profile=control",
+            "node-52-54-00-aa-bb-02 10.43.1.11 arch=x86_64 pm_type=redfish profile=compute",
+            "node-3 10.43.1.12 pm_type=ipmi",
+            // Warewulf: `ipmi.ipaddr`; profiles, cluster and tags; the login
+            // node has no BMC address and is skipped.
+            "n0000 10.44.1.10 profile=default",
+            "n0001 10.44.1.11 cluster=hpc1 profile=default,gpu rack=r2",
+        ]
+    );
+    assert_eq!(
+        definition(&policy, "masters"),
+        ["10.41.1.10", "10.41.1.11", "10.41.1.12"]
+    );
+    assert_eq!(definition(&policy, "gpu"), ["10.44.1.11"]);
+    let formats: Vec<(&str, Option<&str>, usize)> = checked
+        .inventories
+        .iter()
+        .map(|i| (i.format, i.detected, i.bmcs))
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            ("metal3", Some("metal3 BareMetalHost manifests"), 3),
+            ("openshift", Some("an OpenShift install-config"), 4),
+            ("ironic", Some("Ironic or Bifrost nodes"), 3),
+            ("tripleo", Some("a TripleO instackenv file"), 3),
+            ("warewulf", Some("a Warewulf nodes.conf"), 2),
+        ]
+    );
+    let output = bmcwall(&["compile", MACHINES]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("10.44.1.10/31 . tcp . 443 : accept"));
+}
+
+/// What is wrong in the files of provisioning tools, each said once where it
+/// is written, with the same checks and codes as every other format.
+#[test]
+fn provisioning_tools_files_errors() {
+    let (dir, checked) = check_files(&[
+        (
+            "policy.wall",
+            "inventory \"aws.yaml\" format openshift;\ninventory \"ocp.yaml\";\ninventory \"instackenv.json\";\ninventory \"bmh.yaml\";\ninventory \"bifrost.json\" format ironic;\ninventory \"broken.yaml\" format metal3;\n",
+        ),
+        (
+            "aws.yaml",
+            "apiVersion: v1\nbaseDomain: example.com\nplatform:\n  aws:\n    region: us-east-1\n",
+        ),
+        (
+            "ocp.yaml",
+            "apiVersion: v1\nbaseDomain: example.com\nplatform:\n  baremetal:\n    hosts:\n    - name: master-0\n      role: master\n      bmc:\n        address: ipmi://10.41.9.10\n    - name: master-1\n      role: master\n      bootMACAddress: 52:54:00:11:22:31\n",
+        ),
+        (
+            "instackenv.json",
+            "{\"nodes\": [\n  {\"name\": \"c0\", \"pm_addr\": \"10.43.9.1\", \"pm_port\": \"6230\"},\n  {\"name\": \"c1\", \"pm_addr\": \"10.43.9.1\", \"pm_port\": \"6231\"},\n  {\"name\": \"c2\", \"pm_type\": \"fake_pxe\"}\n]}\n",
+        ),
+        (
+            "bmh.yaml",
+            "apiVersion: metal3.io/v1alpha1\nkind: BareMetalHost\nmetadata:\n  name: w0\nspec:\n  bmc:\n    address: redfish://bmc-w0.example.com/redfish/v1/Systems/1\n",
+        ),
+        (
+            "bifrost.json",
+            "{\"n1\": {\"driver_info\": {\"ipmi_address\": \"10.42.9.1\"}},\n \"n2\": [\"not\", \"a\", \"node\"]}\n",
+        ),
+        (
+            "broken.yaml",
+            "apiVersion: metal3.io/v1alpha1\nkind: BareMetalHost\nmetadata:\n  name: w1\n---\nkind: BareMetalHost\nspec: [unclosed\n",
+        ),
+    ]);
+    let root = dir.path().display().to_string();
+    let reported: Vec<String> = findings(&checked)
+        .into_iter()
+        .map(|f| f.replace(&root, ""))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "BW005 /aws.yaml:4:3 this install-config is for the platform `aws`, not `baremetal`",
+            "BW005 /ocp.yaml:10:13 host `master-1` has no `bmc.address`",
+            "BW310 /instackenv.json:3:29 `c1` and `c0` share the address 10.43.9.1",
+            "BW005 /instackenv.json:4:12 node `c2` has no `pm_addr`",
+            "BW010 /bmh.yaml:7:14 `bmc-w0.example.com` in `spec.bmc.address` is a host name, not an IP address",
+            "BW005 /bifrost.json:2:8 node `n2` must be a mapping, not a list",
+            "BW005 /broken.yaml:7:7 inventory is not valid YAML: while parsing a flow sequence, did not find expected ',' or ']'",
+        ]
+    );
+    assert_eq!(Exit::of(&checked), Exit::Invalid);
+    // No BMC in a file of each kind: BW009 at the statement, naming the
+    // keys that look like addresses.
+    let cases: [(&str, &str, &str, &str); 3] = [
+        (
+            "manifests.yaml\" format metal3",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\napiVersion: metal3.io/v1alpha1\nkind: BareMetalHost\nmetadata:\n  name: w0\nspec:\n  online: true\n  externallyProvisioned: true\n",
+            "no BMC in the inventory: none of its 1 host has `spec.bmc.address` set",
+            "name the field that holds each BMC's address with `address KEY` (`inventory \"PATH\" address KEY;`)",
+        ),
+        (
+            "nodes.conf\"",
+            "WW_INTERNAL: 45\nnodes:\n  n1:\n    network devices:\n      default:\n        ipaddr: 10.0.2.1\n",
+            "no BMC in the inventory: none of its 1 node has `ipmi.ipaddr` or `ipmi ipaddr` at all",
+            "keys that look like addresses: `network devices.default.ipaddr` (1 node); name the one that holds each BMC's address with `address KEY` (`inventory \"PATH\" address network devices.default.ipaddr;`)",
+        ),
+        (
+            "nodes.json\" format ironic",
+            "{\"nodes\": [{\"name\": \"n1\", \"driver\": \"fake-hardware\", \"driver_info\": {}}]}",
+            "no BMC in the inventory: none of its 1 node has `driver_info.ipmi_address`, `driver_info.redfish_address`, `driver_info.idrac_address`, `driver_info.drac_address`, `driver_info.ilo_address`, `driver_info.irmc_address`, `driver_info.ibmc_address`, `driver_info.xclarity_address` or `driver_info.power.ipmi_address` set",
+            "name the field that holds each BMC's address with `address KEY` (`inventory \"PATH\" address KEY;`)",
+        ),
+    ];
+    for (statement, text, message, help) in cases {
+        let file = statement.split('"').next().expect("a file");
+        let policy = format!("inventory \"{statement};\nexpect deny internet -> bmcs;\n");
+        let (dir, checked) = check_files(&[("policy.wall", &policy), (file, text)]);
+        let reported: Vec<String> = findings(&checked)
+            .into_iter()
+            .map(|f| f.replace(&dir.path().display().to_string(), ""))
+            .collect();
+        assert_eq!(reported, [format!("BW009 /policy.wall:1:11 {message}")]);
+        assert_eq!(checked.findings[0].diagnostic.help.as_deref(), Some(help));
+        let path = dir.path().join("policy.wall");
+        let output = bmcwall(&["compile", path.to_str().expect("a path")]);
+        assert_eq!(output.status.code(), Some(2), "{statement}");
+        assert!(output.stdout.is_empty(), "{statement}");
+    }
+}
+
+/// A NetBox of the test's own: an HTTP server on a loopback port, in a
+/// thread, serving recorded pages of `/api/dcim/devices/`. The second page
+/// fails once with an error page (503) and is slow once, before it is
+/// served; a wrong token gets NetBox's 403 page; `/slow/` never answers in
+/// time. Returns the base URL.
+fn netbox_server() -> String {
+    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let tries: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let next = format!("{base}/api/dcim/devices/?site=ams1&limit=2&offset=2");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let tries = Arc::clone(&tries);
+            let next = next.clone();
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let request = String::from_utf8_lossy(&request).into_owned();
+                let path = request.split(' ').nth(1).unwrap_or("").to_string();
+                let try_number = {
+                    let mut tries = tries.lock().expect("the counts");
+                    let count = tries.entry(path.clone()).or_default();
+                    *count += 1;
+                    *count
+                };
+                let device = |id: u32, name: &str, oob: &str| {
+                    format!(
+                        "{{\"id\": {id}, \"name\": \"{name}\", \"site\": {{\"slug\": \"ams1\"}}, \"oob_ip\": {{\"address\": \"{oob}/24\"}}}}"
+                    )
+                };
+                let (status, body) = if !request
+                    .contains("\r\nauthorization: Token t0ken-s3cr3t\r\n")
+                    && !request.contains("\r\nAuthorization: Token t0ken-s3cr3t\r\n")
+                {
+                    (
+                        "403 Forbidden",
+                        "{\"detail\": \"Invalid token.\"}".to_string(),
+                    )
+                } else if path == "/api/dcim/devices/?site=ams1&limit=2" {
+                    (
+                        "200 OK",
+                        format!(
+                            "{{\"count\": 3, \"next\": \"{next}\", \"previous\": null, \"results\": [{}, {}]}}",
+                            device(3, "ams1-n03", "10.70.0.3"),
+                            device(1, "ams1-n01", "10.70.0.1")
+                        ),
+                    )
+                } else if path == "/api/dcim/devices/?site=ams1&limit=2&offset=2" {
+                    match try_number {
+                        1 => ("503 Service Unavailable", "<html>busy</html>".to_string()),
+                        2 => {
+                            std::thread::sleep(std::time::Duration::from_secs(3));
+                            ("200 OK", "{}".to_string())
+                        }
+                        _ => (
+                            "200 OK",
+                            format!(
+                                "{{\"count\": 3, \"next\": null, \"previous\": null, \"results\": [{}]}}",
+                                device(2, "ams1-n02", "10.70.0.2")
+                            ),
+                        ),
+                    }
+                } else if path.starts_with("/slow/") {
+                    std::thread::sleep(std::time::Duration::from_secs(3));
+                    ("200 OK", "{}".to_string())
+                } else {
+                    ("404 Not Found", "{\"detail\": \"Not found.\"}".to_string())
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    base
+}
+
+/// `bmcwall inventory netbox` fetches every page, tries again after an
+/// error page and a page that does not come in time, writes the devices in
+/// the order of their `id`, and the export loads as it is; a wrong token
+/// and a NetBox that never answers are errors that say so, exit 3, write
+/// nothing and never show the token.
+#[test]
+fn inventory_netbox_fetches_every_page() {
+    let base = netbox_server();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("devices.json");
+    let out_arg = out.to_str().expect("a path");
+    let env = [("NETBOX_TOKEN", "t0ken-s3cr3t")];
+    let fetch = |url: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![
+            "inventory",
+            "netbox",
+            "--url",
+            url,
+            "--token-env",
+            "NETBOX_TOKEN",
+            "-o",
+            out_arg,
+        ];
+        args.extend_from_slice(extra);
+        crate::support::bmcwall_in(dir.path(), &args, "", env)
+    };
+    let started = std::time::Instant::now();
+    let output = fetch(
+        &format!("{base}/"),
+        &[
+            "--filter",
+            "site=ams1",
+            "--page-size",
+            "2",
+            "--timeout",
+            "1",
+            "--retries",
+            "2",
+        ],
+        &env,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stderr),
+        format!("bmcwall: wrote 3 devices to {out_arg}\n")
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1400),
+        "the backoff waits"
+    );
+    let written = std::fs::read_to_string(&out).expect("the export");
+    let export: serde_json::Value = serde_json::from_str(&written).expect("JSON");
+    let names: Vec<&str> = export["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|d| d["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["ams1-n01", "ams1-n02", "ams1-n03"]);
+    assert_eq!(
+        (export["count"].as_u64(), export["next"].is_null()),
+        (Some(3), true)
+    );
+    assert!(!written.contains("s3cr3t"));
+    let (_, checked) = check_files(&[
+        ("policy.wall", "inventory \"devices.json\";\n"),
+        ("devices.json", &written),
+    ]);
+    assert_eq!(findings(&checked), Vec::<String>::new());
+    let policy = &checked.model.as_ref().expect("a valid policy").0;
+    assert_eq!(
+        entries(policy),
+        [
+            "ams1-n01 10.70.0.1 site=ams1",
+            "ams1-n02 10.70.0.2 site=ams1",
+            "ams1-n03 10.70.0.3 site=ams1",
+        ]
+    );
+    std::fs::remove_file(&out).expect("remove the export");
+    let wrong = fetch(&base, &[], &[("NETBOX_TOKEN", "wr0ng")]);
+    assert_eq!(wrong.status.code(), Some(3));
+    assert_eq!(
+        text(&wrong.stderr),
+        format!("bmcwall: NetBox answered {base}/api/dcim/devices/?limit=1000 with status 403: Invalid token.\n")
+    );
+    let unset = fetch(&base, &[], &[]);
+    assert_eq!(unset.status.code(), Some(3));
+    assert_eq!(
+        text(&unset.stderr),
+        "bmcwall: the environment variable NETBOX_TOKEN holding the NetBox API token is not set\n"
+    );
+    let slow = fetch(
+        &format!("{base}/slow"),
+        &["--timeout", "0.3", "--retries", "1"],
+        &env,
+    );
+    assert_eq!(slow.status.code(), Some(3));
+    let said = text(&slow.stderr);
+    assert!(
+        said.starts_with(&format!(
+            "bmcwall: cannot fetch {base}/slow/api/dcim/devices/?limit=1000 (2 tries): "
+        )),
+        "{said}"
+    );
+    let bad = fetch("netbox.example.com", &[], &env);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        text(&bad.stderr),
+        "bmcwall: `netbox.example.com` is not an http:// or https:// URL of a NetBox\n"
+    );
+    assert!(!out.exists(), "nothing is written");
+    for output in [&wrong, &unset, &slow, &bad] {
+        assert!(!text(&output.stderr).contains("s3cr3t"));
+        assert!(output.stdout.is_empty());
+    }
+}

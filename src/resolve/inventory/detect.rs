@@ -70,6 +70,18 @@ fn json(text: &str, found: &mut Vec<(InventoryFormat, &'static str)>) -> Option<
         ));
         return None;
     }
+    if text.contains("\"BareMetalHost\"") {
+        found.push((InventoryFormat::Metal3, "metal3 BareMetalHost objects"));
+        return None;
+    }
+    if has("pm_addr") {
+        found.push((InventoryFormat::Tripleo, "a TripleO instackenv file"));
+        return None;
+    }
+    if has("driver_info") {
+        found.push((InventoryFormat::Ironic, "Ironic or Bifrost nodes"));
+        return None;
+    }
     if has("oob_ip") || has("device_type") {
         found.push((InventoryFormat::Netbox, "a NetBox devices export"));
         return None;
@@ -120,6 +132,43 @@ fn yaml_ini_csv(text: &str, found: &mut Vec<(InventoryFormat, &'static str)>) ->
         .filter_map(|line| line.strip_prefix("kind:"))
         .map(|kind| kind.trim().trim_matches(['"', '\'']))
         .collect();
+    let nested = |key: &str| {
+        significant.iter().any(|line| {
+            let line = line.trim_start();
+            line.strip_prefix("- ")
+                .unwrap_or(line)
+                .trim_start()
+                .starts_with(key)
+        })
+    };
+    if nested("kind: BareMetalHost") {
+        found.push((InventoryFormat::Metal3, "metal3 BareMetalHost manifests"));
+        return None;
+    }
+    if top_keys.contains(&"platform") && (top_keys.contains(&"baseDomain") || nested("baremetal:"))
+    {
+        found.push((InventoryFormat::Openshift, "an OpenShift install-config"));
+        return None;
+    }
+    if top_keys.contains(&"nodeprofiles")
+        || (top_keys.contains(&"nodes") && top_keys.contains(&"WW_INTERNAL"))
+    {
+        found.push((InventoryFormat::Warewulf, "a Warewulf nodes.conf"));
+        return None;
+    }
+    // An Ansible inventory may hold the same variables: its groups win.
+    let group_keys = significant.iter().any(|line| {
+        line.starts_with([' ', '\t']) && matches!(line.trim(), "hosts:" | "children:" | "vars:")
+    });
+    let ansible = top_keys.contains(&"all") || group_keys;
+    if nested("pm_addr:") && !ansible {
+        found.push((InventoryFormat::Tripleo, "a TripleO instackenv file"));
+        return None;
+    }
+    if nested("driver_info:") && !ansible {
+        found.push((InventoryFormat::Ironic, "Ironic or Bifrost nodes"));
+        return None;
+    }
     if let Some(kind) = kinds.first() {
         if top_keys.contains(&"apiVersion") {
             return Some(Looks::Other(format!("a Kubernetes {kind}")));
@@ -136,9 +185,6 @@ fn yaml_ini_csv(text: &str, found: &mut Vec<(InventoryFormat, &'static str)>) ->
     if top_keys.contains(&"bmcs") {
         found.push((InventoryFormat::Native, "bmcwall's inventory YAML"));
     }
-    let group_keys = significant.iter().any(|line| {
-        line.starts_with([' ', '\t']) && matches!(line.trim(), "hosts:" | "children:" | "vars:")
-    });
     if top_keys.contains(&"all") || (group_keys && !top_keys.contains(&"bmcs")) {
         found.push((InventoryFormat::Ansible, "an Ansible YAML inventory"));
     }
@@ -281,6 +327,44 @@ mod tests {
         assert_eq!(
             detect("apiVersion: v1\nkind: Secret\ndata:\n  password: eA==\n"),
             Looks::Other("a Kubernetes Secret".into())
+        );
+        assert_eq!(
+            format("apiVersion: v1\nkind: Secret\n---\napiVersion: metal3.io/v1alpha1\nkind: BareMetalHost\n"),
+            Some(Metal3)
+        );
+        assert_eq!(
+            format("{\"items\": [{\"kind\": \"BareMetalHost\"}], \"kind\": \"List\"}"),
+            Some(Metal3)
+        );
+        assert_eq!(
+            format("apiVersion: v1\nbaseDomain: example.com\nplatform:\n  baremetal:\n"),
+            Some(Openshift)
+        );
+        assert_eq!(
+            format("{\"n1\": {\"driver_info\": {\"ipmi_address\": \"10.0.0.1\"}}}"),
+            Some(Ironic)
+        );
+        assert_eq!(
+            format("nodes:\n  - name: n1\n    driver_info:\n"),
+            Some(Ironic)
+        );
+        assert_eq!(
+            format("{\"nodes\": [{\"pm_addr\": \"10.0.0.1\"}]}"),
+            Some(Tripleo)
+        );
+        assert_eq!(format("nodes:\n- pm_addr: 10.0.0.1\n"), Some(Tripleo));
+        assert_eq!(
+            format("all:\n  hosts:\n    c0:\n      pm_addr: 10.0.0.1\n"),
+            Some(Ansible),
+            "an Ansible inventory with TripleO's variables"
+        );
+        assert_eq!(
+            format("WW_INTERNAL: 45\nnodes:\n  n1: {}\n"),
+            Some(Warewulf)
+        );
+        assert_eq!(
+            format("nodeprofiles:\n  default: {}\nnodes: {}\n"),
+            Some(Warewulf)
         );
         assert_eq!(detect(""), Looks::Unknown);
         assert!(matches!(

@@ -1,6 +1,8 @@
 //! Inventories: BMC entries with addresses and labels, read from the files
 //! people keep: bmcwall's own YAML (`native.rs`), Ansible inventories
-//! (`ansible/`) and NetBox exports (`netbox.rs`).
+//! (`ansible/`), NetBox exports (`netbox.rs`), CSV (`csv.rs`), and the files
+//! of provisioning tools (`machines/`: metal3, OpenShift, Ironic, TripleO,
+//! Warewulf).
 //!
 //! Every format is read the same way. A reader turns its file into
 //! [`Record`]s: one per host, device or node, each with its name, its fields
@@ -21,6 +23,7 @@ mod address;
 mod ansible;
 mod csv;
 mod detect;
+mod machines;
 mod native;
 mod netbox;
 mod secrets;
@@ -401,6 +404,26 @@ impl Reader {
             InventoryFormat::Csv => Reader {
                 load: csv::load,
                 conventions: csv::CONVENTIONS,
+            },
+            InventoryFormat::Metal3 => Reader {
+                load: machines::metal3::load,
+                conventions: machines::metal3::CONVENTIONS,
+            },
+            InventoryFormat::Openshift => Reader {
+                load: machines::openshift::load,
+                conventions: machines::openshift::CONVENTIONS,
+            },
+            InventoryFormat::Ironic => Reader {
+                load: machines::ironic::load,
+                conventions: machines::ironic::CONVENTIONS,
+            },
+            InventoryFormat::Tripleo => Reader {
+                load: machines::tripleo::load,
+                conventions: machines::tripleo::CONVENTIONS,
+            },
+            InventoryFormat::Warewulf => Reader {
+                load: machines::warewulf::load,
+                conventions: machines::warewulf::CONVENTIONS,
             },
         }
     }
@@ -981,7 +1004,7 @@ impl<'d> Reporter<'d> {
 }
 
 /// What an inventory file is written in.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Language {
     Yaml,
     Json,

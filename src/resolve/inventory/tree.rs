@@ -195,7 +195,11 @@ impl Positions {
 /// instead. Everything else JSON is, YAML is too.
 pub(super) fn read_json(text: &str) -> Result<Spanned<Node>, ReadError> {
     let (joined, positions) = join_surrogate_pairs(text);
-    read_as(text, joined.as_deref().unwrap_or(text), positions)
+    let mut documents = read_as(text, joined.as_deref().unwrap_or(text), positions, false)?;
+    Ok(documents.pop().unwrap_or(Spanned {
+        value: Node::Null,
+        at: At { start: 0, len: 0 },
+    }))
 }
 
 /// `text` with every surrogate pair escape in a string joined into one
@@ -250,12 +254,28 @@ fn join_surrogate_pairs(text: &str) -> (Option<String>, Positions) {
 /// Expanding aliases may make at most `max(4 * text length, 10,000)` nodes:
 /// a few lines of anchors must not make millions of nodes.
 pub(super) fn read(text: &str) -> Result<Spanned<Node>, ReadError> {
-    read_as(text, text, Positions::default())
+    let mut documents = read_as(text, text, Positions::default(), false)?;
+    Ok(documents.pop().unwrap_or(Spanned {
+        value: Node::Null,
+        at: At { start: 0, len: 0 },
+    }))
+}
+
+/// Reads every document of a multi-document YAML stream (`---` between
+/// them), as Kubernetes manifests are written; empty documents are left
+/// out. The alias budget is the whole stream's.
+pub(super) fn read_documents(text: &str) -> Result<Vec<Spanned<Node>>, ReadError> {
+    read_as(text, text, Positions::default(), true)
 }
 
 /// Reads `text` (the file as written) by parsing `read`, whose positions
-/// `positions` maps to `text`'s.
-fn read_as(text: &str, read: &str, mut positions: Positions) -> Result<Spanned<Node>, ReadError> {
+/// `positions` maps to `text`'s: one document, or with `many` every one.
+fn read_as(
+    text: &str,
+    read: &str,
+    mut positions: Positions,
+    many: bool,
+) -> Result<Vec<Spanned<Node>>, ReadError> {
     if read.starts_with('\u{feff}') {
         positions.bom = '\u{feff}'.len_utf8();
     }
@@ -274,7 +294,7 @@ fn read_as(text: &str, read: &str, mut positions: Positions) -> Result<Spanned<N
         panic_after: panics::events_before_panic(read, bom),
         events: 0,
     };
-    reader.document()
+    reader.documents(many)
 }
 
 struct Reader<'t, 'i> {
@@ -329,13 +349,17 @@ impl Reader<'_, '_> {
         self.positions.offset(self.text, mark)
     }
 
-    fn document(&mut self) -> Result<Spanned<Node>, ReadError> {
-        let mut root: Option<Spanned<Node>> = None;
+    /// The documents of the stream: at most one unless `many`. An empty
+    /// document is left out when there may be several, and is `Null` when
+    /// there is one.
+    fn documents(&mut self, many: bool) -> Result<Vec<Spanned<Node>>, ReadError> {
+        let mut documents: Vec<Spanned<Node>> = Vec::new();
+        let mut seen = false;
         loop {
             let event = self.next()?;
             match event.data {
                 EventData::StreamEnd => break,
-                EventData::DocumentStart { .. } if root.is_some() => {
+                EventData::DocumentStart { .. } if seen && !many => {
                     return Err(ReadError::at(
                         "an inventory is one YAML document; this file has several",
                         At {
@@ -345,23 +369,26 @@ impl Reader<'_, '_> {
                     ));
                 }
                 EventData::DocumentStart { .. } => {
+                    seen = true;
                     let event = self.next()?;
-                    root = Some(if matches!(event.data, EventData::DocumentEnd { .. }) {
-                        Spanned {
-                            value: Node::Null,
-                            at: At { start: 0, len: 0 },
+                    if matches!(event.data, EventData::DocumentEnd { .. }) {
+                        if !many {
+                            documents.push(Spanned {
+                                value: Node::Null,
+                                at: At { start: 0, len: 0 },
+                            });
                         }
                     } else {
-                        self.node(event)?
-                    });
+                        let node = self.node(event)?;
+                        if !(many && matches!(node.value, Node::Null)) {
+                            documents.push(node);
+                        }
+                    }
                 }
                 _ => {}
             }
         }
-        Ok(root.unwrap_or(Spanned {
-            value: Node::Null,
-            at: At { start: 0, len: 0 },
-        }))
+        Ok(documents)
     }
 
     /// The node that starts with `event`, read to its end.
@@ -674,6 +701,31 @@ mod tests {
             "an inventory is one YAML document; this file has several"
         );
         assert_eq!(at, Some(5));
+    }
+
+    #[test]
+    fn a_stream_of_documents_is_read_whole() {
+        let text = "---\nkind: Secret\n---\n---\nkind: BareMetalHost\nspec: {bmc: {address: 10.0.0.1}}\n...\n";
+        let documents = read_documents(text).expect("reads");
+        let shown: Vec<String> = documents.iter().map(|d| show(&d.value)).collect();
+        assert_eq!(
+            shown,
+            [
+                "{kind: Secret}",
+                "{kind: BareMetalHost, spec: {bmc: {address: 10.0.0.1}}}"
+            ],
+            "the empty document is left out"
+        );
+        assert_eq!(&text[documents[1].at.start..][..4], "kind");
+        assert!(read_documents("").expect("reads").is_empty());
+        let Err(error) = read_documents("a: 1\n---\nb: 1\n  c: 2\n") else {
+            panic!("a bad second document read")
+        };
+        assert_eq!(
+            (error.message.as_str(), error.at.map(|at| at.start)),
+            ("mapping values are not allowed in this context", Some(17)),
+            "where it is in the stream"
+        );
     }
 
     #[test]
