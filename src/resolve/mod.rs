@@ -12,6 +12,8 @@ pub(crate) mod inventory;
 mod names;
 pub mod policy;
 mod selectors;
+
+pub use selectors::selected;
 pub mod services;
 
 pub use policy::*;

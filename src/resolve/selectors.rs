@@ -28,35 +28,7 @@ impl Selection {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> AddrSet {
         let index = self.index.get_or_insert_with(|| label_index(inventory));
-        // The entries every `label = value` condition names, if there is one
-        // (the rarest list first, narrowed by the others); the `!=`
-        // conditions are tested on those.
-        let mut lists: Vec<&[usize]> = conditions
-            .iter()
-            .filter(|c| !c.negated)
-            .map(|c| {
-                index
-                    .get(c.label.name.as_str())
-                    .and_then(|values| values.get(c.value.value.as_str()))
-                    .map_or(&[][..], Vec::as_slice)
-            })
-            .collect();
-        lists.sort_by_key(|list| list.len());
-        let excluded = |entry: &InventoryEntry| {
-            conditions
-                .iter()
-                .any(|c| c.negated && entry.has_label(&c.label.name, &c.value.value))
-        };
-        let set = match lists.split_first() {
-            Some((rarest, others)) => union_all(
-                rarest
-                    .iter()
-                    .filter(|i| others.iter().all(|list| list.binary_search(i).is_ok()))
-                    .map(|&i| &inventory[i])
-                    .filter(|entry| !excluded(entry)),
-            ),
-            None => union_all(inventory.iter().filter(|entry| !excluded(entry))),
-        };
+        let set = union_all(matching(index, inventory, conditions).map(|i| &inventory[i]));
         if set.is_empty() {
             let mut diagnostic = Diagnostic::new(
                 Code::EmptySelector,
@@ -78,6 +50,58 @@ impl Selection {
             diagnostics.push(diagnostic);
         }
         set
+    }
+}
+
+/// The entries of `inventory` a selector with `conditions` selects, in
+/// inventory order: what hover shows for `inventory(...)`.
+pub fn selected<'e>(
+    inventory: &'e [InventoryEntry],
+    conditions: &[Condition],
+) -> Vec<&'e InventoryEntry> {
+    let index = label_index(inventory);
+    let mut found: Vec<usize> = matching(&index, inventory, conditions).collect();
+    found.sort_unstable();
+    found.into_iter().map(|i| &inventory[i]).collect()
+}
+
+/// The positions of the entries that every condition holds for: the
+/// entries every `label = value` condition names, if there is one (the
+/// rarest list first, narrowed by the others), less those a `!=` condition
+/// excludes.
+fn matching<'a>(
+    index: &'a LabelIndex,
+    inventory: &'a [InventoryEntry],
+    conditions: &'a [Condition],
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    let mut lists: Vec<&[usize]> = conditions
+        .iter()
+        .filter(|c| !c.negated)
+        .map(|c| {
+            index
+                .get(c.label.name.as_str())
+                .and_then(|values| values.get(c.value.value.as_str()))
+                .map_or(&[][..], Vec::as_slice)
+        })
+        .collect();
+    lists.sort_by_key(|list| list.len());
+    let excluded = move |i: &usize| {
+        conditions
+            .iter()
+            .any(|c| c.negated && inventory[*i].has_label(&c.label.name, &c.value.value))
+    };
+    match lists.split_first() {
+        Some((rarest, others)) => {
+            let others: Vec<&[usize]> = others.to_vec();
+            Box::new(
+                rarest
+                    .iter()
+                    .copied()
+                    .filter(move |i| others.iter().all(|list| list.binary_search(i).is_ok()))
+                    .filter(move |i| !excluded(i)),
+            )
+        }
+        None => Box::new((0..inventory.len()).filter(move |i| !excluded(i))),
     }
 }
 

@@ -297,6 +297,17 @@ fn hover_definition_references_symbols_and_rename() {
         "built-in service `redfish`: tcp 443"
     );
 
+    let (iline, ichar) = pos(&text, "inventory(site");
+    let hover = editor.at("textDocument/hover", &uri, iline, ichar + 12);
+    assert_eq!(
+        hover["contents"]["value"],
+        "selects 4 BMCs:\n\
+         - `ams1-a01-bmc` 10.10.1.11 (rack=a, site=ams1, vendor=supermicro)\n\
+         - `ams1-a02-bmc` 10.10.1.12 (rack=a, site=ams1, vendor=supermicro)\n\
+         - `ams1-a03-bmc` 10.10.1.13, fd00:10:1::13 (rack=a, site=ams1, vendor=dell)\n\
+         - `ams1-a04-bmc` 10.10.1.14 (rack=a, site=ams1, vendor=hpe)"
+    );
+
     let (dline, dchar) = pos(&text, "admins     = jump-ams1");
     let (uline, uchar) = pos(&text, "admins    -> rack-a");
     let definition = editor.at("textDocument/definition", &uri, uline, uchar + 2);

@@ -45,6 +45,8 @@ pub enum SymbolKind {
 pub struct Index {
     pub occurrences: Vec<Occurrence>,
     pub symbols: Vec<Symbol>,
+    /// Each `inventory(...)` selector: its byte range and conditions.
+    pub selectors: Vec<(usize, usize, Vec<crate::syntax::Condition>)>,
 }
 
 impl Index {
@@ -137,8 +139,13 @@ impl Index {
 
     fn expr(&mut self, expr: &AddrExpr) {
         for term in expr.include.iter().chain(&expr.except) {
-            if let TermKind::Name(name) = &term.kind {
-                self.name(name, term.span, false, false);
+            match &term.kind {
+                TermKind::Name(name) => self.name(name, term.span, false, false),
+                TermKind::Selector(conditions) => {
+                    let (start, end) = bounds(term.span);
+                    self.selectors.push((start, end, conditions.clone()));
+                }
+                _ => {}
             }
         }
     }

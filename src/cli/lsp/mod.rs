@@ -408,6 +408,23 @@ impl Server<'_> {
     }
 
     fn hover(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Hover> {
+        let doc = self.doc(&at.text_document.uri)?;
+        let cursor = offset(&doc.text, at.position);
+        let index = Index::of(&doc.text);
+        if index.at(cursor).is_none() {
+            let (start, end, conditions) = index
+                .selectors
+                .iter()
+                .find(|(start, end, _)| *start <= cursor && cursor <= *end)?;
+            let (_, policy) = self.policy_of(&doc.path)?;
+            return Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: selection(&crate::resolve::selected(&policy.inventory, conditions)),
+                }),
+                range: Some(range(&doc.text, *start, *end)),
+            });
+        }
         let (doc, found) = self.name_at(at)?;
         let text = match self
             .policy_of(&doc.path)
@@ -818,6 +835,36 @@ fn kind_word(kind: &NamedKind) -> &'static str {
         NamedKind::Address(kind, _) => kind.keyword(),
         NamedKind::Service(_) => "service",
     }
+}
+
+/// The BMCs a selector selects: how many, and the first few with their
+/// addresses and labels.
+fn selection(entries: &[&crate::resolve::InventoryEntry]) -> String {
+    let mut text = match entries.len() {
+        0 => return "selects no inventory entry".into(),
+        1 => "selects 1 BMC:".to_string(),
+        n => format!("selects {n} BMCs:"),
+    };
+    for entry in entries.iter().take(5) {
+        let labels: Vec<String> = entry
+            .labels
+            .iter()
+            .map(|(key, values)| {
+                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                format!("{key}={}", values.join("|"))
+            })
+            .collect();
+        text.push_str(&format!(
+            "\n- `{}` {} ({})",
+            entry.name,
+            addresses(&entry.addresses).join(", "),
+            labels.join(", ")
+        ));
+    }
+    if entries.len() > 5 {
+        text.push_str(&format!("\n- and {} more", entries.len() - 5));
+    }
+    text
 }
 
 /// A definition in words: its kind, what it resolved to, its uses.
