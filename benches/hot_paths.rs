@@ -19,7 +19,6 @@ use bmcwall::source::SourceMap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 fn options() -> Options {
@@ -28,22 +27,14 @@ fn options() -> Options {
     }
 }
 
+mod support;
+
 /// Writes the policy of `size` (BMCSxRULES) into `dir`; returns its path.
 fn generate(dir: &Path, size: &str) -> PathBuf {
     let (bmcs, rules) = size
         .split_once('x')
         .unwrap_or_else(|| panic!("size {size} is not BMCSxRULES"));
-    let out = dir.join(size);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/generate.py");
-    let status = Command::new("python3")
-        .arg(script)
-        .args(["--bmcs", bmcs, "--rules", rules, "--seed", "1", "--out"])
-        .arg(&out)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("python3 bench/generate.py");
-    assert!(status.success(), "bench/generate.py failed for {size}");
-    out.join("policy.wall")
+    support::generate(dir, bmcs, rules)
 }
 
 fn load(path: &Path) -> (Policy, SourceMap) {

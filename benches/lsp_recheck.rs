@@ -12,28 +12,15 @@ use bmcwall::pipeline::{self, Settings};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
-fn generate(dir: &Path, bmcs: &str, rules: &str) -> PathBuf {
-    let out = dir.join(format!("{bmcs}x{rules}"));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/generate.py");
-    let status = Command::new("python3")
-        .arg(script)
-        .args(["--bmcs", bmcs, "--rules", rules, "--seed", "1", "--out"])
-        .arg(&out)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("python3 bench/generate.py");
-    assert!(status.success(), "bench/generate.py failed");
-    out.join("policy.wall")
-}
+mod support;
 
 fn recheck(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ams1/ams1.wall");
-    let large = generate(dir.path(), "10000", "100");
+    let large = support::generate(dir.path(), "10000", "100");
     let today = Date::parse("2026-11-21").expect("date");
     let settings = Settings::default();
     let mut group = c.benchmark_group("lsp");

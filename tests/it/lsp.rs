@@ -346,12 +346,8 @@ fn hover_definition_references_symbols_and_rename() {
         "textDocument/documentSymbol",
         json!({"textDocument": {"uri": uri}}),
     );
-    let names: Vec<&str> = symbols
-        .as_array()
-        .expect("symbols")
-        .iter()
-        .map(|s| s["name"].as_str().expect("name"))
-        .collect();
+    let names = strings(&symbols, "name");
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     assert_eq!(
         names[..9],
         [
@@ -396,12 +392,8 @@ fn formatting_and_completion() {
     editor.diagnostics(&uri);
     let end = pos(&typing, "allow noc -> rack-a : ");
     let items = editor.at("textDocument/completion", &uri, end.0, end.1 + 22);
-    let labels: Vec<&str> = items
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["label"].as_str().expect("label"))
-        .collect();
+    let labels = strings(&items, "label");
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     for wanted in ["ssh", "redfish", "vendor-kvm", "ipmi"] {
         assert!(labels.contains(&wanted), "{wanted}: {labels:?}");
     }
@@ -411,12 +403,8 @@ fn formatting_and_completion() {
     editor.change(&uri, 3, &typing);
     editor.diagnostics(&uri);
     let items = editor.at("textDocument/completion", &uri, 25, 6);
-    let labels: Vec<&str> = items
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["label"].as_str().expect("label"))
-        .collect();
+    let labels = strings(&items, "label");
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     for wanted in ["admins", "jump-ams1", "bmcs", "internet"] {
         assert!(labels.contains(&wanted), "{wanted}: {labels:?}");
     }
@@ -426,12 +414,8 @@ fn formatting_and_completion() {
     editor.change(&uri, 4, &typing);
     editor.diagnostics(&uri);
     let items = editor.at("textDocument/completion", &uri, 25, 35);
-    let labels: Vec<&str> = items
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["label"].as_str().expect("label"))
-        .collect();
+    let labels = strings(&items, "label");
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     assert!(labels.contains(&"BW206") && labels.iter().all(|l| l.starts_with("BW")));
     editor.shutdown();
 }
@@ -493,13 +477,17 @@ fn an_included_file_changed_in_another_buffer_and_bad_requests() {
     editor.shutdown();
 }
 
-fn titles(actions: &Value) -> Vec<String> {
-    actions
-        .as_array()
-        .expect("actions")
+/// The `key` of every object in the list `list`.
+fn strings(list: &Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
         .iter()
-        .map(|a| a["title"].as_str().expect("title").to_string())
+        .map(|item| item[key].as_str().expect("a string").to_string())
         .collect()
+}
+
+fn titles(actions: &Value) -> Vec<String> {
+    strings(actions, "title")
 }
 
 #[test]
@@ -602,12 +590,8 @@ fn quick_fixes_lenses_and_workspace_symbols() {
     assert_eq!(data.len() % 5, 0);
 
     let symbols = editor.request("workspace/symbol", json!({"query": "vendor"}));
-    let names: Vec<&str> = symbols
-        .as_array()
-        .expect("symbols")
-        .iter()
-        .map(|s| s["name"].as_str().expect("name"))
-        .collect();
+    let names = strings(&symbols, "name");
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     assert_eq!(names, ["vendor-kvm", "vendor-vpn"]);
     editor.shutdown();
 }
