@@ -89,6 +89,20 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
         )))),
         command(NfListObject::Table(table())),
     ]);
+    // The crate's counters hold 32-bit values: added as ours.
+    for counter in &ruleset.counters {
+        objects.push(Command::AddCounter {
+            add: CounterCommand {
+                counter: CounterValue {
+                    family: "inet",
+                    table: name.clone(),
+                    name: counter.name.clone(),
+                    packets: counter.packets,
+                    bytes: counter.bytes,
+                },
+            },
+        });
+    }
     for set in ruleset.sets.iter().filter(|s| s.verdicts.is_none()) {
         objects.push(command(NfListObject::Set(Box::new(set_object(&name, set)))));
     }
@@ -251,6 +265,25 @@ enum Command {
     AddRule {
         add: RuleCommand,
     },
+    /// `{"add": {"counter": ...}}` with 64-bit values.
+    AddCounter {
+        add: CounterCommand,
+    },
+}
+
+#[derive(Serialize)]
+struct CounterCommand {
+    counter: CounterValue,
+}
+
+/// A named counter object and the values it starts from.
+#[derive(Serialize)]
+struct CounterValue {
+    family: &'static str,
+    table: String,
+    name: String,
+    packets: u64,
+    bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -518,6 +551,9 @@ fn rule_statements(rule: &Rule) -> Vec<Expr> {
                 flags: None,
             })),
             Statement::Counter => stmt::Statement::Counter(stmt::Counter::Anonymous(None)),
+            Statement::NamedCounter(name) => {
+                stmt::Statement::Counter(stmt::Counter::Named(Cow::Owned(name.clone())))
+            }
             Statement::Accept => stmt::Statement::Accept(None),
             Statement::Drop => stmt::Statement::Drop(None),
             Statement::Goto(chain) => stmt::Statement::Goto(stmt::JumpTarget {

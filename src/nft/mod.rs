@@ -20,7 +20,7 @@ use crate::addr::{AddrSet, Bound};
 use crate::analysis::compare::{self, Change, Compiled};
 use crate::analysis::Analysis;
 use crate::resolve::{Policy, Resolution};
-use crate::source::SourceMap;
+use crate::source::{hex, SourceMap};
 
 /// The table name used unless `--table` says otherwise.
 pub const DEFAULT_TABLE: &str = "bmcwall";
@@ -79,11 +79,23 @@ pub fn build_with(
     reverse_path: ReversePath,
 ) -> Ruleset {
     let resolved = input.policy.resolutions();
+    let names = counter_names(input.policy, input.sources);
     let mut ruleset = match layout {
-        Layout::Sets => sets::build(input, table),
-        Layout::Rules => rules::build(input, table),
+        Layout::Sets => sets::build(input, table, &names),
+        Layout::Rules => rules::build(input, table, &names),
     };
     ruleset.resolved = resolved;
+    ruleset.counters = counter_objects(input.policy, &names);
+    // The digest of the policy on a rule no new connection meets: nft 1.0's
+    // JSON neither reads nor lists a table's comment, a rule's it does.
+    if let Some(rule) = ruleset
+        .base_chain_mut()
+        .rules
+        .iter_mut()
+        .find(|r| r.matches == [Match::CtState(vec!["invalid"])])
+    {
+        rule.comment = Some(policy_comment(input.sources));
+    }
     if reverse_path == ReversePath::Drop {
         ruleset.base_chain_mut().rules.insert(
             0,
@@ -91,6 +103,28 @@ pub fn build_with(
         );
     }
     ruleset
+}
+
+/// What the comment naming a table's policy begins with; the policy's
+/// digest follows.
+const POLICY_COMMENT: &str = "bmcwall policy ";
+
+/// The comment that names the policy a table was compiled from (the files
+/// in `sources`): its digest ([`SourceMap::digest`]), so that a report never
+/// reads a table's counters through another policy. It is the comment of
+/// the base chain's `ct state invalid drop`.
+pub fn policy_comment(sources: &SourceMap) -> String {
+    format!("{POLICY_COMMENT}{}", sources.digest())
+}
+
+/// The digest of the policy a table was compiled from, `None` for a table
+/// that does not name one.
+pub fn policy_digest(ruleset: &Ruleset) -> Option<&str> {
+    ruleset
+        .base_chain()
+        .rules
+        .iter()
+        .find_map(|r| r.comment.as_deref()?.strip_prefix(POLICY_COMMENT))
 }
 
 /// The first second (UTC) at which a rule `until DATE` is no longer in
@@ -139,9 +173,9 @@ pub fn compare_listing(
 }
 
 /// Whether the live table (its `nft -j -p list table` listing) is exactly
-/// `ruleset`: the same sets, elements, chains, rules and comments, so that
-/// loading `ruleset` would change nothing but reset its counters.
-/// nft lists sets in an order of its own.
+/// `ruleset`: the same counter names, sets, elements, chains, rules and
+/// comments, so that loading `ruleset` would change nothing but its
+/// counters' values. nft lists sets and counters in an order of its own.
 pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
     let Ok(mut live) = parse::listing(listing, &ruleset.table) else {
         return false;
@@ -149,7 +183,13 @@ pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
     let mut sets: Vec<&Set> = ruleset.sets.iter().collect();
     sets.sort_by(|a, b| a.name.cmp(&b.name));
     live.sets.sort_by(|a, b| a.name.cmp(&b.name));
+    fn names(counters: &[CounterObject]) -> Vec<&str> {
+        let mut names: Vec<&str> = counters.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        names
+    }
     live.table == ruleset.table
+        && names(&live.counters) == names(&ruleset.counters)
         && live.chains == ruleset.chains
         && live.sets.len() == sets.len()
         && live.sets.iter().zip(sets).all(|(a, b)| a == b)
@@ -195,7 +235,7 @@ pub struct Set {
 }
 
 /// A packet field a rule matches on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Selector {
     IpSaddr,
     IpDaddr,
@@ -226,9 +266,12 @@ pub enum Match {
     ReversePathMissing,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Statement {
+    /// `counter`: an anonymous counter of the rule.
     Counter,
+    /// `counter name "NAME"`: counts in the table's counter object `NAME`.
+    NamedCounter(String),
     Limit {
         per_second: u32,
         burst: u32,
@@ -282,6 +325,9 @@ pub struct Chain {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ruleset {
     pub table: String,
+    /// The named counter objects, one per policy rule in force and one for
+    /// the flows no rule matches, in policy order.
+    pub counters: Vec<CounterObject>,
     pub sets: Vec<Set>,
     pub chains: Vec<Chain>,
     /// The host names of inventories read with `resolve`, with the addresses
@@ -305,6 +351,72 @@ impl Ruleset {
             .find(|c| c.base)
             .expect("a ruleset has a base chain")
     }
+}
+
+/// A named counter object (`counter NAME { packets P bytes B }`), created
+/// with the values it carries over from the table it replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterObject {
+    pub name: String,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// The counter of the flows no rule matches (the final drop).
+pub const NO_RULE_COUNTER: &str = "no_rule_matched";
+
+/// The name of each policy rule's counter, by index into `policy.rules`:
+/// its action and the first 48 bits of the SHA-256 of what the rule says
+/// (its source, destination and services as written, as code alone
+/// ([`crate::syntax::code_only`]), and its description), so that editing other rules, or moving
+/// the rule, keeps its name. Rules that say the same get `_2`, `_3` in
+/// policy order.
+pub fn counter_names(policy: &Policy, sources: &SourceMap) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let written = |span: Option<crate::source::Span>| {
+        span.map(|span| crate::syntax::code_only(sources.text(span)))
+            .unwrap_or_default()
+    };
+    let mut taken = std::collections::BTreeMap::<String, usize>::new();
+    policy
+        .rules
+        .iter()
+        .map(|rule| {
+            let mut hasher = Sha256::new();
+            for part in [
+                written(Some(rule.src_span)),
+                written(Some(rule.dst_span)),
+                written(rule.services_span),
+                rule.description.clone().unwrap_or_default(),
+            ] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+            let digest = hasher.finalize();
+            let base = format!("{}_{}", rule.action.as_str(), hex(&digest[..6]));
+            let seen = taken.entry(base.clone()).or_insert(0);
+            *seen += 1;
+            match *seen {
+                1 => base,
+                n => format!("{base}_{n}"),
+            }
+        })
+        .collect()
+}
+
+/// The counter objects of a table of `policy`: its rules in force, then the
+/// flows no rule matches, all at zero.
+fn counter_objects(policy: &Policy, names: &[String]) -> Vec<CounterObject> {
+    policy
+        .active_rules()
+        .map(|(index, _)| names[index].as_str())
+        .chain([NO_RULE_COUNTER])
+        .map(|name| CounterObject {
+            name: name.to_string(),
+            packets: 0,
+            bytes: 0,
+        })
+        .collect()
 }
 
 /// The two families, with what differs between them.
@@ -377,6 +489,7 @@ fn ruleset(table: &str, sets: Vec<Set>, mut chains: Vec<Chain>, rules: Vec<Rule>
     });
     Ruleset {
         table: table.to_string(),
+        counters: Vec::new(),
         sets,
         chains,
         resolved: Vec::new(),

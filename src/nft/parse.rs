@@ -5,7 +5,7 @@
 //! policy); anything else in the table is an error that names it, so a plan is
 //! never computed from a table half understood.
 
-use super::{Chain, Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
+use super::{Chain, CounterObject, Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
 use serde_json::Value;
 use std::fmt;
 use std::net::IpAddr;
@@ -26,6 +26,7 @@ pub enum ListingError {
     Foreign(String),
     BaseChains,
     SetWithoutName,
+    CounterWithoutName,
     DataMap(String),
     Untyped(String),
     ElementWithoutVerdict(String),
@@ -76,6 +77,7 @@ impl fmt::Display for ListingError {
             Foreign(kind) => write!(f, "the table holds a {kind}, which bmcwall does not write"),
             BaseChains => f.write_str("the table does not have exactly one base chain"),
             SetWithoutName => f.write_str("a set without a name"),
+            CounterWithoutName => f.write_str("a counter without a name"),
             DataMap(name) => write!(f, "map {name} maps to data, not to verdicts"),
             Untyped(name) => write!(f, "set {name} has no type"),
             ElementWithoutVerdict(name) => write!(f, "map {name} has an element without a verdict"),
@@ -124,6 +126,7 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
         .ok_or(ListingError::NoObjects)?;
     let mut ruleset = Ruleset {
         table: table.to_string(),
+        counters: Vec::new(),
         sets: Vec::new(),
         chains: Vec::new(),
         resolved: Vec::new(),
@@ -149,6 +152,8 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
                 .find(|c| c.name == chain_name)
                 .ok_or_else(|| ListingError::UnknownChain(chain_name.to_string()))?;
             chain.rules.push(parsed);
+        } else if let Some(counter) = object.get("counter") {
+            ruleset.counters.push(parse_counter(counter)?);
         } else if object.get("metainfo").is_none() && object.get("table").is_none() {
             let kind = object
                 .as_object()
@@ -161,6 +166,18 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
         return Err(ListingError::BaseChains);
     }
     Ok(ruleset)
+}
+
+/// A named counter object and its values.
+fn parse_counter(counter: &Value) -> Result<CounterObject, ListingError> {
+    let name = counter["name"]
+        .as_str()
+        .ok_or(ListingError::CounterWithoutName)?;
+    Ok(CounterObject {
+        name: name.to_string(),
+        packets: counter["packets"].as_u64().unwrap_or(0),
+        bytes: counter["bytes"].as_u64().unwrap_or(0),
+    })
 }
 
 /// A set, or a verdict map when `map`.
@@ -357,8 +374,11 @@ fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
     {
         if let Some(m) = expr.get("match") {
             out.matches.push(parse_match(m)?);
-        } else if expr.get("counter").is_some() {
-            out.statements.push(Statement::Counter);
+        } else if let Some(counter) = expr.get("counter") {
+            out.statements.push(match counter.as_str() {
+                Some(name) => Statement::NamedCounter(name.to_string()),
+                None => Statement::Counter,
+            });
         } else if let Some(limit) = expr.get("limit") {
             out.statements.push(Statement::Limit {
                 per_second: limit["rate"].as_u64().unwrap_or(0) as u32,

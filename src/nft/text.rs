@@ -105,6 +105,13 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     let _ = writeln!(out, "table inet {table} {{}}");
     let _ = writeln!(out, "delete table inet {table}");
     let _ = writeln!(out, "table inet {table} {{");
+    for counter in &ruleset.counters {
+        let _ = writeln!(
+            out,
+            "\tcounter {} {{\n\t\tpackets {} bytes {}\n\t}}",
+            counter.name, counter.packets, counter.bytes
+        );
+    }
     // Sets, then maps: the order the JSON form adds them in, so that both
     // forms load into the same table.
     let (sets, maps): (Vec<&Set>, Vec<&Set>) =
@@ -262,6 +269,7 @@ fn statement_text(statement: &Statement) -> String {
         }
         Statement::Log { prefix } => format!("log prefix {}", quote(prefix)),
         Statement::Counter => "counter".into(),
+        Statement::NamedCounter(name) => format!("counter name {}", quote(name)),
         Statement::Accept => "accept".into(),
         Statement::Drop => "drop".into(),
         Statement::Goto(chain) => format!("goto {chain}"),
