@@ -61,6 +61,13 @@ pub(crate) enum Command {
         after_help = "Example:\n  sudo bmcwall plan site.wall --netns gw1\n  sudo bmcwall plan site.wall --format json > plan.json"
     )]
     Plan(PlanArgs),
+    /// Each policy rule's packets and bytes in the live table (or a saved `nft
+    /// -j list table`), in policy order, and the allow rules with none (exit
+    /// 3 when the table is another policy's or cannot be read).
+    #[command(
+        after_help = "Example:\n  sudo bmcwall usage site.wall --netns gw1\n  bmcwall usage site.wall --live saved.json --format prometheus"
+    )]
+    Usage(UsageArgs),
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one (exit 0
     /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
@@ -504,6 +511,30 @@ pub(crate) struct PlanArgs {
     pub(crate) live: LiveArgs,
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub(crate) format: PlanFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum UsageFormat {
+    Human,
+    Json,
+    /// A node_exporter textfile.
+    Prometheus,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct UsageArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
+    /// Read the table from FILE (saved `nft -j list table inet NAME`) instead
+    /// of running nft.
+    #[arg(long = "live", value_name = "FILE", conflicts_with = "netns")]
+    pub(crate) listing: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = UsageFormat::Human)]
+    pub(crate) format: UsageFormat,
     #[command(flatten)]
     pub(crate) common: Common,
 }

@@ -16,6 +16,7 @@ mod live;
 mod lsp;
 mod plan;
 mod render;
+mod usage;
 mod watchdog;
 mod write;
 
@@ -47,6 +48,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Explain(args) => explain_command(args),
         Command::Graph(args) => graph_command(args),
         Command::Plan(args) => plan_command(args),
+        Command::Usage(args) => usage::run(args),
         Command::Apply(args) => apply::run(args),
         Command::RollbackWatchdog(args) => watchdog::watch(args),
         Command::Diff(args) => diff::run(args),

@@ -543,7 +543,7 @@ fn bash_completion_parses_and_completes_commands_and_options() {
     };
     assert_eq!(
         complete("bmcwall ''", 1),
-        "-h -V --help --version check compile explain graph plan apply diff fmt inventory lints completions man lsp help\n"
+        "-h -V --help --version check compile explain graph plan usage apply diff fmt inventory lints completions man lsp help\n"
     );
     assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
@@ -577,6 +577,7 @@ fn man_pages_render_for_every_command() {
         "lsp",
         "man",
         "plan",
+        "usage",
     ];
     let mut expected: Vec<String> = commands.iter().map(|c| format!("bmcwall-{c}.1")).collect();
     expected.push("bmcwall.1".into());
@@ -630,6 +631,7 @@ fn version_says_what_nftables_the_tables_need() {
         "explain",
         "graph",
         "plan",
+        "usage",
         "apply",
         "fmt",
         "lints",

@@ -61,7 +61,7 @@ fn probes_for<T: Bound>(
     flows
 }
 
-fn cell_probes(analysis: &Analysis) -> Vec<Flow> {
+pub(crate) fn cell_probes(analysis: &Analysis) -> Vec<Flow> {
     let mut flows = probes_for(analysis, &analysis.v4, Family::V4, |set| {
         probe_address_v4(set).into_iter().map(u128::from).collect()
     });

@@ -22,3 +22,4 @@ mod lsp;
 mod output;
 mod robustness;
 mod rollback;
+mod usage;
