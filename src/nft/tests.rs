@@ -294,7 +294,7 @@ fn v4_set(name: &str, lo: u32, hi: u32) -> Set {
 fn chain(name: &str, rules: Vec<Rule>) -> Chain {
     Chain {
         name: name.into(),
-        base: false,
+        hook: None,
         rules,
     }
 }
@@ -476,6 +476,6 @@ fn listing_errors_keep_their_words() {
     let no_base = parse::listing(r#"{"nftables": []}"#, "t").expect_err("no base chain");
     assert_eq!(
         no_base.to_string(),
-        "the table does not have exactly one base chain"
+        "the table does not have one base chain per hook it uses"
     );
 }
