@@ -260,3 +260,508 @@ fn every_gateway_of_the_fleet_enforces_its_share_of_the_policy() {
         }
     }
 }
+
+/// `text` with every path under `dir` replaced by `DIR`.
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A copy of the shipped fleet in `dir`, with `edit` applied to fleet.wall.
+fn fleet_copy(dir: &std::path::Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    let from = crate_root().join("examples/fleet");
+    std::fs::create_dir_all(dir.join("inventory")).expect("a directory");
+    for file in [
+        "common.wall",
+        "inventory/ams1.yaml",
+        "inventory/fra1.yaml",
+        "inventory/nyc1.yaml",
+    ] {
+        std::fs::copy(from.join(file), dir.join(file)).expect("copy");
+    }
+    let text = std::fs::read_to_string(from.join("fleet.wall")).expect("read");
+    let path = dir.join("fleet.wall");
+    std::fs::write(&path, edit(text)).expect("write");
+    path
+}
+
+#[test]
+fn compile_all_writes_every_gateway_and_a_manifest() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("out");
+    let compiled = bmcwall(&[
+        "compile",
+        FLEET,
+        "--all",
+        "-o",
+        out.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(compiled.status.code(), Some(0), "{}", stderr_of(&compiled));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("the directory")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "ams1-gw-b.nft",
+            "ams1-gw.nft",
+            "fra1-gw.nft",
+            "jump-fra1-fw.nft",
+            "manifest.json",
+            "nyc1-gw.nft"
+        ]
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("read"))
+            .expect("JSON");
+    let gateways = manifest["gateways"].as_array().expect("gateways");
+    for gateway in gateways {
+        let text =
+            std::fs::read(out.join(gateway["file"].as_str().expect("a file"))).expect("read");
+        let digest: String = Sha256::digest(&text)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(gateway["sha256"], digest.as_str(), "{}", gateway["gateway"]);
+    }
+    let pick = |name: &str| {
+        gateways
+            .iter()
+            .find(|g| g["gateway"] == name)
+            .expect("listed")
+    };
+    let (primary, member, jump) = (pick("ams1-gw"), pick("ams1-gw-b"), pick("jump-fra1-fw"));
+    assert_eq!(member["table_of"], "ams1-gw");
+    assert_eq!(
+        member["sha256"], primary["sha256"],
+        "a pair's members get one table"
+    );
+    assert_eq!(
+        primary["members"],
+        serde_json::json!(["ams1-gw", "ams1-gw-b"])
+    );
+    assert_eq!(primary["mode"], serde_json::json!(["forward", "host"]));
+    assert_eq!(jump["mode"], serde_json::json!(["host"]));
+    assert_eq!(jump["addresses"], serde_json::json!(["10.2.0.5"]));
+    assert_eq!(
+        (
+            primary["bmcs"].as_u64(),
+            pick("fra1-gw")["bmcs"].as_u64(),
+            jump["bmcs"].as_u64()
+        ),
+        (Some(3), Some(2), Some(0))
+    );
+    // The sizes follow each gateway's own share: FRA1's table is smaller
+    // than AMS1's, which also filters its own traffic.
+    assert!(pick("fra1-gw")["elements"].as_u64() < primary["elements"].as_u64());
+    let sources: Vec<&str> = manifest["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| s["path"].as_str().expect("a path"))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "examples/fleet/fleet.wall",
+            "examples/fleet/common.wall",
+            "examples/fleet/inventory/ams1.yaml",
+            "examples/fleet/inventory/fra1.yaml",
+            "examples/fleet/inventory/nyc1.yaml"
+        ]
+    );
+    // One gateway's table on its own is the file --all wrote for it.
+    let one = bmcwall(&["compile", FLEET, "--gateway", "ams1-gw-b"]);
+    assert_eq!(
+        one.stdout,
+        std::fs::read(out.join("ams1-gw-b.nft")).expect("read")
+    );
+    // The same input gives the same bytes; the JSON form replaces the text
+    // files of the manifest before, and no others.
+    std::fs::write(out.join("notes.txt"), "kept").expect("write");
+    let again = bmcwall(&[
+        "compile",
+        FLEET,
+        "--all",
+        "-o",
+        out.to_str().expect("UTF-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("the directory")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "ams1-gw-b.json",
+            "ams1-gw.json",
+            "fra1-gw.json",
+            "jump-fra1-fw.json",
+            "manifest.json",
+            "notes.txt",
+            "nyc1-gw.json"
+        ]
+    );
+}
+
+#[test]
+fn a_fleet_with_an_error_writes_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let exposed = fleet_copy(dir.path(), |text| {
+        text.replace("\nallow ", "\nallow any -> nyc1-dell : https;\nallow ")
+    });
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("a directory");
+    std::fs::write(out.join("fra1-gw.nft"), "the table before").expect("write");
+    let compiled = bmcwall(&[
+        "compile",
+        exposed.to_str().expect("UTF-8"),
+        "--all",
+        "-o",
+        out.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(compiled.status.code(), Some(1), "{}", stderr_of(&compiled));
+    assert!(
+        stderr_of(&compiled).contains("BW201"),
+        "{}",
+        stderr_of(&compiled)
+    );
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .expect("the directory")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, ["fra1-gw.nft"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("fra1-gw.nft")).expect("read"),
+        "the table before"
+    );
+}
+
+#[test]
+fn fleet_commands_name_their_gateway() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["compile", FLEET],
+            "bmcwall: the policy declares gateways (ams1-gw, ams1-gw-b, fra1-gw, jump-fra1-fw, nyc1-gw): name one with --gateway NAME, or all of them with --all -o DIR\n",
+        ),
+        (
+            &["compile", FLEET, "--gateway", "fra1-wg"],
+            "bmcwall: the policy declares no gateway `fra1-wg` (did you mean `fra1-gw`?); its gateways: ams1-gw, ams1-gw-b, fra1-gw, jump-fra1-fw, nyc1-gw\n",
+        ),
+        (
+            &["compile", "examples/ams1/ams1.wall", "--gateway", "ams1-gw"],
+            "bmcwall: --gateway ams1-gw: the policy declares no gateway (it has one table: leave out --gateway)\n",
+        ),
+        (
+            &["explain", FLEET, "--gateway", "nyc2-gw"],
+            "bmcwall: the policy declares no gateway `nyc2-gw` (did you mean `nyc1-gw`?); its gateways: ams1-gw, ams1-gw-b, fra1-gw, jump-fra1-fw, nyc1-gw\n",
+        ),
+        (
+            &["plan", FLEET, "--live", "/nonexistent.json"],
+            "bmcwall: the policy declares gateways (ams1-gw, ams1-gw-b, fra1-gw, jump-fra1-fw, nyc1-gw): name one with --gateway NAME\n",
+        ),
+    ];
+    for (args, said) in cases {
+        let output = bmcwall(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.ends_with(said), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn explain_gateway_lists_what_reaches_its_bmcs() {
+    let output = bmcwall(&["explain", FLEET, "--gateway", "ams1-gw-b"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "gateway ams1-gw-b: what reaches its 3 BMCs, by rule (first match)\n\
+         (the table of its pair, ams1-gw)\n\
+         FROM       TO         SERVICES                          RULE\n\
+         jump-fra1  ams1-bmcs  tcp 443, udp 623                  examples/fleet/fleet.wall:29 \"the jump host manages every BMC\"\n\
+         ams1-ops   ams1-bmcs  tcp 443, tcp 5120, tcp 5900-5901  examples/fleet/fleet.wall:30 \"AMS1 operators manage their site\"\n"
+    );
+    let crossing = bmcwall(&[
+        "explain",
+        FLEET,
+        "--from",
+        "jump-fra1",
+        "--to",
+        "nyc1-r1-01",
+        "--proto",
+        "tcp",
+        "--port",
+        "443",
+    ]);
+    assert_eq!(crossing.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&crossing.stdout);
+    assert!(
+        text.contains("\ngateways: jump-fra1-fw, nyc1-gw\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_verbose_counts_each_gateway() {
+    let output = bmcwall(&["check", "-v", FLEET]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = stderr_of(&output);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("gateway "))
+        .collect();
+    assert_eq!(lines.len(), 5, "{stderr}");
+    assert!(
+        lines[1].starts_with("gateway ams1-gw-b: mode forward, host, the table of ams1-gw, "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[3].starts_with("gateway jump-fra1-fw: mode host, "),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[3].ends_with(", 0 BMCs"), "{}", lines[3]);
+}
+
+/// Loads `file` (text) into `ns` and saves its listing as `nft -j list
+/// table inet bmcwall` does, to `to`.
+fn load_and_save(ns: &harness::Namespace, file: &std::path::Path, to: &std::path::Path) {
+    ns.load(&std::fs::read_to_string(file).expect("read"))
+        .expect("load");
+    let listing = ns
+        .nft(&["-j", "list", "table", "inet", "bmcwall"])
+        .expect("list");
+    std::fs::write(to, listing).expect("write");
+}
+
+#[test]
+fn plan_all_reads_the_live_tables_a_pipeline_saved() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (out, live) = (dir.path().join("out"), dir.path().join("live"));
+    std::fs::create_dir(&live).expect("a directory");
+    let compiled = bmcwall(&[
+        "compile",
+        FLEET,
+        "--all",
+        "-o",
+        out.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(compiled.status.code(), Some(0));
+    let gateways = ["ams1-gw", "ams1-gw-b", "fra1-gw", "jump-fra1-fw", "nyc1-gw"];
+    let namespaces: Vec<harness::Namespace> =
+        gateways.iter().map(|_| harness::Namespace::new()).collect();
+    for (name, ns) in gateways.iter().zip(&namespaces) {
+        load_and_save(
+            ns,
+            &out.join(format!("{name}.nft")),
+            &live.join(format!("{name}.json")),
+        );
+    }
+    let live_arg = live.to_str().expect("UTF-8");
+    let plan = bmcwall(&["plan", FLEET, "--all", "--live", live_arg]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&plan.stdout),
+        "5 gateways:\n  ams1-gw: no changes\n  ams1-gw-b: no changes\n  fra1-gw: no changes\n  \
+         jump-fra1-fw: no changes\n  nyc1-gw: no changes\n"
+    );
+    // Drift on one gateway: NYC1 runs a table without the iDRAC rule.
+    let edited = dir.path().join("edited");
+    let drifted = fleet_copy(&edited, |text| {
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("iDRAC web from the NOC"))
+            .collect();
+        assert_eq!(
+            kept.len() + 1,
+            text.lines().count(),
+            "the fleet has the iDRAC rule"
+        );
+        kept.join("\n") + "\n"
+    });
+    let drifted_out = edited.join("out");
+    let recompiled = bmcwall(&[
+        "compile",
+        drifted.to_str().expect("UTF-8"),
+        "--gateway",
+        "nyc1-gw",
+        "-o",
+        drifted_out.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(
+        recompiled.status.code(),
+        Some(0),
+        "{}",
+        stderr_of(&recompiled)
+    );
+    load_and_save(&namespaces[4], &drifted_out, &live.join("nyc1-gw.json"));
+    let plan = bmcwall(&["plan", FLEET, "--all", "--live", live_arg]);
+    assert_eq!(plan.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.ends_with("  fra1-gw: no changes\n  jump-fra1-fw: no changes\n  nyc1-gw: 1 newly allowed, 0 no longer allowed, 0 other\n"), "{text}");
+    assert!(
+        text.starts_with("gateway nyc1-gw: table inet bmcwall in "),
+        "{text}"
+    );
+    let json = bmcwall(&[
+        "plan", FLEET, "--all", "--live", live_arg, "--format", "json",
+    ]);
+    assert_eq!(json.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let drifting: Vec<&str> = document["gateways"]
+        .as_array()
+        .expect("gateways")
+        .iter()
+        .filter(|g| g["changes"].as_array().is_some_and(|c| !c.is_empty()))
+        .map(|g| g["gateway"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(drifting, ["nyc1-gw"]);
+    // A gateway whose live table was not collected: exit 3, named.
+    std::fs::remove_file(live.join("fra1-gw.json")).expect("remove");
+    let plan = bmcwall(&["plan", FLEET, "--all", "--live", live_arg]);
+    assert_eq!(plan.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains("\n  fra1-gw: cannot read the saved live table "),
+        "{text}"
+    );
+    // An empty file is a gateway without the table: everything is new.
+    std::fs::write(live.join("fra1-gw.json"), "").expect("write");
+    let plan = bmcwall(&[
+        "plan",
+        FLEET,
+        "--gateway",
+        "fra1-gw",
+        "--live",
+        live.join("fra1-gw.json").to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&plan.stdout).contains("(absent: everything is new)"));
+}
+
+#[test]
+fn apply_ruleset_loads_a_table_compiled_elsewhere() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("out");
+    let compiled = bmcwall(&[
+        "compile",
+        FLEET,
+        "--all",
+        "-o",
+        out.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(compiled.status.code(), Some(0));
+    let ns = harness::Namespace::new();
+    let file = out.join("fra1-gw.nft");
+    let file = file.to_str().expect("UTF-8");
+    let apply = |args: &[&str]| {
+        let mut all = vec!["apply", "--netns", &ns.name];
+        all.extend_from_slice(args);
+        crate::support::bmcwall_in(crate_root(), &all, "", &[ns.run_env()])
+    };
+    let first = apply(&["--ruleset", file]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert!(stderr_of(&first).ends_with(&format!(
+        "bmcwall: applied table inet bmcwall in network namespace {}\n",
+        ns.name
+    )));
+    let plan = bmcwall(&["plan", FLEET, "--gateway", "fra1-gw", "--netns", &ns.name]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+    let again = apply(&[
+        "--ruleset",
+        file,
+        "--confirm",
+        "30",
+        "--confirm-with",
+        "true",
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert!(
+        stderr_of(&again).ends_with("is already the compiled table: left as it is\n"),
+        "{}",
+        stderr_of(&again)
+    );
+    // Another gateway's file is another table: loaded, with the rollback window.
+    let other = out.join("nyc1-gw.nft");
+    let switched = apply(&[
+        "--ruleset",
+        other.to_str().expect("UTF-8"),
+        "--confirm",
+        "30",
+        "--confirm-with",
+        "true",
+    ]);
+    assert_eq!(switched.status.code(), Some(0), "{}", stderr_of(&switched));
+    let plan = bmcwall(&["plan", FLEET, "--gateway", "nyc1-gw", "--netns", &ns.name]);
+    assert_eq!(plan.status.code(), Some(0));
+    // Files that are not a table bmcwall compiled for this table name.
+    let json = bmcwall(&["compile", FLEET, "--gateway", "fra1-gw", "--format", "json"]);
+    let json_file = dir.path().join("fra1-gw.json");
+    std::fs::write(&json_file, &json.stdout).expect("write");
+    let refused = apply(&["--ruleset", json_file.to_str().expect("UTF-8")]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr_of(&refused).contains("is the JSON form; --ruleset takes the text form"),
+        "{}",
+        stderr_of(&refused)
+    );
+    let refused = apply(&["--ruleset", file, "--table", "other"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr_of(&refused).contains("is not a table bmcwall compiled for table inet other (it replaces table inet bmcwall: give --table bmcwall)"), "{}", stderr_of(&refused));
+    // A table of the same name that bmcwall did not write stays.
+    let foreign = harness::Namespace::new();
+    foreign
+        .load("table inet bmcwall {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n")
+        .expect("load");
+    let refused = crate::support::bmcwall_in(
+        crate_root(),
+        &["apply", "--netns", &foreign.name, "--ruleset", file],
+        "",
+        &[foreign.run_env()],
+    );
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr_of(&refused));
+    assert!(
+        stderr_of(&refused).contains("is not one bmcwall wrote"),
+        "{}",
+        stderr_of(&refused)
+    );
+}
