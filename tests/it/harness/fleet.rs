@@ -29,6 +29,9 @@ const INPUT_RECORDER: &str = "table inet probe {
 }
 ";
 
+/// A crafted probe: its family, its bytes and its destination.
+type Packet = (Family, Vec<u8>, u128);
+
 /// A namespace of the lab and the addresses it sends from and records for.
 #[derive(Clone, Debug)]
 pub struct Place {
@@ -327,7 +330,7 @@ impl FleetLab {
         }
         let taken: BTreeSet<u16> = flows.iter().filter_map(|f| f.service.port).collect();
         let mut ports = (20000..=u16::MAX).filter(|p| !taken.contains(p));
-        let mut by_source: Vec<(String, Vec<(Family, Vec<u8>, u128)>)> = Vec::new();
+        let mut by_source: Vec<(String, Vec<Packet>)> = Vec::new();
         for flow in flows {
             assert_eq!(flow.family, Family::V4, "the fleet lab routes IPv4");
             let ns = self.place_of(flow.src as u32).ns.clone();
