@@ -133,7 +133,7 @@ fn rule_chains(input: Input<'_>, counters: &[String], used: &BTreeSet<usize>) ->
         let rule = &policy.rules[index];
         chains.push(Chain {
             name: counters[index].clone(),
-            base: false,
+            hook: None,
             rules: vec![Rule {
                 matches: Vec::new(),
                 statements: vec![
@@ -255,7 +255,7 @@ fn build_until(
     }
     ruleset.chains.push(Chain {
         name: UNTIL_CHAIN.into(),
-        base: false,
+        hook: None,
         rules: timed,
     });
     // The base chain stays last.
@@ -398,7 +398,7 @@ fn family<T: AddrField>(
         }
         chains.push(Chain {
             name: chain,
-            base: false,
+            hook: None,
             rules,
         });
     }
