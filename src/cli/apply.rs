@@ -74,7 +74,10 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         gateway,
         layout(args.layout),
         table,
-        args.reverse_path.nft(),
+        &nft::Options {
+            reverse_path: args.reverse_path.nft(),
+            record: args.record.record(),
+        },
     );
     let mut header = nft::text::header(&checked.sources, policy, &checked.lowered);
     if let Some(index) = gateway {

@@ -204,7 +204,10 @@ fn compile(args: CompileArgs) -> Exit {
         all: args.all,
         layout: layout(args.layout),
         table: &args.table,
-        reverse_path: args.reverse_path.nft(),
+        options: nft::Options {
+            reverse_path: args.reverse_path.nft(),
+            record: args.record.record(),
+        },
         json: args.format == OutputFormat::Json,
         lowered: &lowered,
     };

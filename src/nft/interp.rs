@@ -302,7 +302,8 @@ impl<'r, R: Reading> Walker<'r, R> {
     ) -> Result<bool, ReadError> {
         for statement in &rule.statements {
             match statement {
-                Statement::Counter | Statement::Limit { .. } => {}
+                // A recording set's update decides nothing, full or not.
+                Statement::Counter | Statement::Limit { .. } | Statement::Update { .. } => {}
                 Statement::NamedCounter(name) => self.reading.count(&flows, name),
                 Statement::Log { prefix } => self.reading.log(&flows, prefix),
                 // Flows in no element go on with the next rule.
@@ -392,6 +393,7 @@ impl<'r, R: Reading> Walker<'r, R> {
             // Not verdicts: a map element never holds them.
             Statement::Counter
             | Statement::NamedCounter(_)
+            | Statement::Update { .. }
             | Statement::Limit { .. }
             | Statement::Log { .. }
             | Statement::Vmap { .. } => return Ok(false),
@@ -477,6 +479,10 @@ impl Reading for Symbolic {
             | Match::NeighbourDiscovery => return Ok(flows.clone()),
             Match::L4protoIn(protos) => vec![Piece {
                 services: protocols(protos.iter().map(|&p| (p, p))),
+                ..Piece::all()
+            }],
+            Match::L4protoNotIn(protos) => vec![Piece {
+                services: protocols(protos.iter().map(|&p| (p, p))).complement(),
                 ..Piece::all()
             }],
             Match::InSet { key, set, negate } => {
@@ -690,6 +696,7 @@ impl Reading for Packet<'_> {
                 | Match::Loopback { .. }
                 | Match::NeighbourDiscovery => true,
                 Match::L4protoIn(protos) => protos.contains(&self.flow.service.proto),
+                Match::L4protoNotIn(protos) => !protos.contains(&self.flow.service.proto),
                 Match::InSet { key, set, negate } => {
                     let set = ruleset
                         .sets

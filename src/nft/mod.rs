@@ -7,7 +7,10 @@
 //! `rules` layout writes the policy's rules in order and lets nft's first
 //! match do what the table's first match does. A table is read back from
 //! its listing (`parse`) and interpreted (`interp`), as nft would run it, for
-//! `plan` to compare with the compiled one ([`compare_listing`]).
+//! `plan` to compare with the compiled one ([`compare_listing`]). Every policy
+//! rule counts in a named counter of its own ([`counter_names`]), and the
+//! flows the policy denies that start or end at a BMC are recorded in
+//! bounded sets ([`RECORD_SETS`]).
 
 pub mod interp;
 pub mod json;
@@ -66,18 +69,33 @@ pub enum ReversePath {
     Off,
 }
 
-/// Builds table `table` in `layout`, dropping spoofed sources first.
-pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
-    build_with(layout, input, table, ReversePath::Drop)
+/// How a table is built beyond its layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub reverse_path: ReversePath,
+    /// Record denied flows that start or end at a BMC ([`record_denied`]),
+    /// with these bounds; `None` records nothing.
+    pub record: Option<Record>,
 }
 
-/// Builds table `table` in `layout` with the given reverse-path check.
-pub fn build_with(
-    layout: Layout,
-    input: Input<'_>,
-    table: &str,
-    reverse_path: ReversePath,
-) -> Ruleset {
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            reverse_path: ReversePath::Drop,
+            record: Some(Record::default()),
+        }
+    }
+}
+
+/// Builds table `table` in `layout`, dropping spoofed sources first and
+/// recording denied flows of BMCs.
+pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
+    build_with(layout, input, table, &Options::default())
+}
+
+/// Builds table `table` in `layout` with the given options.
+pub fn build_with(layout: Layout, input: Input<'_>, table: &str, options: &Options) -> Ruleset {
+    let reverse_path = options.reverse_path;
     let resolved = input.policy.resolutions();
     let names = counter_names(input.policy, input.sources);
     let enforcement = input.policy.enforcement;
@@ -97,6 +115,9 @@ pub fn build_with(
     {
         rule.comment = Some(policy_comment(input.sources));
     }
+    if let Some(record) = options.record {
+        record_denied(&mut ruleset, &input.policy.bmcs, record);
+    }
     if enforcement.host {
         hook_host(&mut ruleset, enforcement.forward);
     }
@@ -113,6 +134,119 @@ pub fn build_with(
         }
     }
     ruleset
+}
+
+/// The chain every flow a policy rule denies goes through (jumped to before
+/// its drop, and by `log_deny`): it records the flows that start or end at a
+/// BMC, and decides nothing.
+pub const RECORD_CHAIN: &str = "record_denied";
+
+/// The chain policy denies go to: record, then drop.
+pub const DENIED_CHAIN: &str = "denied";
+
+/// The recording sets: flows from a BMC (egress and lateral) and to one
+/// (who knocks), TCP/UDP with their port and other protocols without, per
+/// family. `(name, direction is from the BMC, with ports)`.
+pub const RECORD_SETS: [(&str, bool, bool); 4] = [
+    ("denied_from_bmcs_ports", true, true),
+    ("denied_from_bmcs_proto", true, false),
+    ("denied_to_bmcs_ports", false, true),
+    ("denied_to_bmcs_proto", false, false),
+];
+
+/// Records the flows the policy denies that start or end at a BMC: every
+/// rule that counts in a named counter and drops goes to chain `denied`
+/// instead (which jumps to `record_denied`, then drops), and `log_deny`
+/// jumps to it first. `record_denied` updates the recording sets: a bounded
+/// set update per packet, never a verdict, so a full set or a failed
+/// update leaves the packet to be dropped all the same.
+fn record_denied(ruleset: &mut Ruleset, bmcs: &AddrSet, record: Record) {
+    let mut rules = Vec::new();
+    for (spec, fields) in [(&V4, addr_fields_v4(bmcs)), (&V6, addr_fields_v6(bmcs))] {
+        if fields.is_empty() {
+            continue;
+        }
+        let bmcs_set = format!("recorded_bmcs_{}", spec.suffix);
+        ruleset.sets.push(Set {
+            name: bmcs_set.clone(),
+            key: vec![spec.addr],
+            elements: fields.into_iter().map(|f| vec![f]).collect(),
+            verdicts: None,
+            record: None,
+        });
+        for (name, from, ports) in RECORD_SETS {
+            let name = format!("{name}_{}", spec.suffix);
+            let mut key = vec![spec.addr, spec.addr, KeyType::InetProto];
+            let mut selectors = vec![spec.saddr, spec.daddr, Selector::L4proto];
+            let tcp_udp = vec![crate::addr::service::TCP, crate::addr::service::UDP];
+            let protocols = if ports {
+                key.push(KeyType::InetService);
+                selectors.push(Selector::ThDport);
+                Match::L4protoIn(tcp_udp)
+            } else {
+                Match::L4protoNotIn(tcp_udp)
+            };
+            ruleset.sets.push(Set {
+                name: name.clone(),
+                key,
+                elements: Vec::new(),
+                verdicts: None,
+                record: Some(record),
+            });
+            let end = if from { spec.saddr } else { spec.daddr };
+            rules.push(Rule::new(
+                vec![
+                    protocols,
+                    Match::InSet {
+                        key: vec![end],
+                        set: bmcs_set.clone(),
+                        negate: false,
+                    },
+                ],
+                vec![Statement::Update {
+                    key: selectors,
+                    set: name,
+                }],
+            ));
+        }
+    }
+    let mut counted_drop = false;
+    for chain in &mut ruleset.chains {
+        for rule in &mut chain.rules {
+            let counted = rule
+                .statements
+                .iter()
+                .any(|s| matches!(s, Statement::NamedCounter(_)));
+            if let (true, Some(last)) = (counted, rule.statements.last_mut()) {
+                if *last == Statement::Drop {
+                    *last = Statement::Goto(DENIED_CHAIN.into());
+                    counted_drop = true;
+                }
+            }
+        }
+        if chain.name == LOG_DENY_CHAIN {
+            chain.rules.insert(
+                0,
+                Rule::new(Vec::new(), vec![Statement::Jump(RECORD_CHAIN.into())]),
+            );
+        }
+    }
+    let mut chains = vec![Chain {
+        name: RECORD_CHAIN.into(),
+        hook: None,
+        rules,
+    }];
+    if counted_drop {
+        chains.push(Chain {
+            name: DENIED_CHAIN.into(),
+            hook: None,
+            rules: vec![
+                Rule::new(Vec::new(), vec![Statement::Jump(RECORD_CHAIN.into())]),
+                Rule::new(Vec::new(), vec![Statement::Drop]),
+            ],
+        });
+    }
+    ruleset.chains.splice(0..0, chains);
 }
 
 /// What the comment naming a table's policy begins with; the policy's
@@ -251,7 +385,18 @@ pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
         && names(&live.counters) == names(&ruleset.counters)
         && live.chains == ruleset.chains
         && live.sets.len() == sets.len()
-        && live.sets.iter().zip(sets).all(|(a, b)| a == b)
+        && live.sets.iter().zip(sets).all(|(a, b)| {
+            // What a recording set holds is the traffic's, not the table's.
+            match (a.record, b.record) {
+                (Some(_), Some(_)) => {
+                    Set {
+                        elements: Vec::new(),
+                        ..a.clone()
+                    } == *b
+                }
+                _ => a == b,
+            }
+        })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -291,6 +436,28 @@ pub struct Set {
     /// For a verdict map, each element's verdict (`accept`, `drop` or
     /// `goto CHAIN`), in the order of `elements`; `None` for a set.
     pub verdicts: Option<Vec<Statement>>,
+    /// For a set the packet path fills (`flags dynamic, timeout`, a counter
+    /// per element), its bounds; `None` for a set of fixed elements.
+    pub record: Option<Record>,
+}
+
+/// The bounds of a recording set: how many elements it holds at most, and
+/// how long an element stays after its last packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub size: u32,
+    /// Seconds.
+    pub timeout: u32,
+}
+
+impl Default for Record {
+    /// 65,536 elements per set, kept a day after their last packet.
+    fn default() -> Record {
+        Record {
+            size: 65_536,
+            timeout: 86_400,
+        }
+    }
 }
 
 /// A packet field a rule matches on.
@@ -310,6 +477,8 @@ pub enum Match {
     CtState(Vec<&'static str>),
     /// `meta l4proto { tcp, udp }`.
     L4protoIn(Vec<u8>),
+    /// `meta l4proto != { tcp, udp }`.
+    L4protoNotIn(Vec<u8>),
     /// `KEY @set`, or `KEY != @set` when `negate`.
     InSet {
         key: Vec<Selector>,
@@ -363,6 +532,13 @@ pub enum Statement {
     Vmap {
         key: Vec<Selector>,
         map: String,
+    },
+    /// `update @SET { KEY }`: adds the packet's key to a recording set, or
+    /// refreshes its element and counts in it. Not a verdict: when the set is
+    /// full the rule stops, and the packet goes on as if it had not matched.
+    Update {
+        key: Vec<Selector>,
+        set: String,
     },
 }
 
@@ -562,6 +738,7 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
             key: vec![spec.addr],
             elements: scope.into_iter().map(|f| vec![f]).collect(),
             verdicts: None,
+            record: None,
         });
         rules.push(Rule::new(
             vec![

@@ -6,7 +6,8 @@
 //! never computed from a table half understood.
 
 use super::{
-    Chain, CounterObject, Field, Hook, KeyType, Match, Rule, Ruleset, Selector, Set, Statement,
+    Chain, CounterObject, Field, Hook, KeyType, Match, Record, Rule, Ruleset, Selector, Set,
+    Statement,
 };
 use serde_json::Value;
 use std::fmt;
@@ -205,6 +206,15 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
             .collect::<Result<_, _>>()?,
         _ => return Err(ListingError::Untyped(name.to_string())),
     };
+    // A recording set: nft lists `flags dynamic, timeout` as `timeout`.
+    let flags: Vec<&str> = set["flags"]
+        .as_array()
+        .map(|f| f.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let record = (flags.contains(&"timeout") || flags.contains(&"dynamic")).then(|| Record {
+        size: set["size"].as_u64().unwrap_or(0) as u32,
+        timeout: set["timeout"].as_u64().unwrap_or(0) as u32,
+    });
     let mut elements = Vec::new();
     for element in set["elem"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let (element, verdict) = if map {
@@ -242,6 +252,7 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
         key,
         elements,
         verdicts: map.then(|| verdicts.into_iter().flatten().collect()),
+        record,
     })
 }
 
@@ -471,6 +482,15 @@ fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
                 .as_str()
                 .ok_or(ListingError::NoTarget("jump"))?;
             out.statements.push(Statement::Jump(target.to_string()));
+        } else if let Some(update) = expr.get("set").filter(|u| u["op"] == "update") {
+            let set = update["set"]
+                .as_str()
+                .and_then(|d| d.strip_prefix('@'))
+                .ok_or(ListingError::AnonymousMap)?;
+            out.statements.push(Statement::Update {
+                key: key(&update["elem"])?,
+                set: set.to_string(),
+            });
         } else if let Some(vmap) = expr.get("vmap") {
             let map = vmap["data"]
                 .as_str()
@@ -568,7 +588,7 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
             negate,
         });
     }
-    if selector(left)? == Selector::L4proto && op == "==" {
+    if selector(left)? == Selector::L4proto && (op == "==" || op == "!=") {
         if let Some(items) = right["set"].as_array() {
             let protos = items
                 .iter()
@@ -580,7 +600,11 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
                     _ => Err(ListingError::BadProtocol),
                 })
                 .collect::<Result<Vec<u8>, ListingError>>()?;
-            return Ok(Match::L4protoIn(protos));
+            return Ok(if op == "==" {
+                Match::L4protoIn(protos)
+            } else {
+                Match::L4protoNotIn(protos)
+            });
         }
     }
     Err(ListingError::ForeignMatch(m.to_string()))

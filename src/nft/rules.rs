@@ -310,6 +310,7 @@ impl SetNames {
                         key,
                         elements,
                         verdicts: None,
+                        record: None,
                     });
                     return name;
                 }

@@ -611,6 +611,7 @@ fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> 
         key,
         elements,
         verdicts: Some(verdicts),
+        record: None,
     }
 }
 
@@ -664,6 +665,7 @@ where
                 ],
                 elements: ported,
                 verdicts: None,
+                record: None,
             },
             vec![
                 Match::L4protoIn(vec![service::TCP, service::UDP]),
@@ -683,6 +685,7 @@ where
                 key: vec![spec.addr, spec.addr, KeyType::InetProto],
                 elements: bare,
                 verdicts: None,
+                record: None,
             },
             vec![Match::InSet {
                 key: vec![spec.saddr, spec.daddr, Selector::L4proto],

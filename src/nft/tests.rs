@@ -303,6 +303,7 @@ fn v4_set(name: &str, lo: u32, hi: u32) -> Set {
         key: vec![KeyType::Ipv4Addr],
         elements: vec![vec![Field::V4(lo, hi)]],
         verdicts: None,
+        record: None,
     }
 }
 
@@ -336,6 +337,7 @@ fn nested() -> Ruleset {
         key: vec![KeyType::Ipv4Addr],
         elements: vec![vec![Field::V4(B.0, B.1)]],
         verdicts: Some(vec![Statement::Drop]),
+        record: None,
     };
     let inner = chain(
         "inner",

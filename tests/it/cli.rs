@@ -707,3 +707,31 @@ fn counter_names_survive_edits_above_and_the_table_names_its_policy() {
         comment(&first)
     );
 }
+
+/// Denied flows of BMCs are recorded unless `--no-record`; the sets' size
+/// and timeout come from `--record-size` and `--record-timeout`, in range.
+#[test]
+fn recording_is_on_by_default_and_its_bounds_are_options() {
+    let compile = |extra: &[&str]| {
+        let mut args = vec!["compile", AMS1, "--today", "2026-11-21"];
+        args.extend(extra);
+        bmcwall(&args)
+    };
+    let default = stdout(&compile(&[]));
+    assert!(default.contains("\tset denied_from_bmcs_ports_v4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_proto . inet_service\n\t\tsize 65536\n\t\tflags dynamic,timeout\n\t\ttimeout 86400s\n\t\tcounter\n\t}\n"), "{default}");
+    assert!(default.contains("counter name \"no_rule_matched\" goto denied"));
+    assert!(default.contains("\tchain denied {\n\t\tjump record_denied\n\t\tdrop\n\t}\n"));
+    let bounded = stdout(&compile(&["--record-size", "10", "--record-timeout", "60"]));
+    assert!(bounded.contains("\t\tsize 10\n\t\tflags dynamic,timeout\n\t\ttimeout 60s\n"));
+    let off = stdout(&compile(&["--no-record"]));
+    assert!(!off.contains("record_denied") && !off.contains("denied_from_bmcs"));
+    assert!(off.contains("counter name \"no_rule_matched\" drop"));
+    for bad in [
+        &["--record-size", "0"][..],
+        &["--record-timeout", "0"],
+        &["--no-record", "--record-size", "5"],
+    ] {
+        let out = compile(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -472,7 +472,15 @@ fn a_spoofed_jump_host_source_is_dropped_unless_the_check_is_off() {
                 analysis,
                 sources: &checked.sources,
             };
-            let ruleset = nft::build_with(layout, input, nft::DEFAULT_TABLE, check);
+            let ruleset = nft::build_with(
+                layout,
+                input,
+                nft::DEFAULT_TABLE,
+                &nft::Options {
+                    reverse_path: check,
+                    ..nft::Options::default()
+                },
+            );
             let path = dir
                 .path()
                 .join(if json { "ruleset.json" } else { "ruleset.nft" });
