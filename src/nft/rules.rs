@@ -237,7 +237,10 @@ fn label(sources: &SourceMap, span: Span) -> Option<String> {
     let mut chars = text.chars();
     let is_name = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    is_name.then(|| text.replace(['.', '-'], "_"))
+    let name = text.replace(['.', '-'], "_");
+    // The recording sets' names are taken (`super::record_denied`).
+    let taken = name.starts_with("recorded_bmcs") || name.starts_with("denied_");
+    (is_name && !taken).then_some(name)
 }
 
 /// `file:line: description`, cut to what nft keeps.

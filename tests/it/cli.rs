@@ -735,3 +735,37 @@ fn recording_is_on_by_default_and_its_bounds_are_options() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
 }
+
+/// A definition named as a recording set does not give its name to a set of
+/// the `rules` layout: the table still loads names once.
+#[test]
+fn definitions_named_as_recording_sets_do_not_clash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("policy.wall");
+    std::fs::write(
+        &path,
+        "bmc recorded_bmcs = 10.0.0.5;\nhost denied_to_bmcs_ports = 10.0.0.9;\nallow denied_to_bmcs_ports -> recorded_bmcs : ssh;\n",
+    )
+    .expect("write");
+    let out = bmcwall(&[
+        "compile",
+        path.to_str().expect("path"),
+        "--today",
+        "2026-11-21",
+        "--layout",
+        "rules",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for name in ["recorded_bmcs_v4", "denied_to_bmcs_ports_v4"] {
+        assert_eq!(
+            text.matches(&format!("\tset {name} {{")).count(),
+            1,
+            "{name}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("ip saddr @rule1_src_v4 ip daddr @rule1_dst_v4"),
+        "{text}"
+    );
+}
