@@ -1,0 +1,287 @@
+//! The shipped Ansible playbook (`examples/fleet/ansible/`) run for real
+//! against the shipped fleet, with one network namespace of the test's own
+//! standing in for each gateway: every gateway ends with its table, a second
+//! run changes nothing, and a drift planted on one gateway fails the play's
+//! plan step naming that gateway.
+
+use crate::harness::{self, Namespace};
+use crate::support::{bmcwall, crate_root, stderr, stdout};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+/// The gateways `examples/fleet/fleet.wall` declares.
+const GATEWAYS: [&str; 5] = ["ams1-gw", "ams1-gw-b", "fra1-gw", "jump-fra1-fw", "nyc1-gw"];
+
+/// The rule the drift leaves out; only nyc1-gw's table holds it.
+const NYC1_RULE: &str = "allow noc       -> nyc1-dell : https  \"iDRAC web from the NOC\";\n";
+
+/// `ansible-playbook` from `BMCWALL_ANSIBLE_PLAYBOOK` or the `PATH`.
+fn ansible_playbook() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("BMCWALL_ANSIBLE_PLAYBOOK") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("ansible-playbook"))
+        .find(|path| path.is_file())
+}
+
+/// The lab: the fleet's policy copied to a temporary directory, a namespace
+/// per gateway and an inventory naming them.
+struct Fleet {
+    dir: tempfile::TempDir,
+    namespaces: BTreeMap<&'static str, Namespace>,
+    playbook: PathBuf,
+}
+
+impl Fleet {
+    fn new(playbook: PathBuf) -> Fleet {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = crate_root().join("examples/fleet");
+        let policy = dir.path().join("fleet");
+        std::fs::create_dir_all(policy.join("inventory")).expect("policy dir");
+        for file in [
+            "fleet.wall",
+            "common.wall",
+            "inventory/ams1.yaml",
+            "inventory/fra1.yaml",
+            "inventory/nyc1.yaml",
+        ] {
+            std::fs::copy(source.join(file), policy.join(file)).expect("copy the fleet");
+        }
+        let namespaces: BTreeMap<&'static str, Namespace> =
+            GATEWAYS.iter().map(|g| (*g, Namespace::new())).collect();
+        let path = |p: &Path| p.to_str().expect("a UTF-8 path").to_string();
+        let bin = env!("CARGO_BIN_EXE_bmcwall");
+        let mut inventory = format!(
+            "bmcwall_gateways:\n  vars:\n    ansible_connection: local\n    \
+             ansible_python_interpreter: \"{{{{ ansible_playbook_python }}}}\"\n    \
+             bmcwall_bin: {bin}\n    bmcwall_controller_bin: {bin}\n    \
+             bmcwall_policy: {}\n    bmcwall_out_dir: {}\n    bmcwall_live_dir: {}\n  hosts:\n",
+            path(&policy.join("fleet.wall")),
+            path(&dir.path().join("out")),
+            path(&dir.path().join("live")),
+        );
+        for (gateway, ns) in &namespaces {
+            // Every host has its namespace: no nft runs outside one.
+            inventory.push_str(&format!(
+                "    {gateway}:\n      bmcwall_netns: {}\n      bmcwall_run_dir: {}\n      \
+                 bmcwall_ruleset_path: {}\n",
+                ns.name,
+                path(ns.run_dir.path()),
+                path(
+                    &dir.path()
+                        .join("gateways")
+                        .join(gateway)
+                        .join("bmcwall.nft")
+                ),
+            ));
+        }
+        std::fs::write(dir.path().join("inventory.yml"), inventory).expect("inventory");
+        std::fs::write(dir.path().join("ansible.cfg"), "").expect("ansible.cfg");
+        Fleet {
+            dir,
+            namespaces,
+            playbook,
+        }
+    }
+
+    fn policy(&self) -> PathBuf {
+        self.dir.path().join("fleet/fleet.wall")
+    }
+
+    /// Runs the shipped site.yml with `extra` arguments; prints how long it took.
+    fn run(&self, what: &str, extra: &[&str]) -> Output {
+        let home = self.dir.path().join("ansible-home");
+        let started = Instant::now();
+        let output = Command::new(&self.playbook)
+            .arg("-i")
+            .arg(self.dir.path().join("inventory.yml"))
+            .arg(crate_root().join("examples/fleet/ansible/site.yml"))
+            .args(extra)
+            .current_dir(self.dir.path())
+            .env("ANSIBLE_CONFIG", self.dir.path().join("ansible.cfg"))
+            .env("ANSIBLE_HOME", &home)
+            .env("ANSIBLE_LOCAL_TEMP", home.join("tmp"))
+            .env("ANSIBLE_REMOTE_TEMP", home.join("remote"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+            .output()
+            .expect("ansible-playbook runs");
+        eprintln!(
+            "ansible-playbook, {what}: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        output
+    }
+
+    /// `plan --gateway NAME --netns NS` straight from the namespace.
+    fn plan_gateway(&self, gateway: &str) -> Output {
+        bmcwall(&[
+            "plan",
+            self.policy().to_str().expect("path"),
+            "--gateway",
+            gateway,
+            "--netns",
+            &self.namespaces[gateway].name,
+        ])
+    }
+
+    /// `plan --all --live` over what the playbook collected.
+    fn plan_collected(&self) -> Output {
+        bmcwall(&[
+            "plan",
+            self.policy().to_str().expect("path"),
+            "--all",
+            "--live",
+            self.dir.path().join("live").to_str().expect("path"),
+        ])
+    }
+}
+
+/// `changed=` of every host in the PLAY RECAP, and `failed=`.
+fn recap(output: &Output) -> BTreeMap<String, (u32, u32)> {
+    let text = stdout(output);
+    let recap = text
+        .split("PLAY RECAP")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no PLAY RECAP in:\n{text}\n{}", stderr(output)));
+    let count = |fields: &str, key: &str| -> u32 {
+        fields
+            .split_whitespace()
+            .find_map(|f| f.strip_prefix(key))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {fields}"))
+    };
+    recap
+        .lines()
+        .filter_map(|line| line.split_once(" : "))
+        .map(|(host, fields)| {
+            (
+                host.trim().to_string(),
+                (count(fields, "changed="), count(fields, "failed=")),
+            )
+        })
+        .collect()
+}
+
+fn every_host(changed: u32) -> BTreeMap<String, (u32, u32)> {
+    GATEWAYS
+        .iter()
+        .map(|g| (g.to_string(), (changed, 0)))
+        .collect()
+}
+
+fn shown(output: &Output) -> String {
+    format!(
+        "exit {:?}\n{}\n{}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    )
+}
+
+#[test]
+fn the_playbook_pushes_the_fleet_once_and_its_plan_finds_drift() {
+    if harness::skipped() {
+        return;
+    }
+    let Some(playbook) = ansible_playbook() else {
+        eprintln!(
+            "ansible test skipped: no ansible-playbook on the PATH and BMCWALL_ANSIBLE_PLAYBOOK \
+             is not set (.ci/run installs ansible-core)"
+        );
+        return;
+    };
+    let fleet = Fleet::new(playbook);
+
+    // First push: on every gateway its directory, its file and its table.
+    let first = fleet.run("first push", &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", shown(&first));
+    assert_eq!(recap(&first), every_host(3), "{}", shown(&first));
+    for gateway in GATEWAYS {
+        let plan = fleet.plan_gateway(gateway);
+        assert_eq!(plan.status.code(), Some(0), "{gateway}: {}", shown(&plan));
+        assert!(
+            stdout(&plan).ends_with(": no changes\n"),
+            "{gateway}: {}",
+            shown(&plan)
+        );
+    }
+    // The pair's members hold the same table; the others each their own.
+    let listing = |gateway: &str| {
+        fleet.namespaces[gateway]
+            .nft(&["-s", "list", "table", "inet", "bmcwall"])
+            .unwrap_or_else(|e| panic!("{gateway}: {e}"))
+    };
+    assert_eq!(listing("ams1-gw"), listing("ams1-gw-b"));
+    assert_ne!(listing("fra1-gw"), listing("nyc1-gw"));
+
+    // Second push: nothing changes anywhere, and the fleet plans clean.
+    let second = fleet.run("second push", &[]);
+    assert_eq!(second.status.code(), Some(0), "{}", shown(&second));
+    assert_eq!(recap(&second), every_host(0), "{}", shown(&second));
+    let clean = fleet.plan_collected();
+    assert_eq!(clean.status.code(), Some(0), "{}", shown(&clean));
+    let summary: String = GATEWAYS
+        .iter()
+        .map(|g| format!("  {g}: no changes\n"))
+        .collect();
+    assert_eq!(stdout(&clean), format!("5 gateways:\n{summary}"));
+
+    // Drift: nyc1-gw gets the table of the fleet without its NOC rule.
+    let policy = std::fs::read_to_string(fleet.policy()).expect("policy");
+    assert!(policy.contains(NYC1_RULE), "the rule to leave out is there");
+    let drifted = fleet.dir.path().join("fleet/drifted.wall");
+    std::fs::write(&drifted, policy.replace(NYC1_RULE, "")).expect("drifted policy");
+    let compiled = bmcwall(&[
+        "compile",
+        drifted.to_str().expect("path"),
+        "--gateway",
+        "nyc1-gw",
+    ]);
+    assert_eq!(compiled.status.code(), Some(0), "{}", shown(&compiled));
+    fleet.namespaces["nyc1-gw"]
+        .load(&stdout(&compiled))
+        .unwrap_or_else(|e| panic!("loading the drift: {e}"));
+
+    // The drift check (no push): the play fails at its plan step, naming nyc1-gw.
+    let check = fleet.run("drift check", &["--skip-tags", "push"]);
+    assert_eq!(check.status.code(), Some(2), "{}", shown(&check));
+    let said = stdout(&check);
+    assert!(
+        said.contains("\"bmcwall plan exited 1\""),
+        "{}",
+        shown(&check)
+    );
+    assert!(
+        said.contains("\"  nyc1-gw: 1 newly allowed, 0 no longer allowed, 0 other\""),
+        "{}",
+        shown(&check)
+    );
+    for gateway in GATEWAYS.iter().filter(|g| **g != "nyc1-gw") {
+        assert!(
+            said.contains(&format!("\"  {gateway}: no changes\"")),
+            "{gateway}: {}",
+            shown(&check)
+        );
+    }
+    let changed: Vec<u32> = recap(&check)
+        .values()
+        .map(|(changed, _)| *changed)
+        .collect();
+    assert_eq!(changed, vec![0; 5], "a drift check changes nothing");
+    let direct = fleet.plan_collected();
+    assert_eq!(direct.status.code(), Some(1), "{}", shown(&direct));
+    assert!(stdout(&direct).contains("gateway nyc1-gw: table inet bmcwall in "));
+    assert!(stdout(&direct).contains("  nyc1-gw: 1 newly allowed, 0 no longer allowed, 0 other\n"));
+
+    // A push repairs it, changing nyc1-gw's table only.
+    let repair = fleet.run("repair", &[]);
+    assert_eq!(repair.status.code(), Some(0), "{}", shown(&repair));
+    let mut expected = every_host(0);
+    expected.insert("nyc1-gw".to_string(), (1, 0));
+    assert_eq!(recap(&repair), expected, "{}", shown(&repair));
+    assert_eq!(fleet.plan_gateway("nyc1-gw").status.code(), Some(0));
+}
