@@ -78,7 +78,7 @@ pub(crate) fn build(
 ) -> Result<Vec<Table>, String> {
     if !request.all {
         let gateway = one_gateway(policy, request.gateway).map_err(|m| {
-            if policy.gateways.is_empty() {
+            if policy.gateways.is_empty() || request.gateway.is_some() {
                 m
             } else {
                 format!("{m}, or all of them with --all -o DIR")

@@ -316,16 +316,76 @@ fn scalar(value: &Value, kind: KeyType) -> Result<u128, ListingError> {
 }
 
 /// Protocol names nft prints without `-p`.
+/// The protocol names nft lists without `-p` (it takes them from
+/// /etc/protocols: netbase's list, the same on Debian and Red Hat systems).
+const PROTOCOLS: &[(&str, u8)] = &[
+    ("ip", 0),
+    ("hopopt", 0),
+    ("icmp", 1),
+    ("igmp", 2),
+    ("ggp", 3),
+    ("ipencap", 4),
+    ("st", 5),
+    ("tcp", 6),
+    ("egp", 8),
+    ("igp", 9),
+    ("pup", 12),
+    ("udp", 17),
+    ("hmp", 20),
+    ("xns-idp", 22),
+    ("rdp", 27),
+    ("iso-tp4", 29),
+    ("dccp", 33),
+    ("xtp", 36),
+    ("ddp", 37),
+    ("idpr-cmtp", 38),
+    ("ipv6", 41),
+    ("ipv6-route", 43),
+    ("ipv6-frag", 44),
+    ("idrp", 45),
+    ("rsvp", 46),
+    ("gre", 47),
+    ("esp", 50),
+    ("ah", 51),
+    ("skip", 57),
+    ("ipv6-icmp", 58),
+    ("ipv6-nonxt", 59),
+    ("ipv6-opts", 60),
+    ("rspf", 73),
+    ("vmtp", 81),
+    ("eigrp", 88),
+    ("ospf", 89),
+    ("ax.25", 93),
+    ("ipip", 94),
+    ("etherip", 97),
+    ("encap", 98),
+    ("pim", 103),
+    ("ipcomp", 108),
+    ("vrrp", 112),
+    ("l2tp", 115),
+    ("isis", 124),
+    ("sctp", 132),
+    ("fc", 133),
+    ("mobility-header", 135),
+    ("udplite", 136),
+    ("mpls-in-ip", 137),
+    ("manet", 138),
+    ("hip", 139),
+    ("shim6", 140),
+    ("wesp", 141),
+    ("rohc", 142),
+    ("ethernet", 143),
+];
+
 fn protocol(name: &str) -> Result<u8, ListingError> {
-    Ok(match name {
-        "icmp" => 1,
-        "tcp" => 6,
-        "udp" => 17,
-        "ipv6-icmp" | "icmpv6" => 58,
-        other => other
-            .parse()
-            .map_err(|_| ListingError::UnknownProtocol(other.to_string()))?,
-    })
+    if name == "icmpv6" {
+        return Ok(58);
+    }
+    if let Some(&(_, number)) = PROTOCOLS.iter().find(|(known, _)| *known == name) {
+        return Ok(number);
+    }
+    name.parse()
+        .map_err(|_| ListingError::UnknownProtocol(name.to_string()))
 }
 
 fn parse_chain(chain: &Value) -> Result<Chain, ListingError> {
