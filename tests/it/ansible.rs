@@ -36,7 +36,20 @@ struct Fleet {
 }
 
 impl Fleet {
+    /// The lab with a namespace of its own for each gateway of the fleet.
     fn new(playbook: PathBuf) -> Fleet {
+        let namespaces = GATEWAYS.iter().map(|g| (*g, Namespace::new())).collect();
+        Fleet::with_hosts(playbook, namespaces, &[])
+    }
+
+    /// The lab whose inventory names `namespaces`' gateways and `absent`
+    /// hosts, whose namespaces do not exist (nft cannot run for them
+    /// anywhere).
+    fn with_hosts(
+        playbook: PathBuf,
+        namespaces: BTreeMap<&'static str, Namespace>,
+        absent: &[&str],
+    ) -> Fleet {
         let dir = tempfile::tempdir().expect("temp dir");
         let source = crate_root().join("examples/fleet");
         let policy = dir.path().join("fleet");
@@ -50,8 +63,6 @@ impl Fleet {
         ] {
             std::fs::copy(source.join(file), policy.join(file)).expect("copy the fleet");
         }
-        let namespaces: BTreeMap<&'static str, Namespace> =
-            GATEWAYS.iter().map(|g| (*g, Namespace::new())).collect();
         let path = |p: &Path| p.to_str().expect("a UTF-8 path").to_string();
         let bin = env!("CARGO_BIN_EXE_bmcwall");
         let mut inventory = format!(
@@ -63,19 +74,20 @@ impl Fleet {
             path(&dir.path().join("out")),
             path(&dir.path().join("live")),
         );
-        for (gateway, ns) in &namespaces {
+        let hosts = namespaces
+            .iter()
+            .map(|(gateway, ns)| (*gateway, ns.name.clone(), path(ns.run_dir.path())))
+            .chain(absent.iter().map(|host| {
+                let run_dir = path(&dir.path().join("run").join(host));
+                (*host, format!("bwt-absent-{host}"), run_dir)
+            }));
+        for (host, netns, run_dir) in hosts {
             // Every host has its namespace: no nft runs outside one.
+            let ruleset = dir.path().join("gateways").join(host).join("bmcwall.nft");
             inventory.push_str(&format!(
-                "    {gateway}:\n      bmcwall_netns: {}\n      bmcwall_run_dir: {}\n      \
+                "    {host}:\n      bmcwall_netns: {netns}\n      bmcwall_run_dir: {run_dir}\n      \
                  bmcwall_ruleset_path: {}\n",
-                ns.name,
-                path(ns.run_dir.path()),
-                path(
-                    &dir.path()
-                        .join("gateways")
-                        .join(gateway)
-                        .join("bmcwall.nft")
-                ),
+                path(&ruleset),
             ));
         }
         std::fs::write(dir.path().join("inventory.yml"), inventory).expect("inventory");
@@ -284,4 +296,40 @@ fn the_playbook_pushes_the_fleet_once_and_its_plan_finds_drift() {
     expected.insert("nyc1-gw".to_string(), (1, 0));
     assert_eq!(recap(&repair), expected, "{}", shown(&repair));
     assert_eq!(fleet.plan_gateway("nyc1-gw").status.code(), Some(0));
+}
+
+#[test]
+fn the_playbook_stops_before_any_gateway_when_the_inventory_does_not_match_the_policy() {
+    let Some(playbook) = ansible_playbook() else {
+        eprintln!(
+            "ansible test skipped: no ansible-playbook on the PATH and BMCWALL_ANSIBLE_PLAYBOOK \
+             is not set (.ci/run installs ansible-core)"
+        );
+        return;
+    };
+    // No namespace exists for any host: had a task reached a gateway, it
+    // would have failed on `ip netns exec` or `--netns`.
+    let hosts = ["ams1-gw", "ams1-gw-b", "fra1-gw", "jump-fra1-fw", "lon1-gw"];
+    let fleet = Fleet::with_hosts(playbook, BTreeMap::new(), &hosts);
+    let run = fleet.run("inventory check", &[]);
+    assert_eq!(run.status.code(), Some(2), "{}", shown(&run));
+    let said = stdout(&run);
+    assert!(
+        said.contains(
+            "lon1-gw: the policy declares no gateway lon1-gw (it declares ams1-gw, ams1-gw-b, \
+             fra1-gw, jump-fra1-fw, nyc1-gw)"
+        ),
+        "{}",
+        shown(&run)
+    );
+    assert!(
+        said.contains("gateways of the policy not in this play: nyc1-gw"),
+        "{}",
+        shown(&run)
+    );
+    assert!(
+        !fleet.dir.path().join("gateways").exists(),
+        "no gateway got a file"
+    );
+    assert!(!said.contains("TASK [bmcwall : Copy"), "{}", shown(&run));
 }
