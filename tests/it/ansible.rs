@@ -119,6 +119,8 @@ impl Fleet {
             .env("ANSIBLE_REMOTE_TEMP", home.join("remote"))
             .env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+            // Ansible refuses to start unless the locale's encoding is UTF-8.
+            .env("LC_ALL", "C.UTF-8")
             .output()
             .expect("ansible-playbook runs");
         eprintln!(
