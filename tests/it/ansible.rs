@@ -6,7 +6,7 @@
 
 use crate::harness::{self, Namespace};
 use crate::support::{bmcwall, crate_root, stderr, stdout};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -91,7 +91,6 @@ impl Fleet {
             ));
         }
         std::fs::write(dir.path().join("inventory.yml"), inventory).expect("inventory");
-        std::fs::write(dir.path().join("ansible.cfg"), "").expect("ansible.cfg");
         Fleet {
             dir,
             namespaces,
@@ -105,22 +104,11 @@ impl Fleet {
 
     /// Runs the shipped site.yml with `extra` arguments; prints how long it took.
     fn run(&self, what: &str, extra: &[&str]) -> Output {
-        let home = self.dir.path().join("ansible-home");
         let started = Instant::now();
-        let output = Command::new(&self.playbook)
+        let output = site_yml(&self.playbook, self.dir.path())
             .arg("-i")
             .arg(self.dir.path().join("inventory.yml"))
-            .arg(crate_root().join("examples/fleet/ansible/site.yml"))
             .args(extra)
-            .current_dir(self.dir.path())
-            .env("ANSIBLE_CONFIG", self.dir.path().join("ansible.cfg"))
-            .env("ANSIBLE_HOME", &home)
-            .env("ANSIBLE_LOCAL_TEMP", home.join("tmp"))
-            .env("ANSIBLE_REMOTE_TEMP", home.join("remote"))
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            // Ansible refuses to start unless the locale's encoding is UTF-8.
-            .env("LC_ALL", "C.UTF-8")
             .output()
             .expect("ansible-playbook runs");
         eprintln!(
@@ -152,6 +140,26 @@ impl Fleet {
             self.dir.path().join("live").to_str().expect("path"),
         ])
     }
+}
+
+/// `ansible-playbook site.yml` (the shipped one) run in `dir`, with its
+/// configuration, home and temporary files there.
+fn site_yml(playbook: &Path, dir: &Path) -> Command {
+    let home = dir.join("ansible-home");
+    std::fs::write(dir.join("ansible.cfg"), "").expect("ansible.cfg");
+    let mut command = Command::new(playbook);
+    command
+        .arg(crate_root().join("examples/fleet/ansible/site.yml"))
+        .current_dir(dir)
+        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
+        .env("ANSIBLE_HOME", &home)
+        .env("ANSIBLE_LOCAL_TEMP", home.join("tmp"))
+        .env("ANSIBLE_REMOTE_TEMP", home.join("remote"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        // Ansible refuses to start unless the locale's encoding is UTF-8.
+        .env("LC_ALL", "C.UTF-8");
+    command
 }
 
 /// `changed=` of every host in the PLAY RECAP, and `failed=`.
@@ -339,4 +347,51 @@ fn the_playbook_stops_before_any_gateway_when_the_inventory_does_not_match_the_p
         "a gateway left out",
         "gateways of the policy not in this play: nyc1-gw",
     );
+}
+
+#[test]
+fn the_example_inventory_names_every_gateway_of_the_fleet() {
+    let Some(playbook) = ansible_playbook() else {
+        eprintln!(
+            "ansible test skipped: no ansible-playbook on the PATH and BMCWALL_ANSIBLE_PLAYBOOK \
+             is not set (.ci/run installs ansible-core)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let compiled = bmcwall(&[
+        "compile",
+        "examples/fleet/fleet.wall",
+        "--all",
+        "-o",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(compiled.status.code(), Some(0), "{}", shown(&compiled));
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("manifest JSON");
+    let declared: BTreeSet<&str> = manifest["gateways"]
+        .as_array()
+        .expect("gateways")
+        .iter()
+        .map(|g| g["gateway"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(declared, GATEWAYS.into_iter().collect());
+    let listed = site_yml(&playbook, dir.path())
+        .arg("-i")
+        .arg(crate_root().join("examples/fleet/ansible/inventory.yml"))
+        .arg("--list-hosts")
+        .output()
+        .expect("ansible-playbook runs");
+    assert_eq!(listed.status.code(), Some(0), "{}", shown(&listed));
+    let said = stdout(&listed);
+    let hosts: BTreeSet<&str> = said
+        .split_once("hosts (5):")
+        .unwrap_or_else(|| panic!("five hosts: {said}"))
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(hosts, declared);
 }
