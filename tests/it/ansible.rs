@@ -1,8 +1,9 @@
 //! The shipped Ansible playbook (`examples/fleet/ansible/`) run for real
 //! against the shipped fleet, with one network namespace of the test's own
-//! standing in for each gateway: every gateway ends with its table, a second
-//! run changes nothing, and a drift planted on one gateway fails the play's
-//! plan step naming that gateway.
+//! standing in for each gateway: `--check` loads nothing, every gateway ends
+//! with its table, a second run changes nothing, and a drift planted on one
+//! gateway fails the play's plan step naming that gateway; an inventory that
+//! does not match the policy stops the play before any gateway.
 
 use crate::harness::{self, Namespace};
 use crate::support::{bmcwall, crate_root, stderr, stdout};
@@ -218,6 +219,34 @@ fn the_playbook_pushes_the_fleet_once_and_its_plan_finds_drift() {
     };
     let fleet = Fleet::new(playbook);
 
+    // A dry run first: nothing is loaded or copied, and the plan fails the
+    // play on every gateway's missing table.
+    let dry = fleet.run("--check before the first push", &["--check"]);
+    assert_eq!(dry.status.code(), Some(2), "{}", shown(&dry));
+    let said = stdout(&dry);
+    assert!(
+        said.contains("\"bmcwall plan exited 1\""),
+        "{}",
+        shown(&dry)
+    );
+    for gateway in GATEWAYS {
+        assert!(
+            said.contains(&format!("\"  {gateway}: no table (everything is new)\"")),
+            "{gateway}: {}",
+            shown(&dry)
+        );
+        assert!(
+            fleet.namespaces[gateway]
+                .nft(&["list", "table", "inet", "bmcwall"])
+                .is_err(),
+            "{gateway} got a table under --check"
+        );
+    }
+    assert!(
+        !fleet.dir.path().join("gateways").exists(),
+        "no file copied"
+    );
+
     // First push: on every gateway its directory, its file and its table.
     let first = fleet.run("first push", &[]);
     assert_eq!(first.status.code(), Some(0), "{}", shown(&first));
@@ -276,8 +305,9 @@ fn the_playbook_pushes_the_fleet_once_and_its_plan_finds_drift() {
         .load(&stdout(&compiled))
         .unwrap_or_else(|e| panic!("loading the drift: {e}"));
 
-    // The drift check (no push): the play fails at its plan step, naming nyc1-gw.
-    let check = fleet.run("drift check", &["--skip-tags", "push"]);
+    // The drift check (--check: no push): the play fails at its plan step,
+    // naming nyc1-gw.
+    let check = fleet.run("drift check (--check)", &["--check"]);
     assert_eq!(check.status.code(), Some(2), "{}", shown(&check));
     let said = stdout(&check);
     assert!(
