@@ -94,7 +94,10 @@ pub(crate) fn build(
     let targets: Vec<usize> = (0..policy.gateways.len())
         .filter(|&index| policy.target_of(index) == index)
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(targets.len()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(targets.len())
+        .max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut built: Vec<(usize, Result<Table, String>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -106,7 +109,10 @@ pub(crate) fn build(
                         let Some(&target) = targets.get(at) else {
                             return done;
                         };
-                        done.push((target, table(policy, analysis, sources, Some(target), request)));
+                        done.push((
+                            target,
+                            table(policy, analysis, sources, Some(target), request),
+                        ));
                     }
                 })
             })
