@@ -661,11 +661,13 @@ fn useless_elements(ruleset: &Ruleset, governed: &AddrSet) -> Vec<String> {
             }
         }
     }
-    for logged in ruleset
-        .sets
-        .iter()
-        .filter(|s| s.name.starts_with("log_deny_"))
-    {
+    for logged in ruleset.sets.iter().filter(|s| {
+        // Sets of source . destination (the `until` sets).
+        let two_ends = s.key.len() >= 2
+            && matches!(s.key[0], KeyType::Ipv4Addr | KeyType::Ipv6Addr)
+            && s.key[1] == s.key[0];
+        s.verdicts.is_none() && s.record.is_none() && two_ends
+    }) {
         for element in &logged.elements {
             if !inside(&element[0]) && !inside(&element[1]) {
                 useless.push(format!("{}: {element:?}", logged.name));
