@@ -38,6 +38,7 @@ pub enum SymbolKind {
     Service,
     Rule,
     Expectation,
+    Gateway,
 }
 
 /// The names and symbols of one file's text.
@@ -78,6 +79,14 @@ impl Index {
                         self.expr(expr);
                     }
                 }
+                self.symbols.push(Symbol {
+                    name: gateway.name.name.clone(),
+                    detail: "gateway".into(),
+                    kind: SymbolKind::Gateway,
+                    start: gateway.span.start as usize,
+                    end: gateway.span.end as usize,
+                    select: bounds(gateway.name.span),
+                });
             }
             Statement::Define(definition) => {
                 self.name(&definition.name.name, definition.name.span, true, false);

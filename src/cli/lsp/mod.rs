@@ -545,6 +545,7 @@ impl Server<'_> {
                         SymbolKind::Service => lsp_types::SymbolKind::CONSTANT,
                         SymbolKind::Rule => lsp_types::SymbolKind::EVENT,
                         SymbolKind::Expectation => lsp_types::SymbolKind::BOOLEAN,
+                        SymbolKind::Gateway => lsp_types::SymbolKind::INTERFACE,
                     },
                     tags: None,
                     deprecated: None,
@@ -707,7 +708,7 @@ impl Server<'_> {
                         lenses.push(lens(symbol.select.0, symbol.select.1, on_rule.join(", ")));
                     }
                 }
-                SymbolKind::Expectation => {}
+                SymbolKind::Expectation | SymbolKind::Gateway => {}
             }
         }
         Some(lenses)
