@@ -365,6 +365,22 @@ pub fn readable(listing: &str, table: &str, now: i64) -> Result<(), CompareError
     Ok(())
 }
 
+/// `ruleset` with the counts of the live table's counters of the same names
+/// (its listing): a counter's name is what its rule says, so a rule that did
+/// not change keeps its count across a reload. `None` when the listing is
+/// not one bmcwall reads.
+pub fn with_live_counts(listing: &str, ruleset: &Ruleset) -> Option<Ruleset> {
+    let live = parse::listing(listing, &ruleset.table).ok()?;
+    let mut out = ruleset.clone();
+    for counter in &mut out.counters {
+        if let Some(old) = live.counters.iter().find(|c| c.name == counter.name) {
+            counter.packets = old.packets;
+            counter.bytes = old.bytes;
+        }
+    }
+    Some(out)
+}
+
 /// Whether the live table (its `nft -j -p list table` listing) is exactly
 /// `ruleset`: the same counter names, sets, elements, chains, rules and
 /// comments, so that loading `ruleset` would change nothing but its

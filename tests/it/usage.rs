@@ -150,3 +150,85 @@ fn usage_refuses_a_table_of_another_policy() {
     assert_eq!(own.status.code(), Some(0), "{}", stderr(&own));
     assert!(stdout(&own).contains("allow rules with no packet since the counts started: "));
 }
+
+/// `apply` of a changed policy keeps the counts of the rules that did not
+/// change: ams1 applied and probed, then ams1 with one more rule applied
+/// over it; every rule of both has the counts of the first table, the new
+/// rule none.
+#[test]
+fn apply_carries_the_counts_of_unchanged_rules_over() {
+    if harness::skipped() {
+        return;
+    }
+    let checked = crate::support::check(&fixture(AMS1));
+    let (policy, analysis) = checked.model.as_ref().expect("model");
+    let probes = cell_probes(analysis);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("ams1");
+    std::fs::create_dir_all(copy.join("inventory")).expect("mkdir");
+    std::fs::copy(
+        fixture("examples/ams1/inventory/ams1.yaml"),
+        copy.join("inventory/ams1.yaml"),
+    )
+    .expect("copy");
+    let first = copy.join("ams1.wall");
+    std::fs::copy(fixture(AMS1), &first).expect("copy");
+    let run = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .expect("state directory");
+    let env = [("BMCWALL_RUN_DIR", run.path().to_str().expect("path"))];
+    let lab = Lab::new();
+    let first = first.to_str().expect("path").to_string();
+    let apply = |policy: &str| {
+        let out = crate::support::bmcwall_in(
+            crate::support::crate_root(),
+            &["apply", policy, "--netns", &lab.gw, "--today", TODAY],
+            "",
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    let counts = |policy: &str| -> BTreeMap<String, u64> {
+        let out = bmcwall(&[
+            "usage", policy, "--netns", &lab.gw, "--format", "json", "--today", TODAY,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        report["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .map(|r| {
+                let counter = r["counter"].as_str().expect("counter").to_string();
+                (counter, r["packets"].as_u64().expect("packets"))
+            })
+            .collect()
+    };
+    apply(&first);
+    lab.probe(&probes);
+    let before = counts(&first);
+    let total: u64 = before.values().sum();
+    assert!(total > 0, "{before:?}");
+    let second = copy.join("ams1-more.wall");
+    let text = std::fs::read_to_string(&first).expect("read");
+    std::fs::write(
+        &second,
+        format!("{text}allow 10.30.8.0/24 -> 10.0.0.123 : tcp 9999;\n"),
+    )
+    .expect("write");
+    let second = second.to_str().expect("path").to_string();
+    apply(&second);
+    let after = counts(&second);
+    let names = nft::counter_names(policy, &checked.sources);
+    for name in &names {
+        assert_eq!(after.get(name), before.get(name), "{name}");
+    }
+    assert_eq!(after[NO_RULE_COUNTER], before[NO_RULE_COUNTER]);
+    assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    assert_eq!(
+        after.values().sum::<u64>(),
+        total,
+        "the new rule counts nothing"
+    );
+}
