@@ -14,6 +14,7 @@ mod diff;
 mod differential;
 mod fmt;
 mod gitops;
+mod hostile;
 mod inventory;
 mod kernel;
 mod layers;

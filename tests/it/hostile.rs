@@ -1,0 +1,171 @@
+//! Hostile input: policies and inventories built to abort, hang or flood
+//! bmcwall. Each test runs the real binary on one such input and asserts the
+//! exact finding (code and place), the exit status, and that the run stays
+//! under a stated time and output size. `docs/reliability.md` lists them.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What one bounded run of the binary gave.
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `bmcwall ARGS` in `dir`, killed if it runs longer than `limit`
+/// (which fails the test).
+fn run(dir: &Path, args: &[&str], limit: Duration) -> Run {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bmcwall"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the bmcwall binary runs");
+    let mut out = child.stdout.take().expect("stdout pipe");
+    let mut err = child.stderr.take().expect("stderr pipe");
+    let out_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = out.read_to_end(&mut bytes);
+        bytes
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = err.read_to_end(&mut bytes);
+        bytes
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bmcwall {args:?} ran longer than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
+    Run {
+        status: status.code().expect("exited, not killed by a signal"),
+        stdout: text(out_reader.join().expect("stdout reader")),
+        stderr: text(err_reader.join().expect("stderr reader")),
+    }
+}
+
+/// Checks `policy.wall` in `dir` with `--format json`; returns the run and
+/// each finding as `CODE file:line:column` (the file's name only).
+fn check_json(dir: &Path, limit: Duration) -> (Run, Vec<String>) {
+    let run = run(
+        dir,
+        &[
+            "check",
+            "--today",
+            crate::support::TODAY,
+            "--format",
+            "json",
+            "policy.wall",
+        ],
+        limit,
+    );
+    let findings = findings(&run.stdout);
+    (run, findings)
+}
+
+/// The findings of a JSON report as `CODE file:line:column`.
+fn findings(json: &str) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_str(json).expect("a JSON report");
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let file = Path::new(d["file"].as_str().expect("file"))
+                .file_name()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
+            format!(
+                "{} {file}:{}:{}",
+                d["code"].as_str().expect("code"),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect()
+}
+
+/// A temporary directory holding `policy.wall` with `text`.
+fn policy_dir(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("policy.wall"), text).expect("write policy");
+    dir
+}
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_chain_of_4000_definitions_resolves_without_deep_recursion() {
+    let mut text = String::from("internal 10.0.0.0/8;\n");
+    for i in 0..4000 {
+        text.push_str(&format!("group g{i} = g{};\n", i + 1));
+    }
+    text.push_str("host g4000 = 10.0.0.1;\n");
+    for i in 0..4000 {
+        text.push_str(&format!("service s{i} = s{};\n", i + 1));
+    }
+    text.push_str("service s4000 = ssh;\nallow 10.0.0.2 -> g0 : s0;\n");
+    let dir = policy_dir(&text);
+    let (run, findings) = check_json(dir.path(), LIMIT);
+    assert_eq!(findings, Vec::<String>::new(), "{}", run.stderr);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.len() < 1_000);
+}
+
+#[test]
+fn a_cycle_of_5000_definitions_is_one_short_bw007() {
+    let mut text = String::new();
+    for i in 0..5000 {
+        text.push_str(&format!("group g{i} = g{};\n", (i + 1) % 5000));
+    }
+    text.push_str("allow g0 -> g0 : ssh;\n");
+    let dir = policy_dir(&text);
+    let (run, findings) = check_json(dir.path(), LIMIT);
+    assert_eq!(findings, ["BW007 policy.wall:1:7"]);
+    assert_eq!(run.status, 2);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        report["diagnostics"][0]["message"],
+        "`g0` is defined through itself: `g0` -> `g1` -> `g2` -> `g3` -> `g4` -> `g5` -> `g6` \
+         -> `g7` -> ... (4992 more) -> `g0`"
+    );
+    assert_eq!(
+        report["diagnostics"][0]["related"].as_array().map(Vec::len),
+        Some(7)
+    );
+    let human = run_human(dir.path());
+    assert_eq!(human.status, 2);
+    assert!(human.stderr.len() < 4_000, "{} bytes", human.stderr.len());
+}
+
+/// `check` in human form on `policy.wall` in `dir`.
+fn run_human(dir: &Path) -> Run {
+    run(
+        dir,
+        &[
+            "check",
+            "--today",
+            crate::support::TODAY,
+            "--color",
+            "never",
+            "policy.wall",
+        ],
+        LIMIT,
+    )
+}
