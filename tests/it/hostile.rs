@@ -169,3 +169,44 @@ fn run_human(dir: &Path) -> Run {
         LIMIT,
     )
 }
+
+#[test]
+fn yaml_and_json_nested_20000_deep_is_a_located_error_in_every_format() {
+    let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+    let formats = [
+        "native",
+        "ansible",
+        "netbox",
+        "metal3",
+        "openshift",
+        "ironic",
+        "tripleo",
+        "warewulf",
+    ];
+    for format in formats {
+        let dir = policy_dir(&format!(
+            "inventory \"deep.json\" format {format};\nallow 10.0.0.1 -> bmcs : ssh;\n"
+        ));
+        std::fs::write(dir.path().join("deep.json"), &deep).expect("write");
+        let (run, findings) = check_json(dir.path(), LIMIT);
+        assert_eq!(findings, ["BW005 deep.json:1:65"], "format {format}");
+        assert_eq!(run.status, 2);
+        assert!(
+            run.stdout.contains("nested more than 64 deep"),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.len() < 4_000);
+    }
+    // Detected from its `bmcs` key, as YAML in block style.
+    let dir = policy_dir("inventory \"deep.yaml\";\nallow 10.0.0.1 -> bmcs : ssh;\n");
+    let nested: String = (0..20_000).map(|_| "- ").collect();
+    std::fs::write(
+        dir.path().join("deep.yaml"),
+        format!("bmcs:\n  {nested}x\n"),
+    )
+    .expect("write");
+    let (run, findings) = check_json(dir.path(), LIMIT);
+    assert_eq!(findings, ["BW005 deep.yaml:2:129"]);
+    assert_eq!(run.status, 2);
+}
