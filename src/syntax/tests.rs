@@ -1116,3 +1116,87 @@ fn a_waiver_may_name_the_services_it_waives() {
         )]
     );
 }
+
+/// pest parses by recursive descent: a rule that can reach itself would
+/// let nesting in the input deepen the stack. No rule of the grammar reaches
+/// itself, so the depth of a parse is bounded by the grammar, whatever the
+/// input (a statement of 100,000 terms is a repetition, not a recursion).
+#[test]
+fn no_grammar_rule_reaches_itself() {
+    let grammar = include_str!("../../grammar/bmcwall.pest");
+    let code: String = grammar
+        .lines()
+        .map(|line| match line.trim_start().starts_with("//") {
+            true => "",
+            false => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Every `name = modifier? { body }`, with the names the body refers to.
+    let mut rules: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut rest = code.as_str();
+    while let Some(eq) = rest.find(" = ") {
+        let name = rest[..eq]
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .to_string();
+        let open = eq + rest[eq..].find('{').expect("a rule body");
+        let mut depth = 0;
+        let mut close = open;
+        let mut in_string = false;
+        let mut chars = rest[open..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' if in_string => {
+                    chars.next();
+                }
+                '"' => in_string = !in_string,
+                '{' if !in_string => depth += 1,
+                '}' if !in_string => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body = &rest[open + 1..close];
+        let mut refs = Vec::new();
+        let mut word = String::new();
+        let mut in_string = false;
+        let mut escaped = false;
+        for c in body.chars().chain(std::iter::once(' ')) {
+            if in_string {
+                in_string = escaped || c != '"';
+                escaped = !escaped && c == '\\';
+                continue;
+            }
+            if c.is_ascii_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit()) {
+                refs.push(std::mem::take(&mut word));
+            }
+            word.clear();
+            in_string = c == '"';
+        }
+        rules.insert(name, refs);
+        rest = &rest[close + 1..];
+    }
+    assert!(rules.len() > 50, "read {} rules", rules.len());
+    assert!(rules["addrs"].contains(&"term_list".to_string()));
+    for start in rules.keys() {
+        let mut stack: Vec<&String> = rules[start].iter().collect();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(name) = stack.pop() {
+            assert_ne!(name, start, "the grammar rule `{start}` reaches itself");
+            if seen.insert(name) {
+                stack.extend(rules.get(name).into_iter().flatten());
+            }
+        }
+    }
+}
