@@ -16,6 +16,7 @@ mod live;
 mod lsp;
 mod plan;
 mod render;
+mod snippet;
 mod watchdog;
 mod write;
 

@@ -197,6 +197,10 @@ fn yaml_and_json_nested_20000_deep_is_a_located_error_in_every_format() {
             run.stdout
         );
         assert!(run.stdout.len() < 4_000);
+        // The 40,000-byte line is shown as a window around the error.
+        let human = run_human(dir.path());
+        assert_eq!(human.status, 2);
+        assert!(human.stderr.len() < 4_000, "{} bytes", human.stderr.len());
     }
     // Detected from its `bmcs` key, as YAML in block style.
     let dir = policy_dir("inventory \"deep.yaml\";\nallow 10.0.0.1 -> bmcs : ssh;\n");
@@ -209,4 +213,85 @@ fn yaml_and_json_nested_20000_deep_is_a_located_error_in_every_format() {
     let (run, findings) = check_json(dir.path(), LIMIT);
     assert_eq!(findings, ["BW005 deep.yaml:2:129"]);
     assert_eq!(run.status, 2);
+}
+
+/// The JSON report's `omitted` as `CODE file count`.
+fn omitted(json: &str) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_str(json).expect("a JSON report");
+    report["omitted"]
+        .as_array()
+        .map(|notes| {
+            notes
+                .iter()
+                .map(|n| {
+                    format!(
+                        "{} {} {}",
+                        n["code"].as_str().unwrap_or(""),
+                        n["file"].as_str().unwrap_or(""),
+                        n["count"]
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn twenty_kilobytes_of_semicolons_give_twenty_findings_and_a_count() {
+    let dir = policy_dir(&";".repeat(20_000));
+    let (run, findings) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 2);
+    assert_eq!(findings.len(), 20);
+    assert_eq!(findings[0], "BW001 policy.wall:1:1");
+    assert_eq!(omitted(&run.stdout), ["BW001 policy.wall 19980"]);
+    assert!(run.stdout.contains("\"errors\": 20000"));
+    assert!(run.stdout.len() < 20_000, "{} bytes", run.stdout.len());
+    let human = run_human(dir.path());
+    assert_eq!(human.status, 2);
+    assert!(
+        human
+            .stderr
+            .contains("... and 19980 more BW001(syntax-error) in policy.wall, not shown\n"),
+        "{}",
+        human.stderr
+    );
+    assert!(human
+        .stderr
+        .ends_with("bmcwall: 20000 errors, 0 warnings, 0 infos\n"));
+    assert!(human.stderr.len() < 20_000, "{} bytes", human.stderr.len());
+}
+
+#[test]
+fn forty_thousand_errors_on_their_own_lines_are_bounded() {
+    let text: String = (0..40_000)
+        .map(|i| format!("host h{i} = 10.0.0.300;\n"))
+        .collect();
+    let dir = policy_dir(&text);
+    let (run, findings) = check_json(dir.path(), Duration::from_secs(40));
+    assert_eq!(run.status, 2);
+    assert_eq!(findings.len(), 20);
+    assert_eq!(findings[19], "BW006 policy.wall:20:12");
+    assert_eq!(omitted(&run.stdout), ["BW006 policy.wall 39980"]);
+    assert!(run.stdout.len() < 20_000, "{} bytes", run.stdout.len());
+}
+
+#[test]
+fn forty_thousand_definitions_on_one_line_show_a_window_of_it() {
+    let line: Vec<String> = (0..40_000)
+        .map(|i| format!("host h{i} = 10.0.{}.{};", i / 250 % 250, i % 250 + 1))
+        .collect();
+    let dir = policy_dir(&format!("{}\n", line.join(" ")));
+    let (run, findings) = check_json(dir.path(), Duration::from_secs(40));
+    assert_eq!(run.status, 0);
+    assert_eq!(findings.len(), 20);
+    assert_eq!(findings[1], "BW303 policy.wall:1:26");
+    assert_eq!(omitted(&run.stdout), ["BW303 policy.wall 39980"]);
+    let human = run_human(dir.path());
+    assert_eq!(human.status, 0);
+    assert!(human.stderr.len() < 20_000, "{} bytes", human.stderr.len());
+    let longest = human.stderr.lines().map(|l| l.chars().count()).max();
+    assert!(longest < Some(200), "a line of {longest:?} characters");
+    assert!(human
+        .stderr
+        .contains(" 1 │ host h0 = 10.0.0.1; host h1 = 10.0.0.2;"));
 }
