@@ -295,3 +295,65 @@ fn forty_thousand_definitions_on_one_line_show_a_window_of_it() {
         .stderr
         .contains(" 1 │ host h0 = 10.0.0.1; host h1 = 10.0.0.2;"));
 }
+
+/// The JSON report's findings as `CODE file:line:column message`.
+fn messages(json: &str) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_str(json).expect("a JSON report");
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{} {}",
+                d["code"].as_str().unwrap_or(""),
+                d["line"],
+                d["column"],
+                d["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_fifo_a_device_or_a_huge_file_is_an_error_not_a_hang() {
+    let dir = policy_dir("include \"fifo.wall\";\ninventory \"fifo.yaml\";\ninventory \"/dev/zero\";\ninventory \"huge.yaml\";\nallow 10.0.0.1 -> bmcs : ssh;\n");
+    for fifo in ["fifo.wall", "fifo.yaml"] {
+        let status = Command::new("mkfifo")
+            .arg(dir.path().join(fifo))
+            .status()
+            .expect("mkfifo runs");
+        assert!(status.success());
+    }
+    let huge = std::fs::File::create(dir.path().join("huge.yaml")).expect("create");
+    huge.set_len(bmcwall::resolve::MAX_FILE_BYTES + 1)
+        .expect("a sparse file");
+    let (run, _) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        messages(&run.stdout),
+        [
+            "BW004 1:9 cannot include `fifo.wall`: a FIFO, not a regular file",
+            "BW005 2:11 cannot read inventory `fifo.yaml`: a FIFO, not a regular file",
+            "BW005 3:11 cannot read inventory `/dev/zero`: a device, not a regular file",
+            "BW005 4:11 cannot read inventory `huge.yaml`: larger than the limit of 64 MiB a file may have",
+        ]
+    );
+    assert!(run.stdout.len() < 4_000);
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_named_by_its_place() {
+    let dir = policy_dir("inventory \"bad.json\";\nallow 10.0.0.1 -> bmcs : ssh;\n");
+    std::fs::write(
+        dir.path().join("bad.json"),
+        b"{\"bmcs\": [\n  {\"name\": \"a\xff\"}]}\n",
+    )
+    .expect("write");
+    let (run, _) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        messages(&run.stdout),
+        ["BW005 1:11 cannot read inventory `bad.json`: not UTF-8 text: the byte at 2:14 (offset 24) is not UTF-8"]
+    );
+}

@@ -139,7 +139,7 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
     if is_dir {
         ansible::gather_directory(path, &mut files)?;
     } else {
-        files.add(path, std::fs::read_to_string(path)?);
+        files.add(path, crate::resolve::read_text(path)?);
     }
     let mut diagnostics = Vec::new();
     let looks = if is_dir {
