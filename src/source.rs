@@ -174,3 +174,14 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(out)
 }
+
+/// [`escape_controls`] for text that must stay on one line (a comment, a
+/// header line): newlines are escaped too.
+pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = escape_controls(text);
+    if escaped.contains('\n') {
+        std::borrow::Cow::Owned(escaped.replace('\n', "\\u{a}"))
+    } else {
+        escaped
+    }
+}

@@ -357,3 +357,64 @@ fn a_byte_that_is_not_utf8_is_named_by_its_place() {
         ["BW005 1:11 cannot read inventory `bad.json`: not UTF-8 text: the byte at 2:14 (offset 24) is not UTF-8"]
     );
 }
+
+#[test]
+fn terminal_escapes_from_a_policy_are_shown_escaped_in_every_output() {
+    let dir = policy_dir(
+        "allow 10.0.0.1 -> 10.0.0.2 : ssh \"desc \u{1b}]0;owned\u{7} \u{202e} end\";\nallow \u{1b}[2J -> x : ssh;\n",
+    );
+    let raw = |text: &str| {
+        text.contains(['\u{7}', '\u{202e}'])
+            || text.contains("\u{1b}]")
+            || text.contains("\u{1b}[2J")
+    };
+    let human = run_human(dir.path());
+    assert_eq!(human.status, 2);
+    assert!(
+        !human.stderr.contains('\u{1b}') && !raw(&human.stderr),
+        "{:?}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains(" 2 │ allow \\u{1b}[2J -> x : ssh;\n"),
+        "{}",
+        human.stderr
+    );
+    let coloured = run(
+        dir.path(),
+        &["check", "--color", "always", "policy.wall"],
+        LIMIT,
+    );
+    assert_eq!(coloured.status, 2);
+    assert!(!raw(&coloured.stderr), "{:?}", coloured.stderr);
+    let github = run(
+        dir.path(),
+        &["check", "--format", "github", "policy.wall"],
+        LIMIT,
+    );
+    assert_eq!(
+        github.stdout,
+        "::error file=policy.wall,line=2,col=7,endLine=2,endColumn=8,title=BW001 syntax-error::\
+         expected an address expression, found `\\u{1b}`\n"
+    );
+    // The compiled table's header and comments.
+    std::fs::write(
+        dir.path().join("policy.wall"),
+        "allow 10.0.0.1 -> 10.0.0.2 : ssh \"desc \u{1b}]0;owned\u{7} \u{202e} end\";\n",
+    )
+    .expect("write");
+    let compiled = run(
+        dir.path(),
+        &["compile", "--today", crate::support::TODAY, "policy.wall"],
+        LIMIT,
+    );
+    assert_eq!(compiled.status, 0, "{}", compiled.stderr);
+    assert!(
+        !compiled.stdout.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+        "{:?}",
+        compiled.stdout
+    );
+    assert!(compiled
+        .stdout
+        .contains("#     1  policy.wall:1  allow  \"desc \\u{1b}]0;owned\\u{7} \\u{202e} end\"\n"));
+}
