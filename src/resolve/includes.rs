@@ -205,7 +205,11 @@ fn read_file(
                 diagnostics.push(diagnostic);
                 continue;
             }
-            match read(sources, &included) {
+            match ahead
+                .root
+                .admit(&included)
+                .and_then(|()| read(sources, &included))
+            {
                 Ok(text) => {
                     let child = sources.add(normalize(&included), text);
                     stack.push(Reading {

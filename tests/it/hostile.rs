@@ -328,7 +328,14 @@ fn a_fifo_a_device_or_a_huge_file_is_an_error_not_a_hang() {
     let huge = std::fs::File::create(dir.path().join("huge.yaml")).expect("create");
     huge.set_len(bmcwall::resolve::MAX_FILE_BYTES + 1)
         .expect("a sparse file");
-    let (run, _) = check_json(dir.path(), LIMIT);
+    // `/dev/zero` is outside the policy's directory: with `--unconfined`, it
+    // is read for what it is.
+    let unconfined = run(
+        dir.path(),
+        &["check", "--unconfined", "--format", "json", "policy.wall"],
+        LIMIT,
+    );
+    let run = unconfined;
     assert_eq!(run.status, 2);
     assert_eq!(
         messages(&run.stdout),
@@ -417,4 +424,73 @@ fn terminal_escapes_from_a_policy_are_shown_escaped_in_every_output() {
     assert!(compiled
         .stdout
         .contains("#     1  policy.wall:1  allow  \"desc \\u{1b}]0;owned\\u{7} \\u{202e} end\"\n"));
+}
+
+#[test]
+fn includes_and_inventories_outside_the_policy_directory_are_refused() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        outside.path().join("secret.wall"),
+        "# TOKEN=hunter2\nhost s = 10.0.0.9;\n",
+    )
+    .expect("write");
+    std::fs::write(
+        outside.path().join("shadow.yaml"),
+        "root:$6$hash:19000:0:99999:7:::\n",
+    )
+    .expect("write");
+    let dir = policy_dir(&format!(
+        "include \"../{0}/secret.wall\";\ninclude \"{1}/secret.wall\";\ninclude \"link.wall\";\n\
+         inventory \"{1}/shadow.yaml\";\ninventory \"/proc/self/environ\";\nallow 10.0.0.1 -> 10.0.0.2 : ssh;\n",
+        outside.path().file_name().expect("name").to_string_lossy(),
+        outside.path().display()
+    ));
+    // The policy's directory and the other one are both in the temp root.
+    assert_eq!(dir.path().parent(), outside.path().parent());
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.wall"),
+        dir.path().join("link.wall"),
+    )
+    .expect("symlink");
+    let (refused, found) = check_json(dir.path(), LIMIT);
+    assert_eq!(refused.status, 2);
+    assert_eq!(
+        found,
+        [
+            "BW004 policy.wall:1:9",
+            "BW004 policy.wall:2:9",
+            "BW004 policy.wall:3:9",
+            "BW005 policy.wall:4:11",
+            "BW005 policy.wall:5:11",
+        ]
+    );
+    assert!(refused.stdout.contains("is outside "), "{}", refused.stdout);
+    assert!(!refused.stdout.contains("hunter2") && !refused.stdout.contains("$6$"));
+    let human = run_human(dir.path());
+    assert!(!human.stderr.contains("hunter2") && !human.stderr.contains("$6$"));
+    assert!(human.stderr.contains("`--unconfined`"), "{}", human.stderr);
+    // `--root` widens the confinement to a directory holding both; the
+    // links then lead inside it. `--unconfined` lifts it.
+    let root = dir
+        .path()
+        .parent()
+        .expect("parent")
+        .to_string_lossy()
+        .into_owned();
+    std::fs::write(
+        dir.path().join("policy.wall"),
+        format!(
+            "include \"../{}/secret.wall\";\nallow 10.0.0.1 -> s : ssh;\n",
+            outside.path().file_name().expect("name").to_string_lossy()
+        ),
+    )
+    .expect("write");
+    for flag in [vec!["--root", root.as_str()], vec!["--unconfined"]] {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend(flag);
+        args.push("policy.wall");
+        let wider = run(dir.path(), &args, LIMIT);
+        assert_eq!(findings(&wider.stdout), Vec::<String>::new(), "{args:?}");
+        assert_eq!(wider.status, 0, "{args:?}");
+    }
 }
