@@ -1200,3 +1200,33 @@ fn no_grammar_rule_reaches_itself() {
         }
     }
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_text() {
+    let text = "\u{feff}host a = 10.0.0.1;\nallow a -> a : ssh;\n";
+    let (ast, diagnostics) = parse(FileId(0), text);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(ast.statements.len(), 2);
+    let Statement::Define(definition) = &ast.statements[0] else {
+        panic!("not a definition");
+    };
+    assert_eq!(definition.name.span, nth_at(text, "a", 0));
+}
+
+#[test]
+fn an_ipv4_mapped_ipv6_address_is_an_error_naming_the_ipv4_form() {
+    let (_, diagnostics) = parse_bad("host h = ::ffff:10.0.0.1;");
+    assert_eq!(
+        diagnostics,
+        [(
+            Code::InvalidValue,
+            "1:10".to_string(),
+            "`::ffff:10.0.0.1` is an IPv4-mapped IPv6 address".to_string()
+        )]
+    );
+    let (_, diagnostics) = parse(FileId(0), "network n = ::ffff:10.0.0.0/104;");
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("write the IPv4 address `10.0.0.0`: an IPv4 host's packets carry its IPv4 address, which a rule on `::ffff:10.0.0.0` never matches")
+    );
+}

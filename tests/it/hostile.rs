@@ -494,3 +494,36 @@ fn includes_and_inventories_outside_the_policy_directory_are_refused() {
         assert_eq!(wider.status, 0, "{args:?}");
     }
 }
+
+#[test]
+fn smaller_cases_a_bom_a_mapped_address_and_names_that_are_not_strings() {
+    // A byte-order mark before a policy is not part of it.
+    let dir = policy_dir("\u{feff}allow 10.0.0.1 -> 10.0.0.2 : ssh;\n");
+    let (run, found) = check_json(dir.path(), LIMIT);
+    assert_eq!((run.status, found), (0, vec![]));
+    // An IPv4-mapped IPv6 address would never match the IPv4 host.
+    let dir = policy_dir("host h = ::ffff:10.0.0.1;\nallow h -> 10.0.0.2 : ssh;\n");
+    let (run, _) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        messages(&run.stdout),
+        ["BW006 1:10 `::ffff:10.0.0.1` is an IPv4-mapped IPv6 address"]
+    );
+    assert!(run.stdout.contains("write the IPv4 address `10.0.0.1`"));
+    // Native entries whose name is empty or a number.
+    let dir = policy_dir("inventory \"bmcs.yaml\";\nallow 10.0.0.1 -> bmcs : ssh;\n");
+    std::fs::write(
+        dir.path().join("bmcs.yaml"),
+        "bmcs:\n  - name: \"\"\n    address: 10.1.0.1\n  - name: 5\n    address: 10.1.0.2\n  - name: \"6\"\n    address: 10.1.0.3\n",
+    )
+    .expect("write");
+    let (run, _) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        messages(&run.stdout),
+        [
+            "BW005 2:11 `name` is empty",
+            "BW005 4:11 `name` must be a string, not the YAML value `5`",
+        ]
+    );
+}
