@@ -76,6 +76,7 @@ codes! {
     BroadWaiver => "bw304_broad_waiver.rs", "BW304", "broad-waiver", Warning, "a waiver that silences services it does not name";
     UnknownVendor => "bw309_unknown_vendor.rs", "BW309", "unknown-vendor", Warning, "an inventory vendor bmcwall does not know";
     SharedAddress => "bw310_shared_address.rs", "BW310", "shared-address", Warning, "inventory entries with different names share an address";
+    ConfusableText => "bw311_confusable_text.rs", "BW311", "confusable-text", Warning, "an inventory name or label value that mixes scripts or looks like another";
     ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
 }
 

@@ -181,6 +181,7 @@ impl<'a> Resolver<'a> {
             }
         }
         inventory::check_unique(&self.inventory, self.diagnostics);
+        inventory::check_confusable(&self.inventory, self.diagnostics);
 
         Collected {
             scope: scope_expr.map(|(expr, _)| expr),

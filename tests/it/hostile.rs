@@ -527,3 +527,24 @@ fn smaller_cases_a_bom_a_mapped_address_and_names_that_are_not_strings() {
         ]
     );
 }
+
+#[test]
+fn a_look_alike_or_mixed_script_label_value_or_name_is_a_warning() {
+    let dir = policy_dir(
+        "inventory \"bmcs.yaml\";\nbmc rack-a = inventory(rack = \"a\");\nallow 10.0.0.1 -> rack-a : https;\n",
+    );
+    std::fs::write(
+        dir.path().join("bmcs.yaml"),
+        "bmcs:\n  - name: r1-bmc\n    address: 10.10.1.11\n    rack: a\n  - name: r2-bmc\n    address: 10.10.1.12\n    rack: \u{430}\n  - name: r3-b\u{43c}c\n    address: 10.10.1.13\n    rack: a\n",
+    )
+    .expect("write");
+    let (run, _) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 0);
+    assert_eq!(
+        messages(&run.stdout),
+        [
+            "BW311 5:11 the `rack` value `\u{430}` of `r2-bmc` looks like `a` but is not: `\u{430}` is U+0430",
+            "BW311 8:11 the name `r3-b\u{43c}c` mixes scripts: `\u{43c}` is U+043C",
+        ]
+    );
+}

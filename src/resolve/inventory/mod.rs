@@ -21,6 +21,7 @@
 
 mod address;
 mod ansible;
+mod confusable;
 mod csv;
 mod detect;
 mod machines;
@@ -887,6 +888,8 @@ fn vendor_alias(lower: &str) -> Option<&'static str> {
         .find(|(alias, _)| lower.contains(alias))
         .map(|(_, vendor)| *vendor)
 }
+
+pub use confusable::check as check_confusable;
 
 /// Checks names are unique across every inventory loaded (an error), and
 /// says which entries share an address (a warning: virtual BMCs behind one
