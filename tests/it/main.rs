@@ -13,6 +13,7 @@ mod diagnostics;
 mod diff;
 mod differential;
 mod fmt;
+mod fuzz;
 mod gitops;
 mod hostile;
 mod inventory;
