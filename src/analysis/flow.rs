@@ -55,6 +55,7 @@ impl Flow {
             dst: self.dst_ip().to_string(),
             proto: service::proto_name(self.service.proto),
             port: self.service.port,
+            gateways: Vec::new(),
         }
     }
 }

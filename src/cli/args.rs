@@ -250,11 +250,20 @@ pub(crate) struct ExplainArgs {
     pub(crate) policy: PathBuf,
     /// Source of the flow: an address, or a name the policy defines (a host,
     /// a network, a BMC's inventory name), whose first address is taken.
-    #[arg(long, value_name = "ADDR|NAME")]
-    pub(crate) from: String,
+    #[arg(
+        long,
+        value_name = "ADDR|NAME",
+        required_unless_present = "gateway",
+        requires = "to"
+    )]
+    pub(crate) from: Option<String>,
     /// Destination of the flow: an address or a name, as for --from.
-    #[arg(long, value_name = "ADDR|NAME")]
-    pub(crate) to: String,
+    #[arg(long, value_name = "ADDR|NAME", requires = "from")]
+    pub(crate) to: Option<String>,
+    /// Without --from/--to: what reaches the BMCs this gateway governs, from
+    /// where, by which rule, as a table.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["from", "to"])]
+    pub(crate) gateway: Option<String>,
     /// Protocol: tcp, udp, icmp, or a number.
     #[arg(long, default_value = "tcp", value_parser = parse_proto)]
     pub(crate) proto: u8,
@@ -491,6 +500,12 @@ pub(crate) struct CompileArgs {
     pub(crate) table: String,
     #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
     pub(crate) reverse_path: ReversePath,
+    /// The gateway whose table to write (a policy with `gateway` declarations).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub(crate) gateway: Option<String>,
+    /// Every gateway's table, to DIR/NAME.nft (or .json), with DIR/manifest.json.
+    #[arg(long, requires = "output")]
+    pub(crate) all: bool,
     #[command(flatten)]
     pub(crate) common: Common,
 }
@@ -519,14 +534,38 @@ pub(crate) struct PlanArgs {
     pub(crate) live: LiveArgs,
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub(crate) format: PlanFormat,
+    /// The gateway whose table to compare (a policy with `gateway` declarations).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub(crate) gateway: Option<String>,
+    /// Every gateway, each against DIR/NAME.json given with --live DIR: a
+    /// summary per gateway; exit 1 if any drifts.
+    #[arg(long, requires = "saved", conflicts_with = "netns")]
+    pub(crate) all: bool,
+    /// Read the live table from FILE, saved with `nft -j list table inet
+    /// NAME` (empty: no table), instead of from nft; with --all, a directory
+    /// of NAME.json, one per gateway.
+    #[arg(
+        long = "live",
+        id = "saved",
+        value_name = "FILE|DIR",
+        conflicts_with = "netns"
+    )]
+    pub(crate) saved: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) common: Common,
 }
 
 #[derive(Args, Debug)]
 pub(crate) struct ApplyArgs {
-    #[arg(value_name = "POLICY.wall")]
-    pub(crate) policy: PathBuf,
+    #[arg(value_name = "POLICY.wall", required_unless_present = "ruleset")]
+    pub(crate) policy: Option<PathBuf>,
+    /// Load this table, compiled elsewhere (`compile`'s text form), instead
+    /// of compiling a policy: the same checks, lock and rollback.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["policy", "gateway", "layout", "reverse_path"])]
+    pub(crate) ruleset: Option<PathBuf>,
+    /// The gateway whose table to apply (a policy with `gateway` declarations).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) gateway: Option<String>,
     #[command(flatten)]
     pub(crate) live: LiveArgs,
     #[arg(long, value_enum, default_value_t = Layout::Sets)]

@@ -47,7 +47,18 @@ pub fn render(sources: &SourceMap, policy: &Policy, explanation: &Explanation) -
             policy.rule_text(sources, index)
         );
     }
-    if !explanation.in_scope {
+    if !policy.gateways.is_empty() {
+        let crossed: Vec<&str> = policy
+            .gateways_on(flow.src_ip(), flow.dst_ip())
+            .into_iter()
+            .map(|g| policy.gateways[g].name.as_str())
+            .collect();
+        if crossed.is_empty() {
+            let _ = writeln!(out, "gateways: none governs this flow");
+        } else {
+            let _ = writeln!(out, "gateways: {}", crossed.join(", "));
+        }
+    } else if !explanation.in_scope {
         let _ = writeln!(
             out,
             "scope:    out of scope: the generated table leaves this flow to other tables"
@@ -78,6 +89,111 @@ pub fn render(sources: &SourceMap, policy: &Policy, explanation: &Explanation) -
             );
         }
         None => {}
+    }
+    out
+}
+
+/// `explain --gateway NAME`: what reaches the BMCs gateway `index` governs,
+/// from where, by which rule, as its table decides: one line per box of
+/// allowed flows, by rule.
+pub fn gateway_table(sources: &SourceMap, policy: &Policy, index: usize) -> String {
+    use crate::analysis::region::blocks;
+    let own = policy.for_gateway(index);
+    let analysis = crate::analysis::Analysis::new(&own);
+    let names = own.address_names();
+    let governed_bmcs = own.bmcs.intersection(&own.scope);
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for (ordinal, &rule_index) in analysis.rules.iter().enumerate() {
+        let rule = &own.rules[rule_index];
+        if rule.action != crate::model::Action::Allow {
+            continue;
+        }
+        let v4 = blocks(&analysis, &analysis.v4, |o| o == ordinal)
+            .into_iter()
+            .map(|b| {
+                (
+                    AddrSet {
+                        v4: b.src,
+                        v6: IntervalSet::default(),
+                    },
+                    AddrSet {
+                        v4: b.dst,
+                        v6: IntervalSet::default(),
+                    },
+                    b.services,
+                )
+            });
+        let v6 = blocks(&analysis, &analysis.v6, |o| o == ordinal)
+            .into_iter()
+            .map(|b| {
+                (
+                    AddrSet {
+                        v4: IntervalSet::default(),
+                        v6: b.src,
+                    },
+                    AddrSet {
+                        v4: IntervalSet::default(),
+                        v6: b.dst,
+                    },
+                    b.services,
+                )
+            });
+        for (src, dst, services) in v4.chain(v6) {
+            let dst = dst.intersection(&governed_bmcs);
+            if dst.is_empty() {
+                continue;
+            }
+            let place = sources.file_line(rule.span);
+            let described = match &rule.description {
+                Some(description) => format!("{place} \"{description}\""),
+                None => place,
+            };
+            rows.push([
+                names.name(&src),
+                names.name(&dst),
+                service::words(&services).join(", "),
+                described,
+            ]);
+        }
+    }
+    let gateway = &policy.gateways[policy.target_of(index)];
+    let mut out = format!(
+        "gateway {}: what reaches its {} BMCs, by rule (first match)\n",
+        policy.gateways[index].name,
+        policy
+            .inventory
+            .iter()
+            .filter(|e| e.addresses.intersects(&governed_bmcs))
+            .count()
+    );
+    if gateway.name != policy.gateways[index].name {
+        let _ = writeln!(out, "(the table of its pair, {})", gateway.name);
+    }
+    if rows.is_empty() {
+        out.push_str("nothing: every flow to them is denied\n");
+        return out;
+    }
+    let header = ["FROM", "TO", "SERVICES", "RULE"].map(String::from);
+    let width = |column: usize| {
+        std::iter::once(&header)
+            .chain(&rows)
+            .map(|row| row[column].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2)];
+    for row in std::iter::once(&header).chain(&rows) {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
     }
     out
 }

@@ -147,6 +147,26 @@ impl StateDir {
         )
     }
 
+    /// What the last apply of a ruleset file left on the gateway: the
+    /// SHA-256 of the ruleset and the fingerprint of the table it loaded,
+    /// `None` when there is no record.
+    pub fn applied(&self, gateway: &Gateway, table: &str) -> Option<(String, String)> {
+        let text = std::fs::read_to_string(self.file(gateway, &format!("{table}.applied"))).ok()?;
+        let (ruleset, live) = text.trim().split_once(' ')?;
+        Some((ruleset.to_string(), live.to_string()))
+    }
+
+    /// Records that the ruleset with SHA-256 `ruleset` is loaded as the
+    /// table with fingerprint `live`, replacing the record before.
+    pub fn record_applied(&self, gateway: &Gateway, table: &str, ruleset: &str, live: &str) {
+        let path = self.file(gateway, &format!("{table}.applied"));
+        let new = self.file(gateway, &format!("{table}.{}.applied", std::process::id()));
+        let _ = std::fs::remove_file(&new);
+        if self.write(&new, &format!("{ruleset} {live}\n")).is_ok() {
+            let _ = std::fs::rename(&new, &path);
+        }
+    }
+
     /// Writes `ruleset` to `path`, a new root-only file: one already there
     /// is never overwritten.
     pub fn write(&self, path: &Path, ruleset: &str) -> Result<(), GatewayError> {

@@ -248,6 +248,16 @@ impl Nft {
         }
     }
 
+    /// Whether table `inet NAME`, if there is one, is a table bmcwall wrote
+    /// and can read, as it stands on `today`.
+    pub fn readable(&self, table: &str, today: crate::model::Date) -> Result<(), CompareFailure> {
+        let Some(listing) = self.list(table, true).map_err(CompareFailure::Unreadable)? else {
+            return Ok(());
+        };
+        let now = today.days_since_epoch() * 86_400;
+        nft::readable(&listing, table, now).map_err(CompareFailure::NotComparable)
+    }
+
     /// Reads table `inet NAME` and compares it with the compiled one, both
     /// as they stand on `today`.
     pub fn compare(

@@ -9,6 +9,7 @@ mod docs;
 mod exit;
 mod explain;
 mod fetch;
+mod fleet;
 mod fmt;
 mod gateway;
 mod graph;
@@ -217,54 +218,56 @@ fn compile(args: CompileArgs) -> Exit {
         Err(exit) => return exit,
     };
     let lowered = settings.levels.lowered();
-    let (checked, text) = pipeline::check_alongside(
+    let request = fleet::Request {
+        gateway: args.gateway.as_deref(),
+        all: args.all,
+        layout: layout(args.layout),
+        table: &args.table,
+        reverse_path: args.reverse_path.nft(),
+        json: args.format == OutputFormat::Json,
+        lowered: &lowered,
+    };
+    let (checked, tables) = pipeline::check_alongside(
         &args.policy,
         args.common.today(),
         &settings,
-        |policy, analysis, sources| {
-            let input = nft::Input {
-                policy,
-                analysis,
-                sources,
-            };
-            let ruleset = nft::build_with(
-                layout(args.layout),
-                input,
-                &args.table,
-                args.reverse_path.nft(),
-            );
-            match args.format {
-                OutputFormat::Nft => Ok(nft::text::render(
-                    &ruleset,
-                    &nft::text::header(sources, policy, &lowered),
-                )),
-                OutputFormat::Json => nft::json::render(&ruleset),
-            }
-        },
+        |policy, analysis, sources| fleet::build(policy, analysis, sources, &request),
     );
     report(&checked, &args.common);
     let compiled = compilable(&checked, "compiled").map(|_| ());
-    left_to_exit(checked);
     if let Err(code) = compiled {
+        left_to_exit(checked);
         return code;
     }
-    let text = match text {
-        Some(Ok(text)) => text,
-        Some(Err(error)) => return unwritten(&error),
+    let tables = match tables {
+        Some(Ok(tables)) => tables,
+        Some(Err(error)) => {
+            left_to_exit(checked);
+            return unwritten(&error);
+        }
         // The pipeline builds the output of every policy it analyses, and
         // only an analysed policy gets here.
         None => return unwritten(&"internal error: the table was not built"),
     };
-    match &args.output {
-        Some(path) => match write::output(path, text.as_bytes()) {
-            Ok(()) => Exit::Success,
-            Err(error) => {
-                let _ = writeln!(std::io::stderr(), "bmcwall: {error}");
-                Exit::Invalid
+    let exit = match (&args.output, args.all) {
+        (Some(dir), true) => {
+            let (policy, _) = checked
+                .model
+                .as_ref()
+                .expect("a compiled policy has a model");
+            match fleet::write_all(dir, policy, &checked.sources, &tables, request.json) {
+                Ok(()) => Exit::Success,
+                Err(error) => unwritten(&error),
             }
+        }
+        (Some(path), false) => match write::output(path, tables[0].text.as_bytes()) {
+            Ok(()) => Exit::Success,
+            Err(error) => unwritten(&error),
         },
-        None => printed(&text).map_or_else(|exit| exit, |()| Exit::Success),
-    }
+        (None, _) => printed(&tables[0].text).map_or_else(|exit| exit, |()| Exit::Success),
+    };
+    left_to_exit(checked);
+    exit
 }
 
 fn plan_command(args: PlanArgs) -> Exit {
@@ -277,40 +280,39 @@ fn plan_command(args: PlanArgs) -> Exit {
         Ok(model) => model,
         Err(_) => return Exit::Invalid,
     };
-    let table = &args.live.table;
-    let runner = live::Nft::new(args.live.netns.clone());
-    let place = runner.place();
     let fail = |what: String| {
         let _ = writeln!(std::io::stderr(), "bmcwall: {what}");
         Exit::Refused
     };
-    if let Err(error) = runner.reachable() {
-        return fail(error.to_string());
+    if args.all {
+        return fleet::plan_all(&args, &checked.sources, policy);
     }
-    // Read first: were the table to change while the plan is made, the apply
-    // that names this fingerprint refuses rather than acting on a stale plan.
-    let fingerprint = match runner.fingerprint(table) {
-        Ok(fingerprint) => fingerprint,
-        Err(error) => {
-            return fail(format!(
-                "cannot read table inet {table} in {place}: {error}"
-            ))
-        }
+    let gateway = match fleet::one_gateway(policy, args.gateway.as_deref()) {
+        Ok(gateway) => gateway,
+        Err(message) => return unwritten(&message),
+    };
+    let own = gateway.map(|index| policy.for_gateway(index));
+    let own_analysis = own.as_ref().map(crate::analysis::Analysis::new);
+    let (policy, analysis) = match (&own, &own_analysis) {
+        (Some(own), Some(own_analysis)) => (own, own_analysis),
+        _ => (policy, analysis),
+    };
+    let table = &args.live.table;
+    let live = match &args.saved {
+        Some(file) => fleet::Live::saved(file),
+        None => fleet::Live::read(&live::Nft::new(args.live.netns.clone()), table),
+    };
+    let live = match live {
+        Ok(live) => live,
+        Err(message) => return fail(message),
     };
     let compiled = Compiled::of(policy, analysis);
-    let (present, changes) = match runner.compare(table, &compiled, args.common.today()) {
-        Ok(comparison) => (comparison.present(), comparison.changes),
-        Err(live::CompareFailure::Unreadable(error)) => {
-            return fail(format!(
-                "cannot read table inet {table} in {place}: {error}"
-            ))
-        }
-        Err(live::CompareFailure::NotComparable(error)) => {
-            return fail(format!(
-                "table inet {table} in {place} is not one bmcwall can compare: {error}"
-            ))
-        }
+    let changes = match live.compare(table, &compiled, args.common.today()) {
+        Ok(changes) => changes,
+        Err(message) => return fail(message),
     };
+    let present = live.listing.is_some();
+    let place = &live.place;
     let text = match args.format {
         PlanFormat::Human => {
             let title = if present {
@@ -326,7 +328,7 @@ fn plan_command(args: PlanArgs) -> Exit {
             &checked.sources,
             table,
             present,
-            &fingerprint,
+            live.fingerprint.as_deref(),
         ) {
             Ok(text) => text,
             Err(error) => return fail(format!("cannot write the plan as JSON: {error}")),
@@ -383,8 +385,19 @@ fn explain_command(args: ExplainArgs) -> Exit {
     let Some((policy, analysis)) = &checked.model else {
         return Exit::Invalid;
     };
-    let addresses = explain::endpoint(policy, &args.from).and_then(|from| {
-        let to = explain::endpoint(policy, &args.to)?;
+    let (Some(from), Some(to)) = (&args.from, &args.to) else {
+        let name = args
+            .gateway
+            .as_deref()
+            .expect("clap requires --gateway or --from/--to");
+        return match fleet::gateway_index(policy, name) {
+            Ok(index) => printed(&explain::gateway_table(&checked.sources, policy, index))
+                .map_or_else(|exit| exit, |()| Exit::Success),
+            Err(message) => unwritten(&message),
+        };
+    };
+    let addresses = explain::endpoint(policy, from).and_then(|from| {
+        let to = explain::endpoint(policy, to)?;
         explain::pick(&from, &to)
     });
     let flow = addresses.and_then(|(from, to)| explain::flow(from, to, args.proto, args.port));

@@ -145,14 +145,15 @@ pub fn human(
 }
 
 /// The plan for pipelines, with the live table's fingerprint for
-/// `apply --expect-live`; `Err` when it cannot be written as JSON.
+/// `apply --expect-live` (`null` for a table read from a saved listing);
+/// `Err` when it cannot be written as JSON.
 pub fn json(
     changes: &[Change],
     policy: &Policy,
     sources: &SourceMap,
     table: &str,
     present: bool,
-    fingerprint: &str,
+    fingerprint: Option<&str>,
 ) -> Result<String, serde_json::Error> {
     let (added, removed, other) = counts(changes);
     let mut items = changes_json(changes, policy, sources);

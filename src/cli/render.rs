@@ -266,6 +266,7 @@ pub fn human(checked: &Checked, options: &Options) -> String {
     let mut out = String::new();
     if options.verbose {
         out.push_str(&inventories(checked));
+        out.push_str(&gateways(checked));
     }
     let (shown, omitted) = bounded(checked, |finding| {
         match (&finding.waived, finding.diagnostic.severity) {
@@ -289,6 +290,53 @@ pub fn human(checked: &Checked, options: &Options) -> String {
 
 /// What each inventory was read as, for `-v`: its format (and what it was
 /// detected as), its BMCs and the names it resolved.
+/// Each gateway's table in numbers, for `-v`: its nft rules and set
+/// elements (the default layout) and the BMCs it governs.
+fn gateways(checked: &Checked) -> String {
+    let Some((policy, analysis)) = checked.model.as_ref() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut counted: Vec<(usize, usize, usize)> = Vec::new();
+    for index in 0..policy.gateways.len() {
+        let target = policy.target_of(index);
+        let (rules, elements) = match counted.iter().find(|(t, _, _)| *t == target) {
+            Some(&(_, rules, elements)) => (rules, elements),
+            None => {
+                let ruleset = super::fleet::ruleset(
+                    policy,
+                    analysis,
+                    &checked.sources,
+                    Some(target),
+                    crate::nft::Layout::Sets,
+                    crate::nft::DEFAULT_TABLE,
+                    crate::nft::ReversePath::Drop,
+                );
+                let rules = ruleset.chains.iter().map(|c| c.rules.len()).sum();
+                let elements = ruleset.sets.iter().map(|s| s.elements.len()).sum();
+                counted.push((target, rules, elements));
+                (rules, elements)
+            }
+        };
+        let gateway = &policy.gateways[index];
+        let shared = if target == index {
+            String::new()
+        } else {
+            format!(", the table of {}", policy.gateways[target].name)
+        };
+        out.push_str(&format!(
+            "gateway {}: mode {}{shared}, {rules} rules, {elements} set elements, {} BMCs\n",
+            gateway.name,
+            super::fleet::mode_words(policy, index).join(", "),
+            super::fleet::bmcs_governed(policy, index)
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 fn inventories(checked: &Checked) -> String {
     let mut out = String::new();
     for inventory in &checked.inventories {
@@ -392,6 +440,9 @@ struct JsonDiagnostic<'a> {
     witness: Option<&'a crate::diagnostic::Witness>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     path: Vec<JsonHop<'a>>,
+    /// The gateways a gateway-specific finding is about.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    gateways: &'a [String],
     waived: Option<&'a str>,
 }
 
@@ -476,6 +527,7 @@ fn json_diagnostic<'a>(sources: &SourceMap, finding: &'a Finding) -> JsonDiagnos
             .collect(),
         help: diagnostic.help.as_deref(),
         witness: diagnostic.witness.as_ref(),
+        gateways: &diagnostic.gateways,
         path: diagnostic
             .path
             .iter()
@@ -625,6 +677,9 @@ pub fn sarif(results: &[Checked]) -> Result<String, Unwritable> {
                 Some(witness) => serde_json::json!({"policy": policy, "witness": witness}),
                 None => serde_json::json!({"policy": policy}),
             };
+            if !diagnostic.gateways.is_empty() {
+                result["properties"]["gateways"] = serde_json::json!(diagnostic.gateways);
+            }
             if let Some(reason) = &finding.waived {
                 result["suppressions"] =
                     serde_json::json!([{"kind": "inSource", "justification": reason}]);

@@ -56,6 +56,7 @@ codes! {
     EmptySelector => "bw008_empty_selector.rs", "BW008", "empty-selector", Warning, "`inventory(...)` matches no entry";
     EmptyInventory => "bw009_empty_inventory.rs", "BW009", "empty-inventory", Error, "an inventory that yields no BMC";
     UnresolvedName => "bw010_unresolved_name.rs", "BW010", "unresolved-name", Error, "a BMC address that is a host name, without `resolve` or not resolving";
+    GatewayError => "bw011_gateway_error.rs", "BW011", "gateway-error", Error, "a gateway with an item twice or no address, or `scope` with gateways";
     ConfigError => "bw013_config_error.rs", "BW013", "config-error", Error, "bmcwall.toml that is not valid";
     ShadowedRule => "bw101_shadowed_rule.rs", "BW101", "shadowed-rule", Error, "a rule that never decides any flow because earlier rules with another action cover it";
     RedundantRule => "bw102_redundant_rule.rs", "BW102", "redundant-rule", Warning, "removing the rule changes no decision";
@@ -78,6 +79,9 @@ codes! {
     SharedAddress => "bw310_shared_address.rs", "BW310", "shared-address", Warning, "inventory entries with different names share an address";
     ConfusableText => "bw311_confusable_text.rs", "BW311", "confusable-text", Warning, "an inventory name or label value that mixes scripts or looks like another";
     ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
+    UngovernedBmc => "bw501_ungoverned_bmc.rs", "BW501", "ungoverned-bmc", Error, "a BMC no gateway governs";
+    InvalidPair => "bw502_invalid_pair.rs", "BW502", "invalid-pair", Error, "a `pair` whose peer is missing or a member, or a member with its own scope or mode";
+    GatewayOverlap => "bw503_gateway_overlap.rs", "BW503", "gateway-overlap", Warning, "two gateways that are no pair share an address or a BMC in scope";
 }
 
 /// How a code is treated: reported at a severity, or not at all.

@@ -44,6 +44,10 @@ pub struct Witness {
     pub proto: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// The gateways whose tables govern the flow, in a policy with
+    /// `gateway` declarations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<String>,
 }
 
 impl fmt::Display for Witness {
@@ -74,6 +78,9 @@ pub struct Diagnostic {
     /// the primary label (the name meant, the network meant): what an
     /// editor offers as a quick fix.
     pub fix: Option<String>,
+    /// The gateways a finding is about (the gateway of a gateway-specific
+    /// finding), in a policy with `gateway` declarations.
+    pub gateways: Vec<String>,
 }
 
 impl Diagnostic {
@@ -97,7 +104,14 @@ impl Diagnostic {
             path: Vec::new(),
             services: Vec::new(),
             fix: None,
+            gateways: Vec::new(),
         }
+    }
+
+    /// The finding is about these gateways.
+    pub fn with_gateways(mut self, gateways: Vec<String>) -> Self {
+        self.gateways = gateways;
+        self
     }
 
     /// The help "did you mean `REPLACEMENT`?", with the replacement as the

@@ -236,6 +236,86 @@ fn broken_lines(statement: &Statement<'_>, lines: &mut Vec<Line>) {
     });
 }
 
+/// A gateway with items in braces: its head and `{` on the first line, each
+/// item on a line of its own, indented, and `}` on the last; with one item
+/// and no comment inside, all on one line. A comment inside ends the line it
+/// is on.
+fn block_lines(statement: &Statement<'_>, lines: &mut Vec<Line>) {
+    let one_item = statement
+        .tokens
+        .iter()
+        .all(|t| !matches!(t.part, Part::Item(n) if n > 0));
+    if one_item && !statement.has_inner_comments() {
+        // `gateway NAME = ADDRS { ITEM; }` on one line.
+        let tokens: Vec<&Token<'_>> = statement.tokens.iter().collect();
+        lines.push(Line::Code {
+            code: format!("{} }}", join(&tokens)),
+            comment: statement.trailing.map(str::to_string),
+        });
+        return;
+    }
+    let mut code = String::new();
+    let mut previous: Option<&Token<'_>> = None;
+    let mut indent = "";
+    for token in &statement.tokens {
+        if code.is_empty() {
+            code.push_str(indent);
+        } else if let (Some(before), false) = (previous, code.trim().is_empty()) {
+            code.push_str(separator(before, token));
+        }
+        code.push_str(token.text);
+        previous = Some(token);
+        let ends_line = token.kind == TokenKind::OpenBrace
+            || (token.kind == TokenKind::Semicolon && matches!(token.part, Part::Item(_)));
+        if ends_line {
+            indent = CONTINUATION;
+        }
+        let mut comments = token.comments.iter();
+        match comments.next() {
+            Some(first) if first.own_line => {
+                lines.push(Line::Code {
+                    code: std::mem::take(&mut code),
+                    comment: None,
+                });
+                lines.push(Line::Comment {
+                    indent: CONTINUATION,
+                    text: first.text.to_string(),
+                });
+            }
+            Some(first) => lines.push(Line::Code {
+                code: std::mem::take(&mut code),
+                comment: Some(first.text.to_string()),
+            }),
+            None if ends_line => lines.push(Line::Code {
+                code: std::mem::take(&mut code),
+                comment: None,
+            }),
+            None => continue,
+        }
+        for comment in comments {
+            lines.push(Line::Comment {
+                indent: CONTINUATION,
+                text: comment.text.to_string(),
+            });
+        }
+        if !ends_line {
+            // The statement goes on after a comment: deeper.
+            code.push_str(CONTINUATION);
+            code.push_str(indent);
+        }
+    }
+    if !code.trim().is_empty() {
+        lines.push(Line::Code {
+            code,
+            comment: None,
+        });
+    }
+    lines.push(Line::Code {
+        code: "}".into(),
+        comment: statement.trailing.map(str::to_string),
+    });
+}
+
 /// The formatted text of `document`.
 pub(super) fn render(document: &Document<'_>) -> String {
     // Blocks: statements of one class, with nothing but comments on their own
@@ -285,6 +365,7 @@ pub(super) fn render(document: &Document<'_>) -> String {
                     code: Parts::of(statement).line(class, widths[block]),
                     comment: statement.trailing.map(str::to_string),
                 }),
+                _ if statement.block => block_lines(statement, &mut lines),
                 _ if statement.has_inner_comments() => broken_lines(statement, &mut lines),
                 _ => {
                     let tokens: Vec<&Token<'_>> = statement.tokens.iter().collect();

@@ -81,8 +81,11 @@ enum Item<'t> {
 #[derive(Debug)]
 struct Statement<'t> {
     kind: StatementKind,
-    /// The tokens before the `;`, which the layout adds.
+    /// The tokens before the `;` (or a gateway's closing `}`), which the
+    /// layout adds.
     tokens: Vec<Token<'t>>,
+    /// It ends with the `}` of a gateway's items, not with `;`.
+    block: bool,
     /// The comment after the statement on the line of its last token.
     trailing: Option<&'t str>,
 }
@@ -165,6 +168,7 @@ impl<'t> Document<'t> {
             document.items.push(Item::Statement(Statement {
                 kind: statement.kind,
                 tokens: laid,
+                block: semicolon.kind == TokenKind::CloseBrace,
                 trailing: None,
             }));
             cursor = semicolon.end;

@@ -2,7 +2,8 @@
 //!
 //! ## What it does
 //! Reports a rule none of whose flows has its source or destination in
-//! `scope`.
+//! `scope`; in a policy with `gateway` declarations, a rule none of whose
+//! flows any gateway governs.
 //!
 //! ## Why it matters
 //! The generated table only governs flows in scope; the gateway cannot
@@ -34,15 +35,26 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             && !rule.dst.v6.is_empty()
             && (rule.src.v6.intersects(&scope.v6) || rule.dst.v6.intersects(&scope.v6));
         if !v4 && !v6 {
-            out.push(
+            let diagnostic = if context.policy.gateways.is_empty() {
                 Diagnostic::new(
                     Code::OutOfScopeRule,
                     "rule is out of scope: no flow it matches has its source or destination in `scope`",
                     rule.span,
                     "not enforced by the gateway",
                 )
-                .with_help("widen `scope`, or enforce this rule elsewhere"),
-            );
+                .with_help("widen `scope`, or enforce this rule elsewhere")
+            } else {
+                Diagnostic::new(
+                    Code::OutOfScopeRule,
+                    "rule is out of scope: no gateway governs a flow it matches",
+                    rule.span,
+                    "enforced by no gateway",
+                )
+                .with_help(
+                    "widen a gateway's `scope`, or declare the gateway that sees these flows",
+                )
+            };
+            out.push(diagnostic);
         }
     }
 }

@@ -12,6 +12,7 @@ mod bw007_definition_cycle;
 mod bw008_empty_selector;
 mod bw009_empty_inventory;
 mod bw010_unresolved_name;
+mod bw011_gateway_error;
 mod bw101_shadowed_rule;
 mod bw102_redundant_rule;
 mod bw103_correlated_rules;
@@ -33,6 +34,9 @@ mod bw309_unknown_vendor;
 mod bw310_shared_address;
 mod bw311_confusable_text;
 mod bw401_expectation_failed;
+mod bw501_ungoverned_bmc;
+mod bw502_invalid_pair;
+mod bw503_gateway_overlap;
 mod registry;
 mod support;
 

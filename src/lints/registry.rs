@@ -26,4 +26,7 @@ pub const CHECKS: &[Check] = &[
     // After BW206: it reads the findings that list services.
     super::bw304_broad_waiver::check,
     super::bw401_expectation_failed::check,
+    super::bw501_ungoverned_bmc::check,
+    super::bw502_invalid_pair::check,
+    super::bw503_gateway_overlap::check,
 ];

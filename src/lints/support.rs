@@ -89,12 +89,26 @@ pub fn name_at(context: &Context, family: Family, address: u128) -> String {
 pub fn with_path(context: &Context, mut diagnostic: Diagnostic, hops: &[Hop]) -> Diagnostic {
     let mut lines = Vec::new();
     let primary = diagnostic.primary().span;
+    let policy = context.policy;
+    let crossed = |hop: &Hop| -> Vec<String> {
+        policy
+            .gateways_on(hop.flow.src_ip(), hop.flow.dst_ip())
+            .into_iter()
+            .map(|g| policy.gateways[g].name.clone())
+            .collect()
+    };
     for (i, hop) in hops.iter().enumerate() {
         let rule = &context.policy.rules[hop.rule];
         let place = super::location(context, rule.span);
         let flow = hop.flow;
+        let gateways = crossed(hop);
+        let enforced = if gateways.is_empty() {
+            String::new()
+        } else {
+            format!(", on {}", gateways.join(", "))
+        };
         lines.push(format!(
-            "hop {}: {} -> {}: {} (allowed by {place})",
+            "hop {}: {} -> {}: {} (allowed by {place}{enforced})",
             i + 1,
             name_at(context, flow.family, flow.src),
             name_at(context, flow.family, flow.dst),
@@ -107,7 +121,11 @@ pub fn with_path(context: &Context, mut diagnostic: Diagnostic, hops: &[Hop]) ->
     }
     diagnostic.path = hops
         .iter()
-        .map(|h| (h.flow.witness(), context.policy.rules[h.rule].span))
+        .map(|h| {
+            let mut witness = h.flow.witness();
+            witness.gateways = crossed(h);
+            (witness, context.policy.rules[h.rule].span)
+        })
         .collect();
     if hops.len() < 2 {
         return diagnostic;

@@ -227,7 +227,7 @@ impl<'r, R: Reading> Walker<'r, R> {
         }
         for (index, rule) in at.chain.rules.iter().enumerate().skip(at.next) {
             let here = |problem| ReadError::Rule {
-                chain: (!at.chain.base).then(|| at.chain.name.clone()),
+                chain: at.chain.hook.is_none().then(|| at.chain.name.clone()),
                 number: index + 1,
                 problem,
             };
@@ -267,8 +267,13 @@ impl<'r, R: Reading> Walker<'r, R> {
                 Match::CtState(_) => return Ok(None),
                 Match::Time { before, at } if (self.now < *at) != *before => return Ok(None),
                 Match::Time { .. } => {}
-                // Flows come in where the route back to their source leaves.
-                Match::ReversePathMissing => return Ok(None),
+                // Flows come in where the route back to their source leaves,
+                // over a network, not over loopback.
+                // Neither are they neighbour discovery: the model's ICMPv6
+                // flows are echo requests.
+                Match::ReversePathMissing | Match::Loopback { .. } | Match::NeighbourDiscovery => {
+                    return Ok(None)
+                }
                 other => matched = self.reading.restrict(self.ruleset, &matched, other)?,
             }
         }
@@ -438,9 +443,11 @@ impl Reading for Symbolic {
     ) -> Result<Vec<Piece>, Problem> {
         let allowed = match m {
             // Read by the walk.
-            Match::CtState(_) | Match::Time { .. } | Match::ReversePathMissing => {
-                return Ok(flows.clone())
-            }
+            Match::CtState(_)
+            | Match::Time { .. }
+            | Match::ReversePathMissing
+            | Match::Loopback { .. }
+            | Match::NeighbourDiscovery => return Ok(flows.clone()),
             Match::L4protoIn(protos) => vec![Piece {
                 services: protocols(protos.iter().map(|&p| (p, p))),
                 ..Piece::all()
@@ -644,7 +651,10 @@ impl Reading for Packet<'_> {
             && match m {
                 Match::CtState(states) => states.contains(&"new"),
                 // Read by the walk.
-                Match::Time { .. } | Match::ReversePathMissing => true,
+                Match::Time { .. }
+                | Match::ReversePathMissing
+                | Match::Loopback { .. }
+                | Match::NeighbourDiscovery => true,
                 Match::L4protoIn(protos) => protos.contains(&self.flow.service.proto),
                 Match::InSet { key, set, negate } => {
                     let set = ruleset

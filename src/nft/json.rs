@@ -1,6 +1,6 @@
 //! The nft JSON form (`nft -j -f`), built with the nftables crate's schema types.
 
-use super::{Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
+use super::{Field, Hook, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::{single_prefix, PrefixBits};
 use nftables::expr::{self, Expression, NamedExpression};
 use nftables::schema::{self, NfCmd, NfListObject, NfObject, SetTypeValue};
@@ -99,11 +99,15 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
             name: Cow::Owned(chain.name.clone()),
             newname: None,
             handle: None,
-            _type: chain.base.then_some(NfChainType::Filter),
-            hook: chain.base.then_some(NfHook::Forward),
-            prio: chain.base.then_some(0),
+            _type: chain.hook.map(|_| NfChainType::Filter),
+            hook: chain.hook.map(|hook| match hook {
+                Hook::Forward => NfHook::Forward,
+                Hook::Input => NfHook::Input,
+                Hook::Output => NfHook::Output,
+            }),
+            prio: chain.hook.map(|_| 0),
             dev: None,
-            policy: chain.base.then_some(NfChainPolicy::Accept),
+            policy: chain.hook.map(|_| NfChainPolicy::Accept),
         })));
     }
     for set in &ruleset.sets {
@@ -480,6 +484,32 @@ fn rule_statements(rule: &Rule) -> Vec<Expr> {
                 } else {
                     stmt::Operator::EQ
                 },
+            }),
+            Match::Loopback { input } => stmt::Statement::Match(stmt::Match {
+                left: Expression::Named(NamedExpression::Meta(expr::Meta {
+                    key: if *input {
+                        expr::MetaKey::Iifname
+                    } else {
+                        expr::MetaKey::Oifname
+                    },
+                })),
+                right: Expression::String(Cow::Borrowed("lo")),
+                op: stmt::Operator::EQ,
+            }),
+            Match::NeighbourDiscovery => stmt::Statement::Match(stmt::Match {
+                left: Expression::Named(NamedExpression::Payload(expr::Payload::PayloadField(
+                    expr::PayloadField {
+                        protocol: Cow::Borrowed("icmpv6"),
+                        field: Cow::Borrowed("type"),
+                    },
+                ))),
+                right: Expression::Named(NamedExpression::Set(
+                    super::ND_TYPES
+                        .iter()
+                        .map(|t| expr::SetItem::Element(Expression::String(Cow::Borrowed(*t))))
+                        .collect(),
+                )),
+                op: stmt::Operator::EQ,
             }),
             Match::ReversePathMissing => {
                 out.push(Expr::Fib(FibMatch {

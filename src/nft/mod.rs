@@ -79,18 +79,69 @@ pub fn build_with(
     reverse_path: ReversePath,
 ) -> Ruleset {
     let resolved = input.policy.resolutions();
+    let enforcement = input.policy.enforcement;
     let mut ruleset = match layout {
         Layout::Sets => sets::build(input, table),
         Layout::Rules => rules::build(input, table),
     };
     ruleset.resolved = resolved;
+    if enforcement.host {
+        hook_host(&mut ruleset, enforcement.forward);
+    }
     if reverse_path == ReversePath::Drop {
-        ruleset.base_chain_mut().rules.insert(
-            0,
-            Rule::new(vec![Match::ReversePathMissing], vec![Statement::Drop]),
-        );
+        // `iif` has no meaning for what the host sends: not in `output`.
+        for chain in &mut ruleset.chains {
+            if matches!(chain.hook, Some(Hook::Forward | Hook::Input)) {
+                let at = usize::from(chain.hook == Some(Hook::Input));
+                chain.rules.insert(
+                    at,
+                    Rule::new(vec![Match::ReversePathMissing], vec![Statement::Drop]),
+                );
+            }
+        }
     }
     ruleset
+}
+
+/// The chain that decides in a table of `mode host`, which every base chain
+/// goes to.
+pub const DECIDE_CHAIN: &str = "decide";
+
+/// Makes the table of a gateway in `mode host` (and `forward` when
+/// `forward`): the `forward` chain becomes the regular chain `decide`, and
+/// the base chains `input` and `output` (and `forward`) go to it, but for
+/// loopback traffic and IPv6 neighbour discovery, which they accept first
+/// (outside the policy: the model's ICMPv6 flows are echo requests).
+fn hook_host(ruleset: &mut Ruleset, forward: bool) {
+    let base = ruleset
+        .chains
+        .iter_mut()
+        .find(|c| c.hook.is_some())
+        .expect("a ruleset has a base chain");
+    base.name = DECIDE_CHAIN.into();
+    base.hook = None;
+    let decide = || Rule::new(Vec::new(), vec![Statement::Goto(DECIDE_CHAIN.into())]);
+    if forward {
+        ruleset.chains.push(Chain {
+            name: "forward".into(),
+            hook: Some(Hook::Forward),
+            rules: vec![decide()],
+        });
+    }
+    for (name, hook, input) in [
+        ("input", Hook::Input, true),
+        ("output", Hook::Output, false),
+    ] {
+        ruleset.chains.push(Chain {
+            name: name.into(),
+            hook: Some(hook),
+            rules: vec![
+                Rule::new(vec![Match::Loopback { input }], vec![Statement::Accept]),
+                Rule::new(vec![Match::NeighbourDiscovery], vec![Statement::Accept]),
+                decide(),
+            ],
+        });
+    }
 }
 
 /// The first second (UTC) at which a rule `until DATE` is no longer in
@@ -136,6 +187,14 @@ pub fn compare_listing(
     let ruleset = parse::listing(json, table).map_err(CompareError::Listing)?;
     let rules = interp::table_rules(&ruleset, now).map_err(CompareError::Reading)?;
     Ok(compare::changes(compiled, Some(&rules)))
+}
+
+/// Whether a live table (its `nft -j -p list table inet NAME` listing) is
+/// one bmcwall wrote and its interpreter reads, at `now`.
+pub fn readable(listing: &str, table: &str, now: i64) -> Result<(), CompareError> {
+    let ruleset = parse::listing(listing, table).map_err(CompareError::Listing)?;
+    interp::table_rules(&ruleset, now).map_err(CompareError::Reading)?;
+    Ok(())
 }
 
 /// Whether the live table (its `nft -j -p list table` listing) is exactly
@@ -224,7 +283,21 @@ pub enum Match {
     /// `fib saddr . iif oif missing`: no route back to the source through
     /// the interface the packet came in on (a spoofed source).
     ReversePathMissing,
+    /// `iifname "lo"` (`input`) or `oifname "lo"`: the host talking to
+    /// itself, which never crosses a network.
+    Loopback { input: bool },
+    /// `icmpv6 type { ... }` of IPv6 neighbour and router discovery, which a
+    /// host needs to have IPv6 at all.
+    NeighbourDiscovery,
 }
+
+/// The ICMPv6 types of neighbour and router discovery (RFC 4861).
+pub const ND_TYPES: [&str; 4] = [
+    "nd-router-solicit",
+    "nd-router-advert",
+    "nd-neighbor-solicit",
+    "nd-neighbor-advert",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Statement {
@@ -267,13 +340,40 @@ impl Rule {
     }
 }
 
+/// Where a base chain hooks in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hook {
+    /// Flows the gateway forwards.
+    Forward,
+    /// Flows to the gateway's own addresses (`mode host`).
+    Input,
+    /// Flows from them (`mode host`).
+    Output,
+}
+
+impl Hook {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::Forward => "forward",
+            Hook::Input => "input",
+            Hook::Output => "output",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Hook> {
+        [Hook::Forward, Hook::Input, Hook::Output]
+            .into_iter()
+            .find(|hook| hook.as_str() == name)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chain {
     pub name: String,
-    /// The base chain hooks `forward` at filter priority with policy accept:
-    /// flows it does not govern are left to other tables. Other chains are
+    /// A base chain hooks in at filter priority with policy accept: flows
+    /// it does not govern are left to other tables. Other chains are
     /// reached by `goto` or `jump`.
-    pub base: bool,
+    pub hook: Option<Hook>,
     pub rules: Vec<Rule>,
 }
 
@@ -291,18 +391,20 @@ pub struct Ruleset {
 }
 
 impl Ruleset {
-    /// The chain hooked into `forward`.
+    /// The first base chain, where the decision of a flow starts: `forward`,
+    /// or `input` in a table of `mode host` alone (every base chain reaches
+    /// the same decision).
     pub fn base_chain(&self) -> &Chain {
         self.chains
             .iter()
-            .find(|c| c.base)
+            .find(|c| c.hook.is_some())
             .expect("a ruleset has a base chain")
     }
 
     pub fn base_chain_mut(&mut self) -> &mut Chain {
         self.chains
             .iter_mut()
-            .find(|c| c.base)
+            .find(|c| c.hook.is_some())
             .expect("a ruleset has a base chain")
     }
 }
@@ -372,7 +474,7 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
 fn ruleset(table: &str, sets: Vec<Set>, mut chains: Vec<Chain>, rules: Vec<Rule>) -> Ruleset {
     chains.push(Chain {
         name: "forward".into(),
-        base: true,
+        hook: Some(Hook::Forward),
         rules,
     });
     Ruleset {
@@ -390,7 +492,7 @@ const LOG_DENY_CHAIN: &str = "log_deny";
 fn log_chain(name: &str, prefix: &str, verdict: Statement) -> Chain {
     Chain {
         name: name.into(),
-        base: false,
+        hook: None,
         rules: vec![
             Rule::new(Vec::new(), log_statements(prefix)),
             Rule::new(Vec::new(), vec![verdict]),

@@ -5,7 +5,7 @@
 //! policy); anything else in the table is an error that names it, so a plan is
 //! never computed from a table half understood.
 
-use super::{Chain, Field, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
+use super::{Chain, Field, Hook, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
 use serde_json::Value;
 use std::fmt;
 use std::net::IpAddr;
@@ -74,7 +74,7 @@ impl fmt::Display for ListingError {
             InChain { chain, error } => write!(f, "chain {chain}: {error}"),
             UnknownChain(chain) => write!(f, "a rule of unknown chain {chain}"),
             Foreign(kind) => write!(f, "the table holds a {kind}, which bmcwall does not write"),
-            BaseChains => f.write_str("the table does not have exactly one base chain"),
+            BaseChains => f.write_str("the table does not have one base chain per hook it uses"),
             SetWithoutName => f.write_str("a set without a name"),
             DataMap(name) => write!(f, "map {name} maps to data, not to verdicts"),
             Untyped(name) => write!(f, "set {name} has no type"),
@@ -97,7 +97,12 @@ impl fmt::Display for ListingError {
             UnknownProtocol(name) => write!(f, "unknown protocol `{name}`"),
             ChainWithoutName => f.write_str("a chain without a name"),
             BasePolicy(name) => write!(f, "base chain {name} does not have policy accept"),
-            ForeignHook { chain, hook } => write!(f, "chain {chain} hooks {hook}, not forward"),
+            ForeignHook { chain, hook } => {
+                write!(
+                    f,
+                    "chain {chain} hooks {hook}, not forward, input or output"
+                )
+            }
             RuleWithoutExpressions => f.write_str("a rule without expressions"),
             ForeignExpression(expr) => {
                 write!(f, "a rule with `{expr}`, which bmcwall does not write")
@@ -157,7 +162,11 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
             return Err(ListingError::Foreign(kind.to_string()));
         }
     }
-    if ruleset.chains.iter().filter(|c| c.base).count() != 1 {
+    let mut hooks: Vec<Hook> = ruleset.chains.iter().filter_map(|c| c.hook).collect();
+    let count = hooks.len();
+    hooks.sort_unstable();
+    hooks.dedup();
+    if count == 0 || hooks.len() != count {
         return Err(ListingError::BaseChains);
     }
     Ok(ruleset)
@@ -307,40 +316,98 @@ fn scalar(value: &Value, kind: KeyType) -> Result<u128, ListingError> {
 }
 
 /// Protocol names nft prints without `-p`.
+/// The protocol names nft lists without `-p` (it takes them from
+/// /etc/protocols: netbase's list, the same on Debian and Red Hat systems).
+const PROTOCOLS: &[(&str, u8)] = &[
+    ("ip", 0),
+    ("hopopt", 0),
+    ("icmp", 1),
+    ("igmp", 2),
+    ("ggp", 3),
+    ("ipencap", 4),
+    ("st", 5),
+    ("tcp", 6),
+    ("egp", 8),
+    ("igp", 9),
+    ("pup", 12),
+    ("udp", 17),
+    ("hmp", 20),
+    ("xns-idp", 22),
+    ("rdp", 27),
+    ("iso-tp4", 29),
+    ("dccp", 33),
+    ("xtp", 36),
+    ("ddp", 37),
+    ("idpr-cmtp", 38),
+    ("ipv6", 41),
+    ("ipv6-route", 43),
+    ("ipv6-frag", 44),
+    ("idrp", 45),
+    ("rsvp", 46),
+    ("gre", 47),
+    ("esp", 50),
+    ("ah", 51),
+    ("skip", 57),
+    ("ipv6-icmp", 58),
+    ("ipv6-nonxt", 59),
+    ("ipv6-opts", 60),
+    ("rspf", 73),
+    ("vmtp", 81),
+    ("eigrp", 88),
+    ("ospf", 89),
+    ("ax.25", 93),
+    ("ipip", 94),
+    ("etherip", 97),
+    ("encap", 98),
+    ("pim", 103),
+    ("ipcomp", 108),
+    ("vrrp", 112),
+    ("l2tp", 115),
+    ("isis", 124),
+    ("sctp", 132),
+    ("fc", 133),
+    ("mobility-header", 135),
+    ("udplite", 136),
+    ("mpls-in-ip", 137),
+    ("manet", 138),
+    ("hip", 139),
+    ("shim6", 140),
+    ("wesp", 141),
+    ("rohc", 142),
+    ("ethernet", 143),
+];
+
 fn protocol(name: &str) -> Result<u8, ListingError> {
-    Ok(match name {
-        "icmp" => 1,
-        "tcp" => 6,
-        "udp" => 17,
-        "ipv6-icmp" | "icmpv6" => 58,
-        other => other
-            .parse()
-            .map_err(|_| ListingError::UnknownProtocol(other.to_string()))?,
-    })
+    if name == "icmpv6" {
+        return Ok(58);
+    }
+    if let Some(&(_, number)) = PROTOCOLS.iter().find(|(known, _)| *known == name) {
+        return Ok(number);
+    }
+    name.parse()
+        .map_err(|_| ListingError::UnknownProtocol(name.to_string()))
 }
 
 fn parse_chain(chain: &Value) -> Result<Chain, ListingError> {
     let name = chain["name"]
         .as_str()
         .ok_or(ListingError::ChainWithoutName)?;
-    let base = match chain.get("hook").and_then(Value::as_str) {
-        None => false,
-        Some("forward") => {
+    let hook = match chain.get("hook").and_then(Value::as_str) {
+        None => None,
+        Some(written) => {
+            let hook = Hook::parse(written).ok_or_else(|| ListingError::ForeignHook {
+                chain: name.to_string(),
+                hook: written.to_string(),
+            })?;
             if chain["policy"].as_str() != Some("accept") {
                 return Err(ListingError::BasePolicy(name.to_string()));
             }
-            true
-        }
-        Some(hook) => {
-            return Err(ListingError::ForeignHook {
-                chain: name.to_string(),
-                hook: hook.to_string(),
-            })
+            Some(hook)
         }
     };
     Ok(Chain {
         name: name.to_string(),
-        base,
+        hook,
         rules: Vec::new(),
     })
 }
@@ -425,6 +492,27 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
         let missing = op == "==" && *right == Value::Bool(false);
         if fib["result"] == "oif" && flags == ["iif", "saddr"] && missing {
             return Ok(Match::ReversePathMissing);
+        }
+        return Err(ListingError::ForeignMatch(m.to_string()));
+    }
+    if let Some(meta) = left.get("meta") {
+        let input = match meta["key"].as_str() {
+            Some("iifname") => Some(true),
+            Some("oifname") => Some(false),
+            _ => None,
+        };
+        if let (Some(input), "==", Some("lo")) = (input, op, right.as_str()) {
+            return Ok(Match::Loopback { input });
+        }
+    }
+    let payload = &left["payload"];
+    if payload["protocol"] == "icmpv6" && payload["field"] == "type" && op == "==" {
+        let types: Vec<&str> = right["set"]
+            .as_array()
+            .map(|items| items.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if types == super::ND_TYPES {
+            return Ok(Match::NeighbourDiscovery);
         }
         return Err(ListingError::ForeignMatch(m.to_string()));
     }

@@ -201,7 +201,7 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
         base,
         Chain {
             name: UNTIL_CHAIN.into(),
-            base: false,
+            hook: None,
             rules: timed,
         },
     );
@@ -550,7 +550,7 @@ fn row_chain(
     }
     Chain {
         name: chain,
-        base: false,
+        hook: None,
         rules,
     }
 }

@@ -68,6 +68,39 @@ pub fn header(sources: &SourceMap, policy: &Policy, lowered: &[Lowered]) -> Stri
     out
 }
 
+/// The header lines that say which gateway a table is for: its name, its
+/// pair's members, its mode and what it governs.
+pub fn gateway_header(policy: &Policy, index: usize) -> String {
+    let target = policy.target_of(index);
+    let gateway = &policy.gateways[target];
+    let members: Vec<&str> = policy
+        .members_of(target)
+        .map(|i| policy.gateways[i].name.as_str())
+        .collect();
+    let mut out = format!("Gateway {}", gateway.name);
+    if members.len() > 1 {
+        let _ = write!(out, " (pair: {})", members.join(", "));
+    }
+    let mode = match (gateway.enforcement.forward, gateway.enforcement.host) {
+        (true, true) => "forward, host",
+        (false, true) => "host",
+        _ => "forward",
+    };
+    let _ = writeln!(out, ", mode {mode}");
+    let governed = addresses(&policy.governed_by(target));
+    let shown: Vec<&str> = governed.iter().take(8).map(String::as_str).collect();
+    let _ = write!(
+        out,
+        "Governs flows with source or destination in: {}",
+        shown.join(", ")
+    );
+    if governed.len() > shown.len() {
+        let _ = write!(out, ", and {} more", governed.len() - shown.len());
+    }
+    out.push('\n');
+    out
+}
+
 /// The text that puts table `inet NAME` back as a saved listing (`nft list
 /// table`, text) had it, or removes it when there was none, in one
 /// transaction.
@@ -115,10 +148,11 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     }
     for chain in &ruleset.chains {
         let _ = writeln!(out, "\tchain {} {{", chain.name);
-        if chain.base {
+        if let Some(hook) = chain.hook {
             let _ = writeln!(
                 out,
-                "\t\ttype filter hook forward priority filter; policy accept;"
+                "\t\ttype filter hook {} priority filter; policy accept;",
+                hook.as_str()
             );
         }
         for rule in &chain.rules {
@@ -245,6 +279,12 @@ fn rule_text(rule: &Rule) -> String {
                 format!("meta time {} {at}", if *before { "<" } else { ">=" })
             }
             Match::ReversePathMissing => "fib saddr . iif oif missing".into(),
+            Match::NeighbourDiscovery => {
+                format!("icmpv6 type {{ {} }}", super::ND_TYPES.join(", "))
+            }
+            Match::Loopback { input } => {
+                format!("{} \"lo\"", if *input { "iifname" } else { "oifname" })
+            }
         });
     }
     for statement in &rule.statements {

@@ -20,13 +20,16 @@ impl Resolver<'_> {
     pub(super) fn evaluate(mut self, collected: Collected) -> Policy {
         let Collected {
             scope,
+            scope_span,
+            gateways,
             rules,
             expectations,
         } = collected;
         let unresolved_before = self.unresolved_uses;
         let internal = self.symbol(&Symbol::Internal);
         let bmcs = self.symbol(&Symbol::Bmcs);
-        let scope = match &scope {
+        let gateways = self.gateways(&gateways, scope_span);
+        let mut scope = match &scope {
             Some(expr) => self.addrs(expr),
             None => AddrSet::any(),
         };
@@ -80,9 +83,9 @@ impl Resolver<'_> {
                 name_span: ident.span,
             })
             .collect();
-        Policy {
+        let mut policy = Policy {
             internal,
-            scope,
+            scope: AddrSet::empty(),
             bmcs,
             rules,
             expectations,
@@ -90,7 +93,14 @@ impl Resolver<'_> {
             inventory: self.inventory,
             inventories: self.inventories,
             unresolved_core,
+            gateways,
+            enforcement: Default::default(),
+        };
+        if !policy.gateways.is_empty() {
+            scope = policy.fleet_scope();
         }
+        policy.scope = scope;
+        policy
     }
 
     pub(super) fn rule(&mut self, rule: &syntax::Rule) -> PolicyRule {

@@ -7,6 +7,7 @@
 
 mod ahead;
 mod evaluate;
+mod gateways;
 mod includes;
 pub(crate) mod inventory;
 mod names;

@@ -14,7 +14,8 @@ use crate::addr::AddrSet;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{normalize, FileId, SourceMap, Span};
 use crate::syntax::{
-    AddrExpr, Definition, Expectation, Ident, InventorySpec, Rule, ServiceDef, Statement,
+    AddrExpr, Definition, Expectation, GatewayDecl, Ident, InventorySpec, Rule, ServiceDef,
+    Statement,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -40,6 +41,9 @@ pub(super) enum Symbol {
 /// What pass 1 hands to pass 2 besides the namespace.
 pub(super) struct Collected {
     pub scope: Option<AddrExpr>,
+    /// Where the top-level `scope` is.
+    pub scope_span: Option<Span>,
+    pub gateways: Vec<GatewayDecl>,
     pub rules: Vec<Rule>,
     pub expectations: Vec<Expectation>,
 }
@@ -118,6 +122,7 @@ impl<'a> Resolver<'a> {
         let mut internal_span: Option<Span> = None;
         let mut rules = Vec::new();
         let mut expectations = Vec::new();
+        let mut gateways = Vec::new();
         for Located { statement, dir } in statements {
             match statement {
                 Statement::Internal(expr, span) => {
@@ -177,6 +182,7 @@ impl<'a> Resolver<'a> {
                 }
                 Statement::Rule(rule) => rules.push(rule),
                 Statement::Expect(expectation) => expectations.push(expectation),
+                Statement::Gateway(decl) => self.collect_gateway(decl, &mut gateways),
                 Statement::Include(..) => {}
             }
         }
@@ -184,7 +190,9 @@ impl<'a> Resolver<'a> {
         inventory::check_confusable(&self.inventory, self.diagnostics);
 
         Collected {
+            scope_span: scope_expr.as_ref().map(|&(_, span)| span),
             scope: scope_expr.map(|(expr, _)| expr),
+            gateways,
             rules,
             expectations,
         }

@@ -126,9 +126,67 @@ pub struct Resolution {
     pub addresses: Vec<std::net::IpAddr>,
 }
 
+/// Which traffic a table governs: forwarded flows (the default), the
+/// gateway's own (`mode host`), or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Enforcement {
+    pub forward: bool,
+    pub host: bool,
+}
+
+impl Default for Enforcement {
+    fn default() -> Self {
+        Enforcement {
+            forward: true,
+            host: false,
+        }
+    }
+}
+
+/// `sync vrrp, conntrackd`: the state-sync traffic a pair's members allow
+/// between them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sync {
+    pub vrrp: bool,
+    pub conntrackd: bool,
+}
+
+/// A gateway's `pair NAME`.
+#[derive(Clone, Debug)]
+pub struct Pairing {
+    pub peer: String,
+    /// Where the peer is named.
+    pub span: Span,
+    /// The gateway it names, when that one exists and is no pair member
+    /// itself: then this gateway has its peer's table.
+    pub index: Option<usize>,
+}
+
+/// A `gateway` declaration, resolved.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub name: String,
+    pub name_span: Span,
+    pub span: Span,
+    /// Its own addresses.
+    pub addrs: AddrSet,
+    /// What it governs in `mode forward`: flows with source or destination
+    /// here. Its `scope`, a valid peer's, or `any`.
+    pub scope: AddrSet,
+    pub enforcement: Enforcement,
+    pub sync: Sync,
+    pub pair: Option<Pairing>,
+    /// Its own `scope`, `mode` and `sync` items, where written.
+    pub scope_item: Option<Span>,
+    pub mode_item: Option<Span>,
+    pub sync_item: Option<Span>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     pub internal: AddrSet,
+    /// The flows the table governs have their source or destination here:
+    /// the `scope` statement, or with gateways what they govern together.
     pub scope: AddrSet,
     pub bmcs: AddrSet,
     pub rules: Vec<PolicyRule>,
@@ -140,6 +198,12 @@ pub struct Policy {
     /// `internal`, `scope` or `bmcs` uses a name that stands for nothing
     /// (BW002): no check can be trusted.
     pub unresolved_core: bool,
+    /// The `gateway` declarations, in statement order; none: one implicit
+    /// gateway that governs `scope`.
+    pub gateways: Vec<Gateway>,
+    /// What the table of this policy governs: for a gateway's policy
+    /// ([`Policy::for_gateway`]), its mode.
+    pub enforcement: Enforcement,
 }
 
 impl Policy {

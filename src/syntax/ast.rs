@@ -201,6 +201,35 @@ pub struct ServiceDef {
     pub span: Span,
 }
 
+/// `gateway NAME = ADDRS;` or `gateway NAME = ADDRS { ITEM; ... }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayDecl {
+    pub name: Ident,
+    /// The gateway's own addresses.
+    pub addrs: AddrExpr,
+    pub items: Vec<GatewayItem>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayItem {
+    pub kind: GatewayItemKind,
+    pub span: Span,
+}
+
+/// One item in a gateway's braces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GatewayItemKind {
+    /// `scope ADDRS;`: the flows with source or destination here.
+    Scope(AddrExpr),
+    /// `pair NAME;`: an HA peer of gateway NAME, with its table.
+    Pair(Ident),
+    /// `mode forward;`, `mode host;` or `mode forward, host;`.
+    Mode { forward: bool, host: bool },
+    /// `sync vrrp;`, `sync conntrackd;` or both.
+    Sync { vrrp: bool, conntrackd: bool },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Statement {
     Internal(AddrExpr, Span),
@@ -212,6 +241,7 @@ pub enum Statement {
     Service(ServiceDef),
     Rule(Rule),
     Expect(Expectation),
+    Gateway(GatewayDecl),
 }
 
 /// One parsed file: the statements that parsed, in order.

@@ -122,6 +122,18 @@ impl<'d> Lowering<'d> {
                 Statement::Service(ServiceDef { name, items, span })
             }
             R::rule => self.rule(inner, span)?,
+            R::gateway_stmt => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let addrs = self.addrs(inner.next()?);
+                let items = inner.filter_map(|item| self.gateway_item(item)).collect();
+                Statement::Gateway(GatewayDecl {
+                    name,
+                    addrs,
+                    items,
+                    span,
+                })
+            }
             R::expectation => {
                 inner.next();
                 let kind = expect_kind(inner.next()?);
@@ -320,6 +332,39 @@ impl<'d> Lowering<'d> {
 
     /// A name being defined. One longer than [`NAME_MAX`] is reported and
     /// still defined, so its uses raise no second error.
+    /// One item in a gateway's braces.
+    fn gateway_item(&mut self, pair: Pair<R>) -> Option<GatewayItem> {
+        let span = self.span(&pair);
+        let which = pair.as_rule();
+        let mut inner = pair.into_inner().filter(|p| !is_punctuation(p.as_rule()));
+        inner.next(); // the item's word
+        let words = |inner: &mut dyn Iterator<Item = Pair<R>>| -> Vec<R> {
+            inner
+                .filter_map(|w| w.into_inner().next().map(|k| k.as_rule()))
+                .collect()
+        };
+        let kind = match which {
+            R::gateway_scope => GatewayItemKind::Scope(self.addrs(inner.next()?)),
+            R::gateway_pair => GatewayItemKind::Pair(self.ident(inner.next()?)),
+            R::gateway_mode => {
+                let words = words(&mut inner);
+                GatewayItemKind::Mode {
+                    forward: words.contains(&R::kw_forward),
+                    host: words.contains(&R::def_host),
+                }
+            }
+            R::gateway_sync => {
+                let words = words(&mut inner);
+                GatewayItemKind::Sync {
+                    vrrp: words.contains(&R::kw_vrrp),
+                    conntrackd: words.contains(&R::kw_conntrackd),
+                }
+            }
+            _ => return None,
+        };
+        Some(GatewayItem { kind, span })
+    }
+
     fn ident(&mut self, pair: Pair<R>) -> Ident {
         let ident = Ident {
             name: pair.as_str().to_string(),
@@ -659,7 +704,7 @@ fn expect_kind(pair: Pair<R>) -> ExpectKind {
 fn is_punctuation(kind: R) -> bool {
     matches!(
         kind,
-        R::semi | R::comma | R::colon | R::equals | R::lparen | R::rparen
+        R::semi | R::comma | R::colon | R::equals | R::lparen | R::rparen | R::lbrace | R::rbrace
     )
 }
 

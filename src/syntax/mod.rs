@@ -44,6 +44,7 @@ pub const KEYWORDS: &[&str] = &[
     "scope",
     "include",
     "inventory",
+    "gateway",
     "except",
     "log",
     "until",
@@ -61,10 +62,10 @@ pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word)
 }
 
-/// Keywords that begin a statement (the first twelve of [`KEYWORDS`]): where
+/// Keywords that begin a statement (the first thirteen of [`KEYWORDS`]): where
 /// one of them starts a line inside a statement, the statement before it most
 /// likely lacks its `;`.
-const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(12).0;
+const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(13).0;
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {

@@ -102,6 +102,15 @@ fn describe(kind: &G) -> &'static str {
         G::condition => "a label condition",
         G::addrs | G::term_list => "an address expression",
         G::services => "a service",
+        G::kw_gateway => "`gateway`",
+        G::lbrace => "`{`",
+        G::rbrace => "`}`",
+        G::gateway_scope => "`scope`",
+        G::gateway_pair | G::kw_pair => "`pair`",
+        G::gateway_mode | G::kw_mode => "`mode`",
+        G::gateway_sync | G::kw_sync => "`sync`",
+        G::mode_word | G::kw_forward => "`forward` or `host`",
+        G::sync_word | G::kw_vrrp | G::kw_conntrackd => "`vrrp` or `conntrackd`",
         _ => "more input",
     }
 }
@@ -219,6 +228,9 @@ fn hint(expected: &[&str], found: &str, after_dash: bool) -> Option<String> {
         "a rule reads `SOURCE -> DESTINATION`; put `->` between them"
     } else if expected.contains(&"`,`") && looks_like_term(found) {
         "separate the terms of a list with `,`"
+    } else if expected.contains(&"`}`") {
+        "a gateway's items are `scope ADDRS;`, `pair NAME;`, `mode forward, host;` and \
+         `sync vrrp, conntrackd;`, and `}` ends them"
     } else if found.is_empty() {
         "the statement is incomplete; every statement ends with `;`"
     } else {

@@ -105,8 +105,8 @@ pub(super) struct Chunk {
     pub unterminated: Option<usize>,
 }
 
-/// The statements of a file: each ends after a `;` that is outside strings and
-/// comments, or with the line of a string whose closing quote is missing when
+/// The statements of a file: each ends after a `;` that is outside strings,
+/// comments and braces, or after the `}` that closes a gateway's braces, or with the line of a string whose closing quote is missing when
 /// a `;` follows that quote on the line; trailing text without `;` forms a
 /// last chunk. Chunks that hold only whitespace and comments are skipped.
 pub(super) fn statement_chunks(text: &str) -> Vec<Chunk> {
@@ -115,6 +115,8 @@ pub(super) fn statement_chunks(text: &str) -> Vec<Chunk> {
     let mut start = 0;
     let mut has_content = false;
     let mut unterminated = None;
+    // How deep in a gateway's braces, where `;` ends items, not statements.
+    let mut depth = 0usize;
     for piece in regions(text) {
         match piece.region {
             Region::Comment => {}
@@ -135,19 +137,46 @@ pub(super) fn statement_chunks(text: &str) -> Vec<Chunk> {
             }
             Region::Code => {
                 for (i, &byte) in bytes[piece.start..piece.end].iter().enumerate() {
-                    match byte {
-                        b';' => {
-                            let end = piece.start + i + 1;
+                    let at = piece.start + i;
+                    let cut = match byte {
+                        b';' => depth == 0,
+                        b'{' => {
+                            depth += 1;
+                            has_content = true;
+                            false
+                        }
+                        b'}' if depth > 0 => {
+                            depth -= 1;
+                            depth == 0
+                        }
+                        b'\n' if depth > 0 && opens_statement(&text[at + 1..]) => {
+                            // A statement that cannot stand in braces: the
+                            // braces before it lack their `}`.
+                            depth = 0;
                             chunks.push(Chunk {
                                 start,
-                                end,
+                                end: at + 1,
                                 unterminated: unterminated.take(),
                             });
-                            start = end;
+                            start = at + 1;
                             has_content = false;
+                            false
                         }
-                        b' ' | b'\t' | b'\r' | b'\n' => {}
-                        _ => has_content = true,
+                        b' ' | b'\t' | b'\r' | b'\n' => false,
+                        _ => {
+                            has_content = true;
+                            false
+                        }
+                    };
+                    if cut {
+                        let end = at + 1;
+                        chunks.push(Chunk {
+                            start,
+                            end,
+                            unterminated: unterminated.take(),
+                        });
+                        start = end;
+                        has_content = false;
                     }
                 }
             }
@@ -161,6 +190,29 @@ pub(super) fn statement_chunks(text: &str) -> Vec<Chunk> {
         });
     }
     chunks
+}
+
+/// True when `line` (the text after a line break) starts with a keyword
+/// that begins a statement and cannot begin an item in a gateway's braces.
+fn opens_statement(line: &str) -> bool {
+    let word = line.trim_start_matches([' ', '\t']);
+    let end = word
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        .unwrap_or(word.len());
+    matches!(
+        &word[..end],
+        "allow"
+            | "deny"
+            | "expect"
+            | "network"
+            | "group"
+            | "bmc"
+            | "service"
+            | "internal"
+            | "include"
+            | "inventory"
+            | "gateway"
+    )
 }
 
 /// The end of the last token in `text[start..limit]`, skipping whitespace and

@@ -22,6 +22,8 @@ pub enum StatementKind {
     Rule,
     /// `expect`.
     Expectation,
+    /// `gateway NAME = ADDRS;` or with `{ ITEM; ... }`.
+    Gateway,
 }
 
 /// The part of its statement a token belongs to.
@@ -47,10 +49,13 @@ pub enum Part {
     Destination,
     /// `:` and the services of a rule or expectation.
     Services,
+    /// The item of that index (0-based) in a gateway's braces, its `;`
+    /// included.
+    Item(usize),
     /// The attribute of that index (0-based): `log`, `until DATE`,
     /// `waive CODE "reason"` or a description string.
     Attribute(usize),
-    /// The closing `;`.
+    /// The closing `;`, or the `}` of a gateway's braces.
     End,
 }
 
@@ -69,6 +74,10 @@ pub enum TokenKind {
     CloseParen,
     /// The `-` between the two addresses of a range: nothing around it.
     RangeDash,
+    /// The `{` of a gateway's items.
+    OpenBrace,
+    /// The `}` that ends a gateway's items.
+    CloseBrace,
 }
 
 /// One token: `text[start..end]`.
@@ -80,7 +89,7 @@ pub struct Token {
     pub part: Part,
 }
 
-/// One statement's tokens, in order; the last is its `;`.
+/// One statement's tokens, in order; the last is its `;` (or `}`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatementTokens {
     pub kind: StatementKind,
@@ -112,15 +121,21 @@ fn statement(pair: Pair<'_, G>, offset: usize, text: &str) -> Option<StatementTo
         G::service_def => StatementKind::Service,
         G::rule => StatementKind::Rule,
         G::expectation => StatementKind::Expectation,
+        G::gateway_stmt => StatementKind::Gateway,
         _ => return None,
     };
     let flow = matches!(kind, StatementKind::Rule | StatementKind::Expectation);
     let mut tokens = Vec::new();
     let mut addresses_seen = 0;
     let mut attributes = 0;
+    let mut items = 0;
     for (index, child) in pair.into_inner().enumerate() {
         let part = match child.as_rule() {
-            G::semi => Part::End,
+            G::semi | G::rbrace => Part::End,
+            G::gateway_scope | G::gateway_pair | G::gateway_mode | G::gateway_sync => {
+                items += 1;
+                Part::Item(items - 1)
+            }
             _ if index == 0 && kind != StatementKind::Rule => Part::Keyword,
             G::action | G::expect_kind => Part::Action,
             G::name => Part::Name,
@@ -195,6 +210,8 @@ fn leaf(pair: &Pair<'_, G>, part: Part, offset: usize) -> Token {
         G::semi => TokenKind::Semicolon,
         G::lparen => TokenKind::OpenParen,
         G::rparen => TokenKind::CloseParen,
+        G::lbrace => TokenKind::OpenBrace,
+        G::rbrace => TokenKind::CloseBrace,
         _ => TokenKind::Word,
     };
     Token {

@@ -320,13 +320,13 @@ fn plan_exits_3_on_a_table_bmcwall_cannot_compare() {
     // A table of the name that bmcwall did not write.
     let ns = Namespace::new();
     ns.load(
-        "table inet bmcwall {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n",
+        "table inet bmcwall {\n\tchain prerouting {\n\t\ttype filter hook prerouting priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n",
     )
     .expect("load");
     let foreign = plan(&policy, &ns, "human");
     assert_eq!(foreign.status.code(), Some(3));
     assert!(
-        stderr(&foreign).contains("is not one bmcwall can compare: chain input hooks input"),
+        stderr(&foreign).contains("is not one bmcwall can compare: chain prerouting hooks prerouting, not forward, input or output"),
         "{}",
         stderr(&foreign)
     );

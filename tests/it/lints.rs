@@ -4,7 +4,7 @@
 //! through the real binary, whose JSON report must list the same findings;
 //! the rest runs through the binary.
 //!
-//! `tests/fixtures/lints/` holds, for every code BW101-BW401, a policy that
+//! `tests/fixtures/lints/` holds, for every code BW101-BW503, a policy that
 //! triggers it (`bwNNN_trigger.wall`) and a near miss that must not
 //! (`bwNNN_near_miss.wall`): as close to the trigger as possible but on the
 //! safe side. Other `.wall` files there are extra cases (waivers); inventories
@@ -89,6 +89,9 @@ const CODES: &[(&str, Level)] = &[
     ("BW303", Level::Warning),
     ("BW304", Level::Warning),
     ("BW401", Level::Error),
+    ("BW501", Level::Error),
+    ("BW502", Level::Error),
+    ("BW503", Level::Warning),
 ];
 
 fn default_level(code: &str) -> Option<Level> {

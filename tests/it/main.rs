@@ -12,6 +12,7 @@ mod config;
 mod diagnostics;
 mod diff;
 mod differential;
+mod fleet;
 mod fmt;
 mod fuzz;
 mod gitops;

@@ -824,7 +824,7 @@ fn refusals_change_nothing() {
     let foreign = Gateway::empty();
     foreign
         .ns
-        .load("table inet bmcwall {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n")
+        .load("table inet bmcwall {\n\tchain prerouting {\n\t\ttype filter hook prerouting priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n")
         .expect("load");
     let before = foreign.ruleset();
     let refused = foreign.apply(&foreign.old, &[]);
@@ -832,7 +832,7 @@ fn refusals_change_nothing() {
     assert!(
         foreign.message(&stderr(&refused)).ends_with(
             "bmcwall: table inet bmcwall in network namespace NS is not one bmcwall wrote (chain \
-         input hooks input, not forward); nothing changed: --replace-foreign replaces it\n"
+         prerouting hooks prerouting, not forward, input or output); nothing changed: --replace-foreign replaces it\n"
         ),
         "{}",
         stderr(&refused)

@@ -71,6 +71,14 @@ impl Index {
     fn statement(&mut self, statement: &Statement, text: &str) {
         match statement {
             Statement::Internal(expr, _) | Statement::Scope(expr, _) => self.expr(expr),
+            Statement::Gateway(gateway) => {
+                self.expr(&gateway.addrs);
+                for item in &gateway.items {
+                    if let crate::syntax::GatewayItemKind::Scope(expr) = &item.kind {
+                        self.expr(expr);
+                    }
+                }
+            }
             Statement::Define(definition) => {
                 self.name(&definition.name.name, definition.name.span, true, false);
                 self.expr(&definition.value);
