@@ -531,7 +531,7 @@ fn string_escapes() {
 
 #[test]
 fn ipv6_literals() {
-    let text = "network n = fd00:10:1::13, ::1, fd00::/8, ::, ::ffff:10.0.0.1, 2001:db8::/32, fe80::1/128;";
+    let text = "network n = fd00:10:1::13, ::1, fd00::/8, ::, 64:ff9b::10.0.0.1, 2001:db8::/32, fe80::1/128;";
     assert_eq!(
         net_terms(definition_value(&parse_one(text))),
         [
@@ -546,8 +546,8 @@ fn ipv6_literals() {
             },
             NetLiteral::V6 { lo: 0, hi: 0 },
             NetLiteral::V6 {
-                lo: v6("::ffff:10.0.0.1"),
-                hi: v6("::ffff:10.0.0.1"),
+                lo: v6("64:ff9b::10.0.0.1"),
+                hi: v6("64:ff9b::10.0.0.1"),
             },
             NetLiteral::V6 {
                 lo: v6("2001:db8::"),
