@@ -350,5 +350,29 @@ macro_rules! impl_prefix_bits {
 impl_prefix_bits!(u32, 32);
 impl_prefix_bits!(u128, 128);
 
+/// Restricts a box's sources and destinations (one family) to the flows
+/// with source or destination in `governed`, as far as a box can: when no
+/// destination is governed, only governed sources can make such flows, and
+/// the other way round; when neither is, the box is empty. Every governed
+/// flow in the box stays in it, and no flow is added: for first-match rules,
+/// their decisions of governed flows are unchanged.
+pub fn restrict_box<T: Bound>(
+    src: &mut IntervalSet<T>,
+    dst: &mut IntervalSet<T>,
+    governed: &IntervalSet<T>,
+) {
+    let src_in = src.intersection(governed);
+    let dst_in = dst.intersection(governed);
+    match (src_in.is_empty(), dst_in.is_empty()) {
+        (true, true) => {
+            *src = IntervalSet::default();
+            *dst = IntervalSet::default();
+        }
+        (false, true) => *src = src_in,
+        (true, false) => *dst = dst_in,
+        (false, false) => {}
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -89,28 +89,59 @@ pub(crate) fn build(
     if policy.gateways.is_empty() {
         return Err("--all: the policy declares no gateway (it has one table: use -o FILE)".into());
     }
-    let mut tables: Vec<Table> = Vec::with_capacity(policy.gateways.len());
-    for index in 0..policy.gateways.len() {
-        let target = policy.target_of(index);
-        let built = if target < index {
-            let shared = tables
+    // Each target's table once, on as many threads as there are cores (the
+    // order of the results is the gateways', whatever thread built them).
+    let targets: Vec<usize> = (0..policy.gateways.len())
+        .filter(|&index| policy.target_of(index) == index)
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(targets.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut built: Vec<(usize, Result<Table, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&target) = targets.get(at) else {
+                            return done;
+                        };
+                        done.push((
+                            target,
+                            table(policy, analysis, sources, Some(target), request),
+                        ));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a table builder does not panic"))
+            .collect()
+    });
+    built.sort_by_key(|(target, _)| *target);
+    let mut own: Vec<(usize, Table)> = Vec::with_capacity(built.len());
+    for (target, table) in built {
+        own.push((target, table?));
+    }
+    Ok((0..policy.gateways.len())
+        .map(|index| {
+            let target = policy.target_of(index);
+            let (_, shared) = own
                 .iter()
-                .find(|t| t.gateway == Some(target))
-                .expect("a peer's table is built before its members'");
+                .find(|(t, _)| *t == target)
+                .expect("every target's table is built");
             Table {
                 gateway: Some(index),
                 text: shared.text.clone(),
                 rules: shared.rules,
                 elements: shared.elements,
             }
-        } else {
-            let mut built = table(policy, analysis, sources, Some(target), request)?;
-            built.gateway = Some(index);
-            built
-        };
-        tables.push(built);
-    }
-    Ok(tables)
+        })
+        .collect())
 }
 
 /// The table of `gateway` (of the whole policy when `None`).

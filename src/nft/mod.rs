@@ -515,17 +515,31 @@ fn log_statements(prefix: &str) -> Vec<Statement> {
 /// An address type that becomes a set field.
 pub trait AddrField: Bound {
     fn field(lo: Self, hi: Self) -> Field;
+    /// The range of an address field of this family.
+    fn range(field: &Field) -> Option<(Self, Self)>;
 }
 
 impl AddrField for u32 {
     fn field(lo: u32, hi: u32) -> Field {
         Field::V4(lo, hi)
     }
+    fn range(field: &Field) -> Option<(u32, u32)> {
+        match *field {
+            Field::V4(lo, hi) => Some((lo, hi)),
+            _ => None,
+        }
+    }
 }
 
 impl AddrField for u128 {
     fn field(lo: u128, hi: u128) -> Field {
         Field::V6(lo, hi)
+    }
+    fn range(field: &Field) -> Option<(u128, u128)> {
+        match *field {
+            Field::V6(lo, hi) => Some((lo, hi)),
+            _ => None,
+        }
     }
 }
 

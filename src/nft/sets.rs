@@ -56,8 +56,8 @@ use super::{
     LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
-use crate::addr::IntervalSet;
-use crate::analysis::region::{blocks, Block};
+use crate::addr::{restrict_box, IntervalSet};
+use crate::analysis::region::{blocks, blocks_with, Block};
 use crate::analysis::{Analysis, FamilyTable, FlowBox, Input as AnalysisInput};
 use crate::model::Action;
 use crate::resolve::{Policy, PolicyRule};
@@ -240,6 +240,8 @@ fn build_one(input: Input<'_>, table: &str) -> Ruleset {
     // Logged denies: the cells a logging deny rule decides. The allowed cells
     // never get here (their rows accepted them), so they are added freely:
     // they let the region merge into far fewer elements.
+    // In a gateway's table, flows out of its scope never get here either.
+    let free_outside = !policy.gateways.is_empty();
     let logged_deny = |ordinal: usize| {
         let rule = &policy.rules[analysis.rules[ordinal]];
         rule.action == Action::Allow || rule.log
@@ -256,22 +258,21 @@ fn build_one(input: Input<'_>, table: &str) -> Ruleset {
     };
     let mut deny_sets = Vec::new();
     if logs_deny(true) {
-        deny_sets.extend(family_sets(
-            &V4,
-            "log_deny",
-            &blocks(analysis, &analysis.v4, logged_deny),
-        ));
+        let blocks = blocks_with(analysis, &analysis.v4, logged_deny, free_outside);
+        let governed = free_outside.then_some(&policy.scope.v4);
+        deny_sets.extend(logged_sets(&V4, &blocks, governed));
     }
     if logs_deny(false) {
-        deny_sets.extend(family_sets(
-            &V6,
-            "log_deny",
-            &blocks(analysis, &analysis.v6, logged_deny),
-        ));
+        let blocks = blocks_with(analysis, &analysis.v6, logged_deny, free_outside);
+        let governed = free_outside.then_some(&policy.scope.v6);
+        deny_sets.extend(logged_sets(&V6, &blocks, governed));
     }
     for (set, matches) in deny_sets {
         sets.push(set);
-        rules.push(Rule::new(matches, log_statements(LOG_DENY_PREFIX)));
+        // A set a later lookup also reads has no rule of its own.
+        if !matches.is_empty() {
+            rules.push(Rule::new(matches, log_statements(LOG_DENY_PREFIX)));
+        }
     }
     rules.push(Rule::new(Vec::new(), vec![Statement::Drop]));
     // Every goto and jump target comes before the rules that name it.
@@ -570,6 +571,135 @@ fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> 
 /// The two sets of one region in one family (TCP/UDP with ports, other
 /// protocols without), with the matches that look them up. Empty sets are left
 /// out.
+/// A box of more elements than this as one concatenated set is a rule of its
+/// own with a set per dimension, in a gateway's table (in unit tests, almost
+/// every box, so that the property tests read both kinds).
+const SPLIT_ELEMENTS: usize = if cfg!(test) { 2 } else { 64 };
+
+/// The logged-deny sets of one family and the matches that look them up. In
+/// a gateway's table (`split`), a box whose concatenated elements (source
+/// intervals times destination intervals times service pieces) would be more
+/// than [`SPLIT_ELEMENTS`] is looked up dimension by dimension instead, in
+/// sets of their sum: a gateway logs its BMCs' attempts to reach every other
+/// BMC of the fleet, and that product grows with the fleet.
+fn logged_sets<T: AddrField>(
+    spec: &FamilySpec,
+    blocks: &[Block<T>],
+    governed: Option<&IntervalSet<T>>,
+) -> Vec<(Set, Vec<Match>)> {
+    let split = governed.is_some();
+    let size = |b: &Block<T>| {
+        b.src.intervals().len() * b.dst.intervals().len() * service::pieces(&b.services).len()
+    };
+    let (large, small): (Vec<&Block<T>>, Vec<&Block<T>>) = blocks
+        .iter()
+        .partition(|b| split && size(b) > SPLIT_ELEMENTS);
+    // Only the flows in scope get here: the box holds no more.
+    let large: Vec<Block<T>> = large
+        .into_iter()
+        .filter_map(|b| {
+            let mut b = b.clone();
+            restrict_box(&mut b.src, &mut b.dst, governed?);
+            (!b.src.is_empty()).then_some(b)
+        })
+        .collect();
+    let small: Vec<Block<T>> = small.into_iter().cloned().collect();
+    let mut out = family_sets(spec, "log_deny", &small);
+    // An element with both ends out of scope matches nothing that gets here.
+    if let Some(governed) = governed {
+        let inside = |field: &Field| {
+            T::range(field)
+                .is_some_and(|(lo, hi)| governed.intersects(&IntervalSet::interval(lo, hi)))
+        };
+        for (set, _) in &mut out {
+            set.elements.retain(|e| inside(&e[0]) || inside(&e[1]));
+        }
+        out.retain(|(set, _)| !set.elements.is_empty());
+    }
+    for (n, block) in large.iter().enumerate() {
+        let name = |part: &str| format!("log_deny{}_{part}_{}", n + 1, spec.suffix);
+        let addresses = |set: &IntervalSet<T>| -> Vec<Vec<Field>> {
+            set.intervals()
+                .iter()
+                .map(|&(lo, hi)| vec![T::field(lo, hi)])
+                .collect()
+        };
+        let (src, dst) = (name("src"), name("dst"));
+        let ends = [
+            (src.clone(), spec.saddr, addresses(&block.src)),
+            (dst.clone(), spec.daddr, addresses(&block.dst)),
+        ];
+        let mut ports = Vec::new();
+        let mut protos = Vec::new();
+        for piece in service::pieces(&block.services) {
+            match piece {
+                ServicePiece::Ports { proto, lo, hi } => {
+                    ports.push(vec![Field::Proto(proto, proto), Field::Port(lo, hi)])
+                }
+                ServicePiece::Protocols { lo, hi } => protos.push(vec![Field::Proto(lo, hi)]),
+            }
+        }
+        let lookups = [
+            (
+                name("ports"),
+                vec![KeyType::InetProto, KeyType::InetService],
+                vec![Selector::L4proto, Selector::ThDport],
+                ports,
+            ),
+            (
+                name("proto"),
+                vec![KeyType::InetProto],
+                vec![Selector::L4proto],
+                protos,
+            ),
+        ];
+        let mut first = true;
+        for (set, key, selectors, elements) in lookups {
+            if elements.is_empty() {
+                continue;
+            }
+            let mut matches: Vec<Match> = ends
+                .iter()
+                .map(|(name, selector, _)| Match::InSet {
+                    key: vec![*selector],
+                    set: name.clone(),
+                    negate: false,
+                })
+                .collect();
+            matches.push(Match::InSet {
+                key: selectors,
+                set: set.clone(),
+                negate: false,
+            });
+            // The address sets go with the first lookup that uses them.
+            if first {
+                for (name, _, elements) in &ends {
+                    out.push((
+                        Set {
+                            name: name.clone(),
+                            key: vec![spec.addr],
+                            elements: elements.clone(),
+                            verdicts: None,
+                        },
+                        Vec::new(),
+                    ));
+                }
+                first = false;
+            }
+            out.push((
+                Set {
+                    name: set,
+                    key,
+                    elements,
+                    verdicts: None,
+                },
+                matches,
+            ));
+        }
+    }
+    out
+}
+
 fn family_sets<T>(spec: &FamilySpec, prefix: &str, blocks: &[Block<T>]) -> Vec<(Set, Vec<Match>)>
 where
     T: AddrField,

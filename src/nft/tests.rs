@@ -647,7 +647,7 @@ fn useless_elements(ruleset: &Ruleset, governed: &AddrSet) -> Vec<String> {
     for logged in ruleset
         .sets
         .iter()
-        .filter(|s| s.name.starts_with("log_deny_"))
+        .filter(|s| s.name.starts_with("log_deny_") && s.key.len() >= 2)
     {
         for element in &logged.elements {
             if !inside(&element[0]) && !inside(&element[1]) {

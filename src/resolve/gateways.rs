@@ -12,7 +12,7 @@
 use super::names::Resolver;
 use super::{Enforcement, Gateway, Pairing, Policy, PolicyRule, Sync};
 use crate::addr::service;
-use crate::addr::{AddrSet, Bound, IntervalSet};
+use crate::addr::{restrict_box, AddrSet, IntervalSet};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Action;
 use crate::source::Span;
@@ -246,8 +246,8 @@ impl Policy {
         }
         rules.extend(self.rules.iter().map(|rule| {
             let mut rule = rule.clone();
-            restrict(&mut rule.src.v4, &mut rule.dst.v4, &governed.v4);
-            restrict(&mut rule.src.v6, &mut rule.dst.v6, &governed.v6);
+            restrict_box(&mut rule.src.v4, &mut rule.dst.v4, &governed.v4);
+            restrict_box(&mut rule.src.v6, &mut rule.dst.v6, &governed.v6);
             rule
         }));
         Policy {
@@ -320,29 +320,5 @@ impl Policy {
             );
         }
         rules
-    }
-}
-
-/// Restricts a rule's sources and destinations (one family) to the flows
-/// with source or destination in `governed`, as far as a box can: when no
-/// destination is governed, only governed sources can make such flows, and
-/// the other way round; when neither is, the rule matches none. Every
-/// governed flow the rule matched it still matches, and no other flow is
-/// added, so first match over governed flows is unchanged.
-fn restrict<T: Bound>(
-    src: &mut IntervalSet<T>,
-    dst: &mut IntervalSet<T>,
-    governed: &IntervalSet<T>,
-) {
-    let src_in = src.intersection(governed);
-    let dst_in = dst.intersection(governed);
-    match (src_in.is_empty(), dst_in.is_empty()) {
-        (true, true) => {
-            *src = IntervalSet::default();
-            *dst = IntervalSet::default();
-        }
-        (false, true) => *src = src_in,
-        (true, false) => *dst = dst_in,
-        (false, false) => {}
     }
 }

@@ -765,3 +765,94 @@ fn apply_ruleset_loads_a_table_compiled_elsewhere() {
         stderr_of(&refused)
     );
 }
+
+#[test]
+fn an_exposure_path_across_sites_names_the_gateway_at_every_hop() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let policy = fleet_copy(dir.path(), |_| {
+        "internal 10.0.0.0/8;\n\
+         inventory \"inventory/ams1.yaml\";\n\
+         inventory \"inventory/fra1.yaml\";\n\
+         gateway ams1-gw = 10.1.0.1 { scope inventory(site = \"ams1\"); }\n\
+         gateway fra1-gw = 10.2.0.1 { scope inventory(site = \"fra1\"), jump-fra1; }\n\
+         host jump-fra1 = 10.2.0.5;\n\
+         allow any -> jump-fra1 : ssh;\n\
+         allow jump-fra1 -> bmcs : https;\n\
+         deny any -> bmcs;\n"
+            .to_string()
+    });
+    let output = bmcwall(&["check", policy.to_str().expect("UTF-8"), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let exposure = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "BW202")
+        .expect("the internet reaches AMS1's BMCs through the FRA1 jump host");
+    let hops: Vec<(String, String, serde_json::Value, u64)> = exposure["path"]
+        .as_array()
+        .expect("a path")
+        .iter()
+        .map(|hop| {
+            (
+                hop["src"].as_str().expect("src").to_string(),
+                hop["dst"].as_str().expect("dst").to_string(),
+                hop["gateways"].clone(),
+                hop["rule"]["line"].as_u64().expect("a line"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            (
+                "1.0.0.0".into(),
+                "10.2.0.5".into(),
+                serde_json::json!(["fra1-gw"]),
+                7
+            ),
+            (
+                "10.2.0.5".into(),
+                "10.1.10.11".into(),
+                serde_json::json!(["ams1-gw", "fra1-gw"]),
+                8
+            ),
+        ]
+    );
+    let help = exposure["help"].as_str().expect("help");
+    assert!(help.contains(":8, on ams1-gw, fra1-gw)"), "{help}");
+}
+
+#[test]
+fn gateway_findings_name_their_gateways_in_json_and_sarif() {
+    let fixture = "tests/fixtures/lints/bw502_trigger.wall";
+    let json = bmcwall(&["check", fixture, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let named: Vec<serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "BW502")
+        .map(|d| d["gateways"].clone())
+        .collect();
+    assert_eq!(
+        named,
+        [
+            serde_json::json!(["ams1-gw-b"]),
+            serde_json::json!(["ams1-gw-c"]),
+            serde_json::json!(["ams1-gw-d"])
+        ]
+    );
+    let sarif = bmcwall(&["check", fixture, "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF");
+    let named: Vec<serde_json::Value> = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["ruleId"] == "BW502")
+        .map(|r| r["properties"]["gateways"].clone())
+        .collect();
+    assert_eq!(named.len(), 3);
+    assert_eq!(named[0], serde_json::json!(["ams1-gw-b"]));
+}

@@ -708,3 +708,60 @@ fn random_edits_never_crash_or_hang_the_server() {
         .unwrap_or_else(|failure| panic!("{failure}"));
     editor.into_inner().shutdown();
 }
+
+#[test]
+fn a_fleet_in_the_editor_outlines_its_gateways_and_checks_clean() {
+    let path = std::fs::canonicalize(crate_root().join("examples/fleet/fleet.wall")).expect("path");
+    let uri = format!("file://{}", path.display());
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut editor = Editor::start();
+    editor.open(&uri, &text);
+    assert_eq!(summary(&editor.diagnostics(&uri)), []);
+    let symbols = editor.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let gateways: Vec<String> = symbols
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .filter(|s| s["detail"] == "gateway")
+        .map(|s| s["name"].as_str().expect("a name").to_string())
+        .collect();
+    assert_eq!(
+        gateways,
+        ["ams1-gw", "ams1-gw-b", "fra1-gw", "jump-fra1-fw", "nyc1-gw"]
+    );
+    // `pair ams1-gw` leads to the gateway, and hover describes it.
+    let (line, character) = pos(&text, "pair ams1-gw");
+    let definition = editor.at("textDocument/definition", &uri, line, character + 6);
+    assert_eq!(
+        definition["range"]["start"],
+        json!({"line": pos(&text, "ams1-gw = ").0, "character": 8}),
+        "{definition}"
+    );
+    let hover = editor.at("textDocument/hover", &uri, line, character + 6);
+    let said = hover["contents"]["value"].as_str().expect("a hover");
+    assert!(
+        said.starts_with("gateway `ams1-gw`: mode forward, host, pair of ams1-gw and ams1-gw-b"),
+        "{said}"
+    );
+    assert!(said.ends_with("governs 3 BMCs"), "{said}");
+    // An unsaved edit that makes a pair member name no gateway: BW502 at
+    // the name, as `check` reports it.
+    let broken = text.replace("{ pair ams1-gw; }", "{ pair ams1-gx; }");
+    assert_ne!(broken, text);
+    editor.change(&uri, 2, &broken);
+    let diagnostics = summary(&editor.diagnostics(&uri));
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.0.as_str()).collect();
+    assert!(codes.contains(&"BW502"), "{diagnostics:?}");
+    let formatted = editor.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert!(
+        formatted.is_null() || formatted == json!([]),
+        "the example is formatted: no edits, got {formatted}"
+    );
+    editor.shutdown();
+}

@@ -1,11 +1,13 @@
 //! The integration tests, one crate: the command line through the real
 //! binary, the library's pipeline on the fixture corpora, the formatter, the
-//! inventories, the layer order, and the kernel tests in network namespaces.
+//! inventories, the layer order, the kernel tests in network namespaces, and
+//! the Ansible playbook against namespaces standing in for a fleet.
 //! `support` is what the modules share; `harness` is the kernel test lab.
 
 mod harness;
 mod support;
 
+mod ansible;
 mod bench_equivalence;
 mod cli;
 mod config;
