@@ -22,9 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn options() -> Options {
-    Options {
-        today: Date::parse("2026-11-21").expect("date"),
-    }
+    Options::new(Date::parse("2026-11-21").expect("date"))
 }
 
 mod support;

@@ -134,9 +134,7 @@ fn inventories(c: &mut Criterion) {
             write(dir.path(), "devices.json", &netbox(hosts), "rack"),
         ),
     ];
-    let options = Options {
-        today: Date::parse("2026-11-21").expect("date"),
-    };
+    let options = Options::new(Date::parse("2026-11-21").expect("date"));
     let mut group = c.benchmark_group("inventory");
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(8));

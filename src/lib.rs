@@ -6,6 +6,8 @@ pub mod analysis;
 pub mod cli;
 pub mod diagnostic;
 pub mod fmt;
+#[doc(hidden)]
+pub mod fuzz;
 pub(crate) mod lints;
 pub mod model;
 pub mod nft;

@@ -19,6 +19,8 @@ pub use crate::lints::Thresholds;
 pub struct Settings {
     pub levels: Levels,
     pub thresholds: Thresholds,
+    /// Where included files and inventories may be.
+    pub confine: resolve::Confine,
 }
 
 impl From<Levels> for Settings {
@@ -26,6 +28,7 @@ impl From<Levels> for Settings {
         Settings {
             levels,
             thresholds: Thresholds::default(),
+            confine: resolve::Confine::default(),
         }
     }
 }
@@ -224,7 +227,14 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     alongside: Option<F>,
 ) -> (Checked, Option<R>) {
     let levels = &settings.levels;
-    let (policy, mut diagnostics) = resolve::load(path, &mut sources, &resolve::Options { today });
+    let (policy, mut diagnostics) = resolve::load(
+        path,
+        &mut sources,
+        &resolve::Options {
+            today,
+            confine: settings.confine.clone(),
+        },
+    );
     let inventories = policy.inventories.clone();
     let invalid = diagnostics
         .iter()

@@ -167,3 +167,40 @@ pub fn normalize(path: &Path) -> PathBuf {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+/// True for a character that a terminal, a CI log or an editor acts on
+/// rather than shows: a control character (but tab and newline) or a
+/// bidirectional formatting character (which reorders what is shown).
+pub fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every [hidden control](is_hidden_control) written as
+/// `\u{..}`, so what a file holds reaches people as visible text, never as
+/// an escape sequence.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden_control(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`escape_controls`] for text that must stay on one line (a comment, a
+/// header line): newlines are escaped too.
+pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = escape_controls(text);
+    if escaped.contains('\n') {
+        std::borrow::Cow::Owned(escaped.replace('\n', "\\u{a}"))
+    } else {
+        escaped
+    }
+}

@@ -3,51 +3,80 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
+/// Only the nonzero words are kept, by index: a class of one host among
+/// 100,000 rules costs a word, not 100,000 bits, so the signatures of a
+/// partition grow with what they hold rather than with atoms times sets.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bits {
-    words: Vec<u64>,
+    /// `(index, word)`, ascending by index, no word zero.
+    words: Vec<(usize, u64)>,
 }
 
 impl Bits {
-    pub fn new(len: usize) -> Self {
-        Self {
-            words: vec![0; len.div_ceil(64)],
-        }
+    /// An empty set of up to `len` bits (the length is not stored).
+    pub fn new(_len: usize) -> Self {
+        Self { words: Vec::new() }
     }
 
     pub fn set(&mut self, bit: usize) {
-        self.words[bit / 64] |= 1 << (bit % 64);
+        let (index, mask) = (bit / 64, 1 << (bit % 64));
+        match self.words.last_mut() {
+            Some((last, word)) if *last == index => *word |= mask,
+            Some((last, _)) if *last > index => {
+                match self.words.binary_search_by_key(&index, |&(i, _)| i) {
+                    Ok(at) => self.words[at].1 |= mask,
+                    Err(at) => self.words.insert(at, (index, mask)),
+                }
+            }
+            _ => self.words.push((index, mask)),
+        }
+    }
+
+    /// Word `index`, 0 when none is kept.
+    fn word(&self, index: usize) -> u64 {
+        self.words
+            .binary_search_by_key(&index, |&(i, _)| i)
+            .map_or(0, |at| self.words[at].1)
     }
 
     pub fn get(&self, bit: usize) -> bool {
-        self.words
-            .get(bit / 64)
-            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+        self.word(bit / 64) & (1 << (bit % 64)) != 0
     }
 
     pub fn and_into(&self, other: &Bits, out: &mut Bits) {
-        for (i, word) in out.words.iter_mut().enumerate() {
-            *word = self.words[i] & other.words[i];
+        out.words.clear();
+        let (mut a, mut b) = (self.words.iter().peekable(), other.words.iter().peekable());
+        while let (Some(&&(i, x)), Some(&&(j, y))) = (a.peek(), b.peek()) {
+            match i.cmp(&j) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if x & y != 0 {
+                        out.words.push((i, x & y));
+                    }
+                    a.next();
+                    b.next();
+                }
+            }
         }
     }
 
     /// The lowest set bit below `limit`.
     pub fn first_below(&self, limit: usize) -> Option<usize> {
-        for (i, &word) in self.words.iter().enumerate() {
-            if word != 0 {
-                let bit = i * 64 + word.trailing_zeros() as usize;
-                return (bit < limit).then_some(bit);
-            }
-        }
-        None
+        let &(i, word) = self.words.first()?;
+        let bit = i * 64 + word.trailing_zeros() as usize;
+        (bit < limit).then_some(bit)
     }
 
     /// Set bits below `limit`, ascending.
     pub fn ones_below(&self, limit: usize) -> impl Iterator<Item = usize> + '_ {
         self.words
             .iter()
-            .enumerate()
-            .flat_map(move |(i, &word)| word_ones(i, word).take_while(move |&b| b < limit))
+            .flat_map(move |&(i, word)| word_ones(i, word).take_while(move |&b| b < limit))
     }
 }
 
@@ -62,7 +91,7 @@ impl SparseBits {
     /// The bits of `bits` below `limit`.
     pub fn below(bits: &Bits, limit: usize) -> Self {
         let mut words = Vec::new();
-        for (i, &word) in bits.words.iter().enumerate() {
+        for &(i, word) in &bits.words {
             let start = i * 64;
             if start >= limit {
                 break;
@@ -94,7 +123,7 @@ impl SparseBits {
     pub fn and_ones<'a>(&'a self, other: &'a Bits) -> impl Iterator<Item = usize> + 'a {
         self.words
             .iter()
-            .flat_map(|&(i, word)| word_ones(i, word & other.words[i]))
+            .flat_map(|&(i, word)| word_ones(i, word & other.word(i)))
     }
 }
 
@@ -153,7 +182,16 @@ impl Hasher for WordHasher {
         self.add(value as u64);
     }
 
+    /// The state mixed so that its low bits, which pick the bucket, depend
+    /// on every bit (murmur3's finaliser): without it, rows that differ only
+    /// in their high bits (rule ordinals under 2^24) share buckets, and
+    /// 100,000 rows take quadratic time.
     fn finish(&self) -> u64 {
-        self.hash
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }

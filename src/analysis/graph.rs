@@ -658,7 +658,8 @@ mod tests {
         let mut sources = SourceMap::default();
         let today = Date::parse("2026-11-21").expect("a date");
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-        let (policy, diagnostics) = resolve::load(&path, &mut sources, &resolve::Options { today });
+        let (policy, diagnostics) =
+            resolve::load(&path, &mut sources, &resolve::Options::new(today));
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         ReachGraph::new(&policy, &Analysis::new(&policy))
     }

@@ -439,7 +439,7 @@ mod tests {
         for file in files {
             let mut sources = SourceMap::default();
             let today = Date::parse("2026-11-21").expect("a date");
-            let (policy, _) = resolve::load(&file, &mut sources, &resolve::Options { today });
+            let (policy, _) = resolve::load(&file, &mut sources, &resolve::Options::new(today));
             let analysis = Analysis::new(&policy);
             let facts = facts(&policy, &analysis);
             let fast: Vec<_> = facts

@@ -20,7 +20,7 @@ fn ams1_table_agrees_with_first_match_on_cell_representatives() {
             "/examples/ams1/ams1.wall"
         )),
         &mut sources,
-        &resolve::Options { today },
+        &resolve::Options::new(today),
     );
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let analysis = Analysis::new(&policy);
@@ -66,7 +66,7 @@ fn one_host_per_bmc_stores_one_pair_per_rule() {
     std::fs::write(&path, text).unwrap();
     let mut sources = SourceMap::default();
     let today = Date::parse("2026-11-21").unwrap();
-    let (policy, diagnostics) = resolve::load(&path, &mut sources, &resolve::Options { today });
+    let (policy, diagnostics) = resolve::load(&path, &mut sources, &resolve::Options::new(today));
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let analysis = Analysis::new(&policy);
     let table = &analysis.v4;

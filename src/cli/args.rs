@@ -166,6 +166,15 @@ pub(crate) struct Common {
     /// Also show waived findings.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+    /// Included files and inventories must be inside DIR (default: the
+    /// policy's directory); a path leading outside, also through a link, is
+    /// an error.
+    #[arg(long, value_name = "DIR", conflicts_with = "unconfined")]
+    pub(crate) root: Option<PathBuf>,
+    /// Let a policy include and load files anywhere: only for trusted
+    /// policies (a path outside shows what it read in its errors).
+    #[arg(long)]
+    pub(crate) unconfined: bool,
 }
 
 impl Common {
@@ -217,9 +226,15 @@ impl Common {
                  table and the JSON and SARIF reports record it"
             );
         }
+        let confine = match (&self.root, self.unconfined) {
+            (_, true) => crate::resolve::Confine::Unconfined,
+            (Some(dir), false) => crate::resolve::Confine::Root(dir.clone()),
+            (None, false) => crate::resolve::Confine::PolicyDir,
+        };
         Ok(Settings {
             levels,
             thresholds: config.thresholds,
+            confine,
         })
     }
 

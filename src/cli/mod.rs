@@ -17,6 +17,7 @@ mod live;
 mod lsp;
 mod plan;
 mod render;
+mod snippet;
 mod usage;
 mod watchdog;
 mod write;
@@ -31,6 +32,26 @@ pub use exit::Exit;
 use std::io::Write as _;
 
 /// Runs the command line and returns how it ended.
+/// Renders `results` in every report form (human with and without colour,
+/// JSON, SARIF, GitHub) and drops what it rendered: what the fuzz targets
+/// run every checked input through.
+pub fn render_every_form(results: &[pipeline::Checked]) {
+    for checked in results {
+        for color in [false, true] {
+            let options = render::Options {
+                color,
+                quiet: false,
+                verbose: true,
+            };
+            let _ = render::human(checked, &options);
+        }
+    }
+    let _ = render::summary(results);
+    let _ = render::json(results);
+    let _ = render::sarif(results);
+    let _ = render::github(results);
+}
+
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,

@@ -1,9 +1,10 @@
 //! Rendering findings: miette for people, JSON for machines.
 
+use super::snippet::Snippet;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::pipeline::{Checked, Finding};
 use crate::source::{SourceMap, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 use std::fmt;
 
@@ -50,7 +51,7 @@ struct Report {
     severity: miette::Severity,
     message: String,
     help: Option<String>,
-    source: NamedSource<String>,
+    source: Snippet,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -92,26 +93,36 @@ impl miette::Diagnostic for Report {
     }
 }
 
-/// The file a span is in. A file whose last line has no newline gets one:
-/// miette draws no label at the very end of the text (a missing `;` after
-/// the last statement).
-fn named_source(sources: &SourceMap, span: Span) -> NamedSource<String> {
-    let file = sources.file(span.file);
-    let mut text = file.text.clone();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    NamedSource::new(file.display_path(), text)
+/// The snippet of `file` for the labels at `spans`, and its labels.
+fn snippet(
+    sources: &SourceMap,
+    file: crate::source::FileId,
+    spans: &[(Span, &str, bool)],
+) -> (Snippet, Vec<LabeledSpan>) {
+    let ranges: Vec<(usize, usize)> = spans
+        .iter()
+        .map(|(span, _, _)| (span.start as usize, span.end as usize))
+        .collect();
+    let (snippet, shown) = Snippet::new(sources.file(file), &ranges);
+    let labels = spans
+        .iter()
+        .zip(shown)
+        .map(|((_, message, primary), (start, end))| {
+            let message = Some(neutral(message).into_owned());
+            if *primary {
+                LabeledSpan::new_primary_with_span(message, (start, end - start))
+            } else {
+                LabeledSpan::new_with_span(message, (start, end - start))
+            }
+        })
+        .collect();
+    (snippet, labels)
 }
 
-fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {
-    let offset = span.start as usize;
-    let len = (span.end - span.start) as usize;
-    if primary {
-        LabeledSpan::new_primary_with_span(Some(message.to_string()), (offset, len))
-    } else {
-        LabeledSpan::new_with_span(Some(message.to_string()), (offset, len))
-    }
+/// Text from a file or about one, as people are shown it: hidden control
+/// characters escaped.
+fn neutral(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::source::escape_controls(text)
 }
 
 fn miette_severity(severity: Severity) -> miette::Severity {
@@ -124,23 +135,29 @@ fn miette_severity(severity: Severity) -> miette::Severity {
 
 fn report(sources: &SourceMap, diagnostic: &Diagnostic, waived: Option<&str>) -> Report {
     let primary = diagnostic.primary();
-    let mut labels = vec![labeled(primary.span, &primary.message, true)];
+    let mut here = vec![(primary.span, primary.message.as_str(), true)];
     let mut related = Vec::new();
     for label in &diagnostic.labels[1..] {
         if label.span.file == primary.span.file {
-            labels.push(labeled(label.span, &label.message, false));
+            here.push((label.span, label.message.as_str(), false));
         } else {
+            let (source, labels) = snippet(
+                sources,
+                label.span.file,
+                &[(label.span, &label.message, true)],
+            );
             related.push(Report {
                 code: String::new(),
                 severity: miette::Severity::Advice,
-                message: label.message.clone(),
+                message: neutral(&label.message).into_owned(),
                 help: None,
-                source: named_source(sources, label.span),
-                labels: vec![labeled(label.span, &label.message, true)],
+                source,
+                labels,
                 related: Vec::new(),
             });
         }
     }
+    let (source, labels) = snippet(sources, primary.span.file, &here);
     let mut help = diagnostic.help.clone();
     if let Some(witness) = &diagnostic.witness {
         let line = format!("witness flow: {witness}");
@@ -155,12 +172,85 @@ fn report(sources: &SourceMap, diagnostic: &Diagnostic, waived: Option<&str>) ->
     Report {
         code: format!("{}({})", diagnostic.code, diagnostic.code.name()),
         severity: miette_severity(diagnostic.severity),
-        message: diagnostic.message.clone(),
-        help,
-        source: named_source(sources, primary.span),
+        message: neutral(&diagnostic.message).into_owned(),
+        help: help.map(|help| neutral(&help).into_owned()),
+        source,
         labels,
         related,
     }
+}
+
+/// At most this many findings of one code in one file are shown, in every
+/// form; the rest are counted ("and N more").
+pub const MAX_PER_CODE_AND_FILE: usize = 20;
+/// At most this many findings of one policy are shown in all.
+pub const MAX_SHOWN: usize = 200;
+/// At most this many "and N more" notes are given one by one; the rest are
+/// summed in one.
+const MAX_OMITTED_NOTES: usize = 20;
+
+/// Findings not shown: how many of one code in one file.
+struct Omitted {
+    code: crate::diagnostic::Code,
+    file: String,
+    count: usize,
+}
+
+/// The findings of `checked` that `keep` admits, bounded: the first
+/// [`MAX_PER_CODE_AND_FILE`] of each code in each file (in report order), at
+/// most [`MAX_SHOWN`] in all; and what was left out, by code and file.
+fn bounded(checked: &Checked, keep: impl Fn(&Finding) -> bool) -> (Vec<&Finding>, Vec<Omitted>) {
+    use std::collections::BTreeMap;
+    let mut shown = Vec::new();
+    let mut per_group: BTreeMap<(crate::diagnostic::Code, crate::source::FileId), usize> =
+        BTreeMap::new();
+    let mut omitted: BTreeMap<(crate::source::FileId, crate::diagnostic::Code), usize> =
+        BTreeMap::new();
+    for finding in checked.findings.iter().filter(|f| keep(f)) {
+        let code = finding.diagnostic.code;
+        let file = finding.diagnostic.primary().span.file;
+        let seen = per_group.entry((code, file)).or_default();
+        *seen += 1;
+        if *seen <= MAX_PER_CODE_AND_FILE && shown.len() < MAX_SHOWN {
+            shown.push(finding);
+        } else {
+            *omitted.entry((file, code)).or_default() += 1;
+        }
+    }
+    let omitted = omitted
+        .into_iter()
+        .map(|((file, code), count)| Omitted {
+            code,
+            file: checked.sources.file(file).display_path(),
+            count,
+        })
+        .collect();
+    (shown, omitted)
+}
+
+/// The lines saying what was left out, for people.
+fn omitted_notes(omitted: &[Omitted]) -> String {
+    let mut out = String::new();
+    for note in omitted.iter().take(MAX_OMITTED_NOTES) {
+        out.push_str(&format!(
+            "... and {} more {}({}) in {}, not shown\n",
+            note.count,
+            note.code,
+            note.code.name(),
+            neutral(&note.file)
+        ));
+    }
+    if omitted.len() > MAX_OMITTED_NOTES {
+        let rest = &omitted[MAX_OMITTED_NOTES..];
+        let count: usize = rest.iter().map(|note| note.count).sum();
+        out.push_str(&format!(
+            "... and {count} more findings of other codes or files, not shown\n"
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// Every finding of one policy, rendered for a terminal.
@@ -178,15 +268,14 @@ pub fn human(checked: &Checked, options: &Options) -> String {
         out.push_str(&inventories(checked));
         out.push_str(&gateways(checked));
     }
-    for finding in &checked.findings {
-        let shown = match (&finding.waived, finding.diagnostic.severity) {
+    let (shown, omitted) = bounded(checked, |finding| {
+        match (&finding.waived, finding.diagnostic.severity) {
             (Some(_), _) => options.verbose,
             (None, Severity::Error) => true,
             (None, _) => !options.quiet,
-        };
-        if !shown {
-            continue;
         }
+    });
+    for finding in shown {
         let report = report(
             &checked.sources,
             &finding.diagnostic,
@@ -195,6 +284,7 @@ pub fn human(checked: &Checked, options: &Options) -> String {
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
     }
+    out.push_str(&omitted_notes(&omitted));
     out
 }
 
@@ -260,7 +350,7 @@ fn inventories(checked: &Checked) -> String {
         };
         out.push_str(&format!(
             "inventory {}: {how}, {bmcs}\n",
-            inventory.path.display()
+            neutral(&inventory.path.display().to_string())
         ));
         for resolution in &inventory.resolved {
             let addresses: Vec<String> = resolution
@@ -270,7 +360,7 @@ fn inventories(checked: &Checked) -> String {
                 .collect();
             out.push_str(&format!(
                 "  {} resolved to {}\n",
-                resolution.name,
+                neutral(&resolution.name),
                 addresses.join(", ")
             ));
         }
@@ -377,7 +467,19 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     lowered: Vec<JsonLowered>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// Findings left out of `diagnostics`, by code and file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    omitted: Vec<JsonOmitted>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonOmitted {
+    policy: String,
+    code: &'static str,
+    name: &'static str,
+    file: String,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -458,17 +560,32 @@ pub fn json(results: &[Checked]) -> Result<String, Unwritable> {
                 level: l.level.as_str(),
             })
             .collect(),
-        diagnostics: results
-            .iter()
-            .flat_map(|checked| {
-                checked
-                    .findings
-                    .iter()
-                    .map(move |f| json_diagnostic(&checked.sources, f))
-            })
-            .collect(),
+        diagnostics: Vec::new(),
+        omitted: Vec::new(),
         summary: count(results),
     };
+    let mut report = report;
+    for checked in results {
+        let (shown, omitted) = bounded(checked, |_| true);
+        let policy = checked
+            .sources
+            .file(crate::source::FileId(0))
+            .display_path();
+        report.diagnostics.extend(
+            shown
+                .into_iter()
+                .map(|finding| json_diagnostic(&checked.sources, finding)),
+        );
+        report
+            .omitted
+            .extend(omitted.into_iter().map(|note| JsonOmitted {
+                policy: policy.clone(),
+                code: note.code.as_str(),
+                name: note.code.name(),
+                file: note.file,
+                count: note.count,
+            }));
+    }
     pretty("JSON", &report)
 }
 
@@ -612,7 +729,8 @@ pub fn sarif(results: &[Checked]) -> Result<String, Unwritable> {
 /// GitHub Actions workflow commands: `::error file=...,line=...::message`.
 pub fn github(results: &[Checked]) -> String {
     let data = |text: &str| {
-        text.replace('%', "%25")
+        neutral(text)
+            .replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     };

@@ -77,6 +77,7 @@ codes! {
     BroadWaiver => "bw304_broad_waiver.rs", "BW304", "broad-waiver", Warning, "a waiver that silences services it does not name";
     UnknownVendor => "bw309_unknown_vendor.rs", "BW309", "unknown-vendor", Warning, "an inventory vendor bmcwall does not know";
     SharedAddress => "bw310_shared_address.rs", "BW310", "shared-address", Warning, "inventory entries with different names share an address";
+    ConfusableText => "bw311_confusable_text.rs", "BW311", "confusable-text", Warning, "an inventory name or label value that mixes scripts or looks like another";
     ExpectationFailed => "bw401_expectation_failed.rs", "BW401", "expectation-failed", Error, "an `expect` does not hold";
     UngovernedBmc => "bw501_ungoverned_bmc.rs", "BW501", "ungoverned-bmc", Error, "a BMC no gateway governs";
     InvalidPair => "bw502_invalid_pair.rs", "BW502", "invalid-pair", Error, "a `pair` whose peer is missing or a member, or a member with its own scope or mode";

@@ -32,6 +32,7 @@ mod bw303_unused_definition;
 mod bw304_broad_waiver;
 mod bw309_unknown_vendor;
 mod bw310_shared_address;
+mod bw311_confusable_text;
 mod bw401_expectation_failed;
 mod bw501_ungoverned_bmc;
 mod bw502_invalid_pair;

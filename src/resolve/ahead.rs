@@ -10,6 +10,7 @@
 //! reading one file after the other.
 
 use super::inventory::{self, Parsed, Request};
+use super::Root;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -74,11 +75,14 @@ pub(super) struct Ahead {
     max_workers: usize,
     /// The file each job reads, by job; `None` once taken.
     asked: Vec<Option<(PathBuf, Request)>>,
+    /// Where files may be read from; the includes are held to it too.
+    pub(super) root: Root,
 }
 
 impl Ahead {
-    pub fn new() -> Self {
+    pub fn new(root: Root) -> Self {
         Self {
+            root,
             shared: Arc::default(),
             workers: Vec::new(),
             max_workers: thread::available_parallelism().map_or(1, usize::from) - 1,
@@ -88,6 +92,10 @@ impl Ahead {
 
     /// Queues the inventory at `path`.
     pub fn ask(&mut self, path: PathBuf, request: Request) {
+        if self.root.admit(&path).is_err() {
+            // Never read: taking it reports why.
+            return;
+        }
         let index = self.asked.len();
         self.asked.push(Some((path.clone(), request.clone())));
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
@@ -112,6 +120,7 @@ impl Ahead {
     /// The inventory at `path`: the one asked for (the first not taken yet),
     /// or read now if it was not asked for.
     pub fn take(&mut self, path: &Path, request: &Request) -> std::io::Result<Parsed> {
+        self.root.admit(path)?;
         let asked = self
             .asked
             .iter()

@@ -13,6 +13,7 @@ use crate::model::DefKind;
 use crate::syntax::{
     self, AddrExpr, Definition, NetLiteral, ServiceItem, ServiceKind, Term, TermKind,
 };
+use std::collections::HashSet;
 
 impl Resolver<'_> {
     /// Pass 2: evaluates everything pass 1 collected into the policy.
@@ -110,7 +111,7 @@ impl Resolver<'_> {
         let mut cleartext = Vec::new();
         self.cleartext(
             rule.services.as_deref().unwrap_or_default(),
-            &mut Vec::new(),
+            &mut HashSet::new(),
             &mut cleartext,
         );
         let waivers = rule
@@ -234,22 +235,100 @@ impl Resolver<'_> {
 
     /// The value of a symbol, computed once. A symbol that depends on itself is
     /// reported (BW007) and counts as empty.
+    ///
+    /// The definitions a symbol depends on are evaluated first, depth first
+    /// on an explicit stack rather than by recursion, so a chain of any
+    /// length (or a long cycle) costs heap, never the thread's stack: when a
+    /// symbol's value is computed, every symbol it names is done or, on a
+    /// cycle, in progress.
     pub(super) fn symbol(&mut self, symbol: &Symbol) -> AddrSet {
+        if !self.addr_state.contains_key(symbol) {
+            self.evaluate_from(symbol);
+        }
         match self.addr_state.get(symbol) {
             Some(State::Done(set)) => {
                 if self.unresolved.contains(symbol) {
                     self.unresolved_uses += 1;
                 }
-                return set.clone();
+                set.clone()
             }
-            Some(State::InProgress) => {
+            _ => {
                 self.report_cycle(symbol_name(symbol));
-                return AddrSet::empty();
+                AddrSet::empty()
             }
-            None => {}
         }
+    }
+
+    /// Evaluates `root` and everything it depends on that is not yet
+    /// evaluated, dependencies first. On the stack, each symbol in progress
+    /// with the dependencies it has still to visit; `eval_stack` holds the
+    /// same symbols' names, as a recursive evaluation would.
+    fn evaluate_from(&mut self, root: &Symbol) {
+        let mut stack = vec![self.enter(root.clone())];
+        while let Some((_, pending)) = stack.last_mut() {
+            if let Some(next) = pending.pop() {
+                if !self.addr_state.contains_key(&next) {
+                    stack.push(self.enter(next));
+                }
+                continue;
+            }
+            if let Some((symbol, _)) = stack.pop() {
+                self.finish(&symbol);
+            }
+        }
+    }
+
+    /// Marks `symbol` in progress; returns it with the symbols its value
+    /// names, last to be visited first.
+    fn enter(&mut self, symbol: Symbol) -> (Symbol, Vec<Symbol>) {
         self.addr_state.insert(symbol.clone(), State::InProgress);
-        self.eval_stack.push(symbol_name(symbol));
+        self.eval_stack.push(symbol_name(&symbol));
+        let mut depends = self.depends_on(&symbol);
+        depends.reverse();
+        (symbol, depends)
+    }
+
+    /// The symbols `symbol`'s value names, in the order evaluation meets them.
+    fn depends_on(&self, symbol: &Symbol) -> Vec<Symbol> {
+        let of_expr = |expr: &AddrExpr, out: &mut Vec<Symbol>| {
+            for term in expr.include.iter().chain(&expr.except) {
+                match &term.kind {
+                    TermKind::Internal | TermKind::Internet => out.push(Symbol::Internal),
+                    TermKind::Bmcs => out.push(Symbol::Bmcs),
+                    TermKind::Name(name) => {
+                        if let Some(Entry::Address(_)) = self.names.get(name) {
+                            out.push(Symbol::Name(name.clone()));
+                        }
+                    }
+                    TermKind::Net(_) | TermKind::Any | TermKind::Selector(_) => {}
+                }
+            }
+        };
+        let mut out = Vec::new();
+        match symbol {
+            Symbol::Internal => {
+                if let Some(expr) = &self.internal_expr {
+                    of_expr(expr, &mut out);
+                }
+            }
+            Symbol::Bmcs => out.extend(
+                self.definitions
+                    .iter()
+                    .filter(|d| d.kind == DefKind::Bmc)
+                    .map(|d| Symbol::Name(d.name.name.clone())),
+            ),
+            Symbol::Name(name) => {
+                if let Some(Entry::Address(index)) = self.names.get(name) {
+                    of_expr(&self.definitions[*index].value, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// Computes the value of `symbol`, in progress on top of `eval_stack`,
+    /// whose dependencies are done (or in progress, on a cycle).
+    fn finish(&mut self, symbol: &Symbol) {
         let unresolved_before = self.unresolved_uses;
         let set = match symbol {
             Symbol::Internal => match self.internal_expr.clone() {
@@ -284,9 +363,7 @@ impl Resolver<'_> {
         if self.unresolved_uses > unresolved_before {
             self.unresolved.insert(symbol.clone());
         }
-        self.addr_state
-            .insert(symbol.clone(), State::Done(set.clone()));
-        set
+        self.addr_state.insert(symbol.clone(), State::Done(set));
     }
 
     pub(super) fn check_host(&mut self, definition: &Definition) {
@@ -315,14 +392,20 @@ impl Resolver<'_> {
     /// Adds to `out` the cleartext items of the built-in services that
     /// `items` name, following service definitions (each at most once): one
     /// entry per built-in service with cleartext items, in the order first
-    /// named.
+    /// named. Definitions are followed on an explicit stack, so a chain of
+    /// any length never deepens the thread's stack.
     pub(super) fn cleartext(
         &self,
         items: &[ServiceItem],
-        seen: &mut Vec<String>,
+        seen: &mut HashSet<String>,
         out: &mut Vec<(String, ServiceSet)>,
     ) {
-        for item in items {
+        let mut stack = vec![items.iter()];
+        while let Some(pending) = stack.last_mut() {
+            let Some(item) = pending.next() else {
+                stack.pop();
+                continue;
+            };
             let ServiceKind::Name(name) = &item.kind else {
                 continue;
             };
@@ -332,9 +415,8 @@ impl Resolver<'_> {
                     out.push((name.clone(), services::to_set(&clear)));
                 }
             } else if let Some(Entry::Service(index)) = self.names.get(name) {
-                if !seen.contains(name) {
-                    seen.push(name.clone());
-                    self.cleartext(&self.service_defs[*index].items, seen, out);
+                if seen.insert(name.clone()) {
+                    stack.push(self.service_defs[*index].items.iter());
                 }
             }
         }
@@ -421,23 +503,71 @@ impl Resolver<'_> {
         }
     }
 
+    /// The value of a service definition, computed once, as [`Self::symbol`]
+    /// computes an address set's: dependencies first, on an explicit stack.
     pub(super) fn service_symbol(&mut self, name: &str) -> ServiceSet {
+        if !self.service_state.contains_key(name) {
+            self.evaluate_service_from(name);
+        }
         match self.service_state.get(name) {
             Some(State::Done(set)) => {
                 if self.unresolved_services.contains(name) {
                     self.unresolved_uses += 1;
                 }
-                return set.clone();
+                set.clone()
             }
-            Some(State::InProgress) => {
+            _ => {
                 self.report_cycle(name.to_string());
-                return ServiceSet::empty();
+                ServiceSet::empty()
             }
-            None => {}
         }
-        self.service_state
-            .insert(name.to_string(), State::InProgress);
-        self.eval_stack.push(name.to_string());
+    }
+
+    /// Evaluates the service definition `root` and the ones it names that are
+    /// not yet evaluated, dependencies first.
+    fn evaluate_service_from(&mut self, root: &str) {
+        let mut stack = vec![self.enter_service(root.to_string())];
+        while let Some((_, pending)) = stack.last_mut() {
+            if let Some(next) = pending.pop() {
+                if !self.service_state.contains_key(&next) {
+                    stack.push(self.enter_service(next));
+                }
+                continue;
+            }
+            if let Some((name, _)) = stack.pop() {
+                self.finish_service(&name);
+            }
+        }
+    }
+
+    /// Marks the service definition `name` in progress; returns it with the
+    /// service definitions it names, last to be visited first.
+    fn enter_service(&mut self, name: String) -> (String, Vec<String>) {
+        self.service_state.insert(name.clone(), State::InProgress);
+        self.eval_stack.push(name.clone());
+        let mut depends: Vec<String> = match self.names.get(&name) {
+            Some(Entry::Service(index)) => self.service_defs[*index]
+                .items
+                .iter()
+                .filter_map(|item| match &item.kind {
+                    ServiceKind::Name(named)
+                        if services::builtin(named).is_none()
+                            && matches!(self.names.get(named), Some(Entry::Service(_))) =>
+                    {
+                        Some(named.clone())
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        depends.reverse();
+        (name, depends)
+    }
+
+    /// Computes the service definition `name`, in progress on top of
+    /// `eval_stack`.
+    fn finish_service(&mut self, name: &str) {
         let unresolved_before = self.unresolved_uses;
         let set = match self.names.get(name).copied() {
             Some(Entry::Service(index)) => {
@@ -451,8 +581,7 @@ impl Resolver<'_> {
             self.unresolved_services.insert(name.to_string());
         }
         self.service_state
-            .insert(name.to_string(), State::Done(set.clone()));
-        set
+            .insert(name.to_string(), State::Done(set));
     }
 
     /// Reports a name that stands for nothing here (BW002): it counts as

@@ -20,6 +20,9 @@ use crate::syntax::{
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+/// How many members of a definition cycle its BW007 names and labels.
+const MAX_CYCLE_SHOWN: usize = 8;
+
 /// What a name in the single namespace stands for.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Entry {
@@ -184,6 +187,7 @@ impl<'a> Resolver<'a> {
             }
         }
         inventory::check_unique(&self.inventory, self.diagnostics);
+        inventory::check_confusable(&self.inventory, self.diagnostics);
 
         Collected {
             scope_span: scope_expr.as_ref().map(|&(_, span)| span),
@@ -297,12 +301,16 @@ impl<'a> Resolver<'a> {
         if !self.reported_cycles.insert(key) {
             return;
         }
-        let chain = members
-            .iter()
-            .chain(std::iter::once(&name))
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(" -> ");
+        // A long cycle is named by its first members and the name it comes
+        // back to, and labelled at those members: its message and labels stay
+        // a few lines however long it is.
+        let shown = members.len().min(MAX_CYCLE_SHOWN);
+        let mut chain: Vec<String> = members[..shown].iter().map(|n| format!("`{n}`")).collect();
+        if members.len() > shown {
+            chain.push(format!("... ({} more)", members.len() - shown));
+        }
+        chain.push(format!("`{name}`"));
+        let chain = chain.join(" -> ");
         let primary = members
             .iter()
             .find(|m| self.names.contains_key(*m))
@@ -322,8 +330,9 @@ impl<'a> Resolver<'a> {
             refers_to(&primary),
         )
         .with_help("break the cycle: define one of these names without referring to the others");
-        // Every other member, `internal` included (its span is its statement).
-        for member in members.iter().filter(|m| **m != primary) {
+        // Every other member shown, `internal` included (its span is its
+        // statement).
+        for member in members[..shown].iter().filter(|m| **m != primary) {
             let member_span = self.definition_span(member);
             diagnostic = diagnostic.with_related(member_span, refers_to(member));
         }

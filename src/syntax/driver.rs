@@ -25,13 +25,23 @@ pub(super) fn parse(
         diagnostics: Vec::new(),
         watch,
     };
+    // A byte-order mark (which some editors write) is not part of the text.
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     for chunk in statement_chunks(text) {
+        let start = chunk.start.max(bom);
+        if start >= chunk.end {
+            continue;
+        }
         match chunk.unterminated {
             Some(quote) => {
                 driver.unterminated_string(quote);
-                driver.define_placeholder(chunk.start, chunk.end);
+                driver.define_placeholder(start, chunk.end);
             }
-            None => driver.chunk(chunk.start, chunk.end),
+            None => driver.chunk(start, chunk.end),
         }
     }
     (driver.ast, driver.diagnostics)

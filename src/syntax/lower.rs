@@ -516,7 +516,22 @@ impl<'d> Lowering<'d> {
                 }
             },
             _ => match text.parse::<Ipv6Addr>() {
-                Ok(a) => Some(Ip::V6(u128::from(a))),
+                Ok(a) => match a.to_ipv4_mapped() {
+                    // Packets between IPv4 hosts carry IPv4 addresses: a rule
+                    // on the mapped form would never match them.
+                    Some(v4) => {
+                        self.invalid(
+                            span,
+                            format!("`{text}` is an IPv4-mapped IPv6 address"),
+                            "IPv4-mapped IPv6 address",
+                            Some(format!(
+                                "write the IPv4 address `{v4}`: an IPv4 host's packets carry its IPv4 address, which a rule on `{text}` never matches"
+                            )),
+                        );
+                        None
+                    }
+                    None => Some(Ip::V6(u128::from(a))),
+                },
                 Err(_) => {
                     self.invalid(
                         span,

@@ -1004,17 +1004,15 @@ fn a_waiver_that_names_services_silences_only_a_finding_it_names_all_of() {
     let policy = dir.path().join("all.wall");
     let text = std::fs::read_to_string(crate_root().join(file))
         .expect("the fixture")
-        .replace("BW206(idrac)", "BW206(idrac, http, telnet)")
-        .replace(
-            "inventory \"data/fra2.yaml\"",
-            &format!(
-                "inventory \"{}\"",
-                crate_root()
-                    .join("tests/fixtures/lints/data/fra2.yaml")
-                    .display()
-            ),
-        );
+        .replace("BW206(idrac)", "BW206(idrac, http, telnet)");
     std::fs::write(&policy, text).expect("write the policy");
+    // Its inventory beside it, inside the directory it is confined to.
+    std::fs::create_dir(dir.path().join("data")).expect("a data directory");
+    std::fs::copy(
+        crate_root().join("tests/fixtures/lints/data/fra2.yaml"),
+        dir.path().join("data/fra2.yaml"),
+    )
+    .expect("copy the inventory");
     let (status, report) = check_json(policy.to_str().expect("a UTF-8 path"), &[]);
     assert_eq!(status, 0, "{report:#}");
     assert_eq!(report["diagnostics"][0]["waived"], "iDRAC8 virtual console");
@@ -1023,7 +1021,11 @@ fn a_waiver_that_names_services_silences_only_a_finding_it_names_all_of() {
 
 #[test]
 fn an_empty_selector_suggests_the_label_or_value_the_inventory_has() {
-    let (status, report) = check_json("tests/fixtures/inventory/typos/selectors.wall", &[]);
+    // Its inventory is in the lints' fixtures, outside its own directory.
+    let (status, report) = check_json(
+        "tests/fixtures/inventory/typos/selectors.wall",
+        &["--root", "tests/fixtures"],
+    );
     assert_eq!(status, 0, "{report:#}");
     let got: Vec<(String, u64, u64, String)> = report["diagnostics"]
         .as_array()

@@ -21,6 +21,7 @@
 
 mod address;
 mod ansible;
+mod confusable;
 mod csv;
 mod detect;
 mod machines;
@@ -139,7 +140,7 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
     if is_dir {
         ansible::gather_directory(path, &mut files)?;
     } else {
-        files.add(path, std::fs::read_to_string(path)?);
+        files.add(path, crate::resolve::read_text(path)?);
     }
     let mut diagnostics = Vec::new();
     let looks = if is_dir {
@@ -887,6 +888,8 @@ fn vendor_alias(lower: &str) -> Option<&'static str> {
         .find(|(alias, _)| lower.contains(alias))
         .map(|(_, vendor)| *vendor)
 }
+
+pub use confusable::check as check_confusable;
 
 /// Checks names are unique across every inventory loaded (an error), and
 /// says which entries share an address (a warning: virtual BMCs behind one

@@ -238,6 +238,31 @@ struct Parts {
     ok: bool,
 }
 
+/// True for a plain (unquoted) scalar that YAML reads as something other
+/// than a string: a number, a boolean or a date.
+fn is_plain_non_string(text: &str) -> bool {
+    let number = text.parse::<f64>().is_ok()
+        || text
+            .strip_prefix("0x")
+            .is_some_and(|hex| u64::from_str_radix(hex, 16).is_ok())
+        || text
+            .strip_prefix("0o")
+            .is_some_and(|oct| u64::from_str_radix(oct, 8).is_ok());
+    let boolean = matches!(
+        text.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off"
+    );
+    let date = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    number || boolean || date
+}
+
 /// Reads one key of an entry into `parts`.
 fn read_key(
     locator: &Locator,
@@ -281,7 +306,27 @@ fn read_key(
     match (key.value.as_str(), value.value) {
         ("name", Node::Scalar(text)) => {
             parts.name_given = true;
-            parts.name = Some((text, span));
+            let written = &locator.text()[value.at.start.min(locator.text().len())..];
+            let quoted = written.starts_with(['"', '\'']);
+            if text.trim().is_empty() {
+                report.error(
+                    span,
+                    "`name` is empty".into(),
+                    "empty name",
+                    Some("every entry needs a unique, non-empty `name`".into()),
+                );
+                parts.ok = false;
+            } else if !quoted && is_plain_non_string(&text) {
+                report.error(
+                    span,
+                    format!("`name` must be a string, not the YAML value `{text}`"),
+                    "not a string",
+                    Some(format!("quote it if it is the name: `name: \"{text}\"`")),
+                );
+                parts.ok = false;
+            } else {
+                parts.name = Some((text, span));
+            }
         }
         ("address", Node::Scalar(_)) => parts.fields.push((key.value, field)),
         ("addresses", Node::Scalar(_)) => {

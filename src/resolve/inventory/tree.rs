@@ -15,6 +15,10 @@ use std::panic::AssertUnwindSafe;
 
 mod panics;
 
+/// How deep lists and mappings may nest in one document: far more than any
+/// inventory format uses, far less than what would exhaust the stack.
+pub(crate) const MAX_DEPTH: usize = 64;
+
 #[derive(Clone)]
 pub(super) enum Node {
     /// `null`, `~` or nothing.
@@ -290,6 +294,7 @@ fn read_as(
         anchors: HashMap::new(),
         nodes: 0,
         budget: text.len().saturating_mul(4).max(10_000),
+        depth: 0,
         read_to: Mark::default(),
         panic_after: panics::events_before_panic(read, bom),
         events: 0,
@@ -305,6 +310,8 @@ struct Reader<'t, 'i> {
     anchors: HashMap<String, (Spanned<Node>, usize)>,
     nodes: usize,
     budget: usize,
+    /// How many lists and mappings enclose the node being read.
+    depth: usize,
     /// Where the last event read ends.
     read_to: Mark,
     /// How many events the parser makes before it would panic, if it would.
@@ -425,6 +432,7 @@ impl Reader<'_, '_> {
                 )
             }
             EventData::SequenceStart { style, anchor, .. } => {
+                self.enter(start)?;
                 let mut items = Vec::new();
                 loop {
                     let event = self.next()?;
@@ -433,11 +441,14 @@ impl Reader<'_, '_> {
                     }
                     items.push(self.node(event)?);
                 }
+                self.depth -= 1;
                 let flow = style == SequenceStyle::Flow;
                 (collection(Node::List(items), flow, start), anchor)
             }
             EventData::MappingStart { style, anchor, .. } => {
+                self.enter(start)?;
                 let map = self.mapping()?;
+                self.depth -= 1;
                 let flow = style == MappingStyle::Flow;
                 (collection(map, flow, start), anchor)
             }
@@ -546,6 +557,25 @@ impl Reader<'_, '_> {
             }
         }
         Ok(Node::Map(entries))
+    }
+
+    /// Enters a list or mapping that starts at `start`: an error past
+    /// [`MAX_DEPTH`], before anything deeper is read (the tree is built, and
+    /// later walked and dropped, by recursion).
+    fn enter(&mut self, start: usize) -> Result<(), ReadError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ReadError::at(
+                format!(
+                    "lists and mappings are nested more than {MAX_DEPTH} deep here; an inventory needs a few levels"
+                ),
+                At {
+                    start,
+                    len: usize::from(self.text[start..].starts_with(['[', '{'])),
+                },
+            ));
+        }
+        Ok(())
     }
 
     /// Counts `n` more nodes against the budget.
