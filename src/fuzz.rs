@@ -17,6 +17,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("check", check),
     ("listing", listing),
     ("fmt", fmt),
+    ("compile", compile),
 ];
 
 /// The inventory formats the `check` target writes its inventory as: the
@@ -137,4 +138,46 @@ pub fn fmt(data: &[u8]) {
         codes(&text),
         "formatting changed the findings"
     );
+}
+
+/// Compile, then interpret: a policy (no inventory) that is valid compiles
+/// in both layouts, and each table read back by the nft interpreter decides
+/// every flow as the model does (the comparison `plan` makes finds no
+/// change), at the start of the day the policy is checked on and a year
+/// later, after its `until` dates.
+pub fn compile(data: &[u8]) {
+    let Ok(dir) = tempfile::tempdir() else {
+        return;
+    };
+    let path = dir.path().join("policy.wall");
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let today = crate::model::Date::parse("2026-11-21").expect("a date");
+    let checked = pipeline::check(&path, today, &Settings::default());
+    if checked.input_invalid() {
+        return;
+    }
+    let Some((policy, analysis)) = &checked.model else {
+        return;
+    };
+    let compiled = crate::analysis::compare::Compiled::of(policy, analysis);
+    let now = today.days_since_epoch() * 86_400;
+    let input = nft::Input {
+        policy,
+        analysis,
+        sources: &checked.sources,
+    };
+    for layout in [nft::Layout::Sets, nft::Layout::Rules] {
+        let ruleset = nft::build(layout, input, nft::DEFAULT_TABLE);
+        let rules = nft::interp::table_rules(&ruleset, now)
+            .unwrap_or_else(|e| panic!("{layout:?}: the compiled table does not read back: {e}"));
+        let changes = crate::analysis::compare::changes(&compiled, Some(&rules));
+        assert!(
+            changes.is_empty(),
+            "{layout:?}: the table decides {} flows otherwise than the model: {:?}",
+            changes.len(),
+            changes.first()
+        );
+    }
 }

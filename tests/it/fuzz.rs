@@ -29,6 +29,6 @@ fn every_corpus_file_replays_through_its_target() {
     }
     assert_eq!(
         replayed.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-        ["parse", "check", "listing", "fmt"]
+        ["parse", "check", "listing", "fmt", "compile"]
     );
 }
