@@ -59,7 +59,10 @@ fn the_textmate_grammar_tokenizes_every_policy() {
     let invalid = crate_root().join("tests/fixtures/invalid");
     let broken = files.iter().filter(|f| f.starts_with(&invalid)).count();
     let valid = files.len() - broken;
-    assert!(valid >= 60 && broken >= 60, "{valid} valid, {broken} invalid");
+    assert!(
+        valid >= 60 && broken >= 60,
+        "{valid} valid, {broken} invalid"
+    );
 
     let out = run(&dir, "node", &["test/grammar.test.js"]);
     eprint!("{out}");
@@ -67,7 +70,9 @@ fn the_textmate_grammar_tokenizes_every_policy() {
     let seen = format!("grammar: {valid} valid files (");
     assert!(out.starts_with(&seen), "expected {seen:?} in {out:?}");
     assert!(
-        out.contains(&format!(", {broken} invalid files, 50 sample expectations, ")),
+        out.contains(&format!(
+            ", {broken} invalid files, 50 sample expectations, "
+        )),
         "{out}"
     );
 }
@@ -101,7 +106,10 @@ fn the_extension_packages_with_its_grammar() {
         "extension/syntaxes/bmcwall.tmLanguage.json",
         "extension/node_modules/vscode-languageclient/package.json",
     ] {
-        assert!(names.iter().any(|n| n == wanted), "{wanted} not in {names:?}");
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "{wanted} not in {names:?}"
+        );
     }
     // Neither the test nor the packages it needs are shipped.
     for unwanted in [
@@ -119,9 +127,8 @@ fn the_extension_packages_with_its_grammar() {
 /// The names of the entries of a zip file, from its central directory.
 fn zip_names(zip: &[u8]) -> Vec<String> {
     let u16_at = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]) as usize;
-    let u32_at = |at: usize| {
-        u32::from_le_bytes(zip[at..at + 4].try_into().expect("four bytes")) as usize
-    };
+    let u32_at =
+        |at: usize| u32::from_le_bytes(zip[at..at + 4].try_into().expect("four bytes")) as usize;
     let end = (0..=zip.len() - 22)
         .rev()
         .find(|&at| zip[at..at + 4] == [0x50, 0x4b, 0x05, 0x06])
@@ -129,7 +136,11 @@ fn zip_names(zip: &[u8]) -> Vec<String> {
     let (count, mut at) = (u16_at(end + 10), u32_at(end + 16));
     let mut names = Vec::with_capacity(count);
     for _ in 0..count {
-        assert_eq!(zip[at..at + 4], [0x50, 0x4b, 0x01, 0x02], "a central directory entry");
+        assert_eq!(
+            zip[at..at + 4],
+            [0x50, 0x4b, 0x01, 0x02],
+            "a central directory entry"
+        );
         let (name, extra, comment) = (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32));
         names.push(String::from_utf8(zip[at + 46..at + 46 + name].to_vec()).expect("a UTF-8 name"));
         at += 46 + name + extra + comment;
