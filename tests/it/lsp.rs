@@ -732,6 +732,21 @@ fn a_fleet_in_the_editor_outlines_its_gateways_and_checks_clean() {
         gateways,
         ["ams1-gw", "ams1-gw-b", "fra1-gw", "jump-fra1-fw", "nyc1-gw"]
     );
+    // `pair ams1-gw` leads to the gateway, and hover describes it.
+    let (line, character) = pos(&text, "pair ams1-gw");
+    let definition = editor.at("textDocument/definition", &uri, line, character + 6);
+    assert_eq!(
+        definition["range"]["start"],
+        json!({"line": pos(&text, "ams1-gw = ").0, "character": 8}),
+        "{definition}"
+    );
+    let hover = editor.at("textDocument/hover", &uri, line, character + 6);
+    let said = hover["contents"]["value"].as_str().expect("a hover");
+    assert!(
+        said.starts_with("gateway `ams1-gw`: mode forward, host, pair of ams1-gw and ams1-gw-b"),
+        "{said}"
+    );
+    assert!(said.ends_with("governs 3 BMCs"), "{said}");
     // An unsaved edit that makes a pair member name no gateway: BW502 at
     // the name, as `check` reports it.
     let broken = text.replace("{ pair ams1-gw; }", "{ pair ams1-gx; }");

@@ -18,6 +18,8 @@ pub struct Occurrence {
     pub definition: bool,
     /// A service name (else an address name).
     pub service: bool,
+    /// A gateway's name (gateways have a namespace of their own).
+    pub gateway: bool,
 }
 
 /// A definition or rule, for the outline.
@@ -73,10 +75,15 @@ impl Index {
         match statement {
             Statement::Internal(expr, _) | Statement::Scope(expr, _) => self.expr(expr),
             Statement::Gateway(gateway) => {
+                self.gateway_name(&gateway.name, true);
                 self.expr(&gateway.addrs);
                 for item in &gateway.items {
-                    if let crate::syntax::GatewayItemKind::Scope(expr) = &item.kind {
-                        self.expr(expr);
+                    match &item.kind {
+                        crate::syntax::GatewayItemKind::Scope(expr) => self.expr(expr),
+                        crate::syntax::GatewayItemKind::Pair(peer) => {
+                            self.gateway_name(peer, false)
+                        }
+                        _ => {}
                     }
                 }
                 self.symbols.push(Symbol {
@@ -183,6 +190,20 @@ impl Index {
             end,
             definition,
             service,
+            gateway: false,
+        });
+    }
+
+    /// A gateway's name where it is declared or named by `pair`.
+    fn gateway_name(&mut self, name: &crate::syntax::Ident, definition: bool) {
+        let (start, end) = bounds(name.span);
+        self.occurrences.push(Occurrence {
+            name: name.name.clone(),
+            start,
+            end,
+            definition,
+            service: false,
+            gateway: true,
         });
     }
 }

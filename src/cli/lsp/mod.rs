@@ -426,6 +426,17 @@ impl Server<'_> {
             });
         }
         let (doc, found) = self.name_at(at)?;
+        if found.gateway {
+            let (_, policy) = self.policy_of(&doc.path)?;
+            let index = policy.gateway_named(&found.name)?;
+            return Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: describe_gateway(policy, index),
+                }),
+                range: Some(range(&doc.text, found.start, found.end)),
+            });
+        }
         let text = match self
             .policy_of(&doc.path)
             .and_then(|(_, policy)| policy.definitions.iter().find(|d| d.name == found.name))
@@ -464,6 +475,10 @@ impl Server<'_> {
     fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Location> {
         let (doc, found) = self.name_at(at)?;
         let (checked, policy) = self.policy_of(&doc.path)?;
+        if found.gateway {
+            let index = policy.gateway_named(&found.name)?;
+            return location(&checked.sources, policy.gateways[index].name_span);
+        }
         let definition = policy.definitions.iter().find(|d| d.name == found.name)?;
         location(&checked.sources, definition.name_span)
     }
@@ -488,6 +503,7 @@ impl Server<'_> {
             for o in Index::of(&file.text).occurrences {
                 if o.name == found.name
                     && o.service == found.service
+                    && o.gateway == found.gateway
                     && (declaration || !o.definition)
                 {
                     locations.push(Location::new(
@@ -787,7 +803,7 @@ impl Server<'_> {
             None => Index::of(&doc.text)
                 .occurrences
                 .into_iter()
-                .filter(|o| o.definition)
+                .filter(|o| o.definition && !o.gateway)
                 .map(|o| (o.name, o.service, String::new()))
                 .collect(),
         };
@@ -993,4 +1009,26 @@ fn uri_of(path: &Path) -> Option<Uri> {
         }
     }
     Uri::from_str(&text).ok()
+}
+
+/// A gateway for hover: its mode, its pair, what it governs and how many
+/// BMCs.
+fn describe_gateway(policy: &Policy, index: usize) -> String {
+    let gateway = &policy.gateways[index];
+    let target = policy.target_of(index);
+    let mode = crate::cli::fleet::mode_words(policy, index).join(", ");
+    let mut text = format!("gateway `{}`: mode {mode}", gateway.name);
+    let members: Vec<&str> = policy
+        .members_of(target)
+        .map(|i| policy.gateways[i].name.as_str())
+        .collect();
+    if members.len() > 1 {
+        text.push_str(&format!(", pair of {}", members.join(" and ")));
+    }
+    text.push_str(&format!(
+        "\n\nits own addresses: {}\n\ngoverns {} BMCs",
+        crate::nft::text::addresses(&gateway.addrs).join(", "),
+        crate::cli::fleet::bmcs_governed(policy, index)
+    ));
+    text
 }
