@@ -71,7 +71,7 @@ fn the_textmate_grammar_tokenizes_every_policy() {
     assert!(out.starts_with(&seen), "expected {seen:?} in {out:?}");
     assert!(
         out.contains(&format!(
-            ", {broken} invalid files, 50 sample expectations, "
+            ", {broken} invalid files, 51 sample expectations, "
         )),
         "{out}"
     );

@@ -188,6 +188,8 @@ const SAMPLE = [
   "network pair = 10.0.0.0/8;",
   'expect unreachable internet -> bmcs "never";',
   'inventory "a.csv" format csv address ip resolve;',
+  "allow a -> b : ssh",
+  "host h2 = 10.0.0.2;",
   'include "broken',
 ].join("\n");
 
@@ -241,7 +243,10 @@ const EXPECT = [
   [11, "address", 0, "keyword.other.address.bmcwall"],
   [11, "ip", 0, "variable.other.key.bmcwall"],
   [11, "resolve", 0, "keyword.other.resolve.bmcwall"],
-  [12, '"broken', 0, "invalid.illegal.unclosed-string.bmcwall"],
+  // A line starting with a statement keyword starts a statement, even when
+  // the `;` before it is missing (the parser reads both, too).
+  [13, "h2", 0, "entity.name.address.bmcwall"],
+  [14, '"broken', 0, "invalid.illegal.unclosed-string.bmcwall"],
 ];
 
 function checkSample(grammar) {
