@@ -6,6 +6,10 @@
  *       threads; each is closed with a reset (SO_LINGER 0) as soon as the
  *       handshake is done, so no TIME_WAIT piles up. Prints
  *       "CONNECTIONS SECONDS FAILURES".
+ *   connrate flood SRC DST PORT SECONDS
+ *       send TCP SYNs from SRC to DST:PORT as fast as one thread can for
+ *       SECONDS, each from a new source port (every one a new flow and a new
+ *       key) and never answered; prints "PACKETS SECONDS".
  *
  * Every connection's SYN is a new flow for the gateway's connection
  * tracking, so it walks the gateway's ruleset; the rest of the connection is
@@ -75,6 +79,34 @@ static void *server(void *arg) {
     return NULL;
 }
 
+/* A flood of SYNs: non-blocking connects, each closed at once (a socket in
+ * SYN-SENT sends nothing more), so the kernel writes every packet. */
+static long flood(double seconds, double *elapsed) {
+    long sent = 0;
+    double start = now(), end = start + seconds;
+    while (now() < end) {
+        for (int burst = 0; burst < 64; burst++) {
+            int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            if (fd < 0) {
+                perror("connrate: socket");
+                exit(1);
+            }
+            int one = 1;
+            setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            if (bind(fd, (struct sockaddr *)&src_addr, sizeof src_addr) != 0) {
+                perror("connrate: bind");
+                exit(1);
+            }
+            if (connect(fd, (struct sockaddr *)&dst_addr, sizeof dst_addr) != 0 &&
+                errno == EINPROGRESS)
+                sent++;
+            close(fd);
+        }
+    }
+    *elapsed = now() - start;
+    return sent;
+}
+
 static void parse(struct sockaddr_in *sa, const char *addr, int port) {
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
@@ -120,8 +152,17 @@ int main(int argc, char **argv) {
         printf("%ld %.3f %ld\n", atomic_load(&done), now() - start, atomic_load(&failed));
         return 0;
     }
+    if (argc == 6 && strcmp(argv[1], "flood") == 0) {
+        parse(&src_addr, argv[2], 0);
+        parse(&dst_addr, argv[3], atoi(argv[4]));
+        double elapsed;
+        long sent = flood(atof(argv[5]), &elapsed);
+        printf("%ld %.3f\n", sent, elapsed);
+        return 0;
+    }
     fprintf(stderr,
             "usage: connrate serve ADDR PORT\n"
-            "       connrate connect SRC DST PORT SECONDS THREADS\n");
+            "       connrate connect SRC DST PORT SECONDS THREADS\n"
+            "       connrate flood SRC DST PORT SECONDS\n");
     return 2;
 }

@@ -6,6 +6,7 @@
 #             with the versions pinned in bench/requirements-aerleon.txt (pip, PyPI),
 #             unless ACLGEN names one;
 #   AERLEON_VERSION  the version ACLGEN's package reports.
+#   (ACLGEN and AERLEON_VERSION only when BENCH_ACLGEN is not 0.)
 # bench_netns_cleanup: deletes every namespace in BENCH_NETNS (the scripts add the
 # namespaces they create to it, and call this from their EXIT trap).
 
@@ -23,6 +24,7 @@ bench_setup() {
         BMCWALL="$bench_root/target/release/bmcwall"
     fi
     [[ -x "$BMCWALL" ]] || { echo "no bmcwall binary at $BMCWALL" >&2; return 1; }
+    [[ "${BENCH_ACLGEN:-1}" == 0 ]] && return 0
     if [[ -z "${ACLGEN:-}" ]]; then
         local venv="$bench_here/.venv" req="$bench_here/requirements-aerleon.txt"
         if ! cmp -s "$req" "$venv/.installed" 2>/dev/null; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Forwarding through a gateway namespace under each ruleset, for one generated
 # policy: no ruleset, a minimal stateful ruleset (connection tracking only),
-# bmcwall's `sets` and `rules` layouts, and Aerleon's output for the same policy.
+# bmcwall's `sets` and `rules` layouts (and `sets` with `--no-record`), and
+# Aerleon's output for the same policy.
 #
 #   bench/throughput.sh                   # 10000 BMCs x 1000 rules
 #   SIZE=1000x1000 DURATION=3 REPEAT=1 bench/throughput.sh
@@ -15,7 +16,11 @@
 #     measures connection tracking, not the rule list;
 #   * connections/s: short TCP connections (bench/connrate.c, THREADS client
 #     threads, each connection reset as soon as it is open). Every SYN is a new
-#     flow and walks the ruleset.
+#     flow and walks the ruleset;
+#   * denied SYNs/s: a flood of SYNs to a denied port from the probe's source
+#     (bench/connrate.c flood, a new source port each), counted at the gateway by
+#     the table's `no_rule_matched` counter (bmcwall tables only): the cost of
+#     dropping and recording them.
 #
 # The probe flow comes from the generated model (DIR/late-flow.txt): a partner
 # network to a BMC on tcp 443, allowed by the partner rule that follows every
@@ -25,7 +30,8 @@
 #
 # Environment: SIZE (BMCSxRULES, default 10000x1000), DURATION (seconds per
 # measurement, default 5), REPEAT (rounds, default 3), THREADS (client threads,
-# default 2), SEED (default 1), TODAY (default 2026-11-21), GEN_ARGS (more
+# default 2), SEED (default 1), TODAY (default 2026-11-21), CONFIGS (the rulesets,
+# default "none conntrack sets sets-norecord rules aerleon"), GEN_ARGS (more
 # generate.py options), BMCWALL, ACLGEN (see
 # bench/setup.sh), KEEP=1 keeps the work directory. Needs root, ip, nft, iperf3
 # (`apt-get install -y iperf3`) and a C compiler. Everything runs in namespaces
@@ -43,6 +49,8 @@ THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 TODAY=${TODAY:-2026-11-21}
 read -r -a gen_args <<<"${GEN_ARGS:-}"
+read -r -a configs <<<"${CONFIGS:-none conntrack sets sets-norecord rules aerleon}"
+[[ " ${configs[*]} " == *" aerleon "* ]] || export BENCH_ACLGEN=0
 
 for tool in ip nft iperf3 cc python3; do
     command -v "$tool" >/dev/null || { echo "throughput.sh needs $tool${tool/iperf3/ (apt-get install -y iperf3)}" >&2; exit 1; }
@@ -73,15 +81,19 @@ explain=$("$BMCWALL" explain "$dir/policy.wall" --today "$TODAY" --from "$SRC" -
 grep -q "decision: allow by rule $RULE\$" <<<"$explain" \
     || { echo "the probe flow is not allowed by rule $RULE:" >&2; echo "$explain" >&2; exit 1; }
 where=$(grep -o -m1 'policy\.wall:[0-9]*:' <<<"$explain")   # the deciding rule's location
-denied=$("$BMCWALL" explain "$dir/policy.wall" --today "$TODAY" --from "$SRC" --to "$DST" --proto tcp --port 22)
+# explain exits 1 for a denied flow.
+denied=$("$BMCWALL" explain "$dir/policy.wall" --today "$TODAY" --from "$SRC" --to "$DST" --proto tcp --port 22) || true
 grep -q "decision: deny" <<<"$denied" || { echo "tcp 22 is not denied:" >&2; echo "$denied" >&2; exit 1; }
 
-bench_log "compiling (bmcwall sets, bmcwall rules, Aerleon $AERLEON_VERSION)"
+bench_log "compiling (${configs[*]})"
 "$BMCWALL" compile "$dir/policy.wall" --today "$TODAY" --layout sets -o "$work/sets.nft"
+"$BMCWALL" compile "$dir/policy.wall" --today "$TODAY" --layout sets --no-record -o "$work/sets-norecord.nft"
 "$BMCWALL" compile "$dir/policy.wall" --today "$TODAY" --layout rules -o "$work/rules.nft"
-bench_aclgen_cmd "$dir" "$work/aerleon"
-"${ACLGEN_CMD[@]}" >"$work/aclgen.log" 2>&1 || { tail -20 "$work/aclgen.log" >&2; exit 1; }
-cp "$work/aerleon/policy.nft" "$work/aerleon.nft"
+if [[ "${BENCH_ACLGEN:-1}" != 0 ]]; then
+    bench_aclgen_cmd "$dir" "$work/aerleon"
+    "${ACLGEN_CMD[@]}" >"$work/aclgen.log" 2>&1 || { tail -20 "$work/aclgen.log" >&2; exit 1; }
+    cp "$work/aerleon/policy.nft" "$work/aerleon.nft"
+fi
 cat >"$work/conntrack.nft" <<'EOF'
 table inet conntrack_only {
 	chain forward {
@@ -96,10 +108,9 @@ EOF
 
 cc -O2 -pthread -o "$work/connrate" "$here/connrate.c"
 
-configs=(none conntrack sets rules aerleon)
 declare -A label=([none]="no ruleset" [conntrack]="connection tracking only"
-                  [sets]="bmcwall --layout sets" [rules]="bmcwall --layout rules"
-                  [aerleon]="Aerleon $AERLEON_VERSION")
+                  [sets]="bmcwall --layout sets" [sets-norecord]="bmcwall --layout sets --no-record"
+                  [rules]="bmcwall --layout rules" [aerleon]="Aerleon ${AERLEON_VERSION:-}")
 
 # lab I CONFIG: namespaces bwb<pid>c<I>{s,g,d}; the ruleset goes into the gateway.
 lab() {
@@ -143,7 +154,13 @@ reachable() {
 bench_log "setting up ${#configs[@]} labs (source, gateway, destination)"
 for i in "${!configs[@]}"; do lab "$i" "${configs[$i]}"; done
 
-declare -A gbits conns
+# counted NS: the packets of every named counter of bmcwall's table.
+counted() {
+    ip netns exec "$1" nft -j list counters table inet bmcwall \
+        | python3 -c 'import json,sys; print(sum(o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o))'
+}
+
+declare -A gbits conns dropped flooded
 for i in "${!configs[@]}"; do
     cfg=${configs[$i]}; p="bwb$$c$i"
     reachable "${p}s" "$PORT" \
@@ -151,7 +168,7 @@ for i in "${!configs[@]}"; do
     if [[ "$cfg" != none && "$cfg" != conntrack ]]; then
         ! reachable "${p}s" 22 || { echo "${label[$cfg]}: tcp 22 is forwarded" >&2; exit 1; }
     fi
-    gbits[$cfg]=""; conns[$cfg]=""
+    gbits[$cfg]=""; conns[$cfg]=""; dropped[$cfg]=""; flooded[$cfg]=""
 done
 
 for ((round = 1; round <= REPEAT; round++)); do
@@ -181,6 +198,15 @@ for ((round = 1; round <= REPEAT; round++)); do
         c=$(awk "BEGIN{printf \"%.0f\", $n / $secs}")
         conns[$cfg]+="$c "
         bench_log "  $g Gbit/s, $c connections/s ($failed failed)"
+        if [[ "$cfg" == sets* || "$cfg" == rules ]]; then
+            before=$(counted "${p}g")
+            read -r sent fsecs < <(ip netns exec "${p}s" "$work/connrate" flood "$SRC" "$DST" 22 "$DURATION")
+            after=$(counted "${p}g")
+            d=$(awk "BEGIN{printf \"%.0f\", ($after - $before) / $fsecs}")
+            f=$(awk "BEGIN{printf \"%.0f\", $sent / $fsecs}")
+            dropped[$cfg]+="$d "; flooded[$cfg]+="$f "
+            bench_log "  $d denied SYNs/s counted of $f/s sent"
+        fi
     done
 done
 
@@ -193,11 +219,12 @@ echo
 echo "Forwarding, policy $SIZE (${rules} rules), probe flow $SRC -> $DST $PROTO $PORT decided by rule $RULE of $rules;"
 echo "medians of $REPEAT rounds of ${DURATION} s (lowest-highest in brackets); $(nproc) CPUs shared by sender, gateway and receiver."
 echo
-echo "| ruleset | nft rules | rules the probe's SYN meets | rules met by an unmatched new packet | iperf3 TCP (Gbit/s) | vs no ruleset | new connections/s | vs no ruleset |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| ruleset | nft rules | rules the probe's SYN meets | rules met by an unmatched new packet | iperf3 TCP (Gbit/s) | vs no ruleset | new connections/s | vs no ruleset | denied SYNs/s (sent/s) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 # The rule that accepts the probe's SYN in each ruleset (an IPv4 flow: both tools
 # write a rule's IPv4 match before its IPv6 one).
 declare -A accepts=([conntrack]='^accept$' [sets]='ip saddr vmap @sources_v4'
+                    [sets-norecord]='ip saddr vmap @sources_v4'
                     [rules]="${where//./\\.}" [aerleon]="^jump rule$RULE(-tcp)?\$")
 for cfg in "${configs[@]}"; do
     if [[ "$cfg" == none ]]; then nrules=0; worst=0; met=0
@@ -208,5 +235,8 @@ for cfg in "${configs[@]}"; do
         met=$(sed -nE 's/.*until=([0-9]+).*/\1/p' <<<"$stats")
     fi
     g=$(median <<<"${gbits[$cfg]}"); c=$(median <<<"${conns[$cfg]}")
-    echo "| ${label[$cfg]} | $nrules | ${met:--} | $worst | $g$(range <<<"${gbits[$cfg]}") | $(ratio "$g" "$base_g") | $c$(range <<<"${conns[$cfg]}") | $(ratio "$c" "$base_c") |"
+    if [[ -n "${dropped[$cfg]}" ]]; then
+        flood="$(median <<<"${dropped[$cfg]}")$(range <<<"${dropped[$cfg]}") ($(median <<<"${flooded[$cfg]}"))"
+    else flood="-"; fi
+    echo "| ${label[$cfg]} | $nrules | ${met:--} | $worst | $g$(range <<<"${gbits[$cfg]}") | $(ratio "$g" "$base_g") | $c$(range <<<"${conns[$cfg]}") | $(ratio "$c" "$base_c") | $flood |"
 done

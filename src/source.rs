@@ -120,6 +120,20 @@ impl SourceMap {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
+    /// What the run read, as one word: `sha256:` and the SHA-256 of every
+    /// file's text in the order read (the policy, its includes, its
+    /// inventories), each followed by a NUL byte. Paths are left out, so
+    /// the same files read from another directory give the same digest.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for file in &self.files {
+            hasher.update(file.text.as_bytes());
+            hasher.update([0]);
+        }
+        format!("sha256:{}", hex(&hasher.finalize()))
+    }
+
     pub fn text(&self, span: Span) -> &str {
         let file = self.file(span.file);
         &file.text[span.start as usize..span.end as usize]
@@ -147,4 +161,9 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Bytes as lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

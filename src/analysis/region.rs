@@ -24,22 +24,9 @@ pub fn blocks<T: Bound>(
     table: &FamilyTable<T>,
     decides: impl Fn(usize) -> bool,
 ) -> Vec<Block<T>> {
-    blocks_with(analysis, table, decides, false)
-}
-
-/// [`blocks`]; with `outside`, also every decided cell with both ends out of
-/// scope, whatever decides it: for a region that only flows in scope reach,
-/// those cells are free, and they let it merge into fewer boxes.
-pub fn blocks_with<T: Bound>(
-    analysis: &Analysis,
-    table: &FamilyTable<T>,
-    decides: impl Fn(usize) -> bool,
-    outside: bool,
-) -> Vec<Block<T>> {
     let scope = analysis.layout.scope_bit();
     let mut lists = ServiceLists::default();
-    // The kept service classes of each distinct row, as a list id; and, for
-    // cells out of scope, every decided class.
+    // The kept service classes of each distinct row, as a list id.
     let kept: Vec<Option<u32>> = table
         .rows()
         .map(|row| {
@@ -49,27 +36,13 @@ pub fn blocks_with<T: Bound>(
                 .map(|(v, _)| v as u32))
         })
         .collect();
-    let all: Vec<Option<u32>> = if outside {
-        table
-            .rows()
-            .map(|row| lists.id(row.decided().map(|(v, _)| v as u32)))
-            .collect()
-    } else {
-        Vec::new()
-    };
     group(analysis, table, &mut lists, |s, _, out| {
         let src_in = table.src.membership[s].get(scope);
         for (d, id, _) in table.pairs(s) {
-            let in_scope = src_in || table.dst.membership[d].get(scope);
-            let list = if in_scope {
-                kept[id]
-            } else if outside {
-                all[id]
-            } else {
-                None
-            };
-            if let Some(list) = list {
-                out.push((d as u32, list));
+            if let Some(list) = kept[id] {
+                if src_in || table.dst.membership[d].get(scope) {
+                    out.push((d as u32, list));
+                }
             }
         }
     })

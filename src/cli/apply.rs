@@ -74,7 +74,10 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
         gateway,
         layout(args.layout),
         table,
-        args.reverse_path.nft(),
+        &nft::Options {
+            reverse_path: args.reverse_path.nft(),
+            record: args.record.record(),
+        },
     );
     let mut header = nft::text::header(&checked.sources, policy, &checked.lowered);
     if let Some(index) = gateway {
@@ -88,6 +91,7 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
             what: format!("{}", path.display()),
             compare: Some(Compare {
                 compiled: Compiled::of(compared, compared_analysis),
+                header,
                 ruleset,
                 policy: compared,
                 sources: &checked.sources,
@@ -109,6 +113,9 @@ struct New<'a> {
 
 struct Compare<'a> {
     compiled: Compiled<'a>,
+    /// The text form's header, to render the table again with the live
+    /// table's counts.
+    header: String,
     ruleset: nft::Ruleset,
     policy: &'a crate::resolve::Policy,
     sources: &'a crate::source::SourceMap,
@@ -200,6 +207,8 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
             .map(|comparison| Some((comparison, compare))),
         None => runner.readable(table, args.common.today()).map(|()| None),
     };
+    // The table to load with the counts of the rules that did not change.
+    let mut carried: Option<String> = None;
     match compared {
         Ok(Some((comparison, compare))) => {
             let present = comparison.present();
@@ -210,6 +219,10 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
             if same {
                 return already();
             }
+            carried = listing
+                .as_deref()
+                .and_then(|listing| nft::with_live_counts(listing, &compare.ruleset))
+                .map(|ruleset| nft::text::render(&ruleset, &compare.header));
             let title = format!("table inet {table} in {place}");
             let report = plan::human(&changes, compare.policy, compare.sources, &title, present);
             if let Err(exit) = super::printed(&report) {
@@ -235,6 +248,7 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
             ));
         }
     }
+    let text = carried.as_deref().unwrap_or(text);
     // A ruleset file has no model to see that it is loaded already: the
     // record of what it loaded does.
     let record = |state: &StateDir| {

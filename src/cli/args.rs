@@ -61,6 +61,13 @@ pub(crate) enum Command {
         after_help = "Example:\n  sudo bmcwall plan site.wall --netns gw1\n  sudo bmcwall plan site.wall --format json > plan.json"
     )]
     Plan(PlanArgs),
+    /// Each policy rule's packets and bytes in the live table (or a saved `nft
+    /// -j list table`), in policy order, and the allow rules with none (exit
+    /// 3 when the table is another policy's or cannot be read).
+    #[command(
+        after_help = "Example:\n  sudo bmcwall usage site.wall --netns gw1\n  bmcwall usage site.wall --live saved.json --format prometheus"
+    )]
+    Usage(UsageArgs),
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one (exit 0
     /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
@@ -485,6 +492,8 @@ pub(crate) struct CompileArgs {
     pub(crate) table: String,
     #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
     pub(crate) reverse_path: ReversePath,
+    #[command(flatten)]
+    pub(crate) record: RecordArgs,
     /// The gateway whose table to write (a policy with `gateway` declarations).
     #[arg(long, value_name = "NAME", conflicts_with = "all")]
     pub(crate) gateway: Option<String>,
@@ -540,13 +549,63 @@ pub(crate) struct PlanArgs {
     pub(crate) common: Common,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum UsageFormat {
+    Human,
+    Json,
+    /// A node_exporter textfile.
+    Prometheus,
+}
+
+/// How the table records the denied flows of BMCs (docs/auditing.md).
+#[derive(Args, Debug)]
+pub(crate) struct RecordArgs {
+    /// Do not record denied flows from and to BMCs.
+    #[arg(long, conflicts_with_all = ["record_size", "record_timeout"])]
+    pub(crate) no_record: bool,
+    /// At most N elements per recording set (1 to 1048576).
+    #[arg(long, value_name = "N", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub(crate) record_size: u32,
+    /// Keep a recorded flow SECONDS after its last packet (1 to 2592000).
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u32).range(1..=2_592_000))]
+    pub(crate) record_timeout: u32,
+}
+
+impl RecordArgs {
+    /// The recording sets' bounds, `None` with `--no-record`.
+    pub(crate) fn record(&self) -> Option<nft::Record> {
+        (!self.no_record).then_some(nft::Record {
+            size: self.record_size,
+            timeout: self.record_timeout,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct UsageArgs {
+    #[arg(value_name = "POLICY.wall")]
+    pub(crate) policy: PathBuf,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
+    /// Read the table from FILE (saved `nft -j list table inet NAME`) instead
+    /// of running nft.
+    #[arg(long = "live", value_name = "FILE", conflicts_with = "netns")]
+    pub(crate) listing: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = UsageFormat::Human)]
+    pub(crate) format: UsageFormat,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
 #[derive(Args, Debug)]
 pub(crate) struct ApplyArgs {
     #[arg(value_name = "POLICY.wall", required_unless_present = "ruleset")]
     pub(crate) policy: Option<PathBuf>,
     /// Load this table, compiled elsewhere (`compile`'s text form), instead
     /// of compiling a policy: the same checks, lock and rollback.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["policy", "gateway", "layout", "reverse_path"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["policy", "gateway", "layout", "reverse_path", "no_record", "record_size", "record_timeout"])]
     pub(crate) ruleset: Option<PathBuf>,
     /// The gateway whose table to apply (a policy with `gateway` declarations).
     #[arg(long, value_name = "NAME")]
@@ -557,6 +616,8 @@ pub(crate) struct ApplyArgs {
     pub(crate) layout: Layout,
     #[arg(long, value_enum, default_value_t = ReversePath::Drop)]
     pub(crate) reverse_path: ReversePath,
+    #[command(flatten)]
+    pub(crate) record: RecordArgs,
     /// Keep the new table only if confirmed within SECONDS (1 to 86400;
     /// typed `yes`, or --confirm-with); else a watchdog that outlives this
     /// process restores the previous one (exit 4; 5 if it could not).

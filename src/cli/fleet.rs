@@ -7,7 +7,7 @@
 
 use crate::analysis::Analysis;
 use crate::diagnostic::Lowered;
-use crate::nft::{self, Layout, ReversePath, Ruleset};
+use crate::nft::{self, Layout, Ruleset};
 use crate::resolve::Policy;
 use crate::source::SourceMap;
 use serde_json::json;
@@ -20,7 +20,7 @@ pub(crate) struct Request<'a> {
     pub all: bool,
     pub layout: Layout,
     pub table: &'a str,
-    pub reverse_path: ReversePath,
+    pub options: nft::Options,
     pub json: bool,
     pub lowered: &'a [Lowered],
 }
@@ -159,7 +159,7 @@ fn table(
         gateway,
         request.layout,
         request.table,
-        request.reverse_path,
+        &request.options,
     );
     let text = if request.json {
         nft::json::render(&ruleset).map_err(|e| e.to_string())?
@@ -186,7 +186,7 @@ pub(crate) fn ruleset(
     gateway: Option<usize>,
     layout: Layout,
     table: &str,
-    reverse_path: ReversePath,
+    options: &nft::Options,
 ) -> Ruleset {
     match gateway {
         None => nft::build_with(
@@ -197,7 +197,7 @@ pub(crate) fn ruleset(
                 sources,
             },
             table,
-            reverse_path,
+            options,
         ),
         Some(index) => {
             let own = policy.for_gateway(index);
@@ -210,7 +210,7 @@ pub(crate) fn ruleset(
                     sources,
                 },
                 table,
-                reverse_path,
+                options,
             )
         }
     }

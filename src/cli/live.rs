@@ -88,8 +88,7 @@ pub fn fingerprint_of(listing: Option<&str>) -> String {
         None => "absent".into(),
         Some(text) => {
             let digest = Sha256::digest(text.as_bytes());
-            let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-            format!("sha256:{hex}")
+            format!("sha256:{}", crate::source::hex(&digest))
         }
     }
 }

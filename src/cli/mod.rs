@@ -17,6 +17,7 @@ mod live;
 mod lsp;
 mod plan;
 mod render;
+mod usage;
 mod watchdog;
 mod write;
 
@@ -48,6 +49,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Explain(args) => explain_command(args),
         Command::Graph(args) => graph_command(args),
         Command::Plan(args) => plan_command(args),
+        Command::Usage(args) => usage::run(args),
         Command::Apply(args) => apply::run(args),
         Command::RollbackWatchdog(args) => watchdog::watch(args),
         Command::Diff(args) => diff::run(args),
@@ -202,7 +204,10 @@ fn compile(args: CompileArgs) -> Exit {
         all: args.all,
         layout: layout(args.layout),
         table: &args.table,
-        reverse_path: args.reverse_path.nft(),
+        options: nft::Options {
+            reverse_path: args.reverse_path.nft(),
+            record: args.record.record(),
+        },
         json: args.format == OutputFormat::Json,
         lowered: &lowered,
     };

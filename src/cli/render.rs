@@ -220,7 +220,7 @@ fn gateways(checked: &Checked) -> String {
                     Some(target),
                     crate::nft::Layout::Sets,
                     crate::nft::DEFAULT_TABLE,
-                    crate::nft::ReversePath::Drop,
+                    &crate::nft::Options::default(),
                 );
                 let rules = ruleset.chains.iter().map(|c| c.rules.len()).sum();
                 let elements = ruleset.sets.iter().map(|s| s.elements.len()).sum();

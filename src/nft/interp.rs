@@ -19,7 +19,7 @@ use super::{Chain, Field, Match, Rule, Ruleset, Selector, Statement};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::compare::{State, TableRule};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// How many chains a walk may enter through `goto` and `jump` on one path.
@@ -119,6 +119,8 @@ pub struct Verdict {
     pub accept: bool,
     /// Log prefixes written on the way, in order.
     pub logged: Vec<String>,
+    /// The named counters counted in on the way, in order.
+    pub counted: Vec<String>,
 }
 
 #[cfg(test)]
@@ -139,6 +141,7 @@ impl Ruleset {
                 flow,
                 state: None,
                 logged: Vec::new(),
+                counted: Vec::new(),
             },
         };
         let start = Frame {
@@ -152,6 +155,7 @@ impl Ruleset {
         Verdict {
             accept: walker.reading.state != Some(State::Denied),
             logged: walker.reading.logged,
+            counted: walker.reading.counted,
         }
     }
 }
@@ -180,6 +184,10 @@ trait Reading {
     fn decide(&mut self, flows: Self::Flows, state: State, comment: Option<&str>);
     /// The flows are logged with `prefix`.
     fn log(&mut self, flows: &Self::Flows, prefix: &str);
+    /// The flows are counted in the named counter `name`.
+    fn count(&mut self, flows: &Self::Flows, name: &str);
+    /// Adds the flows of `more` to `into`.
+    fn absorb(&self, into: &mut Self::Flows, more: Self::Flows);
 }
 
 /// Where the walk goes on: a chain, the rule to start at, and the comment of
@@ -294,7 +302,9 @@ impl<'r, R: Reading> Walker<'r, R> {
     ) -> Result<bool, ReadError> {
         for statement in &rule.statements {
             match statement {
-                Statement::Counter | Statement::Limit { .. } => {}
+                // A recording set's update decides nothing, full or not.
+                Statement::Counter | Statement::Limit { .. } | Statement::Update { .. } => {}
+                Statement::NamedCounter(name) => self.reading.count(&flows, name),
                 Statement::Log { prefix } => self.reading.log(&flows, prefix),
                 // Flows in no element go on with the next rule.
                 Statement::Vmap { key, map } => {
@@ -308,11 +318,28 @@ impl<'r, R: Reading> Walker<'r, R> {
                         .verdicts
                         .as_ref()
                         .ok_or_else(|| here(Problem::NotAMap(set.name.clone())))?;
+                    // Elements are disjoint: the flows of each verdict are
+                    // gathered and decided together, in the order of its
+                    // first element.
+                    let mut by_verdict: Vec<(&Statement, R::Flows)> = Vec::new();
+                    let mut at: HashMap<&Statement, usize> = HashMap::new();
                     for (element, verdict) in set.elements.iter().zip(verdicts) {
                         let matched = self.reading.element(&flows, key, element).map_err(&here)?;
-                        if !self.reading.is_empty(&matched) {
-                            self.verdict(verdict, false, matched, next, stack, depth, &here)?;
+                        if self.reading.is_empty(&matched) {
+                            continue;
                         }
+                        match at.get(verdict) {
+                            Some(&i) => {
+                                self.reading.absorb(&mut by_verdict[i].1, matched);
+                            }
+                            None => {
+                                at.insert(verdict, by_verdict.len());
+                                by_verdict.push((verdict, matched));
+                            }
+                        }
+                    }
+                    for (verdict, matched) in by_verdict {
+                        self.verdict(verdict, false, matched, next, stack, depth, &here)?;
                     }
                     return Ok(false);
                 }
@@ -365,6 +392,8 @@ impl<'r, R: Reading> Walker<'r, R> {
             }
             // Not verdicts: a map element never holds them.
             Statement::Counter
+            | Statement::NamedCounter(_)
+            | Statement::Update { .. }
             | Statement::Limit { .. }
             | Statement::Log { .. }
             | Statement::Vmap { .. } => return Ok(false),
@@ -452,6 +481,10 @@ impl Reading for Symbolic {
                 services: protocols(protos.iter().map(|&p| (p, p))),
                 ..Piece::all()
             }],
+            Match::L4protoNotIn(protos) => vec![Piece {
+                services: protocols(protos.iter().map(|&p| (p, p))).complement(),
+                ..Piece::all()
+            }],
             Match::InSet { key, set, negate } => {
                 let set = ruleset
                     .sets
@@ -499,6 +532,12 @@ impl Reading for Symbolic {
     }
 
     fn log(&mut self, _: &Vec<Piece>, _: &str) {}
+
+    fn count(&mut self, _: &Vec<Piece>, _: &str) {}
+
+    fn absorb(&self, into: &mut Vec<Piece>, more: Vec<Piece>) {
+        into.extend(more);
+    }
 }
 
 /// Every non-empty intersection of a box of `a` with a box of `b`.
@@ -635,6 +674,7 @@ struct Packet<'f> {
     flow: &'f crate::analysis::Flow,
     state: Option<State>,
     logged: Vec<String>,
+    counted: Vec<String>,
 }
 
 #[cfg(test)]
@@ -656,6 +696,7 @@ impl Reading for Packet<'_> {
                 | Match::Loopback { .. }
                 | Match::NeighbourDiscovery => true,
                 Match::L4protoIn(protos) => protos.contains(&self.flow.service.proto),
+                Match::L4protoNotIn(protos) => !protos.contains(&self.flow.service.proto),
                 Match::InSet { key, set, negate } => {
                     let set = ruleset
                         .sets
@@ -686,6 +727,16 @@ impl Reading for Packet<'_> {
     fn log(&mut self, here: &bool, prefix: &str) {
         if !self.is_empty(here) {
             self.logged.push(prefix.to_string());
+        }
+    }
+
+    fn absorb(&self, into: &mut bool, more: bool) {
+        *into |= more;
+    }
+
+    fn count(&mut self, here: &bool, name: &str) {
+        if !self.is_empty(here) {
+            self.counted.push(name.to_string());
         }
     }
 }

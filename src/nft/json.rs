@@ -89,8 +89,39 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
         )))),
         command(NfListObject::Table(table())),
     ]);
+    // The crate's counters hold 32-bit values: added as ours.
+    for counter in &ruleset.counters {
+        objects.push(Command::AddCounter {
+            add: CounterCommand {
+                counter: CounterValue {
+                    family: "inet",
+                    table: name.clone(),
+                    name: counter.name.clone(),
+                    packets: counter.packets,
+                    bytes: counter.bytes,
+                },
+            },
+        });
+    }
     for set in ruleset.sets.iter().filter(|s| s.verdicts.is_none()) {
-        objects.push(command(NfListObject::Set(Box::new(set_object(&name, set)))));
+        match set.record {
+            // The crate's set has no per-element counter: written as ours.
+            Some(record) => objects.push(Command::AddSet {
+                add: SetCommand {
+                    set: RecordSet {
+                        family: "inet",
+                        table: name.clone(),
+                        name: set.name.clone(),
+                        key: set_type_value(&set.key),
+                        flags: ["timeout"],
+                        size: record.size,
+                        timeout: record.timeout,
+                        stmt: [serde_json::json!({"counter": null})],
+                    },
+                },
+            }),
+            None => objects.push(command(NfListObject::Set(Box::new(set_object(&name, set))))),
+        }
     }
     for chain in &ruleset.chains {
         objects.push(command(NfListObject::Chain(schema::Chain {
@@ -120,7 +151,11 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
             let ours = rule
                 .matches
                 .iter()
-                .any(|m| matches!(m, Match::Time { .. } | Match::ReversePathMissing));
+                .any(|m| matches!(m, Match::Time { .. } | Match::ReversePathMissing))
+                || rule
+                    .statements
+                    .iter()
+                    .any(|s| matches!(s, Statement::Update { .. }));
             if ours {
                 objects.push(our_rule(&name, &chain.name, rule));
                 continue;
@@ -129,7 +164,7 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
                 .into_iter()
                 .filter_map(|e| match e {
                     Expr::Nft(statement) => Some(statement),
-                    Expr::Time(_) | Expr::Fib(_) => None,
+                    Expr::Time(_) | Expr::Fib(_) | Expr::Update(_) => None,
                 })
                 .collect();
             objects.push(command(NfListObject::Rule(schema::Rule {
@@ -185,6 +220,39 @@ enum Expr {
     Nft(stmt::Statement<'static>),
     Time(TimeMatch),
     Fib(FibMatch),
+    Update(UpdateStatement),
+}
+
+/// `{"set": {"op": "update", "elem": KEY, "set": "@NAME"}}`.
+#[derive(Serialize)]
+struct UpdateStatement {
+    set: UpdateBody,
+}
+
+#[derive(Serialize)]
+struct UpdateBody {
+    op: &'static str,
+    elem: Expression<'static>,
+    set: String,
+}
+
+#[derive(Serialize)]
+struct SetCommand {
+    set: RecordSet,
+}
+
+/// A recording set: filled by the packet path, bounded, a counter per element.
+#[derive(Serialize)]
+struct RecordSet {
+    family: &'static str,
+    table: String,
+    name: String,
+    #[serde(rename = "type")]
+    key: SetTypeValue<'static>,
+    flags: [&'static str; 1],
+    size: u32,
+    timeout: u32,
+    stmt: [serde_json::Value; 1],
 }
 
 /// `{"match": {"op": "==", "left": {"fib": {"result": "oif", "flags":
@@ -255,6 +323,29 @@ enum Command {
     AddRule {
         add: RuleCommand,
     },
+    /// `{"add": {"set": ...}}` for a recording set.
+    AddSet {
+        add: SetCommand,
+    },
+    /// `{"add": {"counter": ...}}` with 64-bit values.
+    AddCounter {
+        add: CounterCommand,
+    },
+}
+
+#[derive(Serialize)]
+struct CounterCommand {
+    counter: CounterValue,
+}
+
+/// A named counter object and the values it starts from.
+#[derive(Serialize)]
+struct CounterValue {
+    family: &'static str,
+    table: String,
+    name: String,
+    packets: u64,
+    bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -466,16 +557,22 @@ fn rule_statements(rule: &Rule) -> Vec<Expr> {
                     stmt::Operator::EQ
                 },
             }),
-            Match::L4protoIn(protos) => stmt::Statement::Match(stmt::Match {
-                left: selector_expr(Selector::L4proto),
-                right: Expression::Named(NamedExpression::Set(
-                    protos
-                        .iter()
-                        .map(|&p| expr::SetItem::Element(Expression::Number(u32::from(p))))
-                        .collect(),
-                )),
-                op: stmt::Operator::EQ,
-            }),
+            Match::L4protoIn(protos) | Match::L4protoNotIn(protos) => {
+                stmt::Statement::Match(stmt::Match {
+                    left: selector_expr(Selector::L4proto),
+                    right: Expression::Named(NamedExpression::Set(
+                        protos
+                            .iter()
+                            .map(|&p| expr::SetItem::Element(Expression::Number(u32::from(p))))
+                            .collect(),
+                    )),
+                    op: if matches!(m, Match::L4protoIn(_)) {
+                        stmt::Operator::EQ
+                    } else {
+                        stmt::Operator::NEQ
+                    },
+                })
+            }
             Match::InSet { key, set, negate } => stmt::Statement::Match(stmt::Match {
                 left: key_expr(key),
                 right: Expression::String(Cow::Owned(format!("@{set}"))),
@@ -530,6 +627,16 @@ fn rule_statements(rule: &Rule) -> Vec<Expr> {
         }));
     }
     for statement in &rule.statements {
+        if let Statement::Update { key, set } = statement {
+            out.push(Expr::Update(UpdateStatement {
+                set: UpdateBody {
+                    op: "update",
+                    elem: key_expr(key),
+                    set: format!("@{set}"),
+                },
+            }));
+            continue;
+        }
         out.push(Expr::Nft(match statement {
             Statement::Limit { per_second, burst } => stmt::Statement::Limit(stmt::Limit {
                 rate: *per_second,
@@ -548,6 +655,9 @@ fn rule_statements(rule: &Rule) -> Vec<Expr> {
                 flags: None,
             })),
             Statement::Counter => stmt::Statement::Counter(stmt::Counter::Anonymous(None)),
+            Statement::NamedCounter(name) => {
+                stmt::Statement::Counter(stmt::Counter::Named(Cow::Owned(name.clone())))
+            }
             Statement::Accept => stmt::Statement::Accept(None),
             Statement::Drop => stmt::Statement::Drop(None),
             Statement::Goto(chain) => stmt::Statement::Goto(stmt::JumpTarget {
@@ -560,6 +670,7 @@ fn rule_statements(rule: &Rule) -> Vec<Expr> {
                 key: key_expr(key),
                 data: Expression::String(Cow::Owned(format!("@{map}"))),
             }),
+            Statement::Update { .. } => continue,
         }));
     }
     out

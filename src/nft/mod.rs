@@ -7,7 +7,10 @@
 //! `rules` layout writes the policy's rules in order and lets nft's first
 //! match do what the table's first match does. A table is read back from
 //! its listing (`parse`) and interpreted (`interp`), as nft would run it, for
-//! `plan` to compare with the compiled one ([`compare_listing`]).
+//! `plan` to compare with the compiled one ([`compare_listing`]). Every policy
+//! rule counts in a named counter of its own ([`counter_names`]), and the
+//! flows the policy denies that start or end at a BMC are recorded in
+//! bounded sets ([`RECORD_SETS`]).
 
 pub mod interp;
 pub mod json;
@@ -20,7 +23,7 @@ use crate::addr::{AddrSet, Bound};
 use crate::analysis::compare::{self, Change, Compiled};
 use crate::analysis::Analysis;
 use crate::resolve::{Policy, Resolution};
-use crate::source::SourceMap;
+use crate::source::{hex, SourceMap};
 
 /// The table name used unless `--table` says otherwise.
 pub const DEFAULT_TABLE: &str = "bmcwall";
@@ -66,25 +69,55 @@ pub enum ReversePath {
     Off,
 }
 
-/// Builds table `table` in `layout`, dropping spoofed sources first.
-pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
-    build_with(layout, input, table, ReversePath::Drop)
+/// How a table is built beyond its layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub reverse_path: ReversePath,
+    /// Record denied flows that start or end at a BMC ([`record_denied`]),
+    /// with these bounds; `None` records nothing.
+    pub record: Option<Record>,
 }
 
-/// Builds table `table` in `layout` with the given reverse-path check.
-pub fn build_with(
-    layout: Layout,
-    input: Input<'_>,
-    table: &str,
-    reverse_path: ReversePath,
-) -> Ruleset {
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            reverse_path: ReversePath::Drop,
+            record: Some(Record::default()),
+        }
+    }
+}
+
+/// Builds table `table` in `layout`, dropping spoofed sources first and
+/// recording denied flows of BMCs.
+pub fn build(layout: Layout, input: Input<'_>, table: &str) -> Ruleset {
+    build_with(layout, input, table, &Options::default())
+}
+
+/// Builds table `table` in `layout` with the given options.
+pub fn build_with(layout: Layout, input: Input<'_>, table: &str, options: &Options) -> Ruleset {
+    let reverse_path = options.reverse_path;
     let resolved = input.policy.resolutions();
+    let names = counter_names(input.policy, input.sources);
     let enforcement = input.policy.enforcement;
     let mut ruleset = match layout {
-        Layout::Sets => sets::build(input, table),
-        Layout::Rules => rules::build(input, table),
+        Layout::Sets => sets::build(input, table, &names),
+        Layout::Rules => rules::build(input, table, &names),
     };
     ruleset.resolved = resolved;
+    ruleset.counters = counter_objects(input.policy, &names);
+    // The digest of the policy on a rule no new connection meets: nft 1.0's
+    // JSON neither reads nor lists a table's comment, a rule's it does.
+    if let Some(rule) = ruleset
+        .base_chain_mut()
+        .rules
+        .iter_mut()
+        .find(|r| r.matches == [Match::CtState(vec!["invalid"])])
+    {
+        rule.comment = Some(policy_comment(input.sources));
+    }
+    if let Some(record) = options.record {
+        record_denied(&mut ruleset, &input.policy.bmcs, record);
+    }
     if enforcement.host {
         hook_host(&mut ruleset, enforcement.forward);
     }
@@ -101,6 +134,141 @@ pub fn build_with(
         }
     }
     ruleset
+}
+
+/// The chain every flow a policy rule denies goes through (jumped to before
+/// its drop, and by `log_deny`): it records the flows that start or end at a
+/// BMC, and decides nothing.
+pub const RECORD_CHAIN: &str = "record_denied";
+
+/// The chain policy denies go to: record, then drop.
+pub const DENIED_CHAIN: &str = "denied";
+
+/// The recording sets: flows from a BMC (egress and lateral) and to one
+/// (who knocks), TCP/UDP with their port and other protocols without, per
+/// family. `(name, direction is from the BMC, with ports)`.
+pub const RECORD_SETS: [(&str, bool, bool); 4] = [
+    ("denied_from_bmcs_ports", true, true),
+    ("denied_from_bmcs_proto", true, false),
+    ("denied_to_bmcs_ports", false, true),
+    ("denied_to_bmcs_proto", false, false),
+];
+
+/// Records the flows the policy denies that start or end at a BMC: every
+/// rule that counts in a named counter and drops goes to chain `denied`
+/// instead (which jumps to `record_denied`, then drops), and `log_deny`
+/// jumps to it first. `record_denied` updates the recording sets: a bounded
+/// set update per packet, never a verdict, so a full set or a failed
+/// update leaves the packet to be dropped all the same.
+fn record_denied(ruleset: &mut Ruleset, bmcs: &AddrSet, record: Record) {
+    let mut rules = Vec::new();
+    for (spec, fields) in [(&V4, addr_fields_v4(bmcs)), (&V6, addr_fields_v6(bmcs))] {
+        if fields.is_empty() {
+            continue;
+        }
+        let bmcs_set = format!("recorded_bmcs_{}", spec.suffix);
+        ruleset.sets.push(Set {
+            name: bmcs_set.clone(),
+            key: vec![spec.addr],
+            elements: fields.into_iter().map(|f| vec![f]).collect(),
+            verdicts: None,
+            record: None,
+        });
+        for (name, from, ports) in RECORD_SETS {
+            let name = format!("{name}_{}", spec.suffix);
+            let mut key = vec![spec.addr, spec.addr, KeyType::InetProto];
+            let mut selectors = vec![spec.saddr, spec.daddr, Selector::L4proto];
+            let tcp_udp = vec![crate::addr::service::TCP, crate::addr::service::UDP];
+            let protocols = if ports {
+                key.push(KeyType::InetService);
+                selectors.push(Selector::ThDport);
+                Match::L4protoIn(tcp_udp)
+            } else {
+                Match::L4protoNotIn(tcp_udp)
+            };
+            ruleset.sets.push(Set {
+                name: name.clone(),
+                key,
+                elements: Vec::new(),
+                verdicts: None,
+                record: Some(record),
+            });
+            let end = if from { spec.saddr } else { spec.daddr };
+            rules.push(Rule::new(
+                vec![
+                    protocols,
+                    Match::InSet {
+                        key: vec![end],
+                        set: bmcs_set.clone(),
+                        negate: false,
+                    },
+                ],
+                vec![Statement::Update {
+                    key: selectors,
+                    set: name,
+                }],
+            ));
+        }
+    }
+    let mut counted_drop = false;
+    for chain in &mut ruleset.chains {
+        for rule in &mut chain.rules {
+            let counted = rule
+                .statements
+                .iter()
+                .any(|s| matches!(s, Statement::NamedCounter(_)));
+            if let (true, Some(last)) = (counted, rule.statements.last_mut()) {
+                if *last == Statement::Drop {
+                    *last = Statement::Goto(DENIED_CHAIN.into());
+                    counted_drop = true;
+                }
+            }
+        }
+        if chain.name == LOG_DENY_CHAIN {
+            chain.rules.insert(
+                0,
+                Rule::new(Vec::new(), vec![Statement::Jump(RECORD_CHAIN.into())]),
+            );
+        }
+    }
+    let mut chains = vec![Chain {
+        name: RECORD_CHAIN.into(),
+        hook: None,
+        rules,
+    }];
+    if counted_drop {
+        chains.push(Chain {
+            name: DENIED_CHAIN.into(),
+            hook: None,
+            rules: vec![
+                Rule::new(Vec::new(), vec![Statement::Jump(RECORD_CHAIN.into())]),
+                Rule::new(Vec::new(), vec![Statement::Drop]),
+            ],
+        });
+    }
+    ruleset.chains.splice(0..0, chains);
+}
+
+/// What the comment naming a table's policy begins with; the policy's
+/// digest follows.
+const POLICY_COMMENT: &str = "bmcwall policy ";
+
+/// The comment that names the policy a table was compiled from (the files
+/// in `sources`): its digest ([`SourceMap::digest`]), so that a report never
+/// reads a table's counters through another policy. It is the comment of
+/// the base chain's `ct state invalid drop`.
+pub fn policy_comment(sources: &SourceMap) -> String {
+    format!("{POLICY_COMMENT}{}", sources.digest())
+}
+
+/// The digest of the policy a table was compiled from, `None` for a table
+/// that does not name one.
+pub fn policy_digest(ruleset: &Ruleset) -> Option<&str> {
+    ruleset
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .find_map(|r| r.comment.as_deref()?.strip_prefix(POLICY_COMMENT))
 }
 
 /// The chain that decides in a table of `mode host`, which every base chain
@@ -197,10 +365,26 @@ pub fn readable(listing: &str, table: &str, now: i64) -> Result<(), CompareError
     Ok(())
 }
 
+/// `ruleset` with the counts of the live table's counters of the same names
+/// (its listing): a counter's name is what its rule says, so a rule that did
+/// not change keeps its count across a reload. `None` when the listing is
+/// not one bmcwall reads.
+pub fn with_live_counts(listing: &str, ruleset: &Ruleset) -> Option<Ruleset> {
+    let live = parse::listing(listing, &ruleset.table).ok()?;
+    let mut out = ruleset.clone();
+    for counter in &mut out.counters {
+        if let Some(old) = live.counters.iter().find(|c| c.name == counter.name) {
+            counter.packets = old.packets;
+            counter.bytes = old.bytes;
+        }
+    }
+    Some(out)
+}
+
 /// Whether the live table (its `nft -j -p list table` listing) is exactly
-/// `ruleset`: the same sets, elements, chains, rules and comments, so that
-/// loading `ruleset` would change nothing but reset its counters.
-/// nft lists sets in an order of its own.
+/// `ruleset`: the same counter names, sets, elements, chains, rules and
+/// comments, so that loading `ruleset` would change nothing but its
+/// counters' values. nft lists sets and counters in an order of its own.
 pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
     let Ok(mut live) = parse::listing(listing, &ruleset.table) else {
         return false;
@@ -208,10 +392,27 @@ pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
     let mut sets: Vec<&Set> = ruleset.sets.iter().collect();
     sets.sort_by(|a, b| a.name.cmp(&b.name));
     live.sets.sort_by(|a, b| a.name.cmp(&b.name));
+    fn names(counters: &[CounterObject]) -> Vec<&str> {
+        let mut names: Vec<&str> = counters.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        names
+    }
     live.table == ruleset.table
+        && names(&live.counters) == names(&ruleset.counters)
         && live.chains == ruleset.chains
         && live.sets.len() == sets.len()
-        && live.sets.iter().zip(sets).all(|(a, b)| a == b)
+        && live.sets.iter().zip(sets).all(|(a, b)| {
+            // What a recording set holds is the traffic's, not the table's.
+            match (a.record, b.record) {
+                (Some(_), Some(_)) => {
+                    Set {
+                        elements: Vec::new(),
+                        ..a.clone()
+                    } == *b
+                }
+                _ => a == b,
+            }
+        })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -251,10 +452,32 @@ pub struct Set {
     /// For a verdict map, each element's verdict (`accept`, `drop` or
     /// `goto CHAIN`), in the order of `elements`; `None` for a set.
     pub verdicts: Option<Vec<Statement>>,
+    /// For a set the packet path fills (`flags dynamic, timeout`, a counter
+    /// per element), its bounds; `None` for a set of fixed elements.
+    pub record: Option<Record>,
+}
+
+/// The bounds of a recording set: how many elements it holds at most, and
+/// how long an element stays after its last packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub size: u32,
+    /// Seconds.
+    pub timeout: u32,
+}
+
+impl Default for Record {
+    /// 65,536 elements per set, kept a day after their last packet.
+    fn default() -> Record {
+        Record {
+            size: 65_536,
+            timeout: 86_400,
+        }
+    }
 }
 
 /// A packet field a rule matches on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Selector {
     IpSaddr,
     IpDaddr,
@@ -270,6 +493,8 @@ pub enum Match {
     CtState(Vec<&'static str>),
     /// `meta l4proto { tcp, udp }`.
     L4protoIn(Vec<u8>),
+    /// `meta l4proto != { tcp, udp }`.
+    L4protoNotIn(Vec<u8>),
     /// `KEY @set`, or `KEY != @set` when `negate`.
     InSet {
         key: Vec<Selector>,
@@ -299,9 +524,12 @@ pub const ND_TYPES: [&str; 4] = [
     "nd-neighbor-advert",
 ];
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Statement {
+    /// `counter`: an anonymous counter of the rule.
     Counter,
+    /// `counter name "NAME"`: counts in the table's counter object `NAME`.
+    NamedCounter(String),
     Limit {
         per_second: u32,
         burst: u32,
@@ -320,6 +548,13 @@ pub enum Statement {
     Vmap {
         key: Vec<Selector>,
         map: String,
+    },
+    /// `update @SET { KEY }`: adds the packet's key to a recording set, or
+    /// refreshes its element and counts in it. Not a verdict: when the set is
+    /// full the rule stops, and the packet goes on as if it had not matched.
+    Update {
+        key: Vec<Selector>,
+        set: String,
     },
 }
 
@@ -382,6 +617,9 @@ pub struct Chain {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ruleset {
     pub table: String,
+    /// The named counter objects, one per policy rule in force and one for
+    /// the flows no rule matches, in policy order.
+    pub counters: Vec<CounterObject>,
     pub sets: Vec<Set>,
     pub chains: Vec<Chain>,
     /// The host names of inventories read with `resolve`, with the addresses
@@ -407,6 +645,72 @@ impl Ruleset {
             .find(|c| c.hook.is_some())
             .expect("a ruleset has a base chain")
     }
+}
+
+/// A named counter object (`counter NAME { packets P bytes B }`), created
+/// with the values it carries over from the table it replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterObject {
+    pub name: String,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// The counter of the flows no rule matches (the final drop).
+pub const NO_RULE_COUNTER: &str = "no_rule_matched";
+
+/// The name of each policy rule's counter, by index into `policy.rules`:
+/// its action and the first 48 bits of the SHA-256 of what the rule says
+/// (its source, destination and services as written, as code alone
+/// ([`crate::syntax::code_only`]), and its description), so that editing other rules, or moving
+/// the rule, keeps its name. Rules that say the same get `_2`, `_3` in
+/// policy order.
+pub fn counter_names(policy: &Policy, sources: &SourceMap) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let written = |span: Option<crate::source::Span>| {
+        span.map(|span| crate::syntax::code_only(sources.text(span)))
+            .unwrap_or_default()
+    };
+    let mut taken = std::collections::BTreeMap::<String, usize>::new();
+    policy
+        .rules
+        .iter()
+        .map(|rule| {
+            let mut hasher = Sha256::new();
+            for part in [
+                written(Some(rule.src_span)),
+                written(Some(rule.dst_span)),
+                written(rule.services_span),
+                rule.description.clone().unwrap_or_default(),
+            ] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+            let digest = hasher.finalize();
+            let base = format!("{}_{}", rule.action.as_str(), hex(&digest[..6]));
+            let seen = taken.entry(base.clone()).or_insert(0);
+            *seen += 1;
+            match *seen {
+                1 => base,
+                n => format!("{base}_{n}"),
+            }
+        })
+        .collect()
+}
+
+/// The counter objects of a table of `policy`: its rules in force, then the
+/// flows no rule matches, all at zero.
+fn counter_objects(policy: &Policy, names: &[String]) -> Vec<CounterObject> {
+    policy
+        .active_rules()
+        .map(|(index, _)| names[index].as_str())
+        .chain([NO_RULE_COUNTER])
+        .map(|name| CounterObject {
+            name: name.to_string(),
+            packets: 0,
+            bytes: 0,
+        })
+        .collect()
 }
 
 /// The two families, with what differs between them.
@@ -450,6 +754,7 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
             key: vec![spec.addr],
             elements: scope.into_iter().map(|f| vec![f]).collect(),
             verdicts: None,
+            record: None,
         });
         rules.push(Rule::new(
             vec![
@@ -479,6 +784,7 @@ fn ruleset(table: &str, sets: Vec<Set>, mut chains: Vec<Chain>, rules: Vec<Rule>
     });
     Ruleset {
         table: table.to_string(),
+        counters: Vec::new(),
         sets,
         chains,
         resolved: Vec::new(),
@@ -515,31 +821,17 @@ fn log_statements(prefix: &str) -> Vec<Statement> {
 /// An address type that becomes a set field.
 pub trait AddrField: Bound {
     fn field(lo: Self, hi: Self) -> Field;
-    /// The range of an address field of this family.
-    fn range(field: &Field) -> Option<(Self, Self)>;
 }
 
 impl AddrField for u32 {
     fn field(lo: u32, hi: u32) -> Field {
         Field::V4(lo, hi)
     }
-    fn range(field: &Field) -> Option<(u32, u32)> {
-        match *field {
-            Field::V4(lo, hi) => Some((lo, hi)),
-            _ => None,
-        }
-    }
 }
 
 impl AddrField for u128 {
     fn field(lo: u128, hi: u128) -> Field {
         Field::V6(lo, hi)
-    }
-    fn range(field: &Field) -> Option<(u128, u128)> {
-        match *field {
-            Field::V6(lo, hi) => Some((lo, hi)),
-            _ => None,
-        }
     }
 }
 

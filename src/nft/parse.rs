@@ -5,7 +5,10 @@
 //! policy); anything else in the table is an error that names it, so a plan is
 //! never computed from a table half understood.
 
-use super::{Chain, Field, Hook, KeyType, Match, Rule, Ruleset, Selector, Set, Statement};
+use super::{
+    Chain, CounterObject, Field, Hook, KeyType, Match, Record, Rule, Ruleset, Selector, Set,
+    Statement,
+};
 use serde_json::Value;
 use std::fmt;
 use std::net::IpAddr;
@@ -26,6 +29,7 @@ pub enum ListingError {
     Foreign(String),
     BaseChains,
     SetWithoutName,
+    CounterWithoutName,
     DataMap(String),
     Untyped(String),
     ElementWithoutVerdict(String),
@@ -76,6 +80,7 @@ impl fmt::Display for ListingError {
             Foreign(kind) => write!(f, "the table holds a {kind}, which bmcwall does not write"),
             BaseChains => f.write_str("the table does not have one base chain per hook it uses"),
             SetWithoutName => f.write_str("a set without a name"),
+            CounterWithoutName => f.write_str("a counter without a name"),
             DataMap(name) => write!(f, "map {name} maps to data, not to verdicts"),
             Untyped(name) => write!(f, "set {name} has no type"),
             ElementWithoutVerdict(name) => write!(f, "map {name} has an element without a verdict"),
@@ -129,6 +134,7 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
         .ok_or(ListingError::NoObjects)?;
     let mut ruleset = Ruleset {
         table: table.to_string(),
+        counters: Vec::new(),
         sets: Vec::new(),
         chains: Vec::new(),
         resolved: Vec::new(),
@@ -154,6 +160,8 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
                 .find(|c| c.name == chain_name)
                 .ok_or_else(|| ListingError::UnknownChain(chain_name.to_string()))?;
             chain.rules.push(parsed);
+        } else if let Some(counter) = object.get("counter") {
+            ruleset.counters.push(parse_counter(counter)?);
         } else if object.get("metainfo").is_none() && object.get("table").is_none() {
             let kind = object
                 .as_object()
@@ -172,6 +180,18 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
     Ok(ruleset)
 }
 
+/// A named counter object and its values.
+fn parse_counter(counter: &Value) -> Result<CounterObject, ListingError> {
+    let name = counter["name"]
+        .as_str()
+        .ok_or(ListingError::CounterWithoutName)?;
+    Ok(CounterObject {
+        name: name.to_string(),
+        packets: counter["packets"].as_u64().unwrap_or(0),
+        bytes: counter["bytes"].as_u64().unwrap_or(0),
+    })
+}
+
 /// A set, or a verdict map when `map`.
 fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
     let name = set["name"].as_str().ok_or(ListingError::SetWithoutName)?;
@@ -186,6 +206,15 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
             .collect::<Result<_, _>>()?,
         _ => return Err(ListingError::Untyped(name.to_string())),
     };
+    // A recording set: nft lists `flags dynamic, timeout` as `timeout`.
+    let flags: Vec<&str> = set["flags"]
+        .as_array()
+        .map(|f| f.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let record = (flags.contains(&"timeout") || flags.contains(&"dynamic")).then(|| Record {
+        size: set["size"].as_u64().unwrap_or(0) as u32,
+        timeout: set["timeout"].as_u64().unwrap_or(0) as u32,
+    });
     let mut elements = Vec::new();
     for element in set["elem"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let (element, verdict) = if map {
@@ -223,6 +252,7 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
         key,
         elements,
         verdicts: map.then(|| verdicts.into_iter().flatten().collect()),
+        record,
     })
 }
 
@@ -424,8 +454,11 @@ fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
     {
         if let Some(m) = expr.get("match") {
             out.matches.push(parse_match(m)?);
-        } else if expr.get("counter").is_some() {
-            out.statements.push(Statement::Counter);
+        } else if let Some(counter) = expr.get("counter") {
+            out.statements.push(match counter.as_str() {
+                Some(name) => Statement::NamedCounter(name.to_string()),
+                None => Statement::Counter,
+            });
         } else if let Some(limit) = expr.get("limit") {
             out.statements.push(Statement::Limit {
                 per_second: limit["rate"].as_u64().unwrap_or(0) as u32,
@@ -449,6 +482,15 @@ fn parse_rule(rule: &Value) -> Result<Rule, ListingError> {
                 .as_str()
                 .ok_or(ListingError::NoTarget("jump"))?;
             out.statements.push(Statement::Jump(target.to_string()));
+        } else if let Some(update) = expr.get("set").filter(|u| u["op"] == "update") {
+            let set = update["set"]
+                .as_str()
+                .and_then(|d| d.strip_prefix('@'))
+                .ok_or(ListingError::AnonymousMap)?;
+            out.statements.push(Statement::Update {
+                key: key(&update["elem"])?,
+                set: set.to_string(),
+            });
         } else if let Some(vmap) = expr.get("vmap") {
             let map = vmap["data"]
                 .as_str()
@@ -546,7 +588,7 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
             negate,
         });
     }
-    if selector(left)? == Selector::L4proto && op == "==" {
+    if selector(left)? == Selector::L4proto && (op == "==" || op == "!=") {
         if let Some(items) = right["set"].as_array() {
             let protos = items
                 .iter()
@@ -558,7 +600,11 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
                     _ => Err(ListingError::BadProtocol),
                 })
                 .collect::<Result<Vec<u8>, ListingError>>()?;
-            return Ok(Match::L4protoIn(protos));
+            return Ok(if op == "==" {
+                Match::L4protoIn(protos)
+            } else {
+                Match::L4protoNotIn(protos)
+            });
         }
     }
     Err(ListingError::ForeignMatch(m.to_string()))

@@ -2,11 +2,14 @@
 //! in two steps. A packet's source address picks, in one map lookup, the
 //! chain of its row of the table (source classes allowed the same flows share
 //! a row); that chain looks up destination, protocol and port in the row's
-//! own maps, whose verdicts accept, or log and accept. A packet the row does
-//! not accept returns to the base chain, where one set per family holds the
-//! denied flows that are logged, and is dropped. Each packet meets a
-//! constant number of rules whatever the policy's size, and a lookup searches
-//! one row, not the whole allowed space.
+//! own maps, whose verdicts go to the chain of the rule that allows the cell,
+//! which counts it in the rule's named counter and accepts (or logs and
+//! accepts). A packet the row does not accept returns to the base chain,
+//! where each deny rule, in policy order, looks up its own flows and goes to
+//! its chain (count, then drop or log and drop), and the rest is counted as
+//! matching no rule and dropped. Each allowed packet meets a constant number
+//! of rules whatever the policy's size, and a lookup searches one row, not
+//! the whole allowed space.
 //!
 //! # The table
 //!
@@ -21,66 +24,51 @@
 //!     ip6 saddr != @scope_v6 ip6 daddr != @scope_v6 accept
 //!     ip saddr vmap @sources_v4                          # source -> jump rowN_v4
 //!     ip6 saddr vmap @sources_v6
-//!     ... @log_deny_*    limit + log
-//!     drop
+//!     ip saddr @deny_partners_v4 ip daddr @deny_site_v4 meta l4proto . th dport @deny_https_ports goto deny_<hash>
+//!     counter name "no_rule_matched" drop
 //! }
 //! chain rowN_v4 {
 //!     meta l4proto { tcp, udp } ip daddr . meta l4proto . th dport vmap @rowN_ports_v4
-//!     ip daddr . meta l4proto vmap @rowN_proto_v4        # accept | goto log_allow
+//!     ip daddr . meta l4proto vmap @rowN_proto_v4        # goto allow_<hash>
 //! }
+//! chain allow_<hash> { counter name "allow_<hash>" accept comment "ams1.wall:16: ..." }
 //! chain log_allow { limit rate 10/second burst 20 packets log prefix "bmcwall allow: "; accept }
 //! ```
 //!
 //! A row is what one source class is allowed: per destination class, the services it
-//! may use and whether the rule that allows them logs. Source classes with the same row
-//! share it (`sources_v4` maps each of their intervals to `jump rowN_v4`); classes allowed
+//! may use and the rule that allows each. Source classes with the same row share it
+//! (`sources_v4` maps each of their intervals to `jump rowN_v4`); classes allowed
 //! nothing are not in the map. A row's chain looks up destination, protocol and port in
 //! its own maps (`rowN_ports_v4`: `ipv4_addr . inet_proto . inet_service`, TCP and UDP,
 //! behind `meta l4proto { tcp, udp }`; `rowN_proto_v4`: `ipv4_addr . inet_proto`, other
-//! protocols), whose verdicts are `accept` or `goto log_allow`; destination classes that
-//! get the same services merge into one box first. Only cells in scope are written (the
-//! scope rule accepts the others before). A packet its row does not accept returns to the
-//! base chain: the logged-deny sets (`log_deny_ports_v4`, source . destination .
-//! protocol . port, made with `region::blocks`; allowed cells are added to them freely,
-//! since they never get there, which merges them into few elements) log it, and `drop`
-//! drops it. Elements are disjoint and sorted. A packet meets at most 13 rules whatever
-//! the policy's size, and a lookup searches one row's map, not the whole allowed space:
-//! at 10,000 BMCs the largest row map has 7,639 elements, where one set of the whole
-//! space had 111,784. Both forms add the table, delete it and add it in full, so loading
+//! protocols), whose verdicts are `goto` the deciding rule's chain; destination classes
+//! that get the same services from the same rule merge into one element first, never
+//! across rules, so a packet counts for the rule that decided it (first match). Only
+//! cells in scope are written (the scope rule accepts the others before). Each rule's
+//! chain is named as its counter ([`super::counter_names`]). A packet its row does not
+//! accept returns to the base chain: the deny rules, in policy order, as the `rules`
+//! layout writes them (sets named `deny_...`), each `goto` its chain; a flow in a deny
+//! rule's box that gets there is that rule's, since allowed flows were accepted and an
+//! earlier deny rule's flows met its lookup first. What is left matched no rule:
+//! counted in `no_rule_matched` and dropped. Elements are disjoint and sorted. An
+//! allowed packet meets a constant number of rules whatever the policy's size (its
+//! rule's chain among them), a denied one also each deny rule's lookup, and a
+//! lookup searches one row's map, not the whole allowed space. Both forms add the table, delete it and add it in full, so loading
 //! replaces it atomically whether or not it existed; the JSON form adds sets, then
 //! chains, then maps (their elements name chains), then rules.
 
 use super::{
-    log_chain, log_statements, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input,
-    KeyType, Match, Rule, Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX,
-    LOG_DENY_CHAIN, LOG_DENY_PREFIX, V4, V6,
+    log_chain, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input, KeyType, Match, Rule,
+    Ruleset, Selector, Set, Statement, LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, LOG_DENY_CHAIN,
+    LOG_DENY_PREFIX, NO_RULE_COUNTER, V4, V6,
 };
 use crate::addr::service::{self, ServicePiece};
-use crate::addr::{restrict_box, IntervalSet};
-use crate::analysis::region::{blocks, blocks_with, Block};
+use crate::addr::IntervalSet;
+use crate::analysis::region::{blocks, Block};
 use crate::analysis::{Analysis, FamilyTable, FlowBox, Input as AnalysisInput};
 use crate::model::Action;
 use crate::resolve::{Policy, PolicyRule};
-use std::collections::HashMap;
-
-/// What a row map does with an allowed cell. Denied cells, and cells that
-/// connection tracking and scope settle before, are not in the rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Accept,
-    LogAllow,
-}
-
-const OUTCOMES: [Outcome; 2] = [Outcome::Accept, Outcome::LogAllow];
-
-impl Outcome {
-    fn verdict(self) -> Statement {
-        match self {
-            Outcome::Accept => Statement::Accept,
-            Outcome::LogAllow => Statement::Goto(LOG_ALLOW_CHAIN.into()),
-        }
-    }
-}
+use std::collections::{BTreeSet, HashMap};
 
 /// The table of `input`. When rules in force have `until` dates, the maps are
 /// the table of the rules without one, and each `until` rule comes first, in
@@ -92,18 +80,100 @@ impl Outcome {
 /// recompile. Those rules are in chain `until_rules`, which only packets in some
 /// `until` rule's flows jump to (one set lookup for the others), and none
 /// after the last date.
-pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
+pub(super) fn build(input: Input<'_>, table: &str, counters: &[String]) -> Ruleset {
     let policy = input.policy;
+    let mut used = BTreeSet::new();
     let until: Vec<usize> = policy
         .active_rules()
         .filter(|(_, rule)| rule.until.is_some())
         .map(|(index, _)| index)
         .collect();
-    if until.is_empty() {
-        return build_one(input, table);
+    let mut ruleset = if until.is_empty() {
+        build_one(input, table, counters, &mut used)
+    } else {
+        build_until(input, table, counters, &until, &mut used)
+    };
+    // The log chains and the rules' chains first: every goto target comes
+    // before the rules that name it.
+    ruleset
+        .chains
+        .splice(0..0, rule_chains(input, counters, &used));
+    ruleset
+}
+
+/// The chains that decide the flows of the rules in `used`, by policy index:
+/// `log_allow` and `log_deny` when one of them logs, then one chain per rule,
+/// named as its counter, that counts in it and decides.
+fn rule_chains(input: Input<'_>, counters: &[String], used: &BTreeSet<usize>) -> Vec<Chain> {
+    let policy = input.policy;
+    let mut chains = Vec::new();
+    for (action, name, prefix, verdict) in [
+        (
+            Action::Allow,
+            LOG_ALLOW_CHAIN,
+            LOG_ALLOW_PREFIX,
+            Statement::Accept,
+        ),
+        (
+            Action::Deny,
+            LOG_DENY_CHAIN,
+            LOG_DENY_PREFIX,
+            Statement::Drop,
+        ),
+    ] {
+        let logs = used.iter().any(|&i| {
+            let rule = &policy.rules[i];
+            rule.action == action && rule.log
+        });
+        if logs {
+            chains.push(log_chain(name, prefix, verdict));
+        }
     }
+    for &index in used {
+        let rule = &policy.rules[index];
+        chains.push(Chain {
+            name: counters[index].clone(),
+            hook: None,
+            rules: vec![Rule {
+                matches: Vec::new(),
+                statements: vec![
+                    Statement::NamedCounter(counters[index].clone()),
+                    rule_verdict(rule),
+                ],
+                comment: Some(super::rules::comment(input.sources, rule)),
+            }],
+        });
+    }
+    chains
+}
+
+/// What a rule's chain does after counting: accept or drop, or go to the
+/// chain that logs and then does so.
+fn rule_verdict(rule: &PolicyRule) -> Statement {
+    match (rule.action, rule.log) {
+        (Action::Allow, false) => Statement::Accept,
+        (Action::Deny, false) => Statement::Drop,
+        (Action::Allow, true) => Statement::Goto(LOG_ALLOW_CHAIN.into()),
+        (Action::Deny, true) => Statement::Goto(LOG_DENY_CHAIN.into()),
+    }
+}
+
+/// The table of a policy with `until` rules (their policy indices): the
+/// maps are the table of the rules without `until`, and each `until` rule
+/// comes first, in policy order, as sets of the flows it takes from the
+/// rules after it (its flows but those of the earlier rules without
+/// `until`), matched only while `meta time` is before the day after its
+/// date. An earlier `until` rule in force takes its flows first.
+fn build_until(
+    input: Input<'_>,
+    table: &str,
+    counters: &[String],
+    until: &[usize],
+    used: &mut BTreeSet<usize>,
+) -> Ruleset {
+    let policy = input.policy;
     let mut permanent = policy.clone();
-    for &index in &until {
+    for &index in until {
         permanent.rules[index].expired = true;
     }
     let analysis = Analysis::new(&permanent);
@@ -114,12 +184,13 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             sources: input.sources,
         },
         table,
+        counters,
+        used,
     );
     let prelude_len = prelude(policy, &mut Vec::new()).len();
     let mut timed = Vec::new();
-    let mut log_chains = Vec::new();
     let mut last_second = i64::MIN;
-    for &index in &until {
+    for &index in until {
         let rule = &policy.rules[index];
         let Some((date, _)) = rule.until else {
             continue;
@@ -139,15 +210,6 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
             scope: &policy.scope,
         });
         let last = own.rules.len() - 1;
-        let verdict = match (rule.action, rule.log) {
-            (Action::Allow, false) => Statement::Accept,
-            (Action::Deny, false) => Statement::Drop,
-            (Action::Allow, true) => Statement::Goto(LOG_ALLOW_CHAIN.into()),
-            (Action::Deny, true) => Statement::Goto(LOG_DENY_CHAIN.into()),
-        };
-        if let Statement::Goto(chain) = &verdict {
-            log_chains.push(chain.clone());
-        }
         let name = format!("until{}", index + 1);
         let families = [
             family_sets(&V4, &name, &blocks(&own, &own.v4, |o| o == last)),
@@ -160,16 +222,11 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
                 at: super::expiry_second(date),
             }];
             all.extend(matches);
-            timed.push(Rule::new(all, vec![verdict.clone()]));
-        }
-    }
-    for (name, prefix, verdict) in [
-        (LOG_ALLOW_CHAIN, LOG_ALLOW_PREFIX, Statement::Accept),
-        (LOG_DENY_CHAIN, LOG_DENY_PREFIX, Statement::Drop),
-    ] {
-        let needed = log_chains.iter().any(|c| c == name);
-        if needed && !ruleset.chains.iter().any(|c| c.name == name) {
-            ruleset.chains.insert(0, log_chain(name, prefix, verdict));
+            used.insert(index);
+            timed.push(Rule::new(
+                all,
+                vec![Statement::Goto(counters[index].clone())],
+            ));
         }
     }
     // Every `until` rule's flows, for the one lookup that sends packets to
@@ -196,15 +253,14 @@ pub(super) fn build(input: Input<'_>, table: &str) -> Ruleset {
         all.extend(matches);
         entry.push(Rule::new(all, vec![Statement::Jump(UNTIL_CHAIN.into())]));
     }
-    let base = ruleset.chains.len() - 1;
-    ruleset.chains.insert(
-        base,
-        Chain {
-            name: UNTIL_CHAIN.into(),
-            hook: None,
-            rules: timed,
-        },
-    );
+    ruleset.chains.push(Chain {
+        name: UNTIL_CHAIN.into(),
+        hook: None,
+        rules: timed,
+    });
+    // The base chain stays last.
+    let base = ruleset.chains.len() - 2;
+    ruleset.chains.swap(base, base + 1);
     ruleset
         .base_chain_mut()
         .rules
@@ -220,72 +276,63 @@ fn overlaps(a: &PolicyRule, b: &PolicyRule) -> bool {
     a.src.intersects(&b.src) && a.dst.intersects(&b.dst) && a.services.intersects(&b.services)
 }
 
-/// The table of `input` as it stands: the rules in force decide.
-fn build_one(input: Input<'_>, table: &str) -> Ruleset {
+/// The table of `input` as it stands: the rules in force decide. The rules
+/// whose chains it sends flows to are added to `used`.
+fn build_one(
+    input: Input<'_>,
+    table: &str,
+    counters: &[String],
+    used: &mut BTreeSet<usize>,
+) -> Ruleset {
     let Input {
         policy, analysis, ..
     } = input;
     let mut sets = Vec::new();
     let mut rules = prelude(policy, &mut sets);
     let mut row_chains = Vec::new();
-    let mut logs_allow = false;
-    let v4 = family(policy, analysis, &analysis.v4, &V4, &mut logs_allow);
-    let v6 = family(policy, analysis, &analysis.v6, &V6, &mut logs_allow);
+    let v4 = family(policy, analysis, &analysis.v4, &V4, counters, used);
+    let v6 = family(policy, analysis, &analysis.v6, &V6, counters, used);
     for part in [v4, v6].into_iter().flatten() {
         sets.push(part.dispatch);
         sets.extend(part.maps);
         rules.push(part.rule);
         row_chains.extend(part.chains);
     }
-    // Logged denies: the cells a logging deny rule decides. The allowed cells
-    // never get here (their rows accepted them), so they are added freely:
-    // they let the region merge into far fewer elements.
-    // In a gateway's table, flows out of its scope never get here either.
-    let free_outside = !policy.gateways.is_empty();
-    let logged_deny = |ordinal: usize| {
-        let rule = &policy.rules[analysis.rules[ordinal]];
-        rule.action == Action::Allow || rule.log
-    };
-    let logs_deny = |v4: bool| {
-        policy.active_rules().any(|(_, r)| {
-            let (src, dst) = if v4 {
-                (!r.src.v4.is_empty(), !r.dst.v4.is_empty())
-            } else {
-                (!r.src.v6.is_empty(), !r.dst.v6.is_empty())
-            };
-            r.action == Action::Deny && r.log && src && dst
-        })
-    };
-    let mut deny_sets = Vec::new();
-    if logs_deny(true) {
-        let blocks = blocks_with(analysis, &analysis.v4, logged_deny, free_outside);
-        let governed = free_outside.then_some(&policy.scope.v4);
-        deny_sets.extend(logged_sets(&V4, &blocks, governed));
-    }
-    if logs_deny(false) {
-        let blocks = blocks_with(analysis, &analysis.v6, logged_deny, free_outside);
-        let governed = free_outside.then_some(&policy.scope.v6);
-        deny_sets.extend(logged_sets(&V6, &blocks, governed));
-    }
-    for (set, matches) in deny_sets {
-        sets.push(set);
-        // A set a later lookup also reads has no rule of its own.
-        if !matches.is_empty() {
-            rules.push(Rule::new(matches, log_statements(LOG_DENY_PREFIX)));
+    // Each deny rule in policy order, as the `rules` layout writes it (its
+    // sources, destinations and services in sets of their own), going to its
+    // chain, which counts and drops (or logs and drops). A flow in a deny
+    // rule's box that gets here is the rule's: the allowed flows were
+    // accepted by their rows, and those of an earlier deny rule met its
+    // lookup first. The sets' names begin with `deny_`, which the names of
+    // this layout do not.
+    let mut deny_sets = super::rules::SetNames::prefixed("deny_");
+    for &index in &analysis.rules {
+        let rule = &policy.rules[index];
+        if rule.action != Action::Deny {
+            continue;
         }
+        let found = super::rules::policy_rule(
+            &mut deny_sets,
+            input.sources,
+            index,
+            rule,
+            vec![Statement::Goto(counters[index].clone())],
+            super::rules::comment(input.sources, rule),
+        );
+        if !found.is_empty() {
+            used.insert(index);
+        }
+        rules.extend(found);
     }
-    rules.push(Rule::new(Vec::new(), vec![Statement::Drop]));
-    // Every goto and jump target comes before the rules that name it.
-    let mut chains = Vec::new();
-    if logs_allow {
-        chains.push(log_chain(
-            LOG_ALLOW_CHAIN,
-            LOG_ALLOW_PREFIX,
-            Statement::Accept,
-        ));
-    }
-    chains.extend(row_chains);
-    ruleset(table, sets, chains, rules)
+    sets.extend(deny_sets.sets);
+    rules.push(Rule::new(
+        Vec::new(),
+        vec![
+            Statement::NamedCounter(NO_RULE_COUNTER.into()),
+            Statement::Drop,
+        ],
+    ));
+    ruleset(table, sets, row_chains, rules)
 }
 
 /// One family's part of the table: the map from source address to row chain,
@@ -304,23 +351,26 @@ struct Row {
     cells: Cells,
 }
 
-/// Cells as `(destination class, outcome, word, service class bits)`, in that
-/// order, with the zero words left out.
-type Cells = Vec<(u32, u8, u16, u64)>;
+/// Cells as `(destination class, deciding rule ordinal, word, service class
+/// bits)`, in that order, with the zero words left out.
+type Cells = Vec<(u32, u32, u16, u64)>;
+
+/// The service classes a pair row's allow rules decide, as `(rule ordinal,
+/// word, bits)` by ascending ordinal and word, zero words left out.
+type RuleBits = Vec<(u32, u16, u64)>;
 
 /// One family's part of the table, or `None` when no source class is allowed
-/// anything in it; sets `logs_allow` when a row logs what it accepts.
+/// anything in it; the rules whose chains its maps name go to `used`.
 fn family<T: AddrField>(
     policy: &Policy,
     analysis: &Analysis,
     table: &FamilyTable<T>,
     spec: &FamilySpec,
-    logs_allow: &mut bool,
+    counters: &[String],
+    used: &mut BTreeSet<usize>,
 ) -> Option<FamilyPart> {
-    let words = analysis.services.len().div_ceil(64);
-    let outcomes = rule_outcomes(policy, analysis);
-    let row_bits = outcome_bits(table, &outcomes, words);
-    let rows = distinct_rows(table, analysis.layout.scope_bit(), &row_bits, words);
+    let row_bits = rule_bits(policy, analysis, table);
+    let rows = distinct_rows(table, analysis.layout.scope_bit(), &row_bits);
     if rows.is_empty() {
         return None;
     }
@@ -339,8 +389,18 @@ fn family<T: AddrField>(
         for &(lo, hi) in sources.intervals() {
             dispatch.push((vec![T::field(lo, hi)], Statement::Jump(chain.clone())));
         }
-        let (ported, bare) = row_elements(analysis, table, row, words, logs_allow);
-        chains.push(row_chain(spec, r, chain, ported, bare, &mut maps));
+        let (ported, bare) = row_elements(analysis, table, row, counters, used);
+        let mut rules = Vec::new();
+        let prefix = format!("row{}", r + 1);
+        for (map, rule) in row_maps(spec, &prefix, ported, bare) {
+            maps.push(map);
+            rules.push(rule);
+        }
+        chains.push(Chain {
+            name: chain,
+            hook: None,
+            rules,
+        });
     }
     let name = format!("sources_{suffix}");
     Some(FamilyPart {
@@ -357,37 +417,77 @@ fn family<T: AddrField>(
     })
 }
 
-/// Per rule ordinal, what its cells become: an outcome if it allows, `None` if it denies.
-fn rule_outcomes(policy: &Policy, analysis: &Analysis) -> Vec<Option<Outcome>> {
-    analysis
-        .rules
-        .iter()
-        .map(|&i| {
-            let rule = &policy.rules[i];
-            match (rule.action, rule.log) {
-                (Action::Allow, false) => Some(Outcome::Accept),
-                (Action::Allow, true) => Some(Outcome::LogAllow),
-                (Action::Deny, _) => None,
-            }
-        })
-        .collect()
+/// A row's maps `PREFIX_ports_FAMILY` (destination . protocol . port, TCP
+/// and UDP) and `PREFIX_proto_FAMILY` (destination . protocol, others), with
+/// the rules that look them up; empty maps are left out.
+fn row_maps(
+    spec: &FamilySpec,
+    prefix: &str,
+    ported: VerdictElements,
+    bare: VerdictElements,
+) -> Vec<(Set, Rule)> {
+    let suffix = spec.suffix;
+    let mut out = Vec::new();
+    if !ported.is_empty() {
+        let name = format!("{prefix}_ports_{suffix}");
+        out.push((
+            verdict_map(
+                &name,
+                vec![spec.addr, KeyType::InetProto, KeyType::InetService],
+                ported,
+            ),
+            Rule::new(
+                vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
+                vec![Statement::Vmap {
+                    key: vec![spec.daddr, Selector::L4proto, Selector::ThDport],
+                    map: name,
+                }],
+            ),
+        ));
+    }
+    if !bare.is_empty() {
+        let name = format!("{prefix}_proto_{suffix}");
+        out.push((
+            verdict_map(&name, vec![spec.addr, KeyType::InetProto], bare),
+            Rule::new(
+                Vec::new(),
+                vec![Statement::Vmap {
+                    key: vec![spec.daddr, Selector::L4proto],
+                    map: name,
+                }],
+            ),
+        ));
+    }
+    out
 }
 
-/// The service bits of each distinct pair row of the table, per outcome.
-fn outcome_bits<T: AddrField>(
+/// The allowed service classes of each distinct pair row of the table, by
+/// deciding rule.
+fn rule_bits<T: AddrField>(
+    policy: &Policy,
+    analysis: &Analysis,
     table: &FamilyTable<T>,
-    outcomes: &[Option<Outcome>],
-    words: usize,
-) -> Vec<Vec<u64>> {
+) -> Vec<RuleBits> {
+    let allows: Vec<bool> = analysis
+        .rules
+        .iter()
+        .map(|&i| policy.rules[i].action == Action::Allow)
+        .collect();
     table
         .rows()
         .map(|row| {
-            let mut bits = vec![0u64; OUTCOMES.len() * words];
+            let mut bits: RuleBits = Vec::new();
             for (v, ordinal) in row.decided() {
-                if let Some(outcome) = outcomes[ordinal] {
-                    bits[outcome as usize * words + v / 64] |= 1 << (v % 64);
+                if !allows[ordinal] {
+                    continue;
+                }
+                let (o, w) = (ordinal as u32, (v / 64) as u16);
+                match bits.iter_mut().find(|(bo, bw, _)| *bo == o && *bw == w) {
+                    Some((_, _, b)) => *b |= 1 << (v % 64),
+                    None => bits.push((o, w, 1 << (v % 64))),
                 }
             }
+            bits.sort_unstable();
             bits
         })
         .collect()
@@ -398,8 +498,7 @@ fn outcome_bits<T: AddrField>(
 fn distinct_rows<T: AddrField>(
     table: &FamilyTable<T>,
     scope: usize,
-    row_bits: &[Vec<u64>],
-    words: usize,
+    row_bits: &[RuleBits],
 ) -> Vec<Row> {
     // Each distinct row's cells, with its number and sources.
     let mut row_of: HashMap<Cells, (usize, Vec<usize>)> = HashMap::new();
@@ -412,10 +511,8 @@ fn distinct_rows<T: AddrField>(
             if !src_in_scope && !table.dst.membership[d].get(scope) {
                 continue;
             }
-            for (i, &bits) in row_bits[id].iter().enumerate() {
-                if bits != 0 {
-                    cells.push((d as u32, (i / words) as u8, (i % words) as u16, bits));
-                }
+            for &(o, w, bits) in &row_bits[id] {
+                cells.push((d as u32, o, w, bits));
             }
         }
         if cells.is_empty() {
@@ -440,120 +537,69 @@ fn distinct_rows<T: AddrField>(
 /// Map elements with their verdicts.
 type VerdictElements = Vec<(Vec<Field>, Statement)>;
 
-/// A row's map elements: TCP and UDP with ports, and other protocols without;
-/// sets `logs_allow` when the row logs what it accepts.
+/// A row's map elements: TCP and UDP with ports, and other protocols without,
+/// each to the chain of the rule that decides it. Destination classes merge
+/// into one element only when the same rule gives them the same services, so
+/// every element has one deciding rule. The rules named go to `used`.
 fn row_elements<T: AddrField>(
     analysis: &Analysis,
     table: &FamilyTable<T>,
     row: &Row,
-    words: usize,
-    logs_allow: &mut bool,
+    counters: &[String],
+    used: &mut BTreeSet<usize>,
 ) -> (VerdictElements, VerdictElements) {
+    let words = analysis.services.len().div_ceil(64);
     let service_count = analysis.services.len();
+    // Each (rule, destination class)'s service bits.
+    let mut services_of: Vec<((u32, usize), Vec<u64>)> = Vec::new();
+    let mut at: HashMap<(u32, usize), usize> = HashMap::new();
+    for &(d, o, w, bits) in &row.cells {
+        let key = (o, d as usize);
+        let i = *at.entry(key).or_insert_with(|| {
+            services_of.push((key, vec![0; words]));
+            services_of.len() - 1
+        });
+        services_of[i].1[usize::from(w)] = bits;
+    }
+    // Per rule, the destination classes grouped by the services they get.
+    let mut by_services: HashMap<(u32, &[u64]), Vec<usize>> = HashMap::new();
+    for ((o, d), bits) in &services_of {
+        by_services.entry((*o, bits)).or_default().push(*d);
+    }
     let mut ported = Vec::new();
     let mut bare = Vec::new();
-    for outcome in OUTCOMES {
-        // Each destination class's service bits, then the classes
-        // grouped by the services they get.
-        let mut services_of: Vec<(usize, Vec<u64>)> = Vec::new();
-        for &(d, o, w, bits) in &row.cells {
-            if o != outcome as u8 {
-                continue;
-            }
-            let d = d as usize;
-            if services_of.last().is_none_or(|(last, _)| *last != d) {
-                services_of.push((d, vec![0; words]));
-            }
-            if let Some((_, all)) = services_of.last_mut() {
-                all[usize::from(w)] = bits;
-            }
-        }
-        let mut by_services: HashMap<&[u64], Vec<usize>> = HashMap::new();
-        for (d, bits) in &services_of {
-            by_services.entry(bits).or_default().push(*d);
-        }
-        if outcome == Outcome::LogAllow && !by_services.is_empty() {
-            *logs_allow = true;
-        }
-        for (bits, dsts) in by_services {
-            let services = IntervalSet::from_intervals(
-                (0..service_count)
-                    .filter(|&v| bits[v / 64] & (1 << (v % 64)) != 0)
-                    .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
-                    .collect(),
-            );
-            let dst = IntervalSet::from_intervals(
-                dsts.iter()
-                    .flat_map(|&d| table.dst.classes[d].intervals().iter().copied())
-                    .collect(),
-            );
-            let pieces = service::pieces(&services);
-            for &(lo, hi) in dst.intervals() {
-                let d = T::field(lo, hi);
-                for piece in &pieces {
-                    match *piece {
-                        ServicePiece::Ports { proto, lo, hi } => ported.push((
-                            vec![d, Field::Proto(proto, proto), Field::Port(lo, hi)],
-                            outcome.verdict(),
-                        )),
-                        ServicePiece::Protocols { lo, hi } => {
-                            bare.push((vec![d, Field::Proto(lo, hi)], outcome.verdict()))
-                        }
+    for ((ordinal, bits), dsts) in by_services {
+        let index = analysis.rules[ordinal as usize];
+        used.insert(index);
+        let verdict = Statement::Goto(counters[index].clone());
+        let services = IntervalSet::from_intervals(
+            (0..service_count)
+                .filter(|&v| bits[v / 64] & (1 << (v % 64)) != 0)
+                .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
+                .collect(),
+        );
+        let dst = IntervalSet::from_intervals(
+            dsts.iter()
+                .flat_map(|&d| table.dst.classes[d].intervals().iter().copied())
+                .collect(),
+        );
+        let pieces = service::pieces(&services);
+        for &(lo, hi) in dst.intervals() {
+            let d = T::field(lo, hi);
+            for piece in &pieces {
+                match *piece {
+                    ServicePiece::Ports { proto, lo, hi } => ported.push((
+                        vec![d, Field::Proto(proto, proto), Field::Port(lo, hi)],
+                        verdict.clone(),
+                    )),
+                    ServicePiece::Protocols { lo, hi } => {
+                        bare.push((vec![d, Field::Proto(lo, hi)], verdict.clone()))
                     }
                 }
             }
         }
     }
     (ported, bare)
-}
-
-/// Row `r`'s chain, named `chain`, with the rules that look up its maps; the
-/// maps that are not empty go to `maps`.
-fn row_chain(
-    spec: &FamilySpec,
-    r: usize,
-    chain: String,
-    ported: VerdictElements,
-    bare: VerdictElements,
-    maps: &mut Vec<Set>,
-) -> Chain {
-    let suffix = spec.suffix;
-    let mut rules = Vec::new();
-    if !ported.is_empty() {
-        let name = format!("row{}_ports_{suffix}", r + 1);
-        maps.push(verdict_map(
-            &name,
-            vec![spec.addr, KeyType::InetProto, KeyType::InetService],
-            ported,
-        ));
-        rules.push(Rule::new(
-            vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
-            vec![Statement::Vmap {
-                key: vec![spec.daddr, Selector::L4proto, Selector::ThDport],
-                map: name,
-            }],
-        ));
-    }
-    if !bare.is_empty() {
-        let name = format!("row{}_proto_{suffix}", r + 1);
-        maps.push(verdict_map(
-            &name,
-            vec![spec.addr, KeyType::InetProto],
-            bare,
-        ));
-        rules.push(Rule::new(
-            Vec::new(),
-            vec![Statement::Vmap {
-                key: vec![spec.daddr, Selector::L4proto],
-                map: name,
-            }],
-        ));
-    }
-    Chain {
-        name: chain,
-        hook: None,
-        rules,
-    }
 }
 
 /// A verdict map of `elements`, sorted.
@@ -565,145 +611,13 @@ fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> 
         key,
         elements,
         verdicts: Some(verdicts),
+        record: None,
     }
 }
 
-/// The two sets of one region in one family (TCP/UDP with ports, other
-/// protocols without), with the matches that look them up. Empty sets are left
-/// out.
-/// A box of more elements than this as one concatenated set is a rule of its
-/// own with a set per dimension, in a gateway's table (in unit tests, almost
-/// every box, so that the property tests read both kinds).
-const SPLIT_ELEMENTS: usize = if cfg!(test) { 2 } else { 64 };
-
-/// The logged-deny sets of one family and the matches that look them up. In
-/// a gateway's table (`split`), a box whose concatenated elements (source
-/// intervals times destination intervals times service pieces) would be more
-/// than [`SPLIT_ELEMENTS`] is looked up dimension by dimension instead, in
-/// sets of their sum: a gateway logs its BMCs' attempts to reach every other
-/// BMC of the fleet, and that product grows with the fleet.
-fn logged_sets<T: AddrField>(
-    spec: &FamilySpec,
-    blocks: &[Block<T>],
-    governed: Option<&IntervalSet<T>>,
-) -> Vec<(Set, Vec<Match>)> {
-    let split = governed.is_some();
-    let size = |b: &Block<T>| {
-        b.src.intervals().len() * b.dst.intervals().len() * service::pieces(&b.services).len()
-    };
-    let (large, small): (Vec<&Block<T>>, Vec<&Block<T>>) = blocks
-        .iter()
-        .partition(|b| split && size(b) > SPLIT_ELEMENTS);
-    // Only the flows in scope get here: the box holds no more.
-    let large: Vec<Block<T>> = large
-        .into_iter()
-        .filter_map(|b| {
-            let mut b = b.clone();
-            restrict_box(&mut b.src, &mut b.dst, governed?);
-            (!b.src.is_empty()).then_some(b)
-        })
-        .collect();
-    let small: Vec<Block<T>> = small.into_iter().cloned().collect();
-    let mut out = family_sets(spec, "log_deny", &small);
-    // An element with both ends out of scope matches nothing that gets here.
-    if let Some(governed) = governed {
-        let inside = |field: &Field| {
-            T::range(field)
-                .is_some_and(|(lo, hi)| governed.intersects(&IntervalSet::interval(lo, hi)))
-        };
-        for (set, _) in &mut out {
-            set.elements.retain(|e| inside(&e[0]) || inside(&e[1]));
-        }
-        out.retain(|(set, _)| !set.elements.is_empty());
-    }
-    for (n, block) in large.iter().enumerate() {
-        let name = |part: &str| format!("log_deny{}_{part}_{}", n + 1, spec.suffix);
-        let addresses = |set: &IntervalSet<T>| -> Vec<Vec<Field>> {
-            set.intervals()
-                .iter()
-                .map(|&(lo, hi)| vec![T::field(lo, hi)])
-                .collect()
-        };
-        let (src, dst) = (name("src"), name("dst"));
-        let ends = [
-            (src.clone(), spec.saddr, addresses(&block.src)),
-            (dst.clone(), spec.daddr, addresses(&block.dst)),
-        ];
-        let mut ports = Vec::new();
-        let mut protos = Vec::new();
-        for piece in service::pieces(&block.services) {
-            match piece {
-                ServicePiece::Ports { proto, lo, hi } => {
-                    ports.push(vec![Field::Proto(proto, proto), Field::Port(lo, hi)])
-                }
-                ServicePiece::Protocols { lo, hi } => protos.push(vec![Field::Proto(lo, hi)]),
-            }
-        }
-        let lookups = [
-            (
-                name("ports"),
-                vec![KeyType::InetProto, KeyType::InetService],
-                vec![Selector::L4proto, Selector::ThDport],
-                ports,
-            ),
-            (
-                name("proto"),
-                vec![KeyType::InetProto],
-                vec![Selector::L4proto],
-                protos,
-            ),
-        ];
-        let mut first = true;
-        for (set, key, selectors, elements) in lookups {
-            if elements.is_empty() {
-                continue;
-            }
-            let mut matches: Vec<Match> = ends
-                .iter()
-                .map(|(name, selector, _)| Match::InSet {
-                    key: vec![*selector],
-                    set: name.clone(),
-                    negate: false,
-                })
-                .collect();
-            matches.push(Match::InSet {
-                key: selectors,
-                set: set.clone(),
-                negate: false,
-            });
-            // The address sets go with the first lookup that uses them.
-            if first {
-                for (name, _, elements) in &ends {
-                    out.push((
-                        Set {
-                            name: name.clone(),
-                            key: vec![spec.addr],
-                            elements: elements.clone(),
-                            verdicts: None,
-                        },
-                        Vec::new(),
-                    ));
-                }
-                first = false;
-            }
-            out.push((
-                Set {
-                    name: set,
-                    key,
-                    elements,
-                    verdicts: None,
-                },
-                matches,
-            ));
-        }
-    }
-    out
-}
-
-fn family_sets<T>(spec: &FamilySpec, prefix: &str, blocks: &[Block<T>]) -> Vec<(Set, Vec<Match>)>
-where
-    T: AddrField,
-{
+/// The elements of boxes, source . destination . protocol (. port): TCP and
+/// UDP with ports, and other protocols without.
+fn block_elements<T: AddrField>(blocks: &[Block<T>]) -> (Vec<Vec<Field>>, Vec<Vec<Field>>) {
     let mut ported = Vec::new();
     let mut bare = Vec::new();
     for block in blocks {
@@ -724,6 +638,17 @@ where
             }
         }
     }
+    (ported, bare)
+}
+
+/// The two sets of one region in one family (TCP/UDP with ports, other
+/// protocols without), with the matches that look them up. Empty sets are left
+/// out.
+fn family_sets<T>(spec: &FamilySpec, prefix: &str, blocks: &[Block<T>]) -> Vec<(Set, Vec<Match>)>
+where
+    T: AddrField,
+{
+    let (mut ported, mut bare) = block_elements(blocks);
     ported.sort();
     bare.sort();
     let mut out = Vec::new();
@@ -740,6 +665,7 @@ where
                 ],
                 elements: ported,
                 verdicts: None,
+                record: None,
             },
             vec![
                 Match::L4protoIn(vec![service::TCP, service::UDP]),
@@ -759,6 +685,7 @@ where
                 key: vec![spec.addr, spec.addr, KeyType::InetProto],
                 elements: bare,
                 verdicts: None,
+                record: None,
             },
             vec![Match::InSet {
                 key: vec![spec.saddr, spec.daddr, Selector::L4proto],

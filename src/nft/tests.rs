@@ -20,8 +20,19 @@ fn sources() -> SourceMap {
     sources
 }
 
+/// The named counters a flow is counted in: none outside the scope (the
+/// table lets it pass uncounted), else exactly the counter of the rule that
+/// decides it first, or of no rule matching.
+fn expected_count(names: &[String], scoped: bool, decided_by: Option<usize>) -> Vec<String> {
+    match (scoped, decided_by) {
+        (false, _) => Vec::new(),
+        (true, Some(rule)) => vec![names[rule].clone()],
+        (true, None) => vec![NO_RULE_COUNTER.to_string()],
+    }
+}
+
 /// Both layouts of a random policy against first match: what the table does
-/// with each flow, and whether it logs it.
+/// with each flow, whether it logs it, and the one counter it counts in.
 fn check_layouts(spec: &PolicySpec, random: &[FlowSpec], seed: u64) -> Result<(), TestCaseError> {
     let policy = spec.build();
     let analysis = Analysis::new(&policy);
@@ -32,6 +43,7 @@ fn check_layouts(spec: &PolicySpec, random: &[FlowSpec], seed: u64) -> Result<()
         sources: &sources,
     };
     let rulesets = [Layout::Sets, Layout::Rules].map(|layout| build(layout, input, DEFAULT_TABLE));
+    let names = counter_names(&policy, &sources);
     let mut flows = boundary_flows::<u32>(&policy, seed);
     flows.extend(boundary_flows::<u128>(&policy, seed));
     flows.extend(random.iter().map(|f| f.flow_in::<u32>()));
@@ -41,11 +53,12 @@ fn check_layouts(spec: &PolicySpec, random: &[FlowSpec], seed: u64) -> Result<()
         let scoped = in_scope(&policy, flow);
         let allowed = expected.is_some_and(|r| policy.rules[r].action == Action::Allow);
         let logged = scoped && expected.is_some_and(|r| policy.rules[r].log);
+        let counted = expected_count(&names, scoped, expected);
         for ruleset in &rulesets {
             let verdict = ruleset.evaluate(flow);
             prop_assert_eq!(
-                (verdict.accept, !verdict.logged.is_empty()),
-                (!scoped || allowed, logged),
+                (verdict.accept, !verdict.logged.is_empty(), &verdict.counted),
+                (!scoped || allowed, logged, &counted),
                 "nft ruleset, flow {:?} (decided by {:?}, in scope: {}):\n{}",
                 flow,
                 expected,
@@ -108,6 +121,7 @@ fn check_expiry(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseError> {
         sources: &sources,
     };
     let rulesets = [Layout::Sets, Layout::Rules].map(|layout| build(layout, input, DEFAULT_TABLE));
+    let names = counter_names(&policy, &sources);
     let mut flows = boundary_flows::<u32>(&policy, seed);
     flows.extend(boundary_flows::<u128>(&policy, seed));
     // An instant before every date, one on the last second of each date's
@@ -129,11 +143,12 @@ fn check_expiry(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseError> {
             let scoped = in_scope(&then, flow);
             let accept = !scoped || allowed;
             let logged = scoped && expected.is_some_and(|r| then.rules[r].log);
+            let counted = expected_count(&names, scoped, expected);
             for ruleset in &rulesets {
                 let verdict = ruleset.evaluate_at(flow, now);
                 prop_assert_eq!(
-                    (verdict.accept, !verdict.logged.is_empty()),
-                    (accept, logged),
+                    (verdict.accept, !verdict.logged.is_empty(), &verdict.counted),
+                    (accept, logged, &counted),
                     "at {}, flow {:?} (decided by {:?}):\n{}",
                     now,
                     flow,
@@ -288,6 +303,7 @@ fn v4_set(name: &str, lo: u32, hi: u32) -> Set {
         key: vec![KeyType::Ipv4Addr],
         elements: vec![vec![Field::V4(lo, hi)]],
         verdicts: None,
+        record: None,
     }
 }
 
@@ -321,6 +337,7 @@ fn nested() -> Ruleset {
         key: vec![KeyType::Ipv4Addr],
         elements: vec![vec![Field::V4(B.0, B.1)]],
         verdicts: Some(vec![Statement::Drop]),
+        record: None,
     };
     let inner = chain(
         "inner",
@@ -644,11 +661,13 @@ fn useless_elements(ruleset: &Ruleset, governed: &AddrSet) -> Vec<String> {
             }
         }
     }
-    for logged in ruleset
-        .sets
-        .iter()
-        .filter(|s| s.name.starts_with("log_deny_") && s.key.len() >= 2)
-    {
+    for logged in ruleset.sets.iter().filter(|s| {
+        // Sets of source . destination (the `until` sets).
+        let two_ends = s.key.len() >= 2
+            && matches!(s.key[0], KeyType::Ipv4Addr | KeyType::Ipv6Addr)
+            && s.key[1] == s.key[0];
+        s.verdicts.is_none() && s.record.is_none() && two_ends
+    }) {
         for element in &logged.elements {
             if !inside(&element[0]) && !inside(&element[1]) {
                 useless.push(format!("{}: {element:?}", logged.name));

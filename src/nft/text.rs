@@ -138,6 +138,13 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     let _ = writeln!(out, "table inet {table} {{}}");
     let _ = writeln!(out, "delete table inet {table}");
     let _ = writeln!(out, "table inet {table} {{");
+    for counter in &ruleset.counters {
+        let _ = writeln!(
+            out,
+            "\tcounter {} {{\n\t\tpackets {} bytes {}\n\t}}",
+            counter.name, counter.packets, counter.bytes
+        );
+    }
     // Sets, then maps: the order the JSON form adds them in, so that both
     // forms load into the same table.
     let (sets, maps): (Vec<&Set>, Vec<&Set>) =
@@ -171,6 +178,14 @@ fn render_set(out: &mut String, set: &Set) {
     };
     let _ = writeln!(out, "\t{kind} {} {{", set.name);
     let _ = writeln!(out, "\t\ttype {}{value}", key.join(" . "));
+    if let Some(record) = set.record {
+        let _ = writeln!(out, "\t\tsize {}", record.size);
+        let _ = writeln!(out, "\t\tflags dynamic,timeout");
+        let _ = writeln!(out, "\t\ttimeout {}s", record.timeout);
+        let _ = writeln!(out, "\t\tcounter");
+        let _ = writeln!(out, "\t}}");
+        return;
+    }
     let _ = writeln!(out, "\t\tflags interval");
     if !set.elements.is_empty() {
         let _ = writeln!(out, "\t\telements = {{");
@@ -270,6 +285,10 @@ fn rule_text(rule: &Rule) -> String {
                 let names: Vec<String> = protos.iter().map(|&p| ProtoText(p).to_string()).collect();
                 format!("meta l4proto {{ {} }}", names.join(", "))
             }
+            Match::L4protoNotIn(protos) => {
+                let names: Vec<String> = protos.iter().map(|&p| ProtoText(p).to_string()).collect();
+                format!("meta l4proto != {{ {} }}", names.join(", "))
+            }
             Match::InSet { key, set, negate } => {
                 let op = if *negate { "!= " } else { "" };
                 format!("{} {op}@{set}", key_text(key))
@@ -302,6 +321,8 @@ fn statement_text(statement: &Statement) -> String {
         }
         Statement::Log { prefix } => format!("log prefix {}", quote(prefix)),
         Statement::Counter => "counter".into(),
+        Statement::NamedCounter(name) => format!("counter name {}", quote(name)),
+        Statement::Update { key, set } => format!("update @{set} {{ {} }}", key_text(key)),
         Statement::Accept => "accept".into(),
         Statement::Drop => "drop".into(),
         Statement::Goto(chain) => format!("goto {chain}"),

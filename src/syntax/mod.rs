@@ -67,6 +67,22 @@ pub fn is_keyword(word: &str) -> bool {
 /// likely lacks its `;`.
 const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(13).0;
 
+/// A piece of a statement as code alone: comments left out and white space
+/// outside strings removed, so that laying the text out another way (as
+/// `fmt` does) does not change it.
+pub fn code_only(text: &str) -> String {
+    let mut out = String::new();
+    for piece in scan::regions(text) {
+        let part = &text[piece.start..piece.end];
+        match piece.region {
+            scan::Region::Comment => {}
+            scan::Region::Code => out.extend(part.chars().filter(|c| !c.is_whitespace())),
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {
     parse_watching(file, text, &mut |_| {})

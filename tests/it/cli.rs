@@ -82,7 +82,7 @@ fn expired_rule_is_warned_and_left_out() {
         "in force on its last day"
     );
     assert!(
-        stdout(&before).contains("meta time < 1806537600 meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @until4_ports_v4 accept"),
+        stdout(&before).contains("meta time < 1806537600 meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @until4_ports_v4 goto allow_6a183851a266"),
         "{}",
         stdout(&before)
     );
@@ -376,10 +376,10 @@ fn graph_draws_dot_and_mermaid_with_exposure_highlighted() {
     );
 }
 
-/// The deny-log sets exist only when a deny rule logs: they are never filled
-/// with allowed flows alone.
+/// The deny-log chain exists only when a deny rule logs; a deny rule's flows
+/// go to its chain either way, to be counted.
 #[test]
-fn deny_log_sets_only_when_a_deny_rule_logs() {
+fn deny_log_chain_only_when_a_deny_rule_logs() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (log, expected) in [("", false), (" log", true)] {
         let path = dir.path().join("policy.wall");
@@ -396,13 +396,17 @@ fn deny_log_sets_only_when_a_deny_rule_logs() {
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(
-            stdout(&out).contains("set log_deny_ports_v4"),
+            stdout(&out).contains("chain log_deny {"),
             expected,
             "log: {log:?}"
         );
+        // The deny rule's flows go to its chain, which counts them.
         assert!(
-            !stdout(&out).contains("set log_deny_ports_v6"),
-            "no IPv6 deny rule logs"
+            stdout(&out).contains("ip saddr @deny_any_v4 ip daddr @deny_rule2_dst_v4 goto deny_")
+        );
+        assert!(
+            !stdout(&out).contains("ip6 saddr @deny_any_v6"),
+            "no IPv6 deny rule"
         );
     }
 }
@@ -539,7 +543,7 @@ fn bash_completion_parses_and_completes_commands_and_options() {
     };
     assert_eq!(
         complete("bmcwall ''", 1),
-        "-h -V --help --version check compile explain graph plan apply diff fmt inventory lints completions man lsp help\n"
+        "-h -V --help --version check compile explain graph plan usage apply diff fmt inventory lints completions man lsp help\n"
     );
     assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
@@ -573,6 +577,7 @@ fn man_pages_render_for_every_command() {
         "lsp",
         "man",
         "plan",
+        "usage",
     ];
     let mut expected: Vec<String> = commands.iter().map(|c| format!("bmcwall-{c}.1")).collect();
     expected.push("bmcwall.1".into());
@@ -626,6 +631,7 @@ fn version_says_what_nftables_the_tables_need() {
         "explain",
         "graph",
         "plan",
+        "usage",
         "apply",
         "fmt",
         "lints",
@@ -640,4 +646,126 @@ fn version_says_what_nftables_the_tables_need() {
             "{command} --help gives an example"
         );
     }
+}
+
+/// A rule's counter is named after what it says, not where it stands: a rule
+/// added above it, or the rule laid out another way, keeps its name; two
+/// rules that say the same are told apart by a number. The table names the
+/// policy's digest, which any edit changes.
+#[test]
+fn counter_names_survive_edits_above_and_the_table_names_its_policy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("policy.wall");
+    let compile = |text: &str| {
+        std::fs::write(&path, text).expect("write");
+        let out = bmcwall(&[
+            "compile",
+            path.to_str().expect("path"),
+            "--today",
+            "2026-11-21",
+            "--layout",
+            "rules",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let counters = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("counter "))
+            .filter_map(|l| l.strip_suffix(" {"))
+            .map(str::to_string)
+            .collect()
+    };
+    let comment = |text: &str| -> String {
+        text.lines()
+            .find_map(|l| l.split_once("ct state invalid drop comment \"bmcwall policy sha256:"))
+            .map(|(_, digest)| digest.to_string())
+            .expect("the policy's digest")
+    };
+    let first = compile("allow 10.0.0.1 -> 10.0.0.2 : ssh \"admin\";\n");
+    let second = compile(
+        "allow 10.0.0.9 -> 10.0.0.2 : https;\nallow   10.0.0.1  ->  10.0.0.2 :ssh # moved\n  \"admin\";\nallow 10.0.0.1 -> 10.0.0.2 : ssh \"admin\";\n",
+    );
+    let (a, b) = (counters(&first), counters(&second));
+    assert_eq!(a.len(), 2, "{first}");
+    assert_eq!(b.len(), 4, "{second}");
+    assert_eq!(a[0], b[1], "the rule moved down keeps its counter");
+    assert_eq!(
+        b[2],
+        format!("{}_2", a[0]),
+        "the same rule again is numbered"
+    );
+    assert!(a[0].starts_with("allow_") && a[0].len() == "allow_".len() + 12);
+    assert_eq!(
+        (a[1].as_str(), b[3].as_str()),
+        ("no_rule_matched", "no_rule_matched")
+    );
+    assert_ne!(comment(&first), comment(&second));
+    assert_eq!(comment(&first).len(), 64 + 1, "64 hex digits and the quote");
+    assert_eq!(
+        comment(&compile("allow 10.0.0.1 -> 10.0.0.2 : ssh \"admin\";\n")),
+        comment(&first)
+    );
+}
+
+/// Denied flows of BMCs are recorded unless `--no-record`; the sets' size
+/// and timeout come from `--record-size` and `--record-timeout`, in range.
+#[test]
+fn recording_is_on_by_default_and_its_bounds_are_options() {
+    let compile = |extra: &[&str]| {
+        let mut args = vec!["compile", AMS1, "--today", "2026-11-21"];
+        args.extend(extra);
+        bmcwall(&args)
+    };
+    let default = stdout(&compile(&[]));
+    assert!(default.contains("\tset denied_from_bmcs_ports_v4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_proto . inet_service\n\t\tsize 65536\n\t\tflags dynamic,timeout\n\t\ttimeout 86400s\n\t\tcounter\n\t}\n"), "{default}");
+    assert!(default.contains("counter name \"no_rule_matched\" goto denied"));
+    assert!(default.contains("\tchain denied {\n\t\tjump record_denied\n\t\tdrop\n\t}\n"));
+    let bounded = stdout(&compile(&["--record-size", "10", "--record-timeout", "60"]));
+    assert!(bounded.contains("\t\tsize 10\n\t\tflags dynamic,timeout\n\t\ttimeout 60s\n"));
+    let off = stdout(&compile(&["--no-record"]));
+    assert!(!off.contains("record_denied") && !off.contains("denied_from_bmcs"));
+    assert!(off.contains("counter name \"no_rule_matched\" drop"));
+    for bad in [
+        &["--record-size", "0"][..],
+        &["--record-timeout", "0"],
+        &["--no-record", "--record-size", "5"],
+    ] {
+        let out = compile(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+/// A definition named as a recording set does not give its name to a set of
+/// the `rules` layout: the table still loads names once.
+#[test]
+fn definitions_named_as_recording_sets_do_not_clash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("policy.wall");
+    std::fs::write(
+        &path,
+        "bmc recorded_bmcs = 10.0.0.5;\nhost denied_to_bmcs_ports = 10.0.0.9;\nallow denied_to_bmcs_ports -> recorded_bmcs : ssh;\n",
+    )
+    .expect("write");
+    let out = bmcwall(&[
+        "compile",
+        path.to_str().expect("path"),
+        "--today",
+        "2026-11-21",
+        "--layout",
+        "rules",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for name in ["recorded_bmcs_v4", "denied_to_bmcs_ports_v4"] {
+        assert_eq!(
+            text.matches(&format!("\tset {name} {{")).count(),
+            1,
+            "{name}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("ip saddr @rule1_src_v4 ip daddr @rule1_dst_v4"),
+        "{text}"
+    );
 }

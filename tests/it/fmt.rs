@@ -56,12 +56,12 @@ fn format(text: &str) -> String {
 /// A nft rendering without the rule comments that name a `file:line`, the
 /// one thing formatting may change in it.
 fn without_locations(text: &str) -> String {
+    // Rule comments name places; the policy's digest changes with any byte.
+    let located = |comment: &str| comment.contains(".wall:") || comment.contains("bmcwall policy");
     text.lines()
         .filter_map(|line| match line.find(" comment \"") {
-            Some(at) if line[at..].contains(".wall:") => Some(line[..at].to_string()),
-            _ if line.trim_start().starts_with("\"comment\": \"") && line.contains(".wall:") => {
-                None
-            }
+            Some(at) if located(&line[at..]) => Some(line[..at].to_string()),
+            _ if line.trim_start().starts_with("\"comment\": \"") && located(line) => None,
             _ => Some(line.to_string()),
         })
         .collect::<Vec<_>>()

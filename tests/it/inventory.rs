@@ -1039,7 +1039,7 @@ fn provisioning_tools_files_load_as_written() {
     );
     let output = bmcwall(&["compile", MACHINES]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(text(&output.stdout).contains("10.44.1.10/31 . tcp . 443 : accept"));
+    assert!(text(&output.stdout).contains("10.44.1.10/31 . tcp . 443 : goto allow_"));
 }
 
 /// What is wrong in the files of provisioning tools, each said once where it

@@ -24,5 +24,7 @@ mod layers;
 mod lints;
 mod lsp;
 mod output;
+mod record;
 mod robustness;
 mod rollback;
+mod usage;
