@@ -8,7 +8,7 @@
 //! same tables (rule comments that name a `file:line` aside). A file that
 //! does not parse is refused with exit status 2 and left as it is.
 
-use crate::support::{bmcwall_in, crate_root, stderr, stdout, today, AMS1};
+use crate::support::{bmcwall_in, crate_root, stderr, stdout, today, wall_files, AMS1};
 use bmcwall::cli::Exit;
 use bmcwall::diagnostic::Code;
 use bmcwall::fmt::{self as wallfmt, FormatError};
@@ -17,7 +17,7 @@ use bmcwall::pipeline::{self, Settings};
 use bmcwall::source::FileId;
 use bmcwall::syntax;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The folders whose policies are formatted, relative to the crate root.
 const TREES: &[&str] = &["tests/fixtures", "examples"];
@@ -25,21 +25,6 @@ const TREES: &[&str] = &["tests/fixtures", "examples"];
 const MIN_FORMATTED: usize = 60;
 const MIN_REFUSED: usize = 10;
 const MESSY: &str = "tests/fixtures/fmt/messy.wall";
-
-/// Every `.wall` file under `dir`, recursively, sorted.
-fn wall_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            wall_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "wall") {
-            out.push(path);
-        }
-    }
-    out.sort();
-}
 
 /// Copies the directory `from` into `to`, recursively.
 fn copy_tree(from: &Path, to: &Path) {

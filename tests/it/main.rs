@@ -14,6 +14,7 @@ mod config;
 mod diagnostics;
 mod diff;
 mod differential;
+mod editors;
 mod fleet;
 mod fmt;
 mod fuzz;

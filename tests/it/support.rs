@@ -76,3 +76,18 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     text(&output.stderr)
 }
+
+/// Every `.wall` file under `dir`, recursively, sorted.
+pub fn wall_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            wall_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "wall") {
+            out.push(path);
+        }
+    }
+    out.sort();
+}
