@@ -162,7 +162,7 @@ pub fn compile(data: &[u8]) {
         return;
     };
     let compiled = crate::analysis::compare::Compiled::of(policy, analysis);
-    let now = today.days_since_epoch() * 86_400;
+    let now = today.start_second();
     let input = nft::Input {
         policy,
         analysis,

@@ -115,6 +115,11 @@ impl Date {
         }
     }
 
+    /// The first second of the day (UTC), since 1970-01-01.
+    pub fn start_second(self) -> i64 {
+        self.days_since_epoch() * 86_400
+    }
+
     /// Days since 1970-01-01.
     pub fn days_since_epoch(self) -> i64 {
         let (y, m, d) = (

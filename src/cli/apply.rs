@@ -11,7 +11,6 @@ use super::watchdog::{Guard, Watchdog};
 use super::Exit;
 use super::{checked_with_report, compilable, fleet, layout, plan, ApplyArgs};
 use crate::analysis::compare::Compiled;
-use crate::analysis::Analysis;
 use crate::nft;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::mpsc;
@@ -60,19 +59,17 @@ pub(super) fn run(args: ApplyArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    let own = gateway.map(|index| policy.for_gateway(index));
-    let own_analysis = own.as_ref().map(Analysis::new);
-    let (compared, compared_analysis) = match (&own, &own_analysis) {
-        (Some(own), Some(own_analysis)) => (own, own_analysis),
-        _ => (policy, analysis),
-    };
+    // The gateway's own model, built once: its table and what `plan` shows.
+    let own = gateway.map(|index| fleet::own(policy, index));
+    let (compared, compared_analysis) = own.as_ref().map_or((policy, analysis), |(p, a)| (p, a));
     let table = &args.live.table;
-    let ruleset = fleet::ruleset(
-        policy,
-        analysis,
-        &checked.sources,
-        gateway,
+    let ruleset = nft::build_with(
         layout(args.layout),
+        nft::Input {
+            policy: compared,
+            analysis: compared_analysis,
+            sources: &checked.sources,
+        },
         table,
         &nft::Options {
             reverse_path: args.reverse_path.nft(),

@@ -98,8 +98,7 @@ pub fn render(sources: &SourceMap, policy: &Policy, explanation: &Explanation) -
 /// allowed flows, by rule.
 pub fn gateway_table(sources: &SourceMap, policy: &Policy, index: usize) -> String {
     use crate::analysis::region::blocks;
-    let own = policy.for_gateway(index);
-    let analysis = crate::analysis::Analysis::new(&own);
+    let (own, analysis) = super::fleet::own(policy, index);
     let names = own.address_names();
     let governed_bmcs = own.bmcs.intersection(&own.scope);
     let mut rows: Vec<[String; 4]> = Vec::new();

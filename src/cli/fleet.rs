@@ -178,6 +178,14 @@ fn table(
     })
 }
 
+/// What gateway `index`'s table is built from: its own policy
+/// ([`Policy::for_gateway`]) and that policy's decision table.
+pub(crate) fn own(policy: &Policy, index: usize) -> (Policy, Analysis) {
+    let own = policy.for_gateway(index);
+    let analysis = Analysis::new(&own);
+    (own, analysis)
+}
+
 /// The ruleset of `gateway`'s table (of the whole policy when `None`).
 pub(crate) fn ruleset(
     policy: &Policy,
@@ -200,8 +208,7 @@ pub(crate) fn ruleset(
             options,
         ),
         Some(index) => {
-            let own = policy.for_gateway(index);
-            let own_analysis = Analysis::new(&own);
+            let (own, own_analysis) = own(policy, index);
             nft::build_with(
                 layout,
                 nft::Input {
@@ -229,15 +236,7 @@ pub(crate) fn bmcs_governed(policy: &Policy, index: usize) -> usize {
 
 /// The words of a gateway's mode: `forward`, `host` or both.
 pub(crate) fn mode_words(policy: &Policy, index: usize) -> Vec<&'static str> {
-    let enforcement = policy.gateways[policy.target_of(index)].enforcement;
-    let mut words = Vec::new();
-    if enforcement.forward {
-        words.push("forward");
-    }
-    if enforcement.host {
-        words.push("host");
-    }
-    words
+    policy.gateways[policy.target_of(index)].enforcement.words()
 }
 
 /// Writes every table to `DIR/NAME.nft` (or `.json`) and `DIR/manifest.json`.
@@ -251,12 +250,7 @@ pub(crate) fn write_all(
     json: bool,
 ) -> Result<(), String> {
     use sha2::{Digest, Sha256};
-    let hex = |bytes: &[u8]| -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let hex = |bytes: &[u8]| crate::source::hex(&Sha256::digest(bytes));
     if !dir.is_dir() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
@@ -373,7 +367,7 @@ impl Live {
         compiled: &crate::analysis::compare::Compiled<'_>,
         today: crate::model::Date,
     ) -> Result<Vec<crate::analysis::compare::Change>, String> {
-        let now = today.days_since_epoch() * 86_400;
+        let now = today.start_second();
         nft::compare_listing(self.listing.as_deref(), table, compiled, now).map_err(|error| {
             format!(
                 "table inet {table} in {} is not one bmcwall can compare: {error}",
@@ -416,8 +410,7 @@ pub(crate) fn plan_all(
         let name = &policy.gateways[index].name;
         let target = policy.target_of(index);
         if own.as_ref().is_none_or(|(t, _, _)| *t != target) {
-            let gateway_policy = policy.for_gateway(target);
-            let gateway_analysis = Analysis::new(&gateway_policy);
+            let (gateway_policy, gateway_analysis) = self::own(policy, target);
             own = Some((target, gateway_policy, gateway_analysis));
         }
         let (_, gateway_policy, gateway_analysis) = own.as_ref().expect("built above");

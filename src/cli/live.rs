@@ -253,7 +253,7 @@ impl Nft {
         let Some(listing) = self.list(table, true).map_err(CompareFailure::Unreadable)? else {
             return Ok(());
         };
-        let now = today.days_since_epoch() * 86_400;
+        let now = today.start_second();
         nft::readable(&listing, table, now).map_err(CompareFailure::NotComparable)
     }
 
@@ -266,9 +266,9 @@ impl Nft {
         today: crate::model::Date,
     ) -> Result<Comparison, CompareFailure> {
         let listing = self.list(table, true).map_err(CompareFailure::Unreadable)?;
-        let now = today.days_since_epoch() * 86_400;
-        let changes = nft::compare_listing(listing.as_deref(), table, compiled, now)
-            .map_err(CompareFailure::NotComparable)?;
+        let changes =
+            nft::compare_listing(listing.as_deref(), table, compiled, today.start_second())
+                .map_err(CompareFailure::NotComparable)?;
         Ok(Comparison { listing, changes })
     }
 }

@@ -296,12 +296,8 @@ fn plan_command(args: PlanArgs) -> Exit {
         Ok(gateway) => gateway,
         Err(message) => return unwritten(&message),
     };
-    let own = gateway.map(|index| policy.for_gateway(index));
-    let own_analysis = own.as_ref().map(crate::analysis::Analysis::new);
-    let (policy, analysis) = match (&own, &own_analysis) {
-        (Some(own), Some(own_analysis)) => (own, own_analysis),
-        _ => (policy, analysis),
-    };
+    let own = gateway.map(|index| fleet::own(policy, index));
+    let (policy, analysis) = own.as_ref().map_or((policy, analysis), |(p, a)| (p, a));
     let table = &args.live.table;
     let live = match &args.saved {
         Some(file) => fleet::Live::saved(file),

@@ -22,9 +22,6 @@ use crate::resolve::NamedKind;
 use crate::source::FileId;
 use std::collections::BTreeMap;
 
-/// How many BMC names a finding lists.
-const NAMED: usize = 5;
-
 pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     let policy = context.policy;
     if policy.gateways.is_empty() {
@@ -41,16 +38,9 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
     }
     for entries in by_file.values() {
         let first = &policy.inventory[entries[0]];
-        let names: Vec<&str> = entries
-            .iter()
-            .take(NAMED)
-            .map(|&i| policy.inventory[i].name.as_str())
-            .collect();
-        let more = entries.len().saturating_sub(NAMED);
-        let mut listed = names.join(", ");
-        if more > 0 {
-            listed.push_str(&format!(" and {more} more"));
-        }
+        let listed = super::support::names_listed(
+            entries.iter().map(|&i| policy.inventory[i].name.as_str()),
+        );
         let what = if entries.len() == 1 {
             "1 BMC of this inventory is".to_string()
         } else {

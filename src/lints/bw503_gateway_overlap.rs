@@ -59,18 +59,13 @@ pub fn check(context: &Context, out: &mut Vec<Diagnostic>) {
             if shared.is_empty() {
                 continue;
             }
-            let mut bmcs: Vec<&str> = policy
+            let bmcs: Vec<&str> = policy
                 .inventory
                 .iter()
                 .filter(|entry| entry.addresses.intersects(&shared))
                 .map(|entry| entry.name.as_str())
                 .collect();
-            let count = bmcs.len();
-            bmcs.truncate(5);
-            let mut listed = bmcs.join(", ");
-            if count > bmcs.len() {
-                listed.push_str(&format!(" and {} more", count - bmcs.len()));
-            }
+            let mut listed = super::support::names_listed(bmcs.into_iter());
             if listed.is_empty() {
                 listed = "BMC addresses".into();
             }

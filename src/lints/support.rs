@@ -412,3 +412,17 @@ pub fn with_rules(
     }
     diagnostic
 }
+
+/// How many BMC names a finding lists before "and N more".
+const NAMED: usize = 5;
+
+/// The first few of `names`, then how many more: `a, b, c and 4 more`.
+pub fn names_listed<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let count = names.len();
+    let shown: Vec<&str> = names.take(NAMED).collect();
+    let mut listed = shown.join(", ");
+    if count > shown.len() {
+        listed.push_str(&format!(" and {} more", count - shown.len()));
+    }
+    listed
+}

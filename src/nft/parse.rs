@@ -618,7 +618,7 @@ fn utc_seconds(text: &str) -> Option<i64> {
     let mut parts = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
     let valid = parts.next().is_none() && h < 24 && m < 60 && s < 60;
-    valid.then(|| date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + s)
+    valid.then(|| date.start_second() + h * 3600 + m * 60 + s)
 }
 
 /// A lookup key: one selector or a concatenation.

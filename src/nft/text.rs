@@ -81,12 +81,7 @@ pub fn gateway_header(policy: &Policy, index: usize) -> String {
     if members.len() > 1 {
         let _ = write!(out, " (pair: {})", members.join(", "));
     }
-    let mode = match (gateway.enforcement.forward, gateway.enforcement.host) {
-        (true, true) => "forward, host",
-        (false, true) => "host",
-        _ => "forward",
-    };
-    let _ = writeln!(out, ", mode {mode}");
+    let _ = writeln!(out, ", mode {}", gateway.enforcement.words().join(", "));
     let governed = addresses(&policy.governed_by(target));
     let shown: Vec<&str> = governed.iter().take(8).map(String::as_str).collect();
     let _ = write!(

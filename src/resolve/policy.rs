@@ -134,6 +134,20 @@ pub struct Enforcement {
     pub host: bool,
 }
 
+impl Enforcement {
+    /// Its words as `mode` writes them: `forward`, `host` or both.
+    pub fn words(self) -> Vec<&'static str> {
+        let mut words = Vec::new();
+        if self.forward {
+            words.push("forward");
+        }
+        if self.host {
+            words.push("host");
+        }
+        words
+    }
+}
+
 impl Default for Enforcement {
     fn default() -> Self {
         Enforcement {
