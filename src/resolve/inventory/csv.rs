@@ -88,14 +88,14 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
             let value = if text.is_empty() {
                 Value::Empty
             } else {
-                Value::Text(text.to_string())
+                Value::Text(text.into())
             };
             if Some(column) == name_column && !text.is_empty() {
                 name = Some((text.to_string(), span));
             } else if !text.is_empty() && !secrets::is_secret(key) {
                 labels.insert(key.clone(), BTreeSet::from([text.to_string()]));
             }
-            fields.push((key.clone(), Field { value, span }));
+            fields.push((key.as_str().into(), Field { value, span }));
         }
         let vendor = fields
             .iter()

@@ -39,7 +39,7 @@ use address::Address;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::Path;
-use tree::{At, Node, Spanned};
+use tree::{At, Node, Spanned, Text};
 
 /// The values the `vendor` label may take.
 pub(in crate::resolve) const VENDORS: &[&str] = &[
@@ -282,12 +282,12 @@ struct Field {
 #[derive(Clone, Debug)]
 enum Value {
     /// A string, number or boolean, as written.
-    Text(String),
+    Text(Text),
     /// Nothing: the field counts as unset.
     Empty,
     List(Vec<Field>),
     /// Keys in the order written.
-    Map(Vec<(String, Field)>),
+    Map(Vec<(Text, Field)>),
 }
 
 impl Value {
@@ -312,15 +312,26 @@ impl Value {
 impl Field {
     /// A tree node as a field, located through `locator`.
     fn of(locator: &Locator, node: &Spanned<Node>) -> Field {
+        Field::from_node(locator, node.clone())
+    }
+
+    /// A tree node as a field, its strings moved, not copied: a reader that
+    /// is done with the tree gives it up.
+    fn from_node(locator: &Locator, node: Spanned<Node>) -> Field {
         let span = locator.span(node.at);
-        let value = match &node.value {
+        let value = match node.value {
             Node::Null => Value::Empty,
-            Node::Scalar(text) => Value::Text(text.clone()),
-            Node::List(items) => Value::List(items.iter().map(|i| Field::of(locator, i)).collect()),
+            Node::Scalar(text) => Value::Text(text),
+            Node::List(items) => Value::List(
+                items
+                    .into_iter()
+                    .map(|i| Field::from_node(locator, i))
+                    .collect(),
+            ),
             Node::Map(entries) => Value::Map(
                 entries
-                    .iter()
-                    .map(|(k, v)| (k.value.clone(), Field::of(locator, v)))
+                    .into_iter()
+                    .map(|(k, v)| (k.value, Field::from_node(locator, v)))
                     .collect(),
             ),
         };
@@ -345,7 +356,7 @@ struct Record {
     pub span: Span,
     /// The variables or fields the address is looked up in; a later key
     /// overrides an earlier one of the same name.
-    pub fields: Vec<(String, Field)>,
+    pub fields: Vec<(Text, Field)>,
     /// The labels the format gives it (groups, site, roles ...).
     pub labels: Labels,
     /// The vendor as written, if the format has one.
@@ -770,10 +781,10 @@ fn has_key(record: &Record, path: &str) -> bool {
 /// Keys whose name or value looks like an address, with how many records
 /// have each, most first.
 fn address_like_keys(records: &[Record]) -> Vec<(String, usize)> {
-    fn walk(prefix: &str, fields: &[(String, Field)], depth: usize, out: &mut BTreeSet<String>) {
+    fn walk(prefix: &str, fields: &[(Text, Field)], depth: usize, out: &mut BTreeSet<String>) {
         for (key, field) in fields {
             let path = if prefix.is_empty() {
-                key.clone()
+                key.to_string()
             } else {
                 format!("{prefix}.{key}")
             };

@@ -1,7 +1,7 @@
 //! The native inventory format: a YAML mapping whose `bmcs` list holds
 //! entries with a name, addresses and labels.
 
-use super::tree::{Node, Spanned};
+use super::tree::{Node, Spanned, Text};
 use super::{
     parse, secrets, Conventions, Field, Files, Language, Locator, Record, Reporter, Value,
 };
@@ -63,9 +63,9 @@ impl Spellings {
             if let Node::Map(keys) = &node.value {
                 for (key, _) in keys {
                     *by_lower
-                        .entry(key.value.to_lowercase())
+                        .entry(key.value.to_lowercase().into_string())
                         .or_default()
-                        .entry(key.value.clone())
+                        .entry(key.value.to_string())
                         .or_default() += 1;
                 }
             }
@@ -231,7 +231,7 @@ struct Parts {
     name: Option<(String, Span)>,
     /// A `name` key was written, even if its value is wrong (reported).
     name_given: bool,
-    fields: Vec<(String, Field)>,
+    fields: Vec<(Text, Field)>,
     vendor: Option<Field>,
     labels: BTreeMap<String, BTreeSet<String>>,
     /// Nothing wrong was found.
@@ -266,7 +266,7 @@ fn is_plain_non_string(text: &str) -> bool {
 /// Reads one key of an entry into `parts`.
 fn read_key(
     locator: &Locator,
-    (key, value): (Spanned<String>, Spanned<Node>),
+    (key, value): (Spanned<Text>, Spanned<Node>),
     spellings: &Spellings,
     parts: &mut Parts,
     report: &mut Reporter,
@@ -325,7 +325,7 @@ fn read_key(
                 );
                 parts.ok = false;
             } else {
-                parts.name = Some((text, span));
+                parts.name = Some((text.into_string(), span));
             }
         }
         ("address", Node::Scalar(_)) => parts.fields.push((key.value, field)),
@@ -367,7 +367,7 @@ fn read_key(
             if !secrets::is_secret(&key.value) {
                 parts
                     .labels
-                    .insert(key.value.clone(), BTreeSet::from([text]));
+                    .insert(key.value.to_string(), BTreeSet::from([text.into_string()]));
             }
             parts.fields.push((key.value, field));
         }

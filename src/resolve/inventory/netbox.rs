@@ -4,8 +4,9 @@
 //! BMC; its site, rack, role, manufacturer and tags are labels. Every other
 //! field is ignored, but for the one named with `address KEY`.
 //!
-//! JSON is YAML 1.2 flow syntax, so the file is read with the same parser as
-//! the YAML formats and every value keeps its line and column.
+//! The file is read by the JSON reader of `tree/json.rs` into the same
+//! located tree as the YAML formats, so every value keeps its line and
+//! column; each device's fields are then moved into its record, not copied.
 
 use super::tree::Node;
 use super::tree::Spanned;
@@ -36,16 +37,17 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
         locator,
         report: Reporter::new(diagnostics),
     };
-    let one;
-    let devices: &[Spanned<Node>] = match &document.value {
-        Node::List(devices) => devices,
+    // What the document is, told by reference; then its devices are taken
+    // out of it, so their fields are moved into the records, not copied.
+    let shape = match &document.value {
+        Node::List(_) => Shape::Devices,
         Node::Map(_) => match document.value.get("results") {
             Some(Spanned {
-                value: Node::List(devices),
+                value: Node::List(_),
                 ..
             }) => {
                 reader.check_last_page(&document.value);
-                devices
+                Shape::Results
             }
             Some(results) => {
                 reader.error(
@@ -60,10 +62,7 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
                 return Vec::new();
             }
             // One device, as `GET /api/dcim/devices/ID/` returns it.
-            None if document.value.get("name").is_some() => {
-                one = [document.clone()];
-                &one
-            }
+            None if document.value.get("name").is_some() => Shape::One,
             None => {
                 reader.error(
                     reader.locator.span(document.at),
@@ -93,10 +92,35 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
             return Vec::new();
         }
     };
+    let devices = match (shape, document.value) {
+        (Shape::Devices, Node::List(devices)) => devices,
+        (Shape::Results, Node::Map(entries)) => entries
+            .into_iter()
+            .find(|(key, _)| key.value == "results")
+            .and_then(|(_, results)| match results.value {
+                Node::List(devices) => Some(devices),
+                _ => None,
+            })
+            .unwrap_or_default(),
+        (_, value) => vec![Spanned {
+            value,
+            at: document.at,
+        }],
+    };
     devices
-        .iter()
+        .into_iter()
         .filter_map(|device| reader.device(device))
         .collect()
+}
+
+/// Where a document's devices are.
+enum Shape {
+    /// It is the array of devices.
+    Devices,
+    /// In its `results`.
+    Results,
+    /// It is one device.
+    One,
 }
 
 struct Reader<'l, 'd> {
@@ -137,10 +161,10 @@ impl Reader<'_, '_> {
 
     /// The record of one device; `None` when something is wrong
     /// (reported).
-    fn device(&mut self, device: &Spanned<Node>) -> Option<Record> {
-        let Node::Map(keys) = &device.value else {
+    fn device(&mut self, device: Spanned<Node>) -> Option<Record> {
+        if !matches!(device.value, Node::Map(_)) {
             self.error(
-                self.span(device),
+                self.span(&device),
                 format!(
                     "a device must be an object, not {}",
                     device.value.what_in_json()
@@ -149,20 +173,23 @@ impl Reader<'_, '_> {
                 Some(SHAPE_HELP.into()),
             );
             return None;
-        };
-        let name = self.name(device).ok()?;
-        let labels = self.labels(device).ok()?;
+        }
+        let name = self.name(&device).ok()?;
+        let labels = self.labels(&device).ok()?;
         // A device without a name is shown where its name is empty.
         let span = match device.value.get("name") {
             Some(node) => self.span(node),
             None => self.locator.at(device.at, 1),
         };
+        let Node::Map(keys) = device.value else {
+            return None;
+        };
         Some(Record {
             name,
             span,
             fields: keys
-                .iter()
-                .map(|(key, value)| (key.value.clone(), Field::of(self.locator, value)))
+                .into_iter()
+                .map(|(key, value)| (key.value, Field::from_node(self.locator, value)))
                 .collect(),
             labels,
             vendor: None,
@@ -178,7 +205,7 @@ impl Reader<'_, '_> {
                     value: Node::Scalar(text),
                     ..
                 },
-            ) if !text.trim().is_empty() => Ok(Some((text.clone(), self.span(node)))),
+            ) if !text.trim().is_empty() => Ok(Some((text.to_string(), self.span(node)))),
             Some(Spanned {
                 value: Node::Scalar(_) | Node::Null,
                 ..
@@ -304,7 +331,7 @@ impl Reader<'_, '_> {
             }
         }
         match &current.value {
-            Node::Scalar(text) => Ok(Some(text.clone())),
+            Node::Scalar(text) => Ok(Some(text.to_string())),
             other => {
                 self.error(
                     self.span(current),

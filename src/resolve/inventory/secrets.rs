@@ -11,24 +11,29 @@
 
 use crate::syntax::InventoryFormat;
 
-/// Words in a key that say its value is a secret.
-const SECRET_WORDS: &[&str] = &[
-    "pass",
-    "secret",
-    "token",
-    "credential",
-    "community",
-    "private_key",
-    "privatekey",
-    "api_key",
-    "apikey",
-];
-
 /// True when a key's value is a secret: it is never a label and is masked
-/// in diagnostics.
+/// in diagnostics. A secret's key has one of these words in it, in any
+/// case: `pass`, `secret`, `token`, `credential`, `community`,
+/// `private_key`, `privatekey`, `api_key`, `apikey`.
 pub(super) fn is_secret(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|word| lower.contains(word))
+    // Without lowering a copy of the key: this is asked of every key of
+    // every file. At each byte only the words with that first letter are
+    // compared.
+    let key = key.as_bytes();
+    (0..key.len()).any(|at| {
+        let words: &[&str] = match key[at].to_ascii_lowercase() {
+            b'p' => &["pass", "private_key", "privatekey"],
+            b's' => &["secret"],
+            b't' => &["token"],
+            b'c' => &["credential", "community"],
+            b'a' => &["api_key", "apikey"],
+            _ => return false,
+        };
+        words.iter().any(|word| {
+            key.get(at..at + word.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+        })
+    })
 }
 
 /// `text` with the value of every secret key masked, of the same length in

@@ -13,21 +13,27 @@ use libyaml_safer::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle, S
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
+mod json;
 mod panics;
 
 /// How deep lists and mappings may nest in one document: far more than any
 /// inventory format uses, far less than what would exhaust the stack.
 pub(crate) const MAX_DEPTH: usize = 64;
 
+/// A scalar's or key's text: most are short (`slug`, `dell`, `10.0.0.5`)
+/// and kept inline, without an allocation of their own; an export of
+/// 10,000 devices has a million of them.
+pub(super) type Text = compact_str::CompactString;
+
 #[derive(Clone)]
 pub(super) enum Node {
     /// `null`, `~` or nothing.
     Null,
     /// A string, number or boolean, as written (after quotes and escapes).
-    Scalar(String),
+    Scalar(Text),
     List(Vec<Spanned<Node>>),
     /// The keys in file order, each with where it is written.
-    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+    Map(Vec<(Spanned<Text>, Spanned<Node>)>),
 }
 
 /// Where a value is written: its first byte (a quote or bracket included),
@@ -193,17 +199,24 @@ impl Positions {
     }
 }
 
-/// Reads a JSON document. JSON writes a character beyond U+FFFF as a pair of
-/// UTF-16 surrogate escapes (`"\ud83d\ude00"`, as Python's `json` module
-/// does), which YAML does not have; each pair is read as YAML's `\U0001f600`
-/// instead. Everything else JSON is, YAML is too.
+/// Reads a JSON document, with the JSON reader (`json.rs`). Text that is not
+/// JSON but is YAML flow syntax (unquoted keys, comments, a `,` before a
+/// closing bracket), as Ansible's YAML reader takes it, is read as YAML, as
+/// it always was; an error is then JSON's. JSON writes a character beyond
+/// U+FFFF as a pair of UTF-16 surrogate escapes (`"\ud83d\ude00"`, as
+/// Python's `json` module does), which YAML does not have; for the YAML
+/// reader each pair is read as YAML's `\U0001f600` instead.
 pub(super) fn read_json(text: &str) -> Result<Spanned<Node>, ReadError> {
-    let (joined, positions) = join_surrogate_pairs(text);
-    let mut documents = read_as(text, joined.as_deref().unwrap_or(text), positions, false)?;
-    Ok(documents.pop().unwrap_or(Spanned {
-        value: Node::Null,
-        at: At { start: 0, len: 0 },
-    }))
+    json::read(text).or_else(|error| {
+        let (joined, positions) = join_surrogate_pairs(text);
+        match read_as(text, joined.as_deref().unwrap_or(text), positions, false) {
+            Ok(mut documents) => Ok(documents.pop().unwrap_or(Spanned {
+                value: Node::Null,
+                at: At { start: 0, len: 0 },
+            })),
+            Err(_) => Err(error),
+        }
+    })
 }
 
 /// `text` with every surrogate pair escape in a string joined into one
@@ -421,7 +434,7 @@ impl Reader<'_, '_> {
                 let value = if null {
                     Node::Null
                 } else {
-                    Node::Scalar(value)
+                    Node::Scalar(value.into())
                 };
                 (
                     Spanned {
@@ -477,10 +490,10 @@ impl Reader<'_, '_> {
 
     /// The entries of a mapping up to its end, with `<<` merged.
     fn mapping(&mut self) -> Result<Node, ReadError> {
-        let mut entries: Vec<(Spanned<String>, Spanned<Node>)> = Vec::new();
+        let mut entries: Vec<(Spanned<Text>, Spanned<Node>)> = Vec::new();
         let mut merged: Vec<Spanned<Node>> = Vec::new();
         // Keys seen, once the mapping is too long to search.
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<Text> = HashSet::new();
         loop {
             let event = self.next()?;
             if matches!(event.data, EventData::MappingEnd) {
@@ -489,7 +502,7 @@ impl Reader<'_, '_> {
             let key = self.node(event)?;
             let key_text = match key.value {
                 Node::Scalar(text) => text,
-                Node::Null => String::new(),
+                Node::Null => Text::default(),
                 other => {
                     return Err(ReadError::at(
                         format!("a mapping key must be a single value, not {}", other.what()),
@@ -602,7 +615,7 @@ mod tests {
     fn show(node: &Node) -> String {
         match node {
             Node::Null => "~".into(),
-            Node::Scalar(text) => text.clone(),
+            Node::Scalar(text) => text.to_string(),
             Node::List(items) => format!(
                 "[{}]",
                 items
@@ -771,8 +784,8 @@ mod tests {
             let at = root.value.get(key).expect(key).at;
             assert_eq!(&text[at.start..at.start + at.len], written);
         }
-        // An error after a joined pair is still where it is written (libyaml
-        // points after the `\u`).
+        // A lone half of a pair is an error where its escape is written,
+        // after a joined pair too.
         for text in [
             r#"{"a": "\ud83d\ude00", "b": "\ud83d"}"#,
             r#"{"a": "x", "b": "\ud83d"}"#,
@@ -782,9 +795,9 @@ mod tests {
             };
             assert_eq!(
                 error.message,
-                "while parsing a quoted scalar, found invalid Unicode character escape code"
+                "a `\\u` escape of half a surrogate pair without its other half"
             );
-            assert_eq!(error.at.map(|at| &text[at.start..]), Some(r#"d83d"}"#));
+            assert_eq!(error.at.map(|at| &text[at.start..]), Some(r#"\ud83d"}"#));
         }
         // Text without a pair is read as it is.
         assert!(join_surrogate_pairs(r#"{"a": "\\ud83d\\ude00"}"#)

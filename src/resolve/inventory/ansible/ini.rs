@@ -209,7 +209,7 @@ fn value_field(locator: &Locator, value: &str, start: usize) -> Field {
     let value = if text.is_empty() {
         Value::Empty
     } else {
-        Value::Text(text.to_string())
+        Value::Text(text.into())
     };
     Field { value, span }
 }

@@ -429,7 +429,7 @@ fn record(host: &Host, vars: &BTreeMap<&str, &Field>, groups: BTreeSet<String>) 
         span: host.span,
         fields: vars
             .iter()
-            .map(|(&name, &var)| (name.to_string(), var.clone()))
+            .map(|(&name, &var)| (name.into(), var.clone()))
             .collect(),
         labels,
         vendor: vars.get("vendor").map(|&v| v.clone()),

@@ -4,7 +4,7 @@
 //! files.
 
 use super::Inventory;
-use crate::resolve::inventory::tree::{Node, Spanned};
+use crate::resolve::inventory::tree::{Node, Spanned, Text};
 use crate::resolve::inventory::{parse, Field, Language, Locator};
 use crate::source::Span;
 
@@ -97,7 +97,7 @@ impl Reader<'_, '_, '_> {
         self.locator.span(node.at)
     }
 
-    fn group(&mut self, name: &Spanned<String>, node: &Spanned<Node>, parent: Option<&str>) {
+    fn group(&mut self, name: &Spanned<Text>, node: &Spanned<Node>, parent: Option<&str>) {
         let name_span = self.locator.span(name.at);
         self.inventory.group(&name.value);
         if let Some(parent) = parent {
@@ -244,7 +244,7 @@ impl Reader<'_, '_, '_> {
         };
         for (name, value) in hosts {
             let span = self.locator.span(name.at);
-            let index = match self.inventory.host_index.get(&name.value) {
+            let index = match self.inventory.host_index.get(name.value.as_str()) {
                 Some(&index) => index,
                 None => self.inventory.add_host("ungrouped", &name.value, span),
             };
@@ -276,7 +276,7 @@ impl Reader<'_, '_, '_> {
                 if matches!(value.value, Node::Null) {
                     field.span = self.locator.span(key.at);
                 }
-                (key.value.clone(), field)
+                (key.value.to_string(), field)
             })
             .collect()
     }

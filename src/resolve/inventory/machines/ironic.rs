@@ -7,7 +7,7 @@
 //! `conductor_group` are labels, and Bifrost's `host_groups` the label
 //! `group`.
 
-use super::super::tree::{Node, Spanned};
+use super::super::tree::{Node, Spanned, Text};
 use super::super::{Conventions, Files, Record, Reporter};
 use super::{document, label, mappings, name_at, record, shape};
 use crate::diagnostic::Diagnostic;
@@ -43,7 +43,7 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
     let locator = files.locator(0);
     let mut report = Reporter::new(diagnostics);
     // Each node with the name Bifrost keys it by, if it is keyed.
-    let nodes: Vec<(&Spanned<Node>, Option<&Spanned<String>>)> = match &document.value {
+    let nodes: Vec<(&Spanned<Node>, Option<&Spanned<Text>>)> = match &document.value {
         Node::List(_) => mappings(&mut report, &locator, &document, "a node", HELP)
             .into_iter()
             .map(|node| (node, None))
@@ -113,7 +113,7 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
             label(&mut labels, "conductor_group", node, &["conductor_group"]);
             label(&mut labels, "group", node, &["host_groups"]);
             let name = name_at(&locator, node, &["name"])
-                .or_else(|| key.map(|key| (key.value.clone(), locator.span(key.at))))
+                .or_else(|| key.map(|key| (key.value.to_string(), locator.span(key.at))))
                 .or_else(|| name_at(&locator, node, &["uuid"]));
             record(&locator, node, name, labels)
         })

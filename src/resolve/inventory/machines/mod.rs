@@ -78,11 +78,11 @@ fn label_value(text: &str) -> bool {
 /// each single value of a list. Anything else gives no label.
 fn label(labels: &mut Labels, label: &str, node: &Spanned<Node>, path: &[&str]) {
     let values: BTreeSet<String> = match at(node, path).map(|n| &n.value) {
-        Some(Node::Scalar(text)) => [text.clone()].into(),
+        Some(Node::Scalar(text)) => [text.to_string()].into(),
         Some(Node::List(items)) => items
             .iter()
             .filter_map(|item| match &item.value {
-                Node::Scalar(text) => Some(text.clone()),
+                Node::Scalar(text) => Some(text.to_string()),
                 _ => None,
             })
             .collect(),
@@ -102,9 +102,9 @@ fn labels_of_map(labels: &mut Labels, node: &Spanned<Node>, path: &[&str]) {
             if let Node::Scalar(text) = &value.value {
                 if label_value(text) && !secrets::is_secret(&key.value) {
                     labels
-                        .entry(key.value.clone())
+                        .entry(key.value.to_string())
                         .or_default()
-                        .insert(text.clone());
+                        .insert(text.to_string());
                 }
             }
         }

@@ -83,7 +83,7 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
         label(&mut labels, "profile", node, &["profiles"]);
         label(&mut labels, "cluster", node, &["cluster name"]);
         labels_of_map(&mut labels, node, &["tags"]);
-        let name = Some((key.value.clone(), locator.span(key.at)));
+        let name = Some((key.value.to_string(), locator.span(key.at)));
         records.push(record(&locator, node, name, labels));
     }
     records
