@@ -39,6 +39,11 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// The file is not what it was read as (not an inventory of its
+    /// format, not text): a snippet of it shows the lines its labels are on
+    /// and none around them, so it never quotes more of a file that may
+    /// be anything (a copy of `/etc/shadow`) than the line it is about.
+    pub labelled_lines_only: bool,
 }
 
 impl SourceFile {
@@ -49,6 +54,7 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            labelled_lines_only: false,
         }
     }
 

@@ -63,13 +63,19 @@ impl Snippet {
                 .get(line + 1)
                 .map_or(text.len(), |next| next - 1)
         };
-        // Spans over many lines are cut to their first line.
+        // Spans over many lines are cut to their first line (over more
+        // than one, in a file shown by its labelled lines only).
+        let max_label_lines = if file.labelled_lines_only {
+            0
+        } else {
+            MAX_LABEL_LINES
+        };
         let spans: Vec<(usize, usize)> = spans
             .iter()
             .map(|&(start, end)| {
                 let (start, end) = (start.min(text.len()), end.min(text.len()).max(start));
                 let (first, last) = (line_of(start), line_of(end));
-                if last - first > MAX_LABEL_LINES {
+                if last - first > max_label_lines {
                     (start, line_end(first).max(start))
                 } else {
                     (start, end)
@@ -77,15 +83,21 @@ impl Snippet {
             })
             .collect();
         let lines_of = |&(start, end): &(usize, usize)| (line_of(start), line_of(end));
+        // Only the labels' own lines: adjacent ones drawn as one stretch.
+        let (context, gap) = if file.labelled_lines_only {
+            (0, 1)
+        } else {
+            (CONTEXT, GAP)
+        };
         let first = spans
             .iter()
-            .map(|s| lines_of(s).0.saturating_sub(CONTEXT))
+            .map(|s| lines_of(s).0.saturating_sub(context))
             .min()
             .unwrap_or(0);
         let last_line = line_starts.len() - 1;
         let last = spans
             .iter()
-            .map(|s| (lines_of(s).1 + CONTEXT).min(last_line))
+            .map(|s| (lines_of(s).1 + context).min(last_line))
             .max()
             .unwrap_or(0);
         // The lines around each label, and those between labels that are
@@ -94,14 +106,14 @@ impl Snippet {
             .iter()
             .map(|s| {
                 let (a, b) = lines_of(s);
-                (a.saturating_sub(CONTEXT), b + CONTEXT)
+                (a.saturating_sub(context), b + context)
             })
             .collect();
         around.sort_unstable();
         let mut stretches: Vec<(usize, usize)> = Vec::new();
         for (a, b) in around {
             match stretches.last_mut() {
-                Some(last) if a <= last.1 + GAP => last.1 = last.1.max(b),
+                Some(last) if a <= last.1 + gap => last.1 = last.1.max(b),
                 _ => stretches.push((a, b)),
             }
         }

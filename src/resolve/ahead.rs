@@ -23,12 +23,13 @@ struct Job {
     index: usize,
     path: PathBuf,
     request: Request,
+    root: Root,
     size: u64,
 }
 
 impl Job {
     fn run(&self) -> Outcome {
-        std::panic::catch_unwind(|| inventory::read(&self.path, &self.request))
+        std::panic::catch_unwind(|| inventory::read(&self.path, &self.request, &self.root))
     }
 }
 
@@ -103,6 +104,7 @@ impl Ahead {
             index,
             path,
             request,
+            root: self.root.clone(),
             size,
         });
         if self.workers.len() < self.max_workers {
@@ -126,7 +128,7 @@ impl Ahead {
             .iter()
             .position(|a| a.as_ref().is_some_and(|(p, r)| p == path && r == request));
         let Some(index) = asked else {
-            return inventory::read(path, request);
+            return inventory::read(path, request, &self.root);
         };
         self.asked[index] = None;
         let mut queue = self.shared.lock();

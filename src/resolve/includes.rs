@@ -69,11 +69,33 @@ fn read(sources: &SourceMap, path: &Path) -> std::io::Result<String> {
 /// an inventory): 64 MiB.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
-/// The text of the regular file at `path`, read whole but bounded: anything
-/// else (a FIFO, a device, a directory) is an error, never a wait or an
-/// endless read, and so is a file over [`MAX_FILE_BYTES`] or one that is not
-/// UTF-8 (the error names the first byte that is not, by line and column).
+/// The text of the regular file at `path`, read as [`read_bytes`] reads it;
+/// one that is not UTF-8 is an error naming the first byte that is not, by
+/// line and column.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = read_bytes(path)?;
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text: the byte at {line}:{column} (offset {}) is not UTF-8",
+                valid.len()
+            ),
+        )
+    })
+}
+
+/// The bytes of the regular file at `path`, read whole but bounded:
+/// anything else (a FIFO, a device, a directory) is an error, never a wait
+/// or an endless read, and so is a file over [`MAX_FILE_BYTES`].
+pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
     use std::os::unix::fs::OpenOptionsExt;
     // Opening a FIFO for reading waits for a writer, unless non-blocking.
@@ -118,22 +140,7 @@ pub fn read_text(path: &Path) -> std::io::Result<String> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    String::from_utf8(bytes).map_err(|error| {
-        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&valid[line_start..])
-            .chars()
-            .count()
-            + 1;
-        Error::new(
-            ErrorKind::InvalidData,
-            format!(
-                "not UTF-8 text: the byte at {line}:{column} (offset {}) is not UTF-8",
-                valid.len()
-            ),
-        )
-    })
+    Ok(bytes)
 }
 
 fn canonical(path: &Path) -> PathBuf {

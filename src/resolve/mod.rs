@@ -14,7 +14,7 @@ mod names;
 pub mod policy;
 mod selectors;
 
-pub use includes::{read_text, MAX_FILE_BYTES};
+pub use includes::{read_bytes, read_text, MAX_FILE_BYTES};
 pub use selectors::selected;
 pub mod services;
 

@@ -357,12 +357,153 @@ fn a_byte_that_is_not_utf8_is_named_by_its_place() {
         b"{\"bmcs\": [\n  {\"name\": \"a\xff\"}]}\n",
     )
     .expect("write");
-    let (run, _) = check_json(dir.path(), LIMIT);
+    let (run, found) = check_json(dir.path(), LIMIT);
     assert_eq!(run.status, 2);
+    assert_eq!(found, ["BW005 bad.json:2:14"]);
     assert_eq!(
         messages(&run.stdout),
-        ["BW005 1:11 cannot read inventory `bad.json`: not UTF-8 text: the byte at 2:14 (offset 24) is not UTF-8"]
+        ["BW005 2:14 inventory is not UTF-8 text: the byte 0xff is not UTF-8"]
     );
+    // The snippet is the line, the byte shown as U+FFFD, and no other.
+    let human = run_human(dir.path());
+    assert_eq!(human.status, 2);
+    assert!(
+        human
+            .stderr
+            .contains(" 2 │   {\"name\": \"a\u{fffd}\"}]}\n"),
+        "{}",
+        human.stderr
+    );
+    assert!(!human.stderr.contains("\"bmcs\""), "{}", human.stderr);
+}
+
+#[test]
+fn a_nul_byte_is_an_error_at_its_place_in_every_format() {
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "bmcs.yaml",
+            b"bmcs:\n  - name: a\n    address: 10.0.0.1\n    site: x\0y\n",
+            "4:12",
+        ),
+        (
+            "hosts.ini",
+            b"[r1]\nn1 bmc_address=10.0.0.1 ra\0ck=1\n",
+            "2:27",
+        ),
+        ("bmcs.csv", b"name,address\nn1,10.0.\0.1\n", "2:9"),
+        (
+            "devices.json",
+            b"[{\"name\": \"n1\",\n  \"oob_ip\": {\"address\": \"10.0.0.1\0/24\"}}]",
+            "2:34",
+        ),
+        (
+            "hosts.yml",
+            b"all:\n  hosts:\n    n1: {bmc_address: 10.0.0.1}\n\0\n",
+            "4:1",
+        ),
+    ];
+    for (name, bytes, place) in cases {
+        let dir = policy_dir(&format!(
+            "inventory \"{name}\";\nallow 10.0.0.1 -> bmcs : ssh;\n"
+        ));
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+        let (run, found) = check_json(dir.path(), LIMIT);
+        assert_eq!(run.status, 2, "{name}");
+        assert_eq!(found, [format!("BW005 {name}:{place}")], "{name}");
+        assert_eq!(
+            messages(&run.stdout)[0],
+            format!("BW005 {place} inventory holds a NUL byte: an inventory is text"),
+            "{name}"
+        );
+        assert!(run.stdout.len() < 4_000, "{name}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_an_inventory_is_quoted_by_its_offending_line_only() {
+    // A copy of /etc/shadow, and a YAML file with a syntax error in its
+    // middle: the snippet is the lines the finding's labels are on (the
+    // error's, and where the list it is in starts), no other.
+    let dir = policy_dir(
+        "inventory \"shadow\";\ninventory \"broken.yaml\";\nallow 10.0.0.1 -> bmcs : ssh;\n",
+    );
+    std::fs::write(
+        dir.path().join("shadow"),
+        "root:$6$firsthash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nalice:$6$secondhash:19000:0:99999:7:::\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "bmcs:\n  - name: first\n    address: 10.0.0.1\n    site: before-line\n  - name: a\n   address: 10.0.0.2\n  - name: after-line\n",
+    )
+    .expect("write");
+    let (run, found) = check_json(dir.path(), LIMIT);
+    assert_eq!(run.status, 2);
+    assert_eq!(found, ["BW005 shadow:1:1", "BW005 broken.yaml:6:4"]);
+    let human = run_human(dir.path());
+    assert_eq!(human.status, 2);
+    for hidden in ["daemon", "secondhash", "before-line", "after-line"] {
+        assert!(!human.stderr.contains(hidden), "{hidden}: {}", human.stderr);
+    }
+    assert!(human.stderr.contains("firsthash"), "{}", human.stderr);
+    // A policy's own snippets still show the lines around a finding.
+    let dir = policy_dir("host a = 10.0.0.1;\nhost b = 10.0.0.300;\nhost c = 10.0.0.3;\n");
+    let human = run_human(dir.path());
+    assert!(human.stderr.contains("host a") && human.stderr.contains("host c"));
+}
+
+#[test]
+fn a_link_out_of_an_ansible_directory_is_refused_unless_unconfined() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::fs::write(outside.path().join("all.yml"), "bmc_password: hunter2\n").expect("write");
+    std::fs::create_dir(outside.path().join("vars")).expect("mkdir");
+    std::fs::write(
+        outside.path().join("vars/n1.yml"),
+        "bmc_address: 10.0.0.9\n",
+    )
+    .expect("write");
+    let dir = policy_dir("inventory \"inv\";\nallow 10.0.0.1 -> bmcs : ssh;\n");
+    let inv = dir.path().join("inv");
+    std::fs::create_dir_all(inv.join("group_vars")).expect("mkdir");
+    std::fs::write(inv.join("hosts"), "[r1]\nn1 bmc_address=10.0.0.1\n").expect("write");
+    // A file in group_vars/ that leads out; then a whole host_vars/.
+    std::os::unix::fs::symlink(
+        outside.path().join("all.yml"),
+        inv.join("group_vars/all.yml"),
+    )
+    .expect("symlink");
+    let (refused, found) = check_json(dir.path(), LIMIT);
+    assert_eq!(refused.status, 2);
+    assert_eq!(found, ["BW005 policy.wall:1:11"]);
+    let message = &messages(&refused.stdout)[0];
+    assert!(
+        message.contains("group_vars/all.yml`: ") || message.contains("all.yml is outside "),
+        "{message}"
+    );
+    assert!(message.contains(" is outside "), "{message}");
+    assert!(!refused.stdout.contains("hunter2"));
+    std::fs::remove_file(inv.join("group_vars/all.yml")).expect("rm");
+    std::os::unix::fs::symlink(outside.path().join("vars"), inv.join("host_vars"))
+        .expect("symlink");
+    let (refused, found) = check_json(dir.path(), LIMIT);
+    assert_eq!(refused.status, 2);
+    assert_eq!(found, ["BW005 policy.wall:1:11"]);
+    assert!(messages(&refused.stdout)[0].contains(" is outside "));
+    // Unconfined, the link is followed: n1's address is host_vars'.
+    let unconfined = run(
+        dir.path(),
+        &["check", "--unconfined", "--format", "json", "policy.wall"],
+        LIMIT,
+    );
+    assert_eq!(findings(&unconfined.stdout), Vec::<String>::new());
+    assert_eq!(unconfined.status, 0);
+    // A link inside the policy's directory is fine.
+    std::fs::remove_file(inv.join("host_vars")).expect("rm");
+    std::fs::create_dir(dir.path().join("vars")).expect("mkdir");
+    std::fs::write(dir.path().join("vars/n1.yml"), "site: ams1\n").expect("write");
+    std::os::unix::fs::symlink(dir.path().join("vars"), inv.join("host_vars")).expect("symlink");
+    let (inside, found) = check_json(dir.path(), LIMIT);
+    assert_eq!((inside.status, found), (0, vec![]));
 }
 
 #[test]

@@ -31,11 +31,13 @@ mod secrets;
 mod tree;
 
 use super::policy::{InventoryEntry, InventorySummary, Labels, Resolution};
+use super::Root;
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::source::{normalize, FileId, SourceFile, SourceMap, Span};
 use crate::syntax::{InventoryFormat, InventorySpec};
 use address::Address;
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::Path;
@@ -133,14 +135,26 @@ impl Parsed {
 }
 
 /// Reads and parses the inventory at `path` (a file, or for Ansible a
-/// directory).
-pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
+/// directory, whose every file and directory read must be inside `root`).
+pub fn read(path: &Path, request: &Request, root: &Root) -> std::io::Result<Parsed> {
     let mut files = Files::default();
     let is_dir = std::fs::metadata(path)?.is_dir();
     if is_dir {
-        ansible::gather_directory(path, &mut files)?;
+        ansible::gather_directory(path, root, &mut files)?;
     } else {
-        files.add(path, crate::resolve::read_text(path)?);
+        files.read(path)?;
+    }
+    let mut summary = InventorySummary {
+        path: normalize(path),
+        format: "unknown",
+        detected: None,
+        bmcs: 0,
+        resolved: Vec::new(),
+    };
+    // A file that is not text is nothing else either.
+    if !files.invalid.is_empty() {
+        let invalid = std::mem::take(&mut files.invalid);
+        return Ok(files.finish(Vec::new(), invalid, summary, None, None));
     }
     let mut diagnostics = Vec::new();
     let looks = if is_dir {
@@ -152,25 +166,26 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
         (Some(format), _) => Some(format),
         (None, detect::Looks::Format(format, _)) => Some(*format),
         (None, other) => {
-            diagnostics.push(detect::undetected(&files.locator(0), other));
+            let locator = files.locator(0);
+            locator.not_read();
+            diagnostics.push(detect::undetected(&locator, other));
             None
         }
     };
-    let mut summary = InventorySummary {
-        path: normalize(path),
-        format: format.map_or("unknown", InventoryFormat::name),
-        detected: match (request.format, &looks) {
-            (None, detect::Looks::Format(_, what)) => Some(what),
-            _ => None,
-        },
-        bmcs: 0,
-        resolved: Vec::new(),
+    summary.format = format.map_or("unknown", InventoryFormat::name);
+    summary.detected = match (request.format, &looks) {
+        (None, detect::Looks::Format(_, what)) => Some(what),
+        _ => None,
     };
     let Some(format) = format else {
         return Ok(files.finish(Vec::new(), diagnostics, summary, None, None));
     };
     if format == InventoryFormat::Ansible && !is_dir {
-        ansible::gather_vars_beside(path, &mut files)?;
+        ansible::gather_vars_beside(path, root, &mut files)?;
+        if !files.invalid.is_empty() {
+            let invalid = std::mem::take(&mut files.invalid);
+            return Ok(files.finish(Vec::new(), invalid, summary, None, Some(format)));
+        }
     }
     let reader = Reader::of(format);
     let mut found = Vec::new();
@@ -180,7 +195,9 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
     let reader_failed = found.iter().any(|d| d.severity == Severity::Error);
     let plainly_other = matches!(looks, detect::Looks::Other(_));
     if request.format.is_some() && (reader_failed || records.is_empty() || plainly_other) {
-        if let Some(diagnostic) = detect::mismatch(&files.locator(0), format, &looks) {
+        let locator = files.locator(0);
+        if let Some(diagnostic) = detect::mismatch(&locator, format, &looks) {
+            locator.not_read();
             found = vec![diagnostic];
             return Ok(files.finish(Vec::new(), found, summary, None, Some(format)));
         }
@@ -210,13 +227,64 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
 #[derive(Default)]
 struct Files {
     sources: Vec<SourceFile>,
+    /// Per file: it is not what it was read as (not text, not an inventory
+    /// of its format), so its snippets show labelled lines only.
+    not_read: Vec<Cell<bool>>,
+    /// A byte no inventory holds (one that is not UTF-8, a NUL), at its
+    /// place in the file, for each file that has one.
+    invalid: Vec<Diagnostic>,
 }
 
 impl Files {
     /// Adds a file; returns its index.
     fn add(&mut self, path: &Path, text: String) -> usize {
         self.sources.push(SourceFile::new(normalize(path), text));
+        self.not_read.push(Cell::new(false));
         self.sources.len() - 1
+    }
+
+    /// Reads the file at `path` and adds it; returns its index. A byte that
+    /// is not UTF-8 or a NUL byte is an error at its place in the file
+    /// (the first of them), whose text is then kept with each byte that is
+    /// not UTF-8 shown as U+FFFD.
+    fn read(&mut self, path: &Path) -> std::io::Result<usize> {
+        let bytes = crate::resolve::read_bytes(path)?;
+        let (text, not_utf8) = match String::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(error) => {
+                let at = error.utf8_error().valid_up_to();
+                let byte = error.as_bytes()[at];
+                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                (text, Some((at, byte)))
+            }
+        };
+        let before = not_utf8.map_or(text.len(), |(at, _)| at);
+        let nul = text[..before].find('\0');
+        let index = self.add(path, text);
+        let file = unplaced(index);
+        let invalid = match (nul, not_utf8) {
+            (Some(at), _) => Some(Diagnostic::new(
+                Code::InventoryError,
+                "inventory holds a NUL byte: an inventory is text",
+                Span::new(file, at, at + 1),
+                "a NUL byte",
+            )),
+            (None, Some((at, byte))) => Some(
+                Diagnostic::new(
+                    Code::InventoryError,
+                    format!("inventory is not UTF-8 text: the byte 0x{byte:02x} is not UTF-8"),
+                    Span::new(file, at, at + '\u{fffd}'.len_utf8()),
+                    "not UTF-8",
+                )
+                .with_help("an inventory is UTF-8 text: save the file as UTF-8"),
+            ),
+            (None, None) => None,
+        };
+        if let Some(invalid) = invalid {
+            self.not_read[index].set(true);
+            self.invalid.push(invalid);
+        }
+        Ok(index)
     }
 
     fn len(&self) -> usize {
@@ -227,6 +295,7 @@ impl Files {
         Locator {
             file: unplaced(index),
             source: &self.sources[index],
+            not_read: &self.not_read[index],
         }
     }
 
@@ -243,10 +312,13 @@ impl Files {
         let sources = self
             .sources
             .into_iter()
-            .map(|file| {
+            .zip(self.not_read)
+            .map(|(file, not_read)| {
                 let (text, values) = secrets::mask(&file.text, format);
                 secret_values.extend(values);
-                SourceFile::new(file.path, text)
+                let mut file = SourceFile::new(file.path, text);
+                file.labelled_lines_only = not_read.get();
+                file
             })
             .collect();
         // A message that quotes the file quotes no secret either.
@@ -1025,6 +1097,20 @@ enum Language {
 }
 
 impl Language {
+    /// JSON when the text starts with `{` or `[` (after a byte order mark
+    /// and blanks), YAML otherwise.
+    fn of(text: &str) -> Language {
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with(['{', '['])
+        {
+            Language::Json
+        } else {
+            Language::Yaml
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Language::Yaml => "YAML",
@@ -1062,6 +1148,7 @@ fn syntax_error(
     help: Option<&str>,
     error: tree::ReadError,
 ) -> Diagnostic {
+    locator.not_read();
     let text = locator.source.text.as_str();
     let token = |at: tree::At| match at.len {
         0 => locator.at(at, token_len(&text[at.start..])),
@@ -1117,9 +1204,16 @@ fn entry(name: String, span: Span, written: Vec<(IpAddr, Span)>, labels: Labels)
 struct Locator<'s> {
     file: FileId,
     source: &'s SourceFile,
+    not_read: &'s Cell<bool>,
 }
 
 impl Locator<'_> {
+    /// The file is not what it is read as (not valid YAML, plainly not an
+    /// inventory of its format): its snippets show labelled lines only.
+    fn not_read(&self) {
+        self.not_read.set(true);
+    }
+
     /// The file's text.
     fn text(&self) -> &str {
         &self.source.text

@@ -24,7 +24,7 @@ const SHAPE_HELP: &str =
 /// Reads a native inventory.
 pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Record> {
     let locator = files.locator(0);
-    let Some(document) = parse(&locator, Language::Yaml, None, diagnostics) else {
+    let Some(document) = parse(&locator, Language::of(locator.text()), None, diagnostics) else {
         return Vec::new();
     };
     let mut report = Reporter::new(diagnostics);

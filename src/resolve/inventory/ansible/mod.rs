@@ -20,6 +20,7 @@ mod yaml;
 use super::{detect, secrets, Conventions, Field, Files, Record, Reporter};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::Labels;
+use crate::resolve::Root;
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -80,8 +81,11 @@ pub(super) struct Inventory<'d> {
 }
 
 /// Adds the inventory files of the directory at `path` (in name order) and
-/// the `group_vars/` and `host_vars/` beside them to `files`.
-pub(super) fn gather_directory(path: &Path, files: &mut Files) -> std::io::Result<()> {
+/// the `group_vars/` and `host_vars/` beside them to `files`. Every file
+/// and directory read must be inside `root`, links followed: a link that
+/// leads out of it is an error, as an `include` would be.
+pub(super) fn gather_directory(path: &Path, root: &Root, files: &mut Files) -> std::io::Result<()> {
+    root.admit(path)?;
     for entry in sorted_entries(path)? {
         let name = entry
             .file_name()
@@ -93,14 +97,19 @@ pub(super) fn gather_directory(path: &Path, files: &mut Files) -> std::io::Resul
         {
             continue;
         }
-        files.add(&entry, crate::resolve::read_text(&entry)?);
+        root.admit(&entry)?;
+        files.read(&entry)?;
     }
-    gather_vars(path, files)
+    gather_vars(path, root, files)
 }
 
 /// Adds the `group_vars/` and `host_vars/` beside the inventory file at
 /// `path` to `files`.
-pub(super) fn gather_vars_beside(path: &Path, files: &mut Files) -> std::io::Result<()> {
+pub(super) fn gather_vars_beside(
+    path: &Path,
+    root: &Root,
+    files: &mut Files,
+) -> std::io::Result<()> {
     match path.parent() {
         Some(dir) => gather_vars(
             if dir.as_os_str().is_empty() {
@@ -108,20 +117,23 @@ pub(super) fn gather_vars_beside(path: &Path, files: &mut Files) -> std::io::Res
             } else {
                 dir
             },
+            root,
             files,
         ),
         None => Ok(()),
     }
 }
 
-fn gather_vars(dir: &Path, files: &mut Files) -> std::io::Result<()> {
+fn gather_vars(dir: &Path, root: &Root, files: &mut Files) -> std::io::Result<()> {
     for kind in ["group_vars", "host_vars"] {
         let vars = dir.join(kind);
         if !vars.is_dir() {
             continue;
         }
+        root.admit(&vars)?;
         for entry in sorted_entries(&vars)? {
             let inner = if entry.is_dir() {
+                root.admit(&entry)?;
                 sorted_entries(&entry)?
             } else {
                 vec![entry]
@@ -136,7 +148,8 @@ fn gather_vars(dir: &Path, files: &mut Files) -> std::io::Result<()> {
                     && [".yml", ".yaml", ".json"].iter().any(|e| name.ends_with(e))
                     || !name.contains('.') && file.is_file();
                 if wanted {
-                    files.add(&file, crate::resolve::read_text(&file)?);
+                    root.admit(&file)?;
+                    files.read(&file)?;
                 }
             }
         }

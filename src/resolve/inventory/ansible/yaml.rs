@@ -15,12 +15,7 @@ const SHAPE_HELP: &str = "an Ansible inventory is a mapping of groups (usually j
 
 /// Reads one YAML (or `--list` JSON) inventory file into `inventory`.
 pub(super) fn read(locator: &Locator, inventory: &mut Inventory) {
-    let text = locator.text().trim_start_matches('\u{feff}').trim_start();
-    let language = if text.starts_with('{') {
-        Language::Json
-    } else {
-        Language::Yaml
-    };
+    let language = Language::of(locator.text());
     let help = "bmcwall reads Ansible inventories in INI and YAML, and the JSON of `ansible-inventory --list`";
     let Some(document) = parse(locator, language, Some(help), inventory.report.diagnostics) else {
         return;
@@ -67,12 +62,7 @@ pub(super) fn read(locator: &Locator, inventory: &mut Inventory) {
 
 /// The variables of a `group_vars/` or `host_vars/` file.
 pub(super) fn vars_file(locator: &Locator, inventory: &mut Inventory) -> Vec<(String, Field)> {
-    let text = locator.text().trim_start();
-    let language = if text.starts_with('{') {
-        Language::Json
-    } else {
-        Language::Yaml
-    };
+    let language = Language::of(locator.text());
     let Some(document) = parse(locator, language, None, inventory.report.diagnostics) else {
         return Vec::new();
     };

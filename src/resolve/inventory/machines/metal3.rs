@@ -27,7 +27,7 @@ const HELP: &str = "metal3 hosts are Kubernetes objects of `kind: BareMetalHost`
 pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Record> {
     let locator = files.locator(0);
     let text = locator.text();
-    let read = if super::language(text) == Language::Json {
+    let read = if Language::of(text) == Language::Json {
         tree::read_json(text).map(|document| vec![document])
     } else {
         tree::read_documents(text)
@@ -35,7 +35,7 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
     let documents = match read {
         Ok(documents) => documents,
         Err(error) => {
-            let language = super::language(text);
+            let language = Language::of(text);
             diagnostics.push(syntax_error(&locator, language, Some(HELP), error));
             return Vec::new();
         }

@@ -27,19 +27,12 @@ use std::collections::BTreeSet;
 /// otherwise.
 fn document(files: &Files, help: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Spanned<Node>> {
     let locator = files.locator(0);
-    parse(&locator, language(locator.text()), Some(help), diagnostics)
-}
-
-fn language(text: &str) -> Language {
-    if text
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with(['{', '['])
-    {
-        Language::Json
-    } else {
-        Language::Yaml
-    }
+    parse(
+        &locator,
+        Language::of(locator.text()),
+        Some(help),
+        diagnostics,
+    )
 }
 
 /// The node at a path of keys below `node`, if every step is a mapping with
