@@ -221,7 +221,13 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
                 .and_then(|listing| nft::with_live_counts(listing, &compare.ruleset))
                 .map(|ruleset| nft::text::render(&ruleset, &compare.header));
             let title = format!("table inet {table} in {place}");
-            let report = plan::human(&changes, compare.policy, compare.sources, &title, present);
+            let report = super::render::for_people(plan::human(
+                &changes,
+                compare.policy,
+                compare.sources,
+                &title,
+                present,
+            ));
             if let Err(exit) = super::printed(&report) {
                 return exit;
             }

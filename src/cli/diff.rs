@@ -79,8 +79,12 @@ pub(super) fn run(args: DiffArgs) -> Exit {
         new.display()
     );
     let text = match args.format {
-        DiffFormat::Text => text(&title, &changes, &findings, new_checked),
-        DiffFormat::Markdown => markdown(&title, &changes, &findings, new_checked),
+        DiffFormat::Text => {
+            super::render::for_people(text(&title, &changes, &findings, new_checked))
+        }
+        DiffFormat::Markdown => {
+            super::render::for_people(markdown(&title, &changes, &findings, new_checked))
+        }
         DiffFormat::Json => {
             let (added, removed, other) = counts(&changes);
             let (policy, sources) = (new_policy, &new_checked.sources);

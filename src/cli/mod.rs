@@ -321,7 +321,13 @@ fn plan_command(args: PlanArgs) -> Exit {
             } else {
                 format!("table inet {table} in {place} (absent: everything is new)")
             };
-            plan::human(&changes, policy, &checked.sources, &title, present)
+            render::for_people(plan::human(
+                &changes,
+                policy,
+                &checked.sources,
+                &title,
+                present,
+            ))
         }
         PlanFormat::Json => match plan::json(
             &changes,
@@ -392,8 +398,12 @@ fn explain_command(args: ExplainArgs) -> Exit {
             .as_deref()
             .expect("clap requires --gateway or --from/--to");
         return match fleet::gateway_index(policy, name) {
-            Ok(index) => printed(&explain::gateway_table(&checked.sources, policy, index))
-                .map_or_else(|exit| exit, |()| Exit::Success),
+            Ok(index) => printed(&render::for_people(explain::gateway_table(
+                &checked.sources,
+                policy,
+                index,
+            )))
+            .map_or_else(|exit| exit, |()| Exit::Success),
             Err(message) => unwritten(&message),
         };
     };
@@ -410,7 +420,7 @@ fn explain_command(args: ExplainArgs) -> Exit {
         }
     };
     let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
-    let text = explain::render(&checked.sources, policy, &explanation);
+    let text = render::for_people(explain::render(&checked.sources, policy, &explanation));
     if let Err(exit) = printed(&text) {
         return exit;
     }

@@ -129,7 +129,7 @@ pub(super) fn run(args: UsageArgs) -> Exit {
         }
     };
     let text = match args.format {
-        UsageFormat::Human => human(&report, &place),
+        UsageFormat::Human => super::render::for_people(human(&report, &place)),
         UsageFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(text) => text + "\n",
             Err(error) => return super::unwritten(&error),

@@ -689,3 +689,198 @@ fn a_look_alike_or_mixed_script_label_value_or_name_is_a_warning() {
         ]
     );
 }
+
+/// A policy whose rule description and whose inventory's names and labels
+/// hold terminal escapes, and the older policy it replaces (`https`, not
+/// `ssh`): what `explain`, `plan`, `diff`, `usage` and the fleet's commands
+/// print of it.
+fn escapes_dir(gateway: bool) -> tempfile::TempDir {
+    let gateways = if gateway {
+        "gateway gw1 = 10.1.0.1 { scope inventory(rack = \"r\u{1b}[2Jx\"); }\n"
+    } else {
+        ""
+    };
+    let policy = format!(
+        "internal 10.0.0.0/8;\n{gateways}inventory \"bmcs.yaml\";\nhost jump = 10.1.0.5;\n\
+         allow jump -> bmcs : ssh \"open \u{1b}[31mred\u{1b}[0m \u{7} \u{202e}\";\n"
+    );
+    let dir = policy_dir(&policy);
+    std::fs::write(
+        dir.path().join("old.wall"),
+        policy.replace(": ssh", ": https"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("bmcs.yaml"),
+        "bmcs:\n  - name: \"n1\\e]0;title\\a\"\n    address: 10.10.0.1\n    rack: \"r\\e[2Jx\"\n",
+    )
+    .expect("write");
+    dir
+}
+
+/// The listing `nft -j list table` would give of the table compiled from
+/// `policy` in `dir` (with `more` arguments), written to `to`: the compiled
+/// commands' objects, each rule with a handle.
+fn listing(dir: &Path, policy: &str, more: &[&str], to: &str) {
+    let mut args = vec![
+        "compile",
+        "--today",
+        crate::support::TODAY,
+        "--format",
+        "json",
+    ];
+    args.extend(more);
+    args.push(policy);
+    let compiled = run(dir, &args, LIMIT);
+    assert_eq!(compiled.status, 0, "{}", compiled.stderr);
+    let commands: serde_json::Value = serde_json::from_str(&compiled.stdout).expect("JSON");
+    let mut objects = Vec::new();
+    for (handle, command) in commands["nftables"]
+        .as_array()
+        .expect("commands")
+        .iter()
+        .enumerate()
+    {
+        let Some(object) = command.get("add").and_then(|o| o.as_object()) else {
+            continue;
+        };
+        let mut object = object.clone();
+        if let Some(rule) = object.get_mut("rule") {
+            rule["handle"] = serde_json::json!(handle + 1);
+        }
+        objects.push(serde_json::Value::Object(object));
+    }
+    std::fs::write(
+        dir.join(to),
+        serde_json::json!({ "nftables": objects }).to_string(),
+    )
+    .expect("write");
+}
+
+/// `out` holds no raw escape, and shows `shown` (the escaped form).
+fn escaped(command: &str, out: &Run, shown: &[&str]) {
+    assert!(
+        !out.stdout.contains(['\u{1b}', '\u{7}', '\u{202e}'])
+            && !out.stderr.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+        "{command}: {:?} {:?}",
+        out.stdout,
+        out.stderr
+    );
+    for text in shown {
+        assert!(
+            out.stdout.contains(text),
+            "{command}: {text} in {}",
+            out.stdout
+        );
+    }
+}
+
+const TODAY_ARGS: [&str; 2] = ["--today", crate::support::TODAY];
+
+#[test]
+fn terminal_escapes_never_reach_the_terminal_from_explain() {
+    let dir = escapes_dir(false);
+    let mut args = vec![
+        "explain",
+        "--from",
+        "jump",
+        "--to",
+        "10.10.0.1",
+        "--port",
+        "22",
+    ];
+    args.extend(TODAY_ARGS);
+    args.push("policy.wall");
+    let out = run(dir.path(), &args, LIMIT);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    escaped(
+        "explain",
+        &out,
+        &[
+            "inventory n1\\u{1b}]0;title\\u{7} (rack=r\\u{1b}[2Jx)",
+            "\"open \\u{1b}[31mred\\u{1b}[0m \\u{7} \\u{202e}\"",
+        ],
+    );
+}
+
+#[test]
+fn terminal_escapes_never_reach_the_terminal_from_plan() {
+    let dir = escapes_dir(false);
+    listing(dir.path(), "old.wall", &[], "live.json");
+    let mut args = vec!["plan", "--live", "live.json"];
+    args.extend(TODAY_ARGS);
+    args.push("policy.wall");
+    let out = run(dir.path(), &args, LIMIT);
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    escaped(
+        "plan",
+        &out,
+        &["policy.wall:4: allow jump -> bmcs : ssh \"open \\u{1b}[31mred\\u{1b}[0m \\u{7} \\u{202e}\";"],
+    );
+}
+
+#[test]
+fn terminal_escapes_never_reach_the_terminal_from_diff() {
+    let dir = escapes_dir(false);
+    for format in ["text", "markdown"] {
+        let mut args = vec!["diff", "--format", format];
+        args.extend(TODAY_ARGS);
+        args.extend(["old.wall", "policy.wall"]);
+        let out = run(dir.path(), &args, LIMIT);
+        assert_eq!(out.status, 1, "{}", out.stderr);
+        escaped(
+            format,
+            &out,
+            &["old.wall:4: allow jump -> bmcs : https \"open \\u{1b}[31mred\\u{1b}[0m \\u{7} \\u{202e}\";"],
+        );
+    }
+}
+
+#[test]
+fn terminal_escapes_never_reach_the_terminal_from_usage() {
+    let dir = escapes_dir(false);
+    listing(dir.path(), "policy.wall", &[], "live.json");
+    let mut args = vec!["usage", "--live", "live.json"];
+    args.extend(TODAY_ARGS);
+    args.push("policy.wall");
+    let out = run(dir.path(), &args, LIMIT);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    escaped(
+        "usage",
+        &out,
+        &["\"open \\u{1b}[31mred\\u{1b}[0m \\u{7} \\u{202e}\""],
+    );
+}
+
+#[test]
+fn terminal_escapes_never_reach_the_terminal_from_the_fleet_commands() {
+    let dir = escapes_dir(true);
+    let mut args = vec!["explain", "--gateway", "gw1"];
+    args.extend(TODAY_ARGS);
+    args.push("policy.wall");
+    let out = run(dir.path(), &args, LIMIT);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    escaped(
+        "explain --gateway",
+        &out,
+        &["\"open \\u{1b}[31mred\\u{1b}[0m \\u{7} \\u{202e}\""],
+    );
+    // `plan --all` against a live table per gateway.
+    std::fs::create_dir(dir.path().join("live")).expect("mkdir");
+    listing(
+        dir.path(),
+        "old.wall",
+        &["--gateway", "gw1"],
+        "live/gw1.json",
+    );
+    let mut args = vec!["plan", "--all", "--live", "live"];
+    args.extend(TODAY_ARGS);
+    args.push("policy.wall");
+    let out = run(dir.path(), &args, LIMIT);
+    assert_eq!(out.status, 1, "{} {}", out.stdout, out.stderr);
+    escaped(
+        "plan --all",
+        &out,
+        &["\"open \\u{1b}[31mred\\u{1b}[0m \\u{7} \\u{202e}\""],
+    );
+}
