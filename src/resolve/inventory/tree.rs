@@ -293,6 +293,21 @@ fn read_as(
     mut positions: Positions,
     many: bool,
 ) -> Result<Vec<Spanned<Node>>, ReadError> {
+    // libyaml refuses these without saying where; they are said at their
+    // place (a NUL byte never gets here: an inventory holding one is
+    // refused when it is read).
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !printable(c)) {
+        return Err(ReadError::at(
+            format!(
+                "control characters are not allowed: U+{:04X} here",
+                u32::from(c)
+            ),
+            At {
+                start: at,
+                len: c.len_utf8(),
+            },
+        ));
+    }
     if read.starts_with('\u{feff}') {
         positions.bom = '\u{feff}'.len_utf8();
     }
@@ -313,6 +328,13 @@ fn read_as(
         events: 0,
     };
     reader.documents(many)
+}
+
+/// Whether YAML text may hold `c` as it is (YAML 1.1's printable set, as
+/// libyaml checks it).
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
 }
 
 struct Reader<'t, 'i> {
@@ -854,6 +876,23 @@ mod tests {
                 None
             )
         );
+    }
+
+    #[test]
+    fn control_characters_are_errors_at_their_place() {
+        assert_eq!(
+            read_err("a: 1\nb: x\u{1b}[2J\n"),
+            (
+                "control characters are not allowed: U+001B here".into(),
+                Some(9)
+            )
+        );
+        assert_eq!(
+            read_err("a: \"\u{7}\"\n").0,
+            "control characters are not allowed: U+0007 here"
+        );
+        // Escapes that make them are text, as YAML has it.
+        assert_eq!(read_ok("a: \"x\\e[2J\"\n"), "{a: x\u{1b}[2J}");
     }
 
     #[test]
