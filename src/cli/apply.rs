@@ -216,9 +216,7 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
             if same {
                 return already();
             }
-            carried = listing
-                .as_deref()
-                .and_then(|listing| nft::with_live_counts(listing, &compare.ruleset))
+            carried = nft::carried(listing.as_deref(), &compare.ruleset, super::now())
                 .map(|ruleset| nft::text::render(&ruleset, &compare.header));
             let title = format!("table inet {table} in {place}");
             let report = plan::human(&changes, compare.policy, compare.sources, &title, present);

@@ -304,6 +304,7 @@ fn v4_set(name: &str, lo: u32, hi: u32) -> Set {
         elements: vec![vec![Field::V4(lo, hi)]],
         verdicts: None,
         record: None,
+        counted: Vec::new(),
     }
 }
 
@@ -338,6 +339,7 @@ fn nested() -> Ruleset {
         elements: vec![vec![Field::V4(B.0, B.1)]],
         verdicts: Some(vec![Statement::Drop]),
         record: None,
+        counted: Vec::new(),
     };
     let inner = chain(
         "inner",

@@ -135,10 +135,14 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     let _ = writeln!(out, "delete table inet {table}");
     let _ = writeln!(out, "table inet {table} {{");
     for counter in &ruleset.counters {
+        let _ = writeln!(out, "\tcounter {} {{", counter.name);
+        if let Some(since) = counter.since {
+            let _ = writeln!(out, "\t\tcomment {}", quote(&super::since_comment(since)));
+        }
         let _ = writeln!(
             out,
-            "\tcounter {} {{\n\t\tpackets {} bytes {}\n\t}}",
-            counter.name, counter.packets, counter.bytes
+            "\t\tpackets {} bytes {}\n\t}}",
+            counter.packets, counter.bytes
         );
     }
     // Sets, then maps: the order the JSON form adds them in, so that both
@@ -179,6 +183,23 @@ fn render_set(out: &mut String, set: &Set) {
         let _ = writeln!(out, "\t\tflags dynamic,timeout");
         let _ = writeln!(out, "\t\ttimeout {}s", record.timeout);
         let _ = writeln!(out, "\t\tcounter");
+        // Elements carried over from the table this one replaces, with what
+        // they counted and the time they have left.
+        if !set.elements.is_empty() {
+            let _ = writeln!(out, "\t\telements = {{");
+            let count = set.elements.len();
+            for (i, (element, counted)) in set.elements.iter().zip(&set.counted).enumerate() {
+                out.push_str("\t\t\t");
+                write_element(out, element);
+                let _ = write!(
+                    out,
+                    " counter packets {} bytes {} expires {}s",
+                    counted.packets, counted.bytes, counted.expires
+                );
+                out.push_str(if i + 1 == count { "\n" } else { ",\n" });
+            }
+            let _ = writeln!(out, "\t\t}}");
+        }
         let _ = writeln!(out, "\t}}");
         return;
     }
@@ -188,12 +209,7 @@ fn render_set(out: &mut String, set: &Set) {
         let count = set.elements.len();
         for (i, element) in set.elements.iter().enumerate() {
             out.push_str("\t\t\t");
-            for (j, field) in element.iter().enumerate() {
-                if j > 0 {
-                    out.push_str(" . ");
-                }
-                write_field(out, *field);
-            }
+            write_element(out, element);
             if let Some(verdict) = set.verdicts.as_ref().and_then(|v| v.get(i)) {
                 out.push_str(" : ");
                 out.push_str(&statement_text(verdict));
@@ -203,6 +219,16 @@ fn render_set(out: &mut String, set: &Set) {
         let _ = writeln!(out, "\t\t}}");
     }
     let _ = writeln!(out, "\t}}");
+}
+
+/// An element's fields joined by ` . `.
+fn write_element(out: &mut String, element: &[Field]) {
+    for (j, field) in element.iter().enumerate() {
+        if j > 0 {
+            out.push_str(" . ");
+        }
+        write_field(out, *field);
+    }
 }
 
 /// A field as nft writes it: a single value, a prefix, or a range.
