@@ -224,7 +224,12 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
                 return exit;
             }
         }
-        Ok(None) => {}
+        // A table compiled elsewhere: its counters and recorded elements
+        // carried over as well.
+        Ok(None) => {
+            let listing = runner.list(table, true).ok().flatten();
+            carried = nft::carried_text(text, listing.as_deref(), table, super::now());
+        }
         Err(failure) => {
             let why = match failure {
                 CompareFailure::Unreadable(error) => error.to_string(),

@@ -418,30 +418,58 @@ pub fn carried(listing: Option<&str>, ruleset: &Ruleset, now: i64) -> Option<Rul
     };
     let mut out = ruleset.clone();
     for counter in &mut out.counters {
-        let old = live
-            .iter()
-            .flat_map(|live| &live.counters)
-            .find(|c| c.name == counter.name);
-        match old {
-            Some(old) => {
-                counter.packets = old.packets;
-                counter.bytes = old.bytes;
-                counter.since = old.since;
-            }
-            None => counter.since = Some(now),
-        }
+        carry_counter(counter, live.as_ref(), now);
     }
     for set in out.sets.iter_mut().filter(|s| s.record.is_some()) {
-        let old = live
-            .iter()
-            .flat_map(|live| &live.sets)
-            .find(|s| s.name == set.name && s.key == set.key && s.record.is_some());
-        if let Some(old) = old {
-            set.elements = old.elements.clone();
-            set.counted = old.counted.clone();
-        }
+        carry_elements(set, live.as_ref());
     }
     Some(out)
+}
+
+/// `counter` with the count and start of the live table's counter of the
+/// same name, or starting at `now`.
+fn carry_counter(counter: &mut CounterObject, live: Option<&Ruleset>, now: i64) {
+    match live
+        .into_iter()
+        .flat_map(|live| &live.counters)
+        .find(|c| c.name == counter.name)
+    {
+        Some(old) => {
+            counter.packets = old.packets;
+            counter.bytes = old.bytes;
+            counter.since = old.since;
+        }
+        None => counter.since = Some(now),
+    }
+}
+
+/// Recording set `set` with the elements of the live table's recording set
+/// of the same name and key.
+fn carry_elements(set: &mut Set, live: Option<&Ruleset>) {
+    let old = live
+        .into_iter()
+        .flat_map(|live| &live.sets)
+        .find(|s| s.name == set.name && s.key == set.key && s.record.is_some());
+    if let Some(old) = old {
+        set.elements = old.elements.clone();
+        set.counted = old.counted.clone();
+    }
+}
+
+/// [`carried`] for a table compiled elsewhere: `text`, as [`text::render`]
+/// wrote it, with its counters and recording sets carried over from the
+/// live table's listing (`None`: there is none); the rest of the text as it
+/// is. `None` when the live table is not one bmcwall can read.
+pub fn carried_text(text: &str, listing: Option<&str>, table: &str, now: i64) -> Option<String> {
+    let live = match listing {
+        Some(listing) => Some(parse::listing(listing, table).ok()?),
+        None => None,
+    };
+    Some(text::carry_into(
+        text,
+        |counter| carry_counter(counter, live.as_ref(), now),
+        |set| carry_elements(set, live.as_ref()),
+    ))
 }
 
 /// Whether the live table (its `nft -j -p list table` listing) is exactly

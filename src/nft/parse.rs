@@ -294,7 +294,7 @@ fn parse_verdict(value: &Value) -> Result<Statement, ListingError> {
     }
 }
 
-fn key_type(name: &str) -> Result<KeyType, ListingError> {
+pub(super) fn key_type(name: &str) -> Result<KeyType, ListingError> {
     Ok(match name {
         "ipv4_addr" => KeyType::Ipv4Addr,
         "ipv6_addr" => KeyType::Ipv6Addr,

@@ -587,3 +587,90 @@ fn watched_networks_less_what_the_policy_knows_are_unknown() {
     );
     assert!(text.contains("set unknown_devices_v6 {"), "{text}");
 }
+
+/// `apply --ruleset` (a table compiled elsewhere, as a pipeline pushes it)
+/// carries counts, their starts and recorded elements over as an apply of
+/// the policy does.
+#[test]
+fn apply_ruleset_carries_what_was_recorded() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in ["site.wall", "bmcs.yaml"] {
+        std::fs::copy(
+            fixture(&format!("tests/fixtures/audit/{file}")),
+            dir.path().join(file),
+        )
+        .expect("copy");
+    }
+    let first = dir.path().join("site.wall");
+    let second = dir.path().join("site2.wall");
+    let text = std::fs::read_to_string(&first).expect("read");
+    std::fs::write(&second, format!("{text}allow admin -> bmcs : ssh;\n")).expect("write");
+    let run = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .expect("state directory");
+    let env = [("BMCWALL_RUN_DIR", run.path().to_str().expect("path"))];
+    let lab = Lab::new();
+    let push = |policy: &std::path::Path| {
+        let compiled = policy.with_extension("nft");
+        let out = bmcwall(&[
+            "compile",
+            policy.to_str().expect("path"),
+            "-o",
+            compiled.to_str().expect("path"),
+            "--today",
+            TODAY,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let out = bmcwall_in(
+            crate_root(),
+            &[
+                "apply",
+                "--ruleset",
+                compiled.to_str().expect("path"),
+                "--netns",
+                &lab.gw,
+            ],
+            "",
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    push(&first);
+    let call = flow("10.1.0.11", "203.0.113.53", 17, Some(53));
+    let admin = flow("10.0.5.5", "10.1.0.11", 6, Some(443));
+    send(&lab, &[(call, 2), (admin, 3)]);
+    push(&second);
+    let second = second.to_str().expect("path");
+    let out = audit(second, &lab, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(
+        report["findings"][0]["flows"][0]["packets"].as_u64(),
+        Some(2),
+        "{report}"
+    );
+    let out = bmcwall(&[
+        "usage", second, "--netns", &lab.gw, "--format", "json", "--today", TODAY,
+    ]);
+    let usage: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let counts: Vec<(Option<u64>, bool)> = usage["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| (r["packets"].as_u64(), r["since"].is_i64()))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (Some(3), true),
+            (Some(0), true),
+            (Some(0), true),
+            (Some(2), true)
+        ],
+        "{usage}"
+    );
+}
