@@ -570,13 +570,8 @@ fn human(report: &Report, tables: &[Table]) -> String {
     if report.findings.is_empty() {
         out.push_str("no denied flow of a BMC or a watched network was recorded\n");
     } else {
-        let _ = writeln!(
-            out,
-            "{} errors, {} warnings, {} infos",
-            count("error"),
-            count("warning"),
-            count("info")
-        );
+        let line = super::render::levels_line(count("error"), count("warning"), count("info"));
+        let _ = writeln!(out, "{line}");
     }
     out
 }

@@ -289,6 +289,19 @@ fn usage_all_reports_the_fleets_unused_rules_and_where_rules_are_not_needed() {
             .unwrap_or_else(|e| panic!("{gateway}: {e}"));
         let arrived = lab.probe(flows);
         assert_eq!(arrived.len(), flows.len(), "{gateway}: allowed");
+        if *gateway == "fra1-gw" {
+            // A BMC of FRA1 calls out: denied, and recorded.
+            let call = Flow::new(
+                "10.2.10.12".parse().expect("src"),
+                "203.0.113.53".parse().expect("dst"),
+                ServicePoint {
+                    proto: 17,
+                    port: Some(53),
+                },
+            )
+            .expect("v4");
+            assert!(lab.probe(&[call]).is_empty(), "denied");
+        }
         let listing = lab.list_table_json(nft::DEFAULT_TABLE).expect("list");
         std::fs::write(live.join(format!("{gateway}.json")), listing).expect("write");
     }
@@ -341,6 +354,7 @@ fn usage_all_reports_the_fleets_unused_rules_and_where_rules_are_not_needed() {
             (key("ams1-gw", "29"), 1),
             (key("ams1-gw", "30"), 1),
             (key("fra1-gw", "29"), 1),
+            (("fra1-gw".to_string(), "no rule matched".to_string()), 1),
             (key("nyc1-gw", "31"), 1),
         ])
     );
@@ -366,4 +380,32 @@ fn usage_all_reports_the_fleets_unused_rules_and_where_rules_are_not_needed() {
         }]),
         "{report:#}"
     );
+    // `audit --all` over the same tables: the one BMC that called out, on
+    // the gateway that saw it.
+    let out = bmcwall(&[
+        "audit",
+        FLEET,
+        "--all",
+        "--live",
+        live.to_str().expect("path"),
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let findings: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("gateway "))
+        .collect();
+    assert_eq!(findings.len(), 3, "{text}");
+    assert_eq!(
+        findings[0],
+        "error[BW601] bmc-called-out [fra1-gw]: BMC fra1-r1-02 (10.2.10.12; \
+         examples/fleet/inventory/fra1.yaml:4: rack=r1, site=fra1, vendor=hpe) tried the internet"
+    );
+    assert!(
+        findings[1].starts_with("    -> 203.0.113.53 (internet) udp 53 (dns): 1 packets, "),
+        "{text}"
+    );
+    assert_eq!(findings[2], "1 error, 0 warnings, 0 infos");
 }
