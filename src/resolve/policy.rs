@@ -289,6 +289,8 @@ impl Policy {
 #[derive(Clone, Debug)]
 pub struct AddressNames {
     names: Vec<(String, AddrSet)>,
+    /// How many addresses each name's set has, per family (IPv4, IPv6).
+    sizes: Vec<[u128; 2]>,
 }
 
 impl Policy {
@@ -308,7 +310,22 @@ impl Policy {
         names.push(("internal".into(), self.internal.clone()));
         names.push(("internet".into(), self.internal.complement()));
         names.push(("any".into(), AddrSet::any()));
-        AddressNames { names }
+        let sizes = names
+            .iter()
+            .map(|(_, set)| {
+                [
+                    size(&AddrSet {
+                        v4: set.v4.clone(),
+                        v6: Default::default(),
+                    }),
+                    size(&AddrSet {
+                        v4: Default::default(),
+                        v6: set.v6.clone(),
+                    }),
+                ]
+            })
+            .collect();
+        AddressNames { names, sizes }
     }
 }
 
@@ -337,6 +354,34 @@ impl AddressNames {
             .filter(|(_, s)| set.difference(s).is_empty())
             .min_by_key(|(_, s)| size(&families(s)))
             .map_or_else(|| "addresses".into(), |(name, _)| format!("in {name}"))
+    }
+}
+
+impl AddressNames {
+    /// [`Self::name`] of the one address `address`, without a set per
+    /// question: what a report of many addresses asks.
+    pub fn name_address(&self, address: std::net::IpAddr) -> String {
+        let (family, a) = match address {
+            std::net::IpAddr::V4(a) => (0, u128::from(u32::from(a))),
+            std::net::IpAddr::V6(a) => (1, u128::from(a)),
+        };
+        let holds = |s: &AddrSet| match family {
+            0 => s.v4.contains(a as u32),
+            _ => s.v6.contains(a),
+        };
+        let single = |s: &AddrSet| match family {
+            0 => s.v4.intervals() == [(a as u32, a as u32)],
+            _ => s.v6.intervals() == [(a, a)],
+        };
+        if let Some((name, _)) = self.names.iter().find(|(_, s)| single(s)) {
+            return name.clone();
+        }
+        self.names
+            .iter()
+            .zip(&self.sizes)
+            .filter(|((_, s), _)| holds(s))
+            .min_by_key(|(_, sizes)| sizes[family])
+            .map_or_else(|| "addresses".into(), |((name, _), _)| format!("in {name}"))
     }
 }
 
