@@ -334,26 +334,19 @@ impl AddressNames {
     /// has), else `in NAME` for the smallest named set that holds it, else
     /// `addresses`.
     pub fn name(&self, set: &AddrSet) -> String {
-        let families = |s: &AddrSet| AddrSet {
-            v4: if set.v4.is_empty() {
-                Default::default()
-            } else {
-                s.v4.clone()
-            },
-            v6: if set.v6.is_empty() {
-                Default::default()
-            } else {
-                s.v6.clone()
-            },
-        };
-        if let Some((name, _)) = self.names.iter().find(|(_, s)| families(s) == *set) {
+        let (has_v4, has_v6) = (!set.v4.is_empty(), !set.v6.is_empty());
+        let same = |s: &AddrSet| (!has_v4 || s.v4 == set.v4) && (!has_v6 || s.v6 == set.v6);
+        if let Some((name, _)) = self.names.iter().find(|(_, s)| same(s)) {
             return name.clone();
         }
         self.names
             .iter()
-            .filter(|(_, s)| set.difference(s).is_empty())
-            .min_by_key(|(_, s)| size(&families(s)))
-            .map_or_else(|| "addresses".into(), |(name, _)| format!("in {name}"))
+            .zip(&self.sizes)
+            .filter(|((_, s), _)| set.difference(s).is_empty())
+            .min_by_key(|(_, [v4, v6])| {
+                (if has_v4 { *v4 } else { 0 }).saturating_add(if has_v6 { *v6 } else { 0 })
+            })
+            .map_or_else(|| "addresses".into(), |((name, _), _)| format!("in {name}"))
     }
 }
 
