@@ -33,8 +33,11 @@ pub(super) enum Node {
     Scalar(Text),
     List(Vec<Spanned<Node>>),
     /// The keys in file order, each with where it is written.
-    Map(Vec<(Spanned<Text>, Spanned<Node>)>),
+    Map(Vec<Entry>),
 }
+
+/// A key of a mapping, and its value.
+pub(super) type Entry = (Spanned<Text>, Spanned<Node>);
 
 /// Where a value is written: its first byte (a quote or bracket included),
 /// and how many bytes a scalar takes (0 for a block collection or an empty
@@ -512,7 +515,7 @@ impl Reader<'_, '_> {
 
     /// The entries of a mapping up to its end, with `<<` merged.
     fn mapping(&mut self) -> Result<Node, ReadError> {
-        let mut entries: Vec<(Spanned<Text>, Spanned<Node>)> = Vec::new();
+        let mut entries: Vec<Entry> = Vec::new();
         let mut merged: Vec<Spanned<Node>> = Vec::new();
         // Keys seen, once the mapping is too long to search.
         let mut seen: HashSet<Text> = HashSet::new();

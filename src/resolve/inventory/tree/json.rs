@@ -16,7 +16,7 @@
 //! (a NUL byte or a control character in a string included); a collection or
 //! string the file ends inside is shown where it starts.
 
-use super::{At, Node, ReadError, Spanned, Text, MAX_DEPTH};
+use super::{At, Entry, Node, ReadError, Spanned, Text, MAX_DEPTH};
 
 /// Reads one JSON value, the whole of `text` (a byte order mark and blanks
 /// around it allowed). A text of blanks only is `Null`.
@@ -59,7 +59,7 @@ struct Reader<'t> {
     /// of the objects: each collection is moved out into a vector of its
     /// size when it ends, rather than grown in one of its own.
     items: Vec<Spanned<Node>>,
-    entries: Vec<(Spanned<Text>, Spanned<Node>)>,
+    entries: Vec<Entry>,
 }
 
 /// What an array or object being read is, for messages.
@@ -274,7 +274,7 @@ impl Reader<'_> {
     /// The entries of the object whose `{` is at `start`, read to its `}`.
     /// A key given twice is an error at its second place, unless the text
     /// has another error before it.
-    fn object(&mut self, start: usize) -> Result<Vec<(Spanned<Text>, Spanned<Node>)>, ReadError> {
+    fn object(&mut self, start: usize) -> Result<Vec<Entry>, ReadError> {
         self.at += 1;
         let mark = self.entries.len();
         self.blanks();
@@ -494,7 +494,7 @@ impl Reader<'_> {
 /// The first key, in the order written, that an earlier one has: pairs
 /// compared in a short object, keys sorted in a long one (a device of a
 /// NetBox export has about 40).
-fn first_duplicate(entries: &[(Spanned<Text>, Spanned<Node>)]) -> Option<&Spanned<Text>> {
+fn first_duplicate(entries: &[Entry]) -> Option<&Spanned<Text>> {
     if entries.len() < 16 {
         return (1..entries.len())
             .find(|&j| {
