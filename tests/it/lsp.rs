@@ -765,3 +765,118 @@ fn a_fleet_in_the_editor_outlines_its_gateways_and_checks_clean() {
     );
     editor.shutdown();
 }
+
+/// A policy that loads `bmcs.yaml` and selects from it, in a temporary
+/// directory: the policy's URI and text, the inventory's URI and text.
+fn with_inventory(dir: &Path) -> (String, String, String, String) {
+    let policy = "inventory \"bmcs.yaml\";\n\
+                  host admin1 = 10.1.0.1;\n\
+                  bmc db = inventory(name = \"db1-bmc\");\n\
+                  bmc dell = inventory(vendor = \"dell\");\n\
+                  allow admin1 -> db : ssh;\n\
+                  allow admin1 -> dell : https;\n";
+    let inventory = "bmcs:\n  - name: db1-bmc\n    address: 10.9.0.1\n    vendor: dell\n  \
+                     - name: db2-bmc\n    address: 10.9.0.2\n    vendor: dell\n";
+    std::fs::write(dir.join("site.wall"), policy).expect("write");
+    std::fs::write(dir.join("bmcs.yaml"), inventory).expect("write");
+    let uri = |name: &str| {
+        let path = std::fs::canonicalize(dir.join(name)).expect("path");
+        format!("file://{}", path.display())
+    };
+    (
+        uri("site.wall"),
+        policy.into(),
+        uri("bmcs.yaml"),
+        inventory.into(),
+    )
+}
+
+#[test]
+fn an_inventory_edited_in_its_buffer_is_what_is_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (policy_uri, policy, inventory_uri, inventory) = with_inventory(dir.path());
+    let mut editor = Editor::start();
+    editor.open(&policy_uri, &policy);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    assert_eq!(summary(&editor.diagnostics(&inventory_uri)), []);
+    editor.open(&inventory_uri, &inventory);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    assert_eq!(summary(&editor.diagnostics(&inventory_uri)), []);
+
+    // `db1-bmc` disappears from the buffer (renamed), and `db2-bmc`'s
+    // address is not one: the selector of `db1-bmc` selects nothing, and
+    // the address is an error in the inventory, on the buffer's URI.
+    let edited = inventory
+        .replace("db1-bmc", "db3-bmc")
+        .replace("10.9.0.2", "10.9.0.300");
+    editor.change(&inventory_uri, 2, &edited);
+    let (line, character) = pos(&policy, "inventory(name");
+    let on_policy = editor.diagnostics(&policy_uri);
+    assert_eq!(
+        summary(&on_policy),
+        [(
+            "BW008".into(),
+            line as u64,
+            character as u64,
+            line as u64,
+            character as u64 + 26
+        )]
+    );
+    let (line, character) = pos(&edited, "10.9.0.300");
+    let on_inventory = editor.diagnostics(&inventory_uri);
+    assert_eq!(
+        summary(&on_inventory),
+        [(
+            "BW010".into(),
+            line as u64,
+            character as u64,
+            line as u64,
+            character as u64 + 10
+        )]
+    );
+    // The file on disk was never what was checked.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("bmcs.yaml")).expect("file"),
+        inventory
+    );
+
+    // Repaired in the buffer: both clean again.
+    editor.change(&inventory_uri, 3, &inventory);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    assert_eq!(summary(&editor.diagnostics(&inventory_uri)), []);
+    editor.shutdown();
+}
+
+#[test]
+fn from_a_selector_to_the_inventory_entries() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (policy_uri, policy, inventory_uri, inventory) = with_inventory(dir.path());
+    let mut editor = Editor::start();
+    editor.open(&policy_uri, &policy);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    let entry = |name: &str| {
+        let (line, character) = pos(&inventory, name);
+        json!({"uri": inventory_uri, "range": {
+            "start": {"line": line, "character": character},
+            "end": {"line": line, "character": character + name.len() as u32}}})
+    };
+    // A BMC's name goes to its entry.
+    let (line, character) = pos(&policy, "db1-bmc");
+    let definition = editor.at("textDocument/definition", &policy_uri, line, character + 2);
+    assert_eq!(definition, entry("db1-bmc"));
+    let references = editor.at("textDocument/references", &policy_uri, line, character);
+    assert_eq!(references, json!([entry("db1-bmc")]));
+    // A label value goes to every entry that has it, in inventory order;
+    // so does its label.
+    let (line, character) = pos(&policy, "\"dell\"");
+    let definition = editor.at("textDocument/definition", &policy_uri, line, character + 1);
+    assert_eq!(definition, json!([entry("db1-bmc"), entry("db2-bmc")]));
+    let (line, character) = pos(&policy, "vendor =");
+    let references = editor.at("textDocument/references", &policy_uri, line, character);
+    assert_eq!(references, json!([entry("db1-bmc"), entry("db2-bmc")]));
+    // Elsewhere in a selector, nothing.
+    let (line, character) = pos(&policy, "inventory(vendor");
+    let nothing = editor.at("textDocument/definition", &policy_uri, line, character + 3);
+    assert_eq!(nothing, Value::Null);
+    editor.shutdown();
+}

@@ -99,6 +99,7 @@ pub(super) fn run(args: LspArgs) -> Exit {
         today: args.common.today(),
         common: args.common,
         checks: Vec::new(),
+        cache: crate::resolve::Cache::default(),
     };
     let outcome = server.serve();
     drop(connection);
@@ -137,6 +138,9 @@ struct Server<'c> {
     /// settings.
     common: super::Common,
     checks: Vec<RootCheck>,
+    /// The inventories parsed by earlier checks, taken again while their
+    /// files and buffers read the same.
+    cache: crate::resolve::Cache,
 }
 
 impl Server<'_> {
@@ -202,10 +206,7 @@ impl Server<'_> {
             }
             GotoDefinition::METHOD => {
                 let p: lsp_types::GotoDefinitionParams = params(request)?;
-                to_json(
-                    self.definition(&p.text_document_position_params)
-                        .map(GotoDefinitionResponse::Scalar),
-                )
+                to_json(self.definition(&p.text_document_position_params))
             }
             References::METHOD => {
                 let p: lsp_types::ReferenceParams = params(request)?;
@@ -315,7 +316,13 @@ impl Server<'_> {
                 let settings = self.common.settings(&doc.path).unwrap_or_default();
                 RootCheck {
                     root: canonical(&doc.path),
-                    checked: pipeline::check_open(&doc.path, open.clone(), self.today, &settings),
+                    checked: pipeline::check_open(
+                        &doc.path,
+                        open.clone(),
+                        self.today,
+                        &settings,
+                        &self.cache,
+                    ),
                 }
             })
             .collect();
@@ -472,15 +479,55 @@ impl Server<'_> {
         })
     }
 
-    fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Location> {
-        let (doc, found) = self.name_at(at)?;
+    fn definition(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Option<GotoDefinitionResponse> {
+        let Some((doc, found)) = self.name_at(at) else {
+            let mut entries = self.entries_at(at)?;
+            return Some(match entries.len() {
+                0 => return None,
+                1 => GotoDefinitionResponse::Scalar(entries.remove(0)),
+                _ => GotoDefinitionResponse::Array(entries),
+            });
+        };
         let (checked, policy) = self.policy_of(&doc.path)?;
-        if found.gateway {
-            let index = policy.gateway_named(&found.name)?;
-            return location(&checked.sources, policy.gateways[index].name_span);
-        }
-        let definition = policy.definitions.iter().find(|d| d.name == found.name)?;
-        location(&checked.sources, definition.name_span)
+        let span = if found.gateway {
+            policy.gateways[policy.gateway_named(&found.name)?].name_span
+        } else {
+            policy
+                .definitions
+                .iter()
+                .find(|d| d.name == found.name)?
+                .name_span
+        };
+        location(&checked.sources, span).map(GotoDefinitionResponse::Scalar)
+    }
+
+    /// For a cursor on a condition of an `inventory(...)` selector (its
+    /// label or its value), the inventory entries whose label has that
+    /// value (`name`: the entry of that name), each at its name in its
+    /// inventory file, in inventory order.
+    fn entries_at(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Vec<Location>> {
+        let doc = self.doc(&at.text_document.uri)?;
+        let cursor = offset(&doc.text, at.position);
+        let index = Index::of(&doc.text);
+        let condition = index
+            .selectors
+            .iter()
+            .flat_map(|(_, _, conditions)| conditions)
+            .find(|c| {
+                c.label.span.start as usize <= cursor && cursor <= c.value.span.end as usize
+            })?;
+        let (checked, policy) = self.policy_of(&doc.path)?;
+        Some(
+            policy
+                .inventory
+                .iter()
+                .filter(|entry| entry.has_label(&condition.label.name, &condition.value.value))
+                .filter_map(|entry| location(&checked.sources, entry.span))
+                .collect(),
+        )
     }
 
     /// Every occurrence of the name under the cursor in every policy file
@@ -490,7 +537,9 @@ impl Server<'_> {
         at: &lsp_types::TextDocumentPositionParams,
         declaration: bool,
     ) -> Option<Vec<Location>> {
-        let (doc, found) = self.name_at(at)?;
+        let Some((doc, found)) = self.name_at(at) else {
+            return self.entries_at(at);
+        };
         let (checked, _) = self.check_of(&doc.path)?;
         let mut locations = Vec::new();
         for (_, file) in checked.sources.files() {
