@@ -819,7 +819,7 @@ fn an_inventory_edited_in_its_buffer_is_what_is_checked() {
             line as u64,
             character as u64,
             line as u64,
-            character as u64 + 26
+            character as u64 + 27
         )]
     );
     let (line, character) = pos(&edited, "10.9.0.300");
@@ -827,13 +827,15 @@ fn an_inventory_edited_in_its_buffer_is_what_is_checked() {
     assert_eq!(
         summary(&on_inventory),
         [(
-            "BW010".into(),
+            "BW005".into(),
             line as u64,
             character as u64,
             line as u64,
             character as u64 + 10
         )]
     );
+    let message = on_inventory[0]["message"].as_str().expect("message");
+    assert!(message.contains("10.9.0.300"), "{message}");
     // The file on disk was never what was checked.
     assert_eq!(
         std::fs::read_to_string(dir.path().join("bmcs.yaml")).expect("file"),
@@ -879,4 +881,47 @@ fn from_a_selector_to_the_inventory_entries() {
     let nothing = editor.at("textDocument/definition", &policy_uri, line, character + 3);
     assert_eq!(nothing, Value::Null);
     editor.shutdown();
+}
+
+/// What a check with kept inventories finds, next to a fresh `check` of
+/// the same files: the same findings, also after the inventory changes on
+/// disk, and with a buffer standing for it.
+#[test]
+fn kept_inventories_find_what_a_fresh_check_finds() {
+    use bmcwall::pipeline::{self, Settings};
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().expect("temp dir");
+    with_inventory(dir.path());
+    let policy = std::fs::canonicalize(dir.path().join("site.wall")).expect("path");
+    let inventory = std::fs::canonicalize(dir.path().join("bmcs.yaml")).expect("path");
+    let original = std::fs::read_to_string(&inventory).expect("inventory");
+    let cache = bmcwall::resolve::Cache::default();
+    let settings = Settings::default();
+    let findings = |checked: &pipeline::Checked| -> Vec<String> {
+        checked
+            .findings
+            .iter()
+            .map(|f| format!("{:?}", f.diagnostic))
+            .collect()
+    };
+    let kept = |open: BTreeMap<PathBuf, String>| {
+        findings(&pipeline::check_open(
+            &policy,
+            open,
+            crate::support::today(),
+            &settings,
+            &cache,
+        ))
+    };
+    assert_eq!(kept(BTreeMap::new()), Vec::<String>::new());
+    assert_eq!(kept(BTreeMap::new()), Vec::<String>::new(), "kept");
+    std::fs::write(&inventory, original.replace("db1-bmc", "db3-bmc")).expect("write");
+    let changed = kept(BTreeMap::new());
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].contains("EmptySelector"), "{changed:?}");
+    assert_eq!(changed, findings(&crate::support::check(&policy)));
+    // The buffer holds the text before the change: that is what counts.
+    let open = BTreeMap::from([(inventory.clone(), original.clone())]);
+    assert_eq!(kept(open), Vec::<String>::new());
+    assert_eq!(kept(BTreeMap::new()), changed, "the file again");
 }
