@@ -747,6 +747,46 @@ fn a_fleet_in_the_editor_outlines_its_gateways_and_checks_clean() {
         "{said}"
     );
     assert!(said.ends_with("governs 3 BMCs"), "{said}");
+    // Completion in a gateway's braces: the peers after `pair` (not the
+    // gateway itself), the words of `mode` and `sync`, the items' keywords
+    // where an item starts, and addresses after `scope`.
+    let complete = |editor: &mut Editor, needle: &str, after: u32| {
+        let (line, character) = pos(&text, needle);
+        let items = editor.at("textDocument/completion", &uri, line, character + after);
+        strings(&items, "label")
+    };
+    assert_eq!(
+        complete(&mut editor, "pair ams1-gw;", 5),
+        ["ams1-gw", "fra1-gw", "jump-fra1-fw", "nyc1-gw"]
+    );
+    assert_eq!(
+        complete(&mut editor, "pair ams1-gw;", 9),
+        ["ams1-gw", "fra1-gw", "jump-fra1-fw", "nyc1-gw"],
+        "while the name is typed"
+    );
+    assert_eq!(
+        complete(&mut editor, "mode host; }", 5),
+        ["forward", "host"]
+    );
+    assert_eq!(
+        complete(&mut editor, "sync vrrp, conntrackd;", 11),
+        ["conntrackd", "vrrp"]
+    );
+    assert_eq!(
+        complete(&mut editor, "{ mode host; }", 2),
+        ["mode", "pair", "scope", "sync"]
+    );
+    assert_eq!(
+        complete(&mut editor, "mode host; }", 11),
+        ["mode", "pair", "scope", "sync"],
+        "after an item"
+    );
+    let in_scope = complete(&mut editor, "scope inventory(site = \"fra1\")", 6);
+    assert!(
+        in_scope.contains(&"jump-fra1".to_string()) && in_scope.contains(&"bmcs".to_string()),
+        "{in_scope:?}"
+    );
+    assert!(!in_scope.contains(&"ssh".to_string()), "{in_scope:?}");
     // An unsaved edit that makes a pair member name no gateway: BW502 at
     // the name, as `check` reports it.
     let broken = text.replace("{ pair ams1-gw; }", "{ pair ams1-gx; }");

@@ -837,6 +837,9 @@ impl Server<'_> {
             }
             return Some(CompletionResponse::Array(items));
         }
+        if let Some(items) = self.complete_gateway_item(doc, cursor) {
+            return Some(CompletionResponse::Array(items));
+        }
         let services_here = before
             .find("->")
             .is_some_and(|arrow| before[arrow..].contains(':'));
@@ -884,6 +887,60 @@ impl Server<'_> {
         items.sort_by(|a, b| a.label.cmp(&b.label));
         items.dedup_by(|a, b| a.label == b.label);
         Some(CompletionResponse::Array(items))
+    }
+}
+
+impl Server<'_> {
+    /// Completion inside a gateway's braces: the items' keywords where an
+    /// item starts, the other gateways' names after `pair`, the words of
+    /// `mode` and `sync`; `None` outside the braces and after `scope` (an
+    /// address expression, completed as one).
+    fn complete_gateway_item(&self, doc: &Doc, cursor: usize) -> Option<Vec<CompletionItem>> {
+        let before = &doc.text[..cursor];
+        let brace = before.rfind('{')?;
+        if before[brace..].contains('}') {
+            return None;
+        }
+        let item_start = before.rfind(';').filter(|&at| at > brace).unwrap_or(brace) + 1;
+        let item_text = &before[item_start..];
+        let words: Vec<&str> = item_text.split_whitespace().collect();
+        let typing = !item_text.ends_with(char::is_whitespace);
+        let keyword = |word: &str| item(word, CompletionItemKind::KEYWORD, "");
+        if words.is_empty() || typing && words.len() == 1 {
+            return Some(["mode", "pair", "scope", "sync"].map(keyword).to_vec());
+        }
+        match words[0] {
+            "mode" => Some(["forward", "host"].map(keyword).to_vec()),
+            "sync" => Some(["conntrackd", "vrrp"].map(keyword).to_vec()),
+            "pair" => {
+                // The gateway the braces belong to is not its own peer.
+                let own = before[..brace]
+                    .rfind("gateway")
+                    .and_then(|at| {
+                        before[at + "gateway".len()..brace]
+                            .split_whitespace()
+                            .next()
+                    })
+                    .map(|name| name.trim_end_matches('='));
+                let names: BTreeSet<String> = match self.policy_of(&doc.path) {
+                    Some((_, policy)) => policy.gateways.iter().map(|g| g.name.clone()).collect(),
+                    None => Index::of(&doc.text)
+                        .occurrences
+                        .into_iter()
+                        .filter(|o| o.gateway && o.definition)
+                        .map(|o| o.name)
+                        .collect(),
+                };
+                Some(
+                    names
+                        .iter()
+                        .filter(|name| Some(name.as_str()) != own)
+                        .map(|name| item(name, CompletionItemKind::VARIABLE, "gateway"))
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
     }
 }
 
