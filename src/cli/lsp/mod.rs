@@ -5,9 +5,11 @@
 //! with the same pipeline call as `check` ([`pipeline::check_open`]), with
 //! the unsaved buffers standing for their files, so diagnostics are the same
 //! codes, levels, waivers and related locations. A buffer included by another
-//! open one is checked as part of it, not on its own. A full check of the
-//! shipped example takes a few milliseconds, so each change re-checks
-//! everything open rather than keeping results that a change might spoil.
+//! open one is checked as part of it, not on its own. Each change re-checks
+//! everything open; what the pipeline keeps across changes is only the
+//! parsed inventories (`resolve::Cache`), taken again while their files and
+//! buffers read the same, so an inventory buffer edited is parsed anew and
+//! a keystroke in a policy parses no inventory.
 //!
 //! A request that panics is answered with an error and the server goes on.
 

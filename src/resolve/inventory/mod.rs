@@ -1162,7 +1162,7 @@ fn entry(name: String, span: Span, written: Vec<(IpAddr, Span)>, labels: Labels)
             v4: IntervalSet::from_intervals(v4),
             v6: IntervalSet::from_intervals(v6),
         },
-        labels,
+        labels: std::sync::Arc::new(labels),
         span,
         written,
     }
