@@ -612,6 +612,7 @@ fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> 
         elements,
         verdicts: Some(verdicts),
         record: None,
+        counted: Vec::new(),
     }
 }
 
@@ -666,6 +667,7 @@ where
                 elements: ported,
                 verdicts: None,
                 record: None,
+                counted: Vec::new(),
             },
             vec![
                 Match::L4protoIn(vec![service::TCP, service::UDP]),
@@ -686,6 +688,7 @@ where
                 elements: bare,
                 verdicts: None,
                 record: None,
+                counted: Vec::new(),
             },
             vec![Match::InSet {
                 key: vec![spec.saddr, spec.daddr, Selector::L4proto],

@@ -219,6 +219,9 @@ pub struct Policy {
     /// What the table of this policy governs: for a gateway's policy
     /// ([`Policy::for_gateway`]), its mode.
     pub enforcement: Enforcement,
+    /// The management networks of the `watch` statements: the denied flows
+    /// of their devices that are no BMC and no `host` are recorded.
+    pub watch: AddrSet,
 }
 
 impl Policy {
@@ -259,6 +262,21 @@ impl Policy {
             })
             .flat_map(|r| &r.waivers)
             .find(|w| w.code == diagnostic.code)
+    }
+
+    /// The addresses on the watched networks that the policy does not know:
+    /// no BMC, no `host` definition, no gateway.
+    pub fn unknown_watched(&self) -> AddrSet {
+        let mut known = self.bmcs.clone();
+        for definition in &self.definitions {
+            if let NamedKind::Address(DefKind::Host, set) = &definition.kind {
+                known = known.union(set);
+            }
+        }
+        for gateway in &self.gateways {
+            known = known.union(&gateway.addrs);
+        }
+        self.watch.difference(&known)
     }
 
     /// Indices of the rules that are in force (not expired), in policy order.
