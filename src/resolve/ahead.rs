@@ -136,6 +136,11 @@ impl Ahead {
         }
     }
 
+    /// The cache the inventories are read through, if any.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.shared.reading.cache.as_ref()
+    }
+
     /// The inventory at `path`: the one asked for (the first not taken yet),
     /// or read now if it was not asked for.
     pub fn take(&mut self, path: &Path, request: &Request) -> std::io::Result<Parsed> {

@@ -10,15 +10,27 @@ use crate::diagnostic::{closest, Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::Condition;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Selects entries of one inventory, indexing each label on the first
 /// selector that names it.
 #[derive(Default)]
 pub(super) struct Selection {
-    index: LabelIndex,
+    /// Shared with a cache that keeps it for the same inventories.
+    index: Arc<Mutex<LabelIndex>>,
 }
 
 impl Selection {
+    /// A selection over the index `index`, as far as it is built.
+    pub(super) fn sharing(index: Arc<Mutex<LabelIndex>>) -> Selection {
+        Selection { index }
+    }
+
+    /// The index, to share.
+    pub(super) fn index(&self) -> Arc<Mutex<LabelIndex>> {
+        Arc::clone(&self.index)
+    }
+
     /// The addresses of the entries of `inventory` that every condition holds
     /// for; an empty selection pushes a BW008 at `span`.
     pub(super) fn select(
@@ -28,7 +40,8 @@ impl Selection {
         span: Span,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> AddrSet {
-        let index = &mut self.index;
+        let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = &mut *index;
         index.add(inventory, conditions);
         let set = union_all(matching(index, inventory, conditions).map(|i| &inventory[i]));
         if set.is_empty() {
@@ -160,7 +173,7 @@ fn typo(index: &LabelIndex, inventory: &[InventoryEntry], condition: &Condition)
 /// selectors have named (most inventories have labels no selector names,
 /// and a value per entry of `name`).
 #[derive(Default)]
-struct LabelIndex {
+pub(super) struct LabelIndex {
     by_label: HashMap<String, HashMap<String, Vec<usize>>>,
 }
 

@@ -964,4 +964,15 @@ fn kept_inventories_find_what_a_fresh_check_finds() {
     let open = BTreeMap::from([(inventory.clone(), original.clone())]);
     assert_eq!(kept(open), Vec::<String>::new());
     assert_eq!(kept(BTreeMap::new()), changed, "the file again");
+    // A name used twice: found across the inventories, kept, found again.
+    std::fs::write(&inventory, original.replace("db1-bmc", "db2-bmc")).expect("write");
+    let twice = kept(BTreeMap::new());
+    assert!(
+        twice
+            .iter()
+            .any(|f| f.contains("duplicate inventory name `db2-bmc`")),
+        "{twice:?}"
+    );
+    assert_eq!(twice, findings(&crate::support::check(&policy)));
+    assert_eq!(kept(BTreeMap::new()), twice, "kept");
 }

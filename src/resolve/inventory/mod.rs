@@ -86,6 +86,8 @@ pub struct Parsed {
     summary: InventorySummary,
     /// Why the inventory yields no BMC, when that is all that is wrong.
     empty: Option<Empty>,
+    /// The number of the parse, when a cache keeps it.
+    pub(in crate::resolve) kept: Option<u64>,
 }
 
 /// An inventory without a BMC: said at the `inventory` statement, where
@@ -157,8 +159,8 @@ pub fn read(
         .texts()
         .map(|(path, text)| (path.to_path_buf(), text.to_string()))
         .collect();
-    let parsed = parse_files(path, request, gathered);
-    cache.keep(path, request, texts, &parsed);
+    let mut parsed = parse_files(path, request, gathered);
+    cache.keep(path, request, texts, &mut parsed);
     Ok(parsed)
 }
 
@@ -334,6 +336,7 @@ impl Files {
             diagnostics,
             summary,
             empty,
+            kept: None,
         }
     }
 }
