@@ -23,6 +23,11 @@ struct Editor {
 
 impl Editor {
     fn start() -> Editor {
+        Editor::start_with(Value::Null)
+    }
+
+    /// A server initialized with these `initializationOptions`.
+    fn start_with(options: Value) -> Editor {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bmcwall"))
             .args(["lsp", "--today", TODAY])
             .stdin(Stdio::piped())
@@ -65,7 +70,10 @@ impl Editor {
             notifications: Vec::new(),
             next_id: 1,
         };
-        let init = editor.request("initialize", json!({"capabilities": {}}));
+        let init = editor.request(
+            "initialize",
+            json!({"capabilities": {}, "initializationOptions": options}),
+        );
         assert_eq!(init["capabilities"]["hoverProvider"], true);
         editor.notify("initialized", json!({}));
         editor
@@ -975,4 +983,117 @@ fn kept_inventories_find_what_a_fresh_check_finds() {
     );
     assert_eq!(twice, findings(&crate::support::check(&policy)));
     assert_eq!(kept(BTreeMap::new()), twice, "kept");
+}
+
+/// The ams1 example's table as `nft -j list table` shows it once loaded:
+/// the compiled JSON's objects, with 12 packets and 3400 bytes on the first
+/// rule's counter (`admins manage rack A`).
+fn saved_listing(dir: &Path) -> PathBuf {
+    let out = crate::support::bmcwall_in(
+        dir,
+        &["compile", "ams1.wall", "--format", "json", "--today", TODAY],
+        "",
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&out)
+    );
+    let compiled: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut first = true;
+    let objects: Vec<Value> = compiled["nftables"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|command| command.get("add").cloned())
+        .map(|mut object| {
+            if first && object.get("counter").is_some() {
+                first = false;
+                object["counter"]["packets"] = json!(12);
+                object["counter"]["bytes"] = json!(3400);
+            }
+            object
+        })
+        .collect();
+    let path = dir.join("saved.json");
+    std::fs::write(&path, json!({"nftables": objects}).to_string()).expect("write");
+    path
+}
+
+#[test]
+fn hover_on_a_rule_shows_its_findings_and_its_hits_in_a_saved_table() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, uri, text) = ams1(dir.path());
+    let saved = saved_listing(dir.path());
+    let mut editor = Editor::start_with(json!({"bmcwall": {"liveTable": saved}}));
+    editor.open(&uri, &text);
+    assert_eq!(summary(&editor.diagnostics(&uri)), []);
+    let rule = "allow admins    -> rack-a  : redfish, ssh, vendor-kvm  \"admins manage rack A\";";
+    let (line, character) = pos(&text, rule);
+    let hover = editor.at("textDocument/hover", &uri, line, character + 2);
+    assert_eq!(
+        hover["contents"]["value"],
+        format!(
+            "`allow` rule: admins manage rack A\n\nhits in {}: 12 packets, 3400 bytes",
+            saved.display()
+        )
+    );
+    assert_eq!(
+        hover["range"],
+        json!({"start": {"line": line, "character": character},
+               "end": {"line": line, "character": character + rule.len() as u32}})
+    );
+    // The second rule's counter is in the table, with nothing counted.
+    let (line, _) = pos(&text, "allow jump-ams1 -> bmcs");
+    let hover = editor.at("textDocument/hover", &uri, line, 1);
+    assert_eq!(
+        hover["contents"]["value"],
+        format!(
+            "`allow` rule\n\nhits in {}: 0 packets, 0 bytes",
+            saved.display()
+        )
+    );
+
+    // A rule that earlier ones make redundant: its finding, and, the buffer
+    // being another policy now, no counts from the table.
+    let redundant = text.replace(
+        "deny  any       -> bmcs    log;",
+        "deny  any       -> bmcs    log;\nallow admins -> rack-a : ssh;",
+    );
+    editor.change(&uri, 2, &redundant);
+    let (line, _) = pos(&redundant, "allow admins -> rack-a : ssh;");
+    assert_eq!(
+        summary(&editor.diagnostics(&uri)),
+        [("BW102".into(), line as u64, 0, line as u64, 29)]
+    );
+    let hover = editor.at("textDocument/hover", &uri, line, 2);
+    let said = hover["contents"]["value"].as_str().expect("a hover");
+    let prefix = format!(
+        "`allow` rule\n\nfindings: BW102 redundant-rule\n\nhits in {}: compiled from policy sha256:",
+        saved.display()
+    );
+    assert!(said.starts_with(&prefix), "{said}");
+    assert!(said.contains(", not from this one (sha256:"), "{said}");
+
+    // A setting changed to a file that is not there.
+    editor.change(&uri, 3, &text);
+    assert_eq!(summary(&editor.diagnostics(&uri)), []);
+    let missing = dir.path().join("missing.json");
+    editor.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"bmcwall": {"liveTable": missing}}}),
+    );
+    let (line, character) = pos(&text, rule);
+    let hover = editor.at("textDocument/hover", &uri, line, character + 2);
+    let said = hover["contents"]["value"].as_str().expect("a hover");
+    assert!(
+        said.starts_with(&format!(
+            "`allow` rule: admins manage rack A\n\nhits in {}: not readable: ",
+            missing.display()
+        )),
+        "{said}"
+    );
+    editor.shutdown();
 }

@@ -29,8 +29,8 @@ use crate::source::{SourceMap, Span};
 use index::{offset, range, Index, SymbolKind};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
-    PublishDiagnostics,
+    DidChangeConfiguration, DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
+    Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
     CodeActionRequest, CodeLensRequest, Completion, DocumentSymbolRequest, Formatting,
@@ -93,6 +93,7 @@ pub(super) fn run(args: LspArgs) -> Exit {
         Ok(params) => params,
         Err(error) => return failed(&format!("the client did not initialize: {error}")),
     };
+    let live_table = live_table_setting(&init["initializationOptions"]);
     let _: Option<InitializeParams> = serde_json::from_value(init).ok();
     let mut server = Server {
         connection: &connection,
@@ -102,6 +103,7 @@ pub(super) fn run(args: LspArgs) -> Exit {
         common: args.common,
         checks: Vec::new(),
         cache: crate::resolve::Cache::default(),
+        live_table,
     };
     let outcome = server.serve();
     drop(connection);
@@ -143,6 +145,9 @@ struct Server<'c> {
     /// The inventories parsed by earlier checks, taken again while their
     /// files and buffers read the same.
     cache: crate::resolve::Cache,
+    /// `bmcwall.liveTable`: a saved `nft -j list table` whose counters
+    /// hover shows on rules.
+    live_table: Option<PathBuf>,
 }
 
 impl Server<'_> {
@@ -279,6 +284,11 @@ impl Server<'_> {
                     if let Some(change) = p.content_changes.into_iter().last() {
                         self.open(p.text_document.uri, change.text);
                     }
+                }
+            }
+            DidChangeConfiguration::METHOD => {
+                if let Some(path) = live_table_setting(&notification.params["settings"]) {
+                    self.live_table = Some(path);
                 }
             }
             DidCloseTextDocument::METHOD => {
@@ -421,10 +431,13 @@ impl Server<'_> {
         let cursor = offset(&doc.text, at.position);
         let index = Index::of(&doc.text);
         if index.at(cursor).is_none() {
-            let (start, end, conditions) = index
+            let Some((start, end, conditions)) = index
                 .selectors
                 .iter()
-                .find(|(start, end, _)| *start <= cursor && cursor <= *end)?;
+                .find(|(start, end, _)| *start <= cursor && cursor <= *end)
+            else {
+                return self.hover_rule(doc, cursor);
+            };
             let (_, policy) = self.policy_of(&doc.path)?;
             return Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
@@ -478,6 +491,57 @@ impl Server<'_> {
                 value: text,
             }),
             range: Some(range(&doc.text, found.start, found.end)),
+        })
+    }
+
+    /// Hover on a rule (not on a name in it): its action and description,
+    /// the findings on it, and with `bmcwall.liveTable` set, its counter's
+    /// packets and bytes when the saved table is this policy's.
+    fn hover_rule(&self, doc: &Doc, cursor: usize) -> Option<Hover> {
+        let (checked, file) = self.check_of(&doc.path)?;
+        if checked.sources.file(file).text != doc.text {
+            return None;
+        }
+        let (policy, _) = checked.model.as_ref()?;
+        let (number, rule) = policy.rules.iter().enumerate().find(|(_, rule)| {
+            rule.span.file == file
+                && rule.span.start as usize <= cursor
+                && cursor <= rule.span.end as usize
+        })?;
+        let mut text = format!("`{}` rule", rule.action.as_str());
+        if let Some(description) = &rule.description {
+            text.push_str(&format!(": {description}"));
+        }
+        let findings: Vec<String> = self
+            .findings_in(&doc.path)
+            .into_iter()
+            .filter(|(d, _)| {
+                let span = d.primary().span;
+                rule.span.start <= span.start && span.end <= rule.span.end
+            })
+            .map(|(d, _)| format!("{} {}", d.code.as_str(), d.code.name()))
+            .collect();
+        if !findings.is_empty() {
+            text.push_str(&format!("\n\nfindings: {}", findings.join(", ")));
+        }
+        if let Some(path) = &self.live_table {
+            let hits = if rule.expired {
+                "expired: not in the table".to_string()
+            } else {
+                live_hits(path, policy, &checked.sources, number)
+            };
+            text.push_str(&format!("\n\nhits in {}: {hits}", path.display()));
+        }
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: text,
+            }),
+            range: Some(range(
+                &doc.text,
+                rule.span.start as usize,
+                rule.span.end as usize,
+            )),
         })
     }
 
@@ -943,6 +1007,48 @@ impl Server<'_> {
             }
             _ => None,
         }
+    }
+}
+
+/// The `bmcwall.liveTable` path of an editor's settings or initialization
+/// options: `{"liveTable": PATH}` or `{"bmcwall": {"liveTable": PATH}}`.
+fn live_table_setting(settings: &serde_json::Value) -> Option<PathBuf> {
+    let value = settings
+        .get("bmcwall")
+        .and_then(|b| b.get("liveTable"))
+        .or_else(|| settings.get("liveTable"))?;
+    value.as_str().filter(|s| !s.is_empty()).map(PathBuf::from)
+}
+
+/// Rule `number`'s packets and bytes in the saved listing at `path`, or why
+/// there are none: the listing is read as `bmcwall usage --listing` reads
+/// it, and counts only when its policy digest is this policy's (the buffers
+/// as they are now).
+fn live_hits(path: &Path, policy: &Policy, sources: &SourceMap, number: usize) -> String {
+    let text = match crate::resolve::read_text(path) {
+        Ok(text) => text,
+        Err(error) => return format!("not readable: {error}"),
+    };
+    let table = crate::nft::DEFAULT_TABLE;
+    let ruleset = match crate::nft::parse::listing(&text, table) {
+        Ok(ruleset) => ruleset,
+        Err(error) => return format!("not a table bmcwall can read: {error}"),
+    };
+    let ours = sources.digest();
+    match crate::nft::policy_digest(&ruleset) {
+        Some(theirs) if theirs == ours => {}
+        Some(theirs) => {
+            return format!("compiled from policy {theirs}, not from this one ({ours})")
+        }
+        None => return "the table does not name the policy it was compiled from".into(),
+    }
+    let names = crate::nft::counter_names(policy, sources);
+    let Some(name) = names.get(number) else {
+        return "no counter".into();
+    };
+    match ruleset.counters.iter().find(|c| &c.name == name) {
+        Some(counter) => format!("{} packets, {} bytes", counter.packets, counter.bytes),
+        None => format!("no counter {name}"),
     }
 }
 
