@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
 
 /// One end of a recorded flow, named as the policy names it.
 #[derive(Clone, Serialize)]
@@ -37,8 +38,8 @@ struct Peer {
 /// One recorded flow.
 #[derive(Clone, Serialize)]
 struct Flow {
-    source: Peer,
-    destination: Peer,
+    source: Rc<Peer>,
+    destination: Rc<Peer>,
     protocol: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u16>,
@@ -213,13 +214,11 @@ impl Addr {
         }
     }
 
-    fn set(self) -> AddrSet {
-        let mut set = AddrSet::empty();
+    fn ip(self) -> IpAddr {
         match self {
-            Addr::V4(a) => set.v4 = crate::addr::IntervalSet::interval(a, a),
-            Addr::V6(a) => set.v6 = crate::addr::IntervalSet::interval(a, a),
+            Addr::V4(a) => IpAddr::V4(Ipv4Addr::from(a)),
+            Addr::V6(a) => IpAddr::V6(Ipv6Addr::from(a)),
         }
-        set
     }
 
     fn is_in(self, set: &AddrSet) -> bool {
@@ -230,39 +229,92 @@ impl Addr {
     }
 
     fn text(self) -> String {
-        match self {
-            Addr::V4(a) => IpAddr::V4(Ipv4Addr::from(a)).to_string(),
-            Addr::V6(a) => IpAddr::V6(Ipv6Addr::from(a)).to_string(),
-        }
+        self.ip().to_string()
     }
 }
 
-/// Names addresses and ports as the policy does.
+/// An inventory entry's addresses `lo..=hi` (IPv4 as `u128`), and the
+/// entry's index.
+type Interval = (u128, u128, usize);
+
+/// Names addresses and ports as the policy does; each address named once
+/// (a full set holds 65,536 elements, most of them sharing their ends).
 struct Namer<'a> {
     policy: &'a Policy,
     sources: &'a SourceMap,
     names: AddressNames,
     unknown: AddrSet,
+    /// Per family (IPv4, IPv6): every inventory entry's address intervals
+    /// by their start, with the entry's index, and the widest interval's
+    /// width (0 when every entry's addresses are single addresses).
+    entries: [(Vec<Interval>, u128); 2],
+    named: std::cell::RefCell<BTreeMap<Addr, Rc<Peer>>>,
 }
 
 impl<'a> Namer<'a> {
     fn new(policy: &'a Policy, sources: &'a SourceMap) -> Namer<'a> {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for (index, entry) in policy.inventory.iter().enumerate() {
+            let addresses = &entry.addresses;
+            v4.extend(
+                addresses
+                    .v4
+                    .intervals()
+                    .iter()
+                    .map(|&(lo, hi)| (u128::from(lo), u128::from(hi), index)),
+            );
+            v6.extend(
+                addresses
+                    .v6
+                    .intervals()
+                    .iter()
+                    .map(|&(lo, hi)| (lo, hi, index)),
+            );
+        }
+        let entries = [v4, v6].map(|mut family| {
+            family.sort_unstable();
+            let widest = family.iter().map(|&(lo, hi, _)| hi - lo).max().unwrap_or(0);
+            (family, widest)
+        });
         Namer {
             policy,
             sources,
             names: policy.address_names(),
             unknown: policy.unknown_watched(),
+            entries,
+            named: Default::default(),
         }
     }
 
     fn entry(&self, addr: Addr) -> Option<&InventoryEntry> {
-        self.policy
-            .inventory
+        let (family, a) = match addr {
+            Addr::V4(a) => (0, u128::from(a)),
+            Addr::V6(a) => (1, a),
+        };
+        let (entries, widest) = &self.entries[family];
+        // Only intervals starting within the widest width below can hold it.
+        let start = entries.partition_point(|&(lo, _, _)| lo < a.saturating_sub(*widest));
+        let end = entries.partition_point(|&(lo, _, _)| lo <= a);
+        // The first entry that holds it, as a scan in inventory order would.
+        entries[start..end]
             .iter()
-            .find(|entry| addr.is_in(&entry.addresses))
+            .filter(|&&(_, hi, _)| a <= hi)
+            .map(|&(_, _, index)| index)
+            .min()
+            .map(|index| &self.policy.inventory[index])
     }
 
-    fn peer(&self, addr: Addr) -> Peer {
+    fn peer(&self, addr: Addr) -> Rc<Peer> {
+        if let Some(peer) = self.named.borrow().get(&addr) {
+            return Rc::clone(peer);
+        }
+        let peer = Rc::new(self.name_peer(addr));
+        self.named.borrow_mut().insert(addr, Rc::clone(&peer));
+        peer
+    }
+
+    fn name_peer(&self, addr: Addr) -> Peer {
         let address = addr.text();
         if let Some(entry) = self.entry(addr) {
             return Peer {
@@ -281,7 +333,7 @@ impl<'a> Namer<'a> {
                     .collect(),
             };
         }
-        let name = match self.names.name(&addr.set()) {
+        let name = match self.names.name_address(addr.ip()) {
             name if name == "in internet" => "internet".to_string(),
             name => name,
         };

@@ -674,3 +674,46 @@ fn apply_ruleset_carries_what_was_recorded() {
         "{usage}"
     );
 }
+
+/// Naming one address by lookups names it as naming its one-address set
+/// does: every address of the example's definitions, their neighbours and
+/// some of the internet, both families.
+#[test]
+fn one_address_is_named_as_its_set_is() {
+    let checked = crate::support::check(&fixture(AMS1));
+    let (policy, _) = checked.model.as_ref().expect("valid");
+    let names = policy.address_names();
+    let mut addresses: Vec<IpAddr> = ["8.8.8.8", "10.0.0.1", "2001:db8::1", "fd00::1", "::"]
+        .iter()
+        .map(|a| a.parse().expect("address"))
+        .collect();
+    for set in policy
+        .definitions
+        .iter()
+        .filter_map(|d| match &d.kind {
+            bmcwall::resolve::NamedKind::Address(_, set) => Some(set),
+            _ => None,
+        })
+        .chain([&policy.bmcs])
+    {
+        for &(lo, hi) in set.v4.intervals() {
+            for a in [lo.saturating_sub(1), lo, hi, hi.saturating_add(1)] {
+                addresses.push(IpAddr::V4(a.into()));
+            }
+        }
+        for &(lo, hi) in set.v6.intervals() {
+            for a in [lo.saturating_sub(1), lo, hi, hi.saturating_add(1)] {
+                addresses.push(IpAddr::V6(a.into()));
+            }
+        }
+    }
+    assert!(addresses.len() > 40, "{}", addresses.len());
+    for address in addresses {
+        let mut set = bmcwall::addr::AddrSet::empty();
+        match address {
+            IpAddr::V4(a) => set.v4 = bmcwall::addr::IntervalSet::interval(a.into(), a.into()),
+            IpAddr::V6(a) => set.v6 = bmcwall::addr::IntervalSet::interval(a.into(), a.into()),
+        }
+        assert_eq!(names.name_address(address), names.name(&set), "{address}");
+    }
+}
