@@ -1036,7 +1036,9 @@ fn hover_on_a_rule_shows_its_findings_and_its_hits_in_a_saved_table() {
     assert_eq!(
         hover["contents"]["value"],
         format!(
-            "`allow` rule: admins manage rack A\n\nhits in {}: 12 packets, 3400 bytes",
+            "`allow` rule: admins manage rack A\n\ndecides flows such as 10.20.0.5 -> \
+             10.10.1.11 tcp 22 (first match; 9 cells of the decision table)\n\nhits in {}: \
+             12 packets, 3400 bytes",
             saved.display()
         )
     );
@@ -1051,7 +1053,8 @@ fn hover_on_a_rule_shows_its_findings_and_its_hits_in_a_saved_table() {
     assert_eq!(
         hover["contents"]["value"],
         format!(
-            "`allow` rule\n\nhits in {}: 0 packets, 0 bytes",
+            "`allow` rule\n\ndecides flows such as 10.20.0.5 -> 10.10.2.11 tcp 443 (first \
+             match; 6 cells of the decision table)\n\nhits in {}: 0 packets, 0 bytes",
             saved.display()
         )
     );
@@ -1071,7 +1074,8 @@ fn hover_on_a_rule_shows_its_findings_and_its_hits_in_a_saved_table() {
     let hover = editor.at("textDocument/hover", &uri, line, 2);
     let said = hover["contents"]["value"].as_str().expect("a hover");
     let prefix = format!(
-        "`allow` rule\n\nfindings: BW102 redundant-rule\n\nhits in {}: compiled from policy sha256:",
+        "`allow` rule\n\ndecides no flow: earlier rules decide every flow it matches\n\n\
+         findings: BW102 redundant-rule\n\nhits in {}: compiled from policy sha256:",
         saved.display()
     );
     assert!(said.starts_with(&prefix), "{said}");
@@ -1090,7 +1094,9 @@ fn hover_on_a_rule_shows_its_findings_and_its_hits_in_a_saved_table() {
     let said = hover["contents"]["value"].as_str().expect("a hover");
     assert!(
         said.starts_with(&format!(
-            "`allow` rule: admins manage rack A\n\nhits in {}: not readable: ",
+            "`allow` rule: admins manage rack A\n\ndecides flows such as 10.20.0.5 -> \
+             10.10.1.11 tcp 22 (first match; 9 cells of the decision table)\n\nhits in {}: \
+             not readable: ",
             missing.display()
         )),
         "{said}"

@@ -502,7 +502,7 @@ impl Server<'_> {
         if checked.sources.file(file).text != doc.text {
             return None;
         }
-        let (policy, _) = checked.model.as_ref()?;
+        let (policy, analysis) = checked.model.as_ref()?;
         let (number, rule) = policy.rules.iter().enumerate().find(|(_, rule)| {
             rule.span.file == file
                 && rule.span.start as usize <= cursor
@@ -511,6 +511,21 @@ impl Server<'_> {
         let mut text = format!("`{}` rule", rule.action.as_str());
         if let Some(description) = &rule.description {
             text.push_str(&format!(": {description}"));
+        }
+        // The flows it decides: cells of the decision table, and one of them.
+        if let Some(ordinal) = analysis.rules.iter().position(|&r| r == number) {
+            let facts = crate::analysis::rules::facts(policy, analysis);
+            let fact = &facts[ordinal];
+            let decides = match fact.effective_witness {
+                Some(flow) => format!(
+                    "decides flows such as {} (first match; {} cell{} of the decision table)",
+                    flow.witness(),
+                    fact.effective_cells,
+                    if fact.effective_cells == 1 { "" } else { "s" },
+                ),
+                None => "decides no flow: earlier rules decide every flow it matches".into(),
+            };
+            text.push_str(&format!("\n\n{decides}"));
         }
         let findings: Vec<String> = self
             .findings_in(&doc.path)
