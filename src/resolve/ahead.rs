@@ -10,7 +10,8 @@
 //! reading one file after the other.
 
 use super::inventory::{self, Parsed, Request};
-use super::Root;
+use super::{Cache, Root};
+use crate::source::Open;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -28,8 +29,22 @@ struct Job {
 }
 
 impl Job {
-    fn run(&self) -> Outcome {
-        std::panic::catch_unwind(|| inventory::read(&self.path, &self.request, &self.root))
+    fn run(&self, reading: &Reading) -> Outcome {
+        std::panic::catch_unwind(|| reading.read(&self.path, &self.request, &self.root))
+    }
+}
+
+/// How files are read: the editor's buffers that stand for files, and the
+/// inventories kept from an earlier run.
+#[derive(Default)]
+pub(super) struct Reading {
+    pub open: Open,
+    pub cache: Option<Cache>,
+}
+
+impl Reading {
+    fn read(&self, path: &Path, request: &Request, root: &Root) -> std::io::Result<Parsed> {
+        inventory::read(path, request, &self.open, self.cache.as_ref(), root)
     }
 }
 
@@ -51,10 +66,10 @@ impl Queue {
     }
 }
 
-#[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
     changed: Condvar,
+    reading: Reading,
 }
 
 impl Shared {
@@ -81,10 +96,14 @@ pub(super) struct Ahead {
 }
 
 impl Ahead {
-    pub fn new(root: Root) -> Self {
+    pub fn new(root: Root, reading: Reading) -> Self {
         Self {
             root,
-            shared: Arc::default(),
+            shared: Arc::new(Shared {
+                queue: Mutex::default(),
+                changed: Condvar::new(),
+                reading,
+            }),
             workers: Vec::new(),
             max_workers: thread::available_parallelism().map_or(1, usize::from) - 1,
             asked: Vec::new(),
@@ -119,6 +138,11 @@ impl Ahead {
         }
     }
 
+    /// The cache the inventories are read through, if any.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.shared.reading.cache.as_ref()
+    }
+
     /// The inventory at `path`: the one asked for (the first not taken yet),
     /// or read now if it was not asked for.
     pub fn take(&mut self, path: &Path, request: &Request) -> std::io::Result<Parsed> {
@@ -128,7 +152,7 @@ impl Ahead {
             .iter()
             .position(|a| a.as_ref().is_some_and(|(p, r)| p == path && r == request));
         let Some(index) = asked else {
-            return inventory::read(path, request, &self.root);
+            return self.shared.reading.read(path, request, &self.root);
         };
         self.asked[index] = None;
         let mut queue = self.shared.lock();
@@ -139,12 +163,12 @@ impl Ahead {
             if let Some(at) = queue.waiting.iter().position(|job| job.index == index) {
                 let job = queue.waiting.remove(at);
                 drop(queue);
-                break job.run();
+                break job.run(&self.shared.reading);
             }
             // Another thread has the file: parse another meanwhile.
             if let Some(job) = queue.largest() {
                 drop(queue);
-                self.shared.finish(job.index, job.run());
+                self.shared.finish(job.index, job.run(&self.shared.reading));
                 queue = self.shared.lock();
             } else {
                 queue = self
@@ -178,7 +202,7 @@ fn work(shared: &Shared) {
         }
         if let Some(job) = queue.largest() {
             drop(queue);
-            shared.finish(job.index, job.run());
+            shared.finish(job.index, job.run(&shared.reading));
             queue = shared.lock();
         } else {
             queue = shared

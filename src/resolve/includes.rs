@@ -5,7 +5,7 @@
 use super::ahead::Ahead;
 use super::inventory::Request;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{normalize, FileId, SourceMap, Span};
+use crate::source::{normalize, FileId, Open, SourceMap, Span};
 use crate::syntax::{self, Statement};
 use std::path::{Path, PathBuf};
 
@@ -59,10 +59,21 @@ pub(super) fn read_policy(
 /// A policy file's text: its open buffer when an editor holds one, else
 /// the file.
 fn read(sources: &SourceMap, path: &Path) -> std::io::Result<String> {
-    match sources.open_buffer(&canonical(path)) {
-        Some(text) => Ok(text.to_string()),
+    read_open(&sources.open_buffers(), path)
+}
+
+/// A file's text: its buffer in `open` when an editor holds one, else the
+/// file.
+pub(super) fn read_open(open: &Open, path: &Path) -> std::io::Result<String> {
+    match open_text(open, path) {
+        Some(text) => Ok(text),
         None => read_text(path),
     }
+}
+
+/// The text of the editor's buffer for the file at `path`, if it holds one.
+pub(super) fn open_text(open: &Open, path: &Path) -> Option<String> {
+    open.get(&canonical(path)).cloned()
 }
 
 /// The most bytes bmcwall reads from one file (a policy, an included file,

@@ -34,7 +34,8 @@ use super::policy::{InventoryEntry, InventorySummary, Labels, Resolution};
 use super::Root;
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::source::{normalize, FileId, SourceFile, SourceMap, Span};
+use crate::resolve::Cache;
+use crate::source::{normalize, FileId, Open, SourceFile, SourceMap, Span};
 use crate::syntax::{InventoryFormat, InventorySpec};
 use address::Address;
 use std::cell::Cell;
@@ -55,7 +56,7 @@ pub(in crate::resolve) const VENDORS: &[&str] = &[
 ];
 
 /// How one inventory is to be read: the `inventory` statement's options.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Request {
     /// `None`: detected from the content.
     pub format: Option<InventoryFormat>,
@@ -79,6 +80,7 @@ impl Request {
 /// An inventory read and parsed before it has its place in the source map:
 /// its entries' and diagnostics' spans point at placeholder files until
 /// [`Parsed::place`] adds the files.
+#[derive(Clone)]
 pub struct Parsed {
     sources: Vec<SourceFile>,
     entries: Vec<InventoryEntry>,
@@ -86,10 +88,13 @@ pub struct Parsed {
     summary: InventorySummary,
     /// Why the inventory yields no BMC, when that is all that is wrong.
     empty: Option<Empty>,
+    /// The number of the parse, when a cache keeps it.
+    pub(in crate::resolve) kept: Option<u64>,
 }
 
 /// An inventory without a BMC: said at the `inventory` statement, where
 /// `address KEY` would be added.
+#[derive(Clone)]
 pub struct Empty {
     pub message: String,
     pub help: String,
@@ -135,15 +140,72 @@ impl Parsed {
 }
 
 /// Reads and parses the inventory at `path` (a file, or for Ansible a
-/// directory, whose every file and directory read must be inside `root`).
-pub fn read(path: &Path, request: &Request, root: &Root) -> std::io::Result<Parsed> {
-    let mut files = Files::default();
+/// directory, whose every file and directory read must be inside `root`),
+/// each file from its open buffer in `open` where it has one.
+/// With a `cache`, an inventory whose files read as they did the last time
+/// is not parsed again: the cache's copy is the result.
+pub fn read(
+    path: &Path,
+    request: &Request,
+    open: &Open,
+    cache: Option<&Cache>,
+    root: &Root,
+) -> std::io::Result<Parsed> {
+    let gathered = gather(path, request, open, root)?;
+    let Some(cache) = cache else {
+        return Ok(parse_files(path, request, gathered));
+    };
+    if let Some(kept) = cache.get(path, request, gathered.files.texts()) {
+        return Ok(kept);
+    }
+    let texts = gathered
+        .files
+        .texts()
+        .map(|(path, text)| (path.to_path_buf(), text.to_string()))
+        .collect();
+    let mut parsed = parse_files(path, request, gathered);
+    cache.keep(path, request, texts, &mut parsed);
+    Ok(parsed)
+}
+
+/// The files of one inventory, read, and what the first looks like.
+struct Gathered {
+    files: Files,
+    looks: detect::Looks,
+}
+
+/// Reads the files of the inventory at `path`: the file, or the files of
+/// an Ansible directory, and for an Ansible file the variables beside it.
+fn gather(path: &Path, request: &Request, open: &Open, root: &Root) -> std::io::Result<Gathered> {
+    let mut files = Files {
+        open: Open::clone(open),
+        ..Files::default()
+    };
     let is_dir = std::fs::metadata(path)?.is_dir();
     if is_dir {
         ansible::gather_directory(path, root, &mut files)?;
     } else {
         files.read(path)?;
     }
+    let looks = if is_dir {
+        detect::Looks::Format(InventoryFormat::Ansible, "an Ansible inventory directory")
+    } else {
+        detect::detect(&files.sources[0].text)
+    };
+    let format = match (request.format, &looks) {
+        (Some(format), _) => Some(format),
+        (None, detect::Looks::Format(format, _)) => Some(*format),
+        (None, _) => None,
+    };
+    if format == Some(InventoryFormat::Ansible) && !is_dir {
+        ansible::gather_vars_beside(path, root, &mut files)?;
+    }
+    Ok(Gathered { files, looks })
+}
+
+/// Parses and checks the files of the inventory at `path`.
+fn parse_files(path: &Path, request: &Request, gathered: Gathered) -> Parsed {
+    let Gathered { mut files, looks } = gathered;
     let mut summary = InventorySummary {
         path: normalize(path),
         format: "unknown",
@@ -154,14 +216,9 @@ pub fn read(path: &Path, request: &Request, root: &Root) -> std::io::Result<Pars
     // A file that is not text is nothing else either.
     if !files.invalid.is_empty() {
         let invalid = std::mem::take(&mut files.invalid);
-        return Ok(files.finish(Vec::new(), invalid, summary, None, None));
+        return files.finish(Vec::new(), invalid, summary, None, None);
     }
     let mut diagnostics = Vec::new();
-    let looks = if is_dir {
-        detect::Looks::Format(InventoryFormat::Ansible, "an Ansible inventory directory")
-    } else {
-        detect::detect(&files.sources[0].text)
-    };
     let format = match (request.format, &looks) {
         (Some(format), _) => Some(format),
         (None, detect::Looks::Format(format, _)) => Some(*format),
@@ -178,15 +235,8 @@ pub fn read(path: &Path, request: &Request, root: &Root) -> std::io::Result<Pars
         _ => None,
     };
     let Some(format) = format else {
-        return Ok(files.finish(Vec::new(), diagnostics, summary, None, None));
+        return files.finish(Vec::new(), diagnostics, summary, None, None);
     };
-    if format == InventoryFormat::Ansible && !is_dir {
-        ansible::gather_vars_beside(path, root, &mut files)?;
-        if !files.invalid.is_empty() {
-            let invalid = std::mem::take(&mut files.invalid);
-            return Ok(files.finish(Vec::new(), invalid, summary, None, Some(format)));
-        }
-    }
     let reader = Reader::of(format);
     let mut found = Vec::new();
     let records = (reader.load)(&files, &mut found);
@@ -199,7 +249,7 @@ pub fn read(path: &Path, request: &Request, root: &Root) -> std::io::Result<Pars
         if let Some(diagnostic) = detect::mismatch(&locator, format, &looks) {
             locator.not_read();
             found = vec![diagnostic];
-            return Ok(files.finish(Vec::new(), found, summary, None, Some(format)));
+            return files.finish(Vec::new(), found, summary, None, Some(format));
         }
     }
     diagnostics.extend(found);
@@ -219,7 +269,7 @@ pub fn read(path: &Path, request: &Request, root: &Root) -> std::io::Result<Pars
     summary.bmcs = entries.len();
     summary.resolved.sort_by(|a, b| a.name.cmp(&b.name));
     summary.resolved.dedup_by(|a, b| a.name == b.name);
-    Ok(files.finish(entries, diagnostics, summary, empty, Some(format)))
+    files.finish(entries, diagnostics, summary, empty, Some(format))
 }
 
 /// The files of one inventory (one, or for an Ansible directory several),
@@ -233,6 +283,8 @@ struct Files {
     /// A byte no inventory holds (one that is not UTF-8, a NUL), at its
     /// place in the file, for each file that has one.
     invalid: Vec<Diagnostic>,
+    /// The editor's buffers that stand for files.
+    open: Open,
 }
 
 impl Files {
@@ -243,20 +295,22 @@ impl Files {
         self.sources.len() - 1
     }
 
-    /// Reads the file at `path` and adds it; returns its index. A byte that
-    /// is not UTF-8 or a NUL byte is an error at its place in the file
-    /// (the first of them), whose text is then kept with each byte that is
-    /// not UTF-8 shown as U+FFFD.
+    /// Reads the file at `path` (its open buffer, if it has one) and adds
+    /// it; returns its index. A byte that is not UTF-8 or a NUL byte is an
+    /// error at its place in the file (the first of them), whose text is
+    /// then kept with each byte that is not UTF-8 shown as U+FFFD.
     fn read(&mut self, path: &Path) -> std::io::Result<usize> {
-        let bytes = crate::resolve::read_bytes(path)?;
-        let (text, not_utf8) = match String::from_utf8(bytes) {
-            Ok(text) => (text, None),
-            Err(error) => {
-                let at = error.utf8_error().valid_up_to();
-                let byte = error.as_bytes()[at];
-                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-                (text, Some((at, byte)))
-            }
+        let (text, not_utf8) = match crate::resolve::includes::open_text(&self.open, path) {
+            Some(text) => (text, None),
+            None => match String::from_utf8(crate::resolve::read_bytes(path)?) {
+                Ok(text) => (text, None),
+                Err(error) => {
+                    let at = error.utf8_error().valid_up_to();
+                    let byte = error.as_bytes()[at];
+                    let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                    (text, Some((at, byte)))
+                }
+            },
         };
         let before = not_utf8.map_or(text.len(), |(at, _)| at);
         let nul = text[..before].find('\0');
@@ -285,6 +339,13 @@ impl Files {
             self.invalid.push(invalid);
         }
         Ok(index)
+    }
+
+    /// Each file's path and text, as read.
+    fn texts(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.sources
+            .iter()
+            .map(|file| (file.path.as_path(), file.text.as_str()))
     }
 
     fn len(&self) -> usize {
@@ -340,6 +401,7 @@ impl Files {
             diagnostics,
             summary,
             empty,
+            kept: None,
         }
     }
 }
@@ -978,8 +1040,8 @@ pub use confusable::check as check_confusable;
 /// says which entries share an address (a warning: virtual BMCs behind one
 /// endpoint, chassis managers).
 pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
-    let mut names: HashMap<&str, Span> = HashMap::new();
-    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::new();
+    let mut names: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::with_capacity(entries.len());
     for entry in entries {
         if let Some(&first) = names.get(entry.name.as_str()) {
             diagnostics.push(
@@ -1194,7 +1256,7 @@ fn entry(name: String, span: Span, written: Vec<(IpAddr, Span)>, labels: Labels)
             v4: IntervalSet::from_intervals(v4),
             v6: IntervalSet::from_intervals(v6),
         },
-        labels,
+        labels: std::sync::Arc::new(labels),
         span,
         written,
     }
