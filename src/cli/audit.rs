@@ -319,17 +319,12 @@ impl<'a> Namer<'a> {
         if let Some(entry) = self.entry(addr) {
             return Peer {
                 address,
-                name: escape_line(&entry.name).into_owned(),
+                name: entry.name.clone(),
                 inventory: Some(self.sources.file_line(entry.span)),
                 labels: entry
                     .labels
                     .iter()
-                    .map(|(k, v)| {
-                        (
-                            escape_line(k).into_owned(),
-                            v.iter().map(|v| escape_line(v).into_owned()).collect(),
-                        )
-                    })
+                    .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
                     .collect(),
             };
         }
@@ -707,9 +702,11 @@ fn prometheus(report: &Report) -> String {
     out
 }
 
-/// A Prometheus label value: backslash, quote and newline escaped.
+/// A Prometheus label value: hidden controls shown as `\u{..}`, then
+/// backslash, quote and newline escaped.
 fn label_value(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    escape_line(text)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }

@@ -717,3 +717,58 @@ fn one_address_is_named_as_its_set_is() {
         assert_eq!(names.name_address(address), names.name(&set), "{address}");
     }
 }
+
+/// A BMC named with a terminal escape in its inventory reaches the audit's
+/// report as visible text, never as the escape.
+#[test]
+fn audit_escapes_what_the_inventory_holds() {
+    if harness::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("bmcs.yaml"),
+        "bmcs:\n  - name: \"bmc\\e[31mred\"\n    address: 10.1.0.11\n    rack: \"a\\e]0;x\\a\"\n",
+    )
+    .expect("write");
+    let policy = dir.path().join("p.wall");
+    std::fs::write(
+        &policy,
+        "internal 10.0.0.0/8;\ninventory \"bmcs.yaml\";\nallow 10.0.5.5 -> bmcs : https;\n",
+    )
+    .expect("write");
+    let policy = policy.to_str().expect("path");
+    let table = dir.path().join("t.nft");
+    let out = bmcwall(&[
+        "compile",
+        policy,
+        "-o",
+        table.to_str().unwrap(),
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lab = Lab::new();
+    lab.load(&table, false).expect("load");
+    send(
+        &lab,
+        &[(flow("10.1.0.11", "203.0.113.53", 17, Some(53)), 1)],
+    );
+    // For people the escape is visible text; JSON's writer escapes it
+    // itself, keeping the name as it is; a Prometheus label shows it as
+    // text too.
+    for (format, shown) in [
+        ("human", r"BMC bmc\u{1b}[31mred (10.1.0.11"),
+        ("json", r#""name": "bmc\u001b[31mred""#),
+        ("prometheus", r#"bmc="bmc\\u{1b}[31mred""#),
+    ] {
+        let out = audit(policy, &lab, &["--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{format}: {text:?}"
+        );
+        assert!(text.contains(shown), "{format}: {shown} in {text}");
+    }
+}
