@@ -501,6 +501,10 @@ impl Reading for Symbolic {
                         return Err(Problem::NegatedConcatenation);
                     }
                     vec![complement_one(key[0], &elements)]
+                } else if key.iter().all(|&s| dimension(s) == dimension(key[0])) {
+                    // Elements that differ in one dimension only are one box:
+                    // flows times elements would multiply lookups in turn.
+                    vec![union_along(key[0], &elements)]
                 } else {
                     elements
                 }
@@ -585,13 +589,62 @@ fn element_piece(key: &[Selector], element: &[Field]) -> Result<Piece, Problem> 
     Ok(piece)
 }
 
+/// Which dimension of a flow a selector reads.
+#[derive(PartialEq, Eq)]
+enum Dimension {
+    Source,
+    Destination,
+    Service,
+}
+
+fn dimension(selector: Selector) -> Dimension {
+    match selector {
+        Selector::IpSaddr | Selector::Ip6Saddr => Dimension::Source,
+        Selector::IpDaddr | Selector::Ip6Daddr => Dimension::Destination,
+        Selector::L4proto | Selector::ThDport => Dimension::Service,
+    }
+}
+
+/// The flows in some element, when the elements (looked up through
+/// selectors of `selector`'s dimension) differ in that dimension only.
+fn union_along(selector: Selector, elements: &[Piece]) -> Piece {
+    let mut piece = Piece::all();
+    match dimension(selector) {
+        Dimension::Source => piece.src = addr_union(elements, |b| &b.src),
+        Dimension::Destination => piece.dst = addr_union(elements, |b| &b.dst),
+        Dimension::Service => {
+            piece.services = IntervalSet::from_intervals(
+                elements
+                    .iter()
+                    .flat_map(|b| b.services.intervals().iter().copied())
+                    .collect(),
+            )
+        }
+    }
+    piece
+}
+
+/// The union of one address dimension of the elements.
+fn addr_union(elements: &[Piece], pick: fn(&Piece) -> &AddrSet) -> AddrSet {
+    AddrSet {
+        v4: IntervalSet::from_intervals(
+            elements
+                .iter()
+                .flat_map(|b| pick(b).v4.intervals().iter().copied())
+                .collect(),
+        ),
+        v6: IntervalSet::from_intervals(
+            elements
+                .iter()
+                .flat_map(|b| pick(b).v6.intervals().iter().copied())
+                .collect(),
+        ),
+    }
+}
+
 /// The flows whose `selector` value is in none of the elements.
 fn complement_one(selector: Selector, elements: &[Piece]) -> Piece {
-    let union = |pick: fn(&Piece) -> &AddrSet| {
-        elements
-            .iter()
-            .fold(AddrSet::default(), |acc, b| acc.union(pick(b)))
-    };
+    let union = |pick: fn(&Piece) -> &AddrSet| addr_union(elements, pick);
     // The complement within the selector's own family.
     let outside = |set: AddrSet, v4: bool| {
         if v4 {
