@@ -137,6 +137,29 @@ impl Date {
     }
 }
 
+/// A time as RFC 3339 in UTC, `2026-12-04T20:31:05Z`, of seconds since 1970.
+pub fn utc_text(seconds: i64) -> String {
+    let date = Date::from_days_since_epoch(seconds.div_euclid(86_400));
+    let second = seconds.rem_euclid(86_400);
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        second / 3600,
+        second / 60 % 60,
+        second % 60
+    )
+}
+
+/// Seconds since 1970 of `YYYY-MM-DD` and `HH:MM:SS` joined by `separator`,
+/// a time of day in UTC: `utc_seconds("2026-12-04T20:31:05", 'T')`.
+pub fn utc_seconds(text: &str, separator: char) -> Option<i64> {
+    let (date, time) = text.split_once(separator)?;
+    let date = Date::parse(date)?;
+    let mut parts = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    let valid = parts.next().is_none() && h < 24 && m < 60 && s < 60;
+    valid.then(|| date.start_second() + h * 3600 + m * 60 + s)
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)

@@ -216,9 +216,7 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
             if same {
                 return already();
             }
-            carried = listing
-                .as_deref()
-                .and_then(|listing| nft::with_live_counts(listing, &compare.ruleset))
+            carried = nft::carried(listing.as_deref(), &compare.ruleset, super::now())
                 .map(|ruleset| nft::text::render(&ruleset, &compare.header));
             let title = format!("table inet {table} in {place}");
             let report = plan::human(&changes, compare.policy, compare.sources, &title, present);
@@ -226,7 +224,12 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
                 return exit;
             }
         }
-        Ok(None) => {}
+        // A table compiled elsewhere: its counters and recorded elements
+        // carried over as well.
+        Ok(None) => {
+            let listing = runner.list(table, true).ok().flatten();
+            carried = nft::carried_text(text, listing.as_deref(), table, super::now());
+        }
         Err(failure) => {
             let why = match failure {
                 CompareFailure::Unreadable(error) => error.to_string(),

@@ -67,7 +67,15 @@ pub(crate) enum Command {
     #[command(
         after_help = "Example:\n  sudo bmcwall usage site.wall --netns gw1\n  bmcwall usage site.wall --live saved.json --format prometheus"
     )]
-    Usage(UsageArgs),
+    Usage(SensorArgs),
+    /// The denied flows the table recorded, in policy terms: BMCs that tried
+    /// the internet (error), other BMCs or internal hosts (warning), unknown
+    /// devices on watched networks (warning), who knocked (info); exit 1 on
+    /// an error, 3 when the table is another policy's or cannot be read.
+    #[command(
+        after_help = "Example:\n  sudo bmcwall audit site.wall --netns gw1\n  bmcwall audit site.wall --live saved.json --format json\n  sudo bmcwall audit site.wall --state /var/lib/bmcwall/audit.json --format prometheus"
+    )]
+    Audit(SensorArgs),
     /// Load the compiled table atomically (nft -c first), optionally wait for a
     /// confirmation and restore the previous table without one (exit 0
     /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
@@ -599,16 +607,28 @@ impl RecordArgs {
     }
 }
 
+/// What `usage` and `audit` read: the policy, the live table (or tables)
+/// and the state kept across runs.
 #[derive(Args, Debug)]
-pub(crate) struct UsageArgs {
+pub(crate) struct SensorArgs {
     #[arg(value_name = "POLICY.wall")]
     pub(crate) policy: PathBuf,
+    /// The gateway whose table to read (a policy with `gateway` declarations).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub(crate) gateway: Option<String>,
+    /// Every gateway's table, each read from `DIR/NAME.json` (--live DIR).
+    #[arg(long, requires = "listing", conflicts_with = "netns")]
+    pub(crate) all: bool,
     #[command(flatten)]
     pub(crate) live: LiveArgs,
     /// Read the table from FILE (saved `nft -j list table inet NAME`) instead
-    /// of running nft.
+    /// of running nft; with --all, the directory of every gateway's NAME.json.
     #[arg(long = "live", value_name = "FILE", conflicts_with = "netns")]
     pub(crate) listing: Option<PathBuf>,
+    /// Keep counts and first-seen times in FILE across runs and table
+    /// reloads: reports then give totals since the state began.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = UsageFormat::Human)]
     pub(crate) format: UsageFormat,
     #[command(flatten)]

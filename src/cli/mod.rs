@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod audit;
 mod config;
 mod diff;
 mod docs;
@@ -17,6 +18,7 @@ mod live;
 mod lsp;
 mod plan;
 mod render;
+mod sensor;
 mod snippet;
 mod usage;
 mod watchdog;
@@ -71,6 +73,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exit {
         Command::Graph(args) => graph_command(args),
         Command::Plan(args) => plan_command(args),
         Command::Usage(args) => usage::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Apply(args) => apply::run(args),
         Command::RollbackWatchdog(args) => watchdog::watch(args),
         Command::Diff(args) => diff::run(args),
@@ -144,6 +147,13 @@ fn check(args: CheckArgs) -> Exit {
 
 /// Writes `text` to standard output; a write that fails (a closed pipe, a
 /// full disk) is reported and is the command's outcome, never ignored.
+/// Now, in seconds since 1970 (UTC).
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn printed(text: &str) -> Result<(), Exit> {
     write::stdout(text.as_bytes()).map_err(|error| {
         let _ = writeln!(

@@ -395,16 +395,21 @@ fn count(results: &[Checked]) -> Summary {
     summary
 }
 
+/// `1 error, 2 warnings, 0 infos`.
+pub fn levels_line(errors: usize, warnings: usize, infos: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(infos, "info")
+    )
+}
+
 /// The closing line of human output.
 pub fn summary(results: &[Checked]) -> String {
     let s = count(results);
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut line = format!(
-        "bmcwall: {}, {}, {}",
-        plural(s.errors, "error"),
-        plural(s.warnings, "warning"),
-        plural(s.infos, "info")
-    );
+    let mut line = format!("bmcwall: {}", levels_line(s.errors, s.warnings, s.infos));
     if s.waived > 0 {
         line.push_str(&format!(", {} waived", s.waived));
     }

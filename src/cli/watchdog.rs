@@ -501,9 +501,7 @@ fn shield_from_oom_killer() {
 /// Appends an outcome to the state directory's log, with the time.
 fn log(message: &str) {
     let Ok(dir) = StateDir::open() else { return };
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let seconds = super::now();
     if let Ok(mut file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -82,6 +82,13 @@ codes! {
     UngovernedBmc => "bw501_ungoverned_bmc.rs", "BW501", "ungoverned-bmc", Error, "a BMC no gateway governs";
     InvalidPair => "bw502_invalid_pair.rs", "BW502", "invalid-pair", Error, "a `pair` whose peer is missing or a member, or a member with its own scope or mode";
     GatewayOverlap => "bw503_gateway_overlap.rs", "BW503", "gateway-overlap", Warning, "two gateways that are no pair share an address or a BMC in scope";
+    BmcCalledOut => "bw601_bmc_called_out.rs", "BW601", "bmc-called-out", Error, "a BMC tried to open a flow to the internet (audit)";
+    BmcTriedBmc => "bw602_bmc_tried_bmc.rs", "BW602", "bmc-tried-bmc", Warning, "a BMC tried to open a flow to another BMC (audit)";
+    BmcTriedInternal => "bw603_bmc_tried_internal.rs", "BW603", "bmc-tried-internal", Warning, "a BMC tried to open a flow to an internal host (audit)";
+    UnknownDevice => "bw604_unknown_device.rs", "BW604", "unknown-device", Warning, "a device on a watched network that the policy does not know sent denied flows (audit)";
+    KnockFromInternet => "bw605_knock_from_internet.rs", "BW605", "knock-from-internet", Info, "the internet tried a BMC and was denied (audit)";
+    KnockFromInternal => "bw606_knock_from_internal.rs", "BW606", "knock-from-internal", Info, "an internal address tried a BMC and was denied (audit)";
+    RecordingFull => "bw607_recording_full.rs", "BW607", "recording-full", Warning, "a recording set is full: later denied flows were not recorded (audit)";
 }
 
 /// How a code is treated: reported at a severity, or not at all.

@@ -97,6 +97,7 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
                     family: "inet",
                     table: name.clone(),
                     name: counter.name.clone(),
+                    comment: counter.since.map(super::since_comment),
                     packets: counter.packets,
                     bytes: counter.bytes,
                 },
@@ -117,6 +118,7 @@ fn objects(ruleset: &Ruleset) -> Vec<Command> {
                         size: record.size,
                         timeout: record.timeout,
                         stmt: [serde_json::json!({"counter": null})],
+                        elem: recorded_elements(set),
                     },
                 },
             }),
@@ -253,6 +255,26 @@ struct RecordSet {
     size: u32,
     timeout: u32,
     stmt: [serde_json::Value; 1],
+    /// Elements carried over from the table this one replaces.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    elem: Vec<serde_json::Value>,
+}
+
+/// A recording set's carried elements as nft's JSON writes them: the key,
+/// what it counted and the seconds it has left.
+fn recorded_elements(set: &Set) -> Vec<serde_json::Value> {
+    set.elements
+        .iter()
+        .zip(&set.counted)
+        .map(|(element, counted)| {
+            let val = serde_json::to_value(element_expr(element)).unwrap_or_default();
+            serde_json::json!({"elem": {
+                "val": val,
+                "expires": counted.expires,
+                "counter": {"packets": counted.packets, "bytes": counted.bytes},
+            }})
+        })
+        .collect()
 }
 
 /// `{"match": {"op": "==", "left": {"fib": {"result": "oif", "flags":
@@ -344,6 +366,8 @@ struct CounterValue {
     family: &'static str,
     table: String,
     name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
     packets: u64,
     bytes: u64,
 }

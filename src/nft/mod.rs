@@ -118,7 +118,7 @@ pub fn build_with(layout: Layout, input: Input<'_>, table: &str, options: &Optio
         rule.comment = Some(policy_comment(input.sources));
     }
     if let Some(record) = options.record {
-        record_denied(&mut ruleset, &input.policy.bmcs, record);
+        record_denied(&mut ruleset, input.policy, record);
     }
     if enforcement.host {
         hook_host(&mut ruleset, enforcement.forward);
@@ -156,60 +156,99 @@ pub const RECORD_SETS: [(&str, bool, bool); 4] = [
     ("denied_to_bmcs_proto", false, false),
 ];
 
+/// The recording sets of the devices on watched networks that the policy
+/// does not know (`watch`, [`Policy::unknown_watched`]): the flows they send
+/// that the policy denies, looked up in set `unknown_devices_v4`, `_v6`.
+pub const UNKNOWN_SETS: [(&str, bool, bool); 2] = [
+    ("denied_from_unknown_ports", true, true),
+    ("denied_from_unknown_proto", true, false),
+];
+
+/// The set of the unknown addresses of the watched networks, per family.
+pub const UNKNOWN_DEVICES: &str = "unknown_devices";
+
+/// One rule of `record_denied`: the packets whose end (the source when
+/// `from`, else the destination) is in set `lookup`, of TCP or UDP when
+/// `ports`, else of any other protocol, update recording set `NAME_FAMILY`,
+/// which it adds to `ruleset`.
+fn record_rule(
+    ruleset: &mut Ruleset,
+    spec: &FamilySpec,
+    lookup: &str,
+    name: &str,
+    from: bool,
+    ports: bool,
+    record: Record,
+) -> Rule {
+    let name = format!("{name}_{}", spec.suffix);
+    let mut key = vec![spec.addr, spec.addr, KeyType::InetProto];
+    let mut selectors = vec![spec.saddr, spec.daddr, Selector::L4proto];
+    let tcp_udp = vec![crate::addr::service::TCP, crate::addr::service::UDP];
+    let protocols = if ports {
+        key.push(KeyType::InetService);
+        selectors.push(Selector::ThDport);
+        Match::L4protoIn(tcp_udp)
+    } else {
+        Match::L4protoNotIn(tcp_udp)
+    };
+    ruleset.sets.push(Set {
+        name: name.clone(),
+        key,
+        elements: Vec::new(),
+        verdicts: None,
+        record: Some(record),
+        counted: Vec::new(),
+    });
+    let end = if from { spec.saddr } else { spec.daddr };
+    Rule::new(
+        vec![
+            protocols,
+            Match::InSet {
+                key: vec![end],
+                set: lookup.to_string(),
+                negate: false,
+            },
+        ],
+        vec![Statement::Update {
+            key: selectors,
+            set: name,
+        }],
+    )
+}
+
 /// Records the flows the policy denies that start or end at a BMC: every
 /// rule that counts in a named counter and drops goes to chain `denied`
 /// instead (which jumps to `record_denied`, then drops), and `log_deny`
 /// jumps to it first. `record_denied` updates the recording sets: a bounded
 /// set update per packet, never a verdict, so a full set or a failed
 /// update leaves the packet to be dropped all the same.
-fn record_denied(ruleset: &mut Ruleset, bmcs: &AddrSet, record: Record) {
+fn record_denied(ruleset: &mut Ruleset, policy: &Policy, record: Record) {
+    let unknown = policy.unknown_watched();
     let mut rules = Vec::new();
-    for (spec, fields) in [(&V4, addr_fields_v4(bmcs)), (&V6, addr_fields_v6(bmcs))] {
-        if fields.is_empty() {
-            continue;
-        }
-        let bmcs_set = format!("recorded_bmcs_{}", spec.suffix);
-        ruleset.sets.push(Set {
-            name: bmcs_set.clone(),
-            key: vec![spec.addr],
-            elements: fields.into_iter().map(|f| vec![f]).collect(),
-            verdicts: None,
-            record: None,
-        });
-        for (name, from, ports) in RECORD_SETS {
-            let name = format!("{name}_{}", spec.suffix);
-            let mut key = vec![spec.addr, spec.addr, KeyType::InetProto];
-            let mut selectors = vec![spec.saddr, spec.daddr, Selector::L4proto];
-            let tcp_udp = vec![crate::addr::service::TCP, crate::addr::service::UDP];
-            let protocols = if ports {
-                key.push(KeyType::InetService);
-                selectors.push(Selector::ThDport);
-                Match::L4protoIn(tcp_udp)
-            } else {
-                Match::L4protoNotIn(tcp_udp)
-            };
+    for spec in [&V4, &V6] {
+        let lookups = [
+            (&policy.bmcs, "recorded_bmcs", &RECORD_SETS[..]),
+            (&unknown, UNKNOWN_DEVICES, &UNKNOWN_SETS[..]),
+        ];
+        for (addresses, lookup, recording) in lookups {
+            let fields = spec.fields(addresses);
+            if fields.is_empty() {
+                continue;
+            }
+            let lookup = format!("{lookup}_{}", spec.suffix);
             ruleset.sets.push(Set {
-                name: name.clone(),
-                key,
-                elements: Vec::new(),
+                name: lookup.clone(),
+                key: vec![spec.addr],
+                elements: fields.into_iter().map(|f| vec![f]).collect(),
                 verdicts: None,
-                record: Some(record),
+                record: None,
+                counted: Vec::new(),
             });
-            let end = if from { spec.saddr } else { spec.daddr };
-            rules.push(Rule::new(
-                vec![
-                    protocols,
-                    Match::InSet {
-                        key: vec![end],
-                        set: bmcs_set.clone(),
-                        negate: false,
-                    },
-                ],
-                vec![Statement::Update {
-                    key: selectors,
-                    set: name,
-                }],
-            ));
+            for &(name, from, ports) in recording {
+                rules.push(record_rule(
+                    ruleset, spec, &lookup, name, from, ports, record,
+                ));
+            }
         }
     }
     let mut counted_drop = false;
@@ -367,20 +406,72 @@ pub fn readable(listing: &str, table: &str, now: i64) -> Result<(), CompareError
     Ok(())
 }
 
-/// `ruleset` with the counts of the live table's counters of the same names
-/// (its listing): a counter's name is what its rule says, so a rule that did
-/// not change keeps its count across a reload. `None` when the listing is
-/// not one bmcwall reads.
-pub fn with_live_counts(listing: &str, ruleset: &Ruleset) -> Option<Ruleset> {
-    let live = parse::listing(listing, &ruleset.table).ok()?;
+/// `ruleset` as it replaces the live table (its `nft -j list table`
+/// listing, `None` when there is none) at `now` (seconds since 1970): each
+/// counter whose name the live table has keeps its count and the time the
+/// count started (unknown when the live table did not know it), the others
+/// start at zero now; each recording set the live table has with the same
+/// key keeps its elements, with what they counted and the time they have
+/// left. `None` when the live table is not one bmcwall can read.
+pub fn carried(listing: Option<&str>, ruleset: &Ruleset, now: i64) -> Option<Ruleset> {
+    let live = match listing {
+        Some(listing) => Some(parse::listing(listing, &ruleset.table).ok()?),
+        None => None,
+    };
     let mut out = ruleset.clone();
     for counter in &mut out.counters {
-        if let Some(old) = live.counters.iter().find(|c| c.name == counter.name) {
-            counter.packets = old.packets;
-            counter.bytes = old.bytes;
-        }
+        carry_counter(counter, live.as_ref(), now);
+    }
+    for set in out.sets.iter_mut().filter(|s| s.record.is_some()) {
+        carry_elements(set, live.as_ref());
     }
     Some(out)
+}
+
+/// `counter` with the count and start of the live table's counter of the
+/// same name, or starting at `now`.
+fn carry_counter(counter: &mut CounterObject, live: Option<&Ruleset>, now: i64) {
+    match live
+        .into_iter()
+        .flat_map(|live| &live.counters)
+        .find(|c| c.name == counter.name)
+    {
+        Some(old) => {
+            counter.packets = old.packets;
+            counter.bytes = old.bytes;
+            counter.since = old.since;
+        }
+        None => counter.since = Some(now),
+    }
+}
+
+/// Recording set `set` with the elements of the live table's recording set
+/// of the same name and key.
+fn carry_elements(set: &mut Set, live: Option<&Ruleset>) {
+    let old = live
+        .into_iter()
+        .flat_map(|live| &live.sets)
+        .find(|s| s.name == set.name && s.key == set.key && s.record.is_some());
+    if let Some(old) = old {
+        set.elements = old.elements.clone();
+        set.counted = old.counted.clone();
+    }
+}
+
+/// [`carried`] for a table compiled elsewhere: `text`, as [`text::render`]
+/// wrote it, with its counters and recording sets carried over from the
+/// live table's listing (`None`: there is none); the rest of the text as it
+/// is. `None` when the live table is not one bmcwall can read.
+pub fn carried_text(text: &str, listing: Option<&str>, table: &str, now: i64) -> Option<String> {
+    let live = match listing {
+        Some(listing) => Some(parse::listing(listing, table).ok()?),
+        None => None,
+    };
+    Some(text::carry_into(
+        text,
+        |counter| carry_counter(counter, live.as_ref(), now),
+        |set| carry_elements(set, live.as_ref()),
+    ))
 }
 
 /// Whether the live table (its `nft -j -p list table` listing) is exactly
@@ -409,6 +500,7 @@ pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
                 (Some(_), Some(_)) => {
                     Set {
                         elements: Vec::new(),
+                        counted: Vec::new(),
                         ..a.clone()
                     } == *b
                 }
@@ -457,6 +549,20 @@ pub struct Set {
     /// For a set the packet path fills (`flags dynamic, timeout`, a counter
     /// per element), its bounds; `None` for a set of fixed elements.
     pub record: Option<Record>,
+    /// For a recording set, what each element has counted, in the order of
+    /// `elements`: read from a live table, or carried over to the table that
+    /// replaces it; empty for a compiled table.
+    pub counted: Vec<Counted>,
+}
+
+/// What an element of a recording set has counted, and when it expires.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub packets: u64,
+    pub bytes: u64,
+    /// Seconds until the element expires: its last packet was the set's
+    /// timeout less this ago.
+    pub expires: u32,
 }
 
 /// The bounds of a recording set: how many elements it holds at most, and
@@ -656,6 +762,25 @@ pub struct CounterObject {
     pub name: String,
     pub packets: u64,
     pub bytes: u64,
+    /// When the count started (seconds since 1970, UTC), as `apply` writes it
+    /// in the counter's comment ([`since_comment`]); `None` when unknown (a
+    /// table loaded with `nft -f`).
+    pub since: Option<i64>,
+}
+
+/// What the comment of a counter that knows when its count started begins
+/// with; the RFC 3339 time (UTC) follows.
+const SINCE_COMMENT: &str = "counting since ";
+
+/// The comment of a counter whose count started at `since`.
+pub fn since_comment(since: i64) -> String {
+    format!("{SINCE_COMMENT}{}", crate::model::utc_text(since))
+}
+
+/// When the count of a counter with `comment` started.
+pub(crate) fn since_of(comment: &str) -> Option<i64> {
+    let time = comment.strip_prefix(SINCE_COMMENT)?.strip_suffix('Z')?;
+    crate::model::utc_seconds(time, 'T')
 }
 
 /// The counter of the flows no rule matches (the final drop).
@@ -711,6 +836,7 @@ fn counter_objects(policy: &Policy, names: &[String]) -> Vec<CounterObject> {
             name: name.to_string(),
             packets: 0,
             bytes: 0,
+            since: None,
         })
         .collect()
 }
@@ -721,6 +847,16 @@ struct FamilySpec {
     addr: KeyType,
     saddr: Selector,
     daddr: Selector,
+}
+
+impl FamilySpec {
+    /// The set fields of the addresses of `set` in this family.
+    fn fields(&self, set: &AddrSet) -> Vec<Field> {
+        match self.addr {
+            KeyType::Ipv4Addr => addr_fields_v4(set),
+            _ => addr_fields_v6(set),
+        }
+    }
 }
 
 const V4: FamilySpec = FamilySpec {
@@ -757,6 +893,7 @@ fn prelude(policy: &Policy, sets: &mut Vec<Set>) -> Vec<Rule> {
             elements: scope.into_iter().map(|f| vec![f]).collect(),
             verdicts: None,
             record: None,
+            counted: Vec::new(),
         });
         rules.push(Rule::new(
             vec![

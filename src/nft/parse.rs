@@ -6,8 +6,8 @@
 //! never computed from a table half understood.
 
 use super::{
-    Chain, CounterObject, Field, Hook, KeyType, Match, Record, Rule, Ruleset, Selector, Set,
-    Statement,
+    Chain, Counted, CounterObject, Field, Hook, KeyType, Match, Record, Rule, Ruleset, Selector,
+    Set, Statement,
 };
 use serde_json::Value;
 use std::fmt;
@@ -189,6 +189,7 @@ fn parse_counter(counter: &Value) -> Result<CounterObject, ListingError> {
         name: name.to_string(),
         packets: counter["packets"].as_u64().unwrap_or(0),
         bytes: counter["bytes"].as_u64().unwrap_or(0),
+        since: counter["comment"].as_str().and_then(super::since_of),
     })
 }
 
@@ -225,6 +226,13 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
         } else {
             (element, None)
         };
+        // A recording set's element: `{"elem": {"val": ..., "expires": S,
+        // "counter": {"packets": P, "bytes": B}}}`.
+        let counted = element.get("elem").map(|e| Counted {
+            packets: e["counter"]["packets"].as_u64().unwrap_or(0),
+            bytes: e["counter"]["bytes"].as_u64().unwrap_or(0),
+            expires: e["expires"].as_u64().unwrap_or(0) as u32,
+        });
         let element = element.get("elem").map_or(element, |e| &e["val"]);
         let parts: Vec<&Value> = match element.get("concat") {
             Some(Value::Array(parts)) => parts.iter().collect(),
@@ -242,17 +250,26 @@ fn parse_set(set: &Value, map: bool) -> Result<Set, ListingError> {
                 set: name.to_string(),
                 error: Box::new(e),
             })?;
-        elements.push((fields, verdict));
+        elements.push((fields, verdict, counted));
     }
     elements.sort_by(|a, b| a.0.cmp(&b.0));
-    let (elements, verdicts): (Vec<Vec<Field>>, Vec<Option<Statement>>) =
-        elements.into_iter().unzip();
+    let mut fields = Vec::with_capacity(elements.len());
+    let mut verdicts = Vec::new();
+    let mut counted = Vec::new();
+    for (element, verdict, count) in elements {
+        fields.push(element);
+        verdicts.extend(verdict);
+        if record.is_some() {
+            counted.push(count.unwrap_or_default());
+        }
+    }
     Ok(Set {
         name: name.to_string(),
         key,
-        elements,
-        verdicts: map.then(|| verdicts.into_iter().flatten().collect()),
+        elements: fields,
+        verdicts: map.then_some(verdicts),
         record,
+        counted,
     })
 }
 
@@ -277,7 +294,7 @@ fn parse_verdict(value: &Value) -> Result<Statement, ListingError> {
     }
 }
 
-fn key_type(name: &str) -> Result<KeyType, ListingError> {
+pub(super) fn key_type(name: &str) -> Result<KeyType, ListingError> {
     Ok(match name {
         "ipv4_addr" => KeyType::Ipv4Addr,
         "ipv6_addr" => KeyType::Ipv6Addr,
@@ -613,12 +630,7 @@ fn parse_match(m: &Value) -> Result<Match, ListingError> {
 /// Seconds since 1970 of `YYYY-MM-DD HH:MM:SS`, a time of day in UTC (nft
 /// writes `meta time` in the time zone it runs in; bmcwall runs it in UTC).
 fn utc_seconds(text: &str) -> Option<i64> {
-    let (date, time) = text.split_once(' ')?;
-    let date = crate::model::Date::parse(date)?;
-    let mut parts = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
-    let valid = parts.next().is_none() && h < 24 && m < 60 && s < 60;
-    valid.then(|| date.start_second() + h * 3600 + m * 60 + s)
+    crate::model::utc_seconds(text, ' ')
 }
 
 /// A lookup key: one selector or a concatenation.

@@ -314,6 +314,7 @@ impl SetNames {
                         elements,
                         verdicts: None,
                         record: None,
+                        counted: Vec::new(),
                     });
                     return name;
                 }

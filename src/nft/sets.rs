@@ -698,6 +698,7 @@ fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> 
         elements,
         verdicts: Some(verdicts),
         record: None,
+        counted: Vec::new(),
     }
 }
 
@@ -752,6 +753,7 @@ where
                 elements: ported,
                 verdicts: None,
                 record: None,
+                counted: Vec::new(),
             },
             vec![
                 Match::L4protoIn(vec![service::TCP, service::UDP]),
@@ -772,6 +774,7 @@ where
                 elements: bare,
                 verdicts: None,
                 record: None,
+                counted: Vec::new(),
             },
             vec![Match::InSet {
                 key: vec![spec.saddr, spec.daddr, Selector::L4proto],

@@ -1,6 +1,6 @@
 //! The nft text form (`nft -f`), written by hand for the subset bmcwall emits.
 
-use super::{Field, Match, Rule, Ruleset, Selector, Set, Statement};
+use super::{CounterObject, Field, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::service;
 use crate::addr::{single_prefix, AddrSet};
 use crate::diagnostic::Lowered;
@@ -135,11 +135,7 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     let _ = writeln!(out, "delete table inet {table}");
     let _ = writeln!(out, "table inet {table} {{");
     for counter in &ruleset.counters {
-        let _ = writeln!(
-            out,
-            "\tcounter {} {{\n\t\tpackets {} bytes {}\n\t}}",
-            counter.name, counter.packets, counter.bytes
-        );
+        render_counter(&mut out, counter);
     }
     // Sets, then maps: the order the JSON form adds them in, so that both
     // forms load into the same table.
@@ -166,6 +162,107 @@ pub fn render(ruleset: &Ruleset, header: &str) -> String {
     out
 }
 
+fn render_counter(out: &mut String, counter: &CounterObject) {
+    let _ = writeln!(out, "\tcounter {} {{", counter.name);
+    if let Some(since) = counter.since {
+        let _ = writeln!(out, "\t\tcomment {}", quote(&super::since_comment(since)));
+    }
+    let _ = writeln!(
+        out,
+        "\t\tpackets {} bytes {}\n\t}}",
+        counter.packets, counter.bytes
+    );
+}
+
+/// `text`, a table [`render`] wrote, with each counter object as `counter`
+/// makes it and each recording set's elements as `set` makes them; every
+/// other line as it is.
+pub(super) fn carry_into(
+    text: &str,
+    mut counter: impl FnMut(&mut CounterObject),
+    mut set: impl FnMut(&mut Set),
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.split_inclusive('\n').peekable();
+    // The recording set being copied: its name and key.
+    let mut recording: Option<Set> = None;
+    while let Some(line) = lines.next() {
+        let bare = line.trim_end_matches('\n');
+        if let Some(name) = bare
+            .strip_prefix("\tcounter ")
+            .and_then(|r| r.strip_suffix(" {"))
+        {
+            let mut object = CounterObject {
+                name: name.to_string(),
+                packets: 0,
+                bytes: 0,
+                since: None,
+            };
+            // Its body as render writes it: a comment, the values, `}`.
+            for body in lines.by_ref() {
+                if body.trim_end_matches('\n') == "\t}" {
+                    break;
+                }
+            }
+            counter(&mut object);
+            render_counter(&mut out, &object);
+            continue;
+        }
+        if let Some(name) = bare
+            .strip_prefix("\tset ")
+            .and_then(|r| r.strip_suffix(" {"))
+        {
+            recording = Some(Set {
+                name: name.to_string(),
+                key: Vec::new(),
+                elements: Vec::new(),
+                verdicts: None,
+                record: None,
+                counted: Vec::new(),
+            });
+        }
+        if let Some(open) = recording.as_mut() {
+            if let Some(types) = bare.strip_prefix("\t\ttype ") {
+                open.key = types
+                    .split(" . ")
+                    .filter_map(|t| super::parse::key_type(t).ok())
+                    .collect();
+            } else if bare == "\t\tflags dynamic,timeout" {
+                open.record = Some(super::Record::default());
+            } else if bare == "\t}" {
+                let mut open = recording.take().expect("open");
+                if open.record.is_some() {
+                    set(&mut open);
+                    write_recorded(&mut out, &open);
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A recording set's carried elements, with what they counted and the
+/// time they have left.
+fn write_recorded(out: &mut String, set: &Set) {
+    if set.elements.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\t\telements = {{");
+    let count = set.elements.len();
+    for (i, (element, counted)) in set.elements.iter().zip(&set.counted).enumerate() {
+        out.push_str("\t\t\t");
+        write_element(out, element);
+        let _ = write!(
+            out,
+            " counter packets {} bytes {} expires {}s",
+            counted.packets, counted.bytes, counted.expires
+        );
+        out.push_str(if i + 1 == count { "\n" } else { ",\n" });
+    }
+    let _ = writeln!(out, "\t\t}}");
+}
+
 fn render_set(out: &mut String, set: &Set) {
     let key: Vec<&str> = set.key.iter().map(|k| k.as_str()).collect();
     let (kind, value) = match set.verdicts {
@@ -179,6 +276,8 @@ fn render_set(out: &mut String, set: &Set) {
         let _ = writeln!(out, "\t\tflags dynamic,timeout");
         let _ = writeln!(out, "\t\ttimeout {}s", record.timeout);
         let _ = writeln!(out, "\t\tcounter");
+        // Elements carried over from the table this one replaces.
+        write_recorded(out, set);
         let _ = writeln!(out, "\t}}");
         return;
     }
@@ -188,12 +287,7 @@ fn render_set(out: &mut String, set: &Set) {
         let count = set.elements.len();
         for (i, element) in set.elements.iter().enumerate() {
             out.push_str("\t\t\t");
-            for (j, field) in element.iter().enumerate() {
-                if j > 0 {
-                    out.push_str(" . ");
-                }
-                write_field(out, *field);
-            }
+            write_element(out, element);
             if let Some(verdict) = set.verdicts.as_ref().and_then(|v| v.get(i)) {
                 out.push_str(" : ");
                 out.push_str(&statement_text(verdict));
@@ -203,6 +297,16 @@ fn render_set(out: &mut String, set: &Set) {
         let _ = writeln!(out, "\t\t}}");
     }
     let _ = writeln!(out, "\t}}");
+}
+
+/// An element's fields joined by ` . `.
+fn write_element(out: &mut String, element: &[Field]) {
+    for (j, field) in element.iter().enumerate() {
+        if j > 0 {
+            out.push_str(" . ");
+        }
+        write_field(out, *field);
+    }
 }
 
 /// A field as nft writes it: a single value, a prefix, or a range.

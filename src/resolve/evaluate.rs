@@ -22,6 +22,7 @@ impl Resolver<'_> {
             scope,
             scope_span,
             gateways,
+            watch,
             rules,
             expectations,
         } = collected;
@@ -34,6 +35,10 @@ impl Resolver<'_> {
             None => AddrSet::any(),
         };
         let unresolved_core = self.unresolved_uses > unresolved_before;
+        let mut watched = AddrSet::empty();
+        for expr in &watch {
+            watched = watched.union(&self.addrs(expr));
+        }
         let mut definitions = Vec::new();
         for index in 0..self.definitions.len() {
             let name = self.definitions[index].name.name.clone();
@@ -95,6 +100,7 @@ impl Resolver<'_> {
             unresolved_core,
             gateways,
             enforcement: Default::default(),
+            watch: watched,
         };
         if !policy.gateways.is_empty() {
             scope = policy.fleet_scope();

@@ -262,6 +262,9 @@ impl Policy {
             unresolved_core: self.unresolved_core,
             gateways: vec![self.gateways[target].clone()],
             enforcement: gateway.enforcement,
+            // What is unknown on the watched networks is the fleet's: the
+            // other gateways are known devices too.
+            watch: self.unknown_watched(),
         }
     }
 

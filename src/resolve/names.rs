@@ -44,6 +44,8 @@ pub(super) struct Collected {
     /// Where the top-level `scope` is.
     pub scope_span: Option<Span>,
     pub gateways: Vec<GatewayDecl>,
+    /// The `watch` statements' addresses, in order.
+    pub watch: Vec<AddrExpr>,
     pub rules: Vec<Rule>,
     pub expectations: Vec<Expectation>,
 }
@@ -123,6 +125,7 @@ impl<'a> Resolver<'a> {
         let mut rules = Vec::new();
         let mut expectations = Vec::new();
         let mut gateways = Vec::new();
+        let mut watch = Vec::new();
         for Located { statement, dir } in statements {
             match statement {
                 Statement::Internal(expr, span) => {
@@ -159,6 +162,7 @@ impl<'a> Resolver<'a> {
                         scope_expr = Some((expr, span));
                     }
                 }
+                Statement::Watch(expr, _) => watch.push(expr),
                 Statement::Inventory(spec, _) => {
                     self.inventory(&dir.join(&spec.path.value), &spec, ahead)
                 }
@@ -193,6 +197,7 @@ impl<'a> Resolver<'a> {
             scope_span: scope_expr.as_ref().map(|&(_, span)| span),
             scope: scope_expr.map(|(expr, _)| expr),
             gateways,
+            watch,
             rules,
             expectations,
         }

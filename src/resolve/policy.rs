@@ -218,6 +218,9 @@ pub struct Policy {
     /// What the table of this policy governs: for a gateway's policy
     /// ([`Policy::for_gateway`]), its mode.
     pub enforcement: Enforcement,
+    /// The management networks of the `watch` statements: the denied flows
+    /// of their devices that are no BMC and no `host` are recorded.
+    pub watch: AddrSet,
 }
 
 impl Policy {
@@ -260,6 +263,21 @@ impl Policy {
             .find(|w| w.code == diagnostic.code)
     }
 
+    /// The addresses on the watched networks that the policy does not know:
+    /// no BMC, no `host` definition, no gateway.
+    pub fn unknown_watched(&self) -> AddrSet {
+        let mut known = self.bmcs.clone();
+        for definition in &self.definitions {
+            if let NamedKind::Address(DefKind::Host, set) = &definition.kind {
+                known = known.union(set);
+            }
+        }
+        for gateway in &self.gateways {
+            known = known.union(&gateway.addrs);
+        }
+        self.watch.difference(&known)
+    }
+
     /// Indices of the rules that are in force (not expired), in policy order.
     pub fn active_rules(&self) -> impl Iterator<Item = (usize, &PolicyRule)> {
         self.rules.iter().enumerate().filter(|(_, r)| !r.expired)
@@ -271,6 +289,8 @@ impl Policy {
 #[derive(Clone, Debug)]
 pub struct AddressNames {
     names: Vec<(String, AddrSet)>,
+    /// How many addresses each name's set has, per family (IPv4, IPv6).
+    sizes: Vec<[u128; 2]>,
 }
 
 impl Policy {
@@ -290,7 +310,22 @@ impl Policy {
         names.push(("internal".into(), self.internal.clone()));
         names.push(("internet".into(), self.internal.complement()));
         names.push(("any".into(), AddrSet::any()));
-        AddressNames { names }
+        let sizes = names
+            .iter()
+            .map(|(_, set)| {
+                [
+                    size(&AddrSet {
+                        v4: set.v4.clone(),
+                        v6: Default::default(),
+                    }),
+                    size(&AddrSet {
+                        v4: Default::default(),
+                        v6: set.v6.clone(),
+                    }),
+                ]
+            })
+            .collect();
+        AddressNames { names, sizes }
     }
 }
 
@@ -299,26 +334,47 @@ impl AddressNames {
     /// has), else `in NAME` for the smallest named set that holds it, else
     /// `addresses`.
     pub fn name(&self, set: &AddrSet) -> String {
-        let families = |s: &AddrSet| AddrSet {
-            v4: if set.v4.is_empty() {
-                Default::default()
-            } else {
-                s.v4.clone()
-            },
-            v6: if set.v6.is_empty() {
-                Default::default()
-            } else {
-                s.v6.clone()
-            },
-        };
-        if let Some((name, _)) = self.names.iter().find(|(_, s)| families(s) == *set) {
+        let (has_v4, has_v6) = (!set.v4.is_empty(), !set.v6.is_empty());
+        let same = |s: &AddrSet| (!has_v4 || s.v4 == set.v4) && (!has_v6 || s.v6 == set.v6);
+        if let Some((name, _)) = self.names.iter().find(|(_, s)| same(s)) {
             return name.clone();
         }
         self.names
             .iter()
-            .filter(|(_, s)| set.difference(s).is_empty())
-            .min_by_key(|(_, s)| size(&families(s)))
-            .map_or_else(|| "addresses".into(), |(name, _)| format!("in {name}"))
+            .zip(&self.sizes)
+            .filter(|((_, s), _)| set.difference(s).is_empty())
+            .min_by_key(|(_, [v4, v6])| {
+                (if has_v4 { *v4 } else { 0 }).saturating_add(if has_v6 { *v6 } else { 0 })
+            })
+            .map_or_else(|| "addresses".into(), |((name, _), _)| format!("in {name}"))
+    }
+}
+
+impl AddressNames {
+    /// [`Self::name`] of the one address `address`, without a set per
+    /// question: what a report of many addresses asks.
+    pub fn name_address(&self, address: std::net::IpAddr) -> String {
+        let (family, a) = match address {
+            std::net::IpAddr::V4(a) => (0, u128::from(u32::from(a))),
+            std::net::IpAddr::V6(a) => (1, u128::from(a)),
+        };
+        let holds = |s: &AddrSet| match family {
+            0 => s.v4.contains(a as u32),
+            _ => s.v6.contains(a),
+        };
+        let single = |s: &AddrSet| match family {
+            0 => s.v4.intervals() == [(a as u32, a as u32)],
+            _ => s.v6.intervals() == [(a, a)],
+        };
+        if let Some((name, _)) = self.names.iter().find(|(_, s)| single(s)) {
+            return name.clone();
+        }
+        self.names
+            .iter()
+            .zip(&self.sizes)
+            .filter(|((_, s), _)| holds(s))
+            .min_by_key(|(_, sizes)| sizes[family])
+            .map_or_else(|| "addresses".into(), |((name, _), _)| format!("in {name}"))
     }
 }
 

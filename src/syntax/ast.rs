@@ -234,6 +234,8 @@ pub enum GatewayItemKind {
 pub enum Statement {
     Internal(AddrExpr, Span),
     Scope(AddrExpr, Span),
+    /// `watch ADDRS;`: management networks whose unknown devices are recorded.
+    Watch(AddrExpr, Span),
     Include(StrLit, Span),
     /// `inventory "path" [format NAME] [address KEY] [resolve];`
     Inventory(InventorySpec, Span),

@@ -76,6 +76,10 @@ impl<'d> Lowering<'d> {
                 inner.next();
                 Statement::Scope(self.addrs(inner.next()?), span)
             }
+            R::watch_stmt => {
+                inner.next();
+                Statement::Watch(self.addrs(inner.next()?), span)
+            }
             R::include_stmt => {
                 inner.next();
                 Statement::Include(self.string(inner.next()?), span)

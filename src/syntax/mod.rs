@@ -42,6 +42,7 @@ pub const KEYWORDS: &[&str] = &[
     "service",
     "internal",
     "scope",
+    "watch",
     "include",
     "inventory",
     "gateway",
@@ -62,10 +63,10 @@ pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word)
 }
 
-/// Keywords that begin a statement (the first thirteen of [`KEYWORDS`]): where
+/// Keywords that begin a statement (the first fourteen of [`KEYWORDS`]): where
 /// one of them starts a line inside a statement, the statement before it most
 /// likely lacks its `;`.
-const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(13).0;
+const STATEMENT_KEYWORDS: &[&str] = KEYWORDS.split_at(14).0;
 
 /// A piece of a statement as code alone: comments left out and white space
 /// outside strings removed, so that laying the text out another way (as

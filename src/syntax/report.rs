@@ -75,6 +75,7 @@ fn describe(kind: &G) -> &'static str {
         G::kw_internal => "`internal`",
         G::kw_internet => "`internet`",
         G::kw_scope => "`scope`",
+        G::kw_watch => "`watch`",
         G::kw_include => "`include`",
         G::kw_inventory | G::selector => "`inventory`",
         G::kw_except => "`except`",

@@ -12,6 +12,7 @@ use pest::Parser;
 pub enum StatementKind {
     Internal,
     Scope,
+    Watch,
     Include,
     Inventory,
     /// `host`, `network`, `group` or `bmc`.
@@ -115,6 +116,7 @@ fn statement(pair: Pair<'_, G>, offset: usize, text: &str) -> Option<StatementTo
     let kind = match pair.as_rule() {
         G::internal_stmt => StatementKind::Internal,
         G::scope_stmt => StatementKind::Scope,
+        G::watch_stmt => StatementKind::Watch,
         G::include_stmt => StatementKind::Include,
         G::inventory_stmt => StatementKind::Inventory,
         G::definition => StatementKind::Definition,

@@ -543,7 +543,7 @@ fn bash_completion_parses_and_completes_commands_and_options() {
     };
     assert_eq!(
         complete("bmcwall ''", 1),
-        "-h -V --help --version check compile explain graph plan usage apply diff fmt inventory lints completions man lsp help\n"
+        "-h -V --help --version check compile explain graph plan usage audit apply diff fmt inventory lints completions man lsp help\n"
     );
     assert_eq!(complete("bmcwall apply --confirm-", 2), "--confirm-with\n");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
@@ -565,6 +565,7 @@ fn man_pages_render_for_every_command() {
     pages.sort();
     let commands = [
         "apply",
+        "audit",
         "check",
         "compile",
         "completions",
@@ -632,6 +633,7 @@ fn version_says_what_nftables_the_tables_need() {
         "graph",
         "plan",
         "usage",
+        "audit",
         "apply",
         "fmt",
         "lints",

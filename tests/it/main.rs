@@ -8,6 +8,7 @@ mod harness;
 mod support;
 
 mod ansible;
+mod audit;
 mod bench_equivalence;
 mod cli;
 mod config;

@@ -232,3 +232,180 @@ fn apply_carries_the_counts_of_unchanged_rules_over() {
         "the new rule counts nothing"
     );
 }
+
+/// `usage --all --live DIR` over the example fleet, each gateway's table
+/// loaded in a lab of its own and sent what it would see: the allow rules
+/// no gateway that enforces them used, and those not needed where they are
+/// enforced but unused (the standby of the AMS1 pair counts with its peer).
+#[test]
+fn usage_all_reports_the_fleets_unused_rules_and_where_rules_are_not_needed() {
+    if harness::skipped() {
+        return;
+    }
+    use bmcwall::addr::service::ServicePoint;
+    use bmcwall::analysis::Flow;
+    let flow = |src: &str, dst: &str, proto: u8, port: u16| {
+        Flow::new(
+            src.parse().expect("src"),
+            dst.parse().expect("dst"),
+            ServicePoint {
+                proto,
+                port: Some(port),
+            },
+        )
+        .expect("one family")
+    };
+    const FLEET: &str = "examples/fleet/fleet.wall";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tables = dir.path().join("tables");
+    let out = bmcwall(&[
+        "compile",
+        FLEET,
+        "--all",
+        "-o",
+        tables.to_str().expect("path"),
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let live = dir.path().join("live");
+    std::fs::create_dir(&live).expect("mkdir");
+    let traffic: [(&str, Vec<Flow>); 5] = [
+        (
+            "ams1-gw",
+            vec![
+                flow("10.2.0.5", "10.1.10.11", 6, 443),
+                flow("10.1.8.7", "10.1.10.12", 6, 5900),
+            ],
+        ),
+        ("ams1-gw-b", vec![]),
+        ("fra1-gw", vec![flow("10.2.0.5", "10.2.10.11", 17, 623)]),
+        ("jump-fra1-fw", vec![]),
+        ("nyc1-gw", vec![flow("10.30.8.5", "10.3.10.11", 6, 443)]),
+    ];
+    for (gateway, flows) in &traffic {
+        let lab = Lab::new();
+        lab.load(&tables.join(format!("{gateway}.nft")), false)
+            .unwrap_or_else(|e| panic!("{gateway}: {e}"));
+        let arrived = lab.probe(flows);
+        assert_eq!(arrived.len(), flows.len(), "{gateway}: allowed");
+        if *gateway == "fra1-gw" {
+            // A BMC of FRA1 calls out: denied, and recorded.
+            let call = Flow::new(
+                "10.2.10.12".parse().expect("src"),
+                "203.0.113.53".parse().expect("dst"),
+                ServicePoint {
+                    proto: 17,
+                    port: Some(53),
+                },
+            )
+            .expect("v4");
+            assert!(lab.probe(&[call]).is_empty(), "denied");
+        }
+        let listing = lab.list_table_json(nft::DEFAULT_TABLE).expect("list");
+        std::fs::write(live.join(format!("{gateway}.json")), listing).expect("write");
+    }
+    let out = bmcwall(&[
+        "usage",
+        FLEET,
+        "--all",
+        "--live",
+        live.to_str().expect("path"),
+        "--format",
+        "json",
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let gateways: Vec<&str> = report["gateways"]
+        .as_array()
+        .expect("gateways")
+        .iter()
+        .map(|g| g["gateway"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        gateways,
+        ["ams1-gw", "ams1-gw-b", "fra1-gw", "jump-fra1-fw", "nyc1-gw"]
+    );
+    let used: BTreeMap<(String, String), u64> = report["gateways"]
+        .as_array()
+        .expect("gateways")
+        .iter()
+        .flat_map(|g| {
+            let name = g["gateway"].as_str().expect("name").to_string();
+            g["rules"]
+                .as_array()
+                .expect("rules")
+                .iter()
+                .filter_map(move |r| {
+                    let packets = r["packets"].as_u64().expect("packets");
+                    (packets > 0).then(|| {
+                        let rule = r["rule"].as_str().unwrap_or("no rule matched").to_string();
+                        ((name.clone(), rule), packets)
+                    })
+                })
+        })
+        .collect();
+    let key = |g: &str, r: &str| (g.to_string(), format!("examples/fleet/fleet.wall:{r}"));
+    assert_eq!(
+        used,
+        BTreeMap::from([
+            (key("ams1-gw", "29"), 1),
+            (key("ams1-gw", "30"), 1),
+            (key("fra1-gw", "29"), 1),
+            (("fra1-gw".to_string(), "no rule matched".to_string()), 1),
+            (key("nyc1-gw", "31"), 1),
+        ])
+    );
+    // The AMS1 pair's state sync (line 12: VRRP and conntrackd) saw no
+    // failover here; bmcs -> ntp1, the NOC's SSH to the pair and to the
+    // jump host no packet on any gateway that enforces them.
+    assert_eq!(
+        report["unused"],
+        serde_json::json!([
+            "examples/fleet/fleet.wall:12",
+            "examples/fleet/fleet.wall:32",
+            "examples/fleet/fleet.wall:33",
+            "examples/fleet/fleet.wall:28",
+        ]),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["not_needed"],
+        serde_json::json!([{
+            "rule": "examples/fleet/fleet.wall:29",
+            "counter": report["not_needed"][0]["counter"],
+            "unused_on": ["jump-fra1-fw", "nyc1-gw"],
+        }]),
+        "{report:#}"
+    );
+    // `audit --all` over the same tables: the one BMC that called out, on
+    // the gateway that saw it.
+    let out = bmcwall(&[
+        "audit",
+        FLEET,
+        "--all",
+        "--live",
+        live.to_str().expect("path"),
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let findings: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("gateway "))
+        .collect();
+    assert_eq!(findings.len(), 3, "{text}");
+    assert_eq!(
+        findings[0],
+        "error[BW601] bmc-called-out [fra1-gw]: BMC fra1-r1-02 (10.2.10.12; \
+         examples/fleet/inventory/fra1.yaml:4: rack=r1, site=fra1, vendor=hpe) tried the internet"
+    );
+    assert!(
+        findings[1].starts_with("    -> 203.0.113.53 (internet) udp 53 (dns): 1 packets, "),
+        "{text}"
+    );
+    assert_eq!(findings[2], "1 error, 0 warnings, 0 infos");
+}

@@ -73,7 +73,9 @@ impl Index {
 
     fn statement(&mut self, statement: &Statement, text: &str) {
         match statement {
-            Statement::Internal(expr, _) | Statement::Scope(expr, _) => self.expr(expr),
+            Statement::Internal(expr, _)
+            | Statement::Scope(expr, _)
+            | Statement::Watch(expr, _) => self.expr(expr),
             Statement::Gateway(gateway) => {
                 self.gateway_name(&gateway.name, true);
                 self.expr(&gateway.addrs);
