@@ -15,7 +15,7 @@
 //! they came from), the walk follows them on at once, to the rule a `jump`
 //! returns to or to the base chain's policy (accept, outside the scope).
 
-use super::{Chain, Field, Match, Rule, Ruleset, Selector, Statement};
+use super::{Chain, Field, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::compare::{State, TableRule};
@@ -99,7 +99,7 @@ impl std::error::Error for ReadError {}
 /// `meta time` matches are read at `now`, seconds since 1970 (UTC).
 pub fn table_rules(ruleset: &Ruleset, now: i64) -> Result<Vec<TableRule>, ReadError> {
     let mut walker = Walker {
-        ruleset,
+        index: Index::of(ruleset),
         now,
         reading: Symbolic { rules: Vec::new() },
     };
@@ -135,7 +135,7 @@ impl Ruleset {
     /// `now` (seconds since 1970, UTC).
     pub fn evaluate_at(&self, flow: &crate::analysis::Flow, now: i64) -> Verdict {
         let mut walker = Walker {
-            ruleset: self,
+            index: Index::of(self),
             now,
             reading: Packet {
                 flow,
@@ -169,7 +169,7 @@ trait Reading {
     /// The flows that match `m` (not a connection state).
     fn restrict(
         &self,
-        ruleset: &Ruleset,
+        index: &Index<'_>,
         flows: &Self::Flows,
         m: &Match,
     ) -> Result<Self::Flows, Problem>;
@@ -212,8 +212,39 @@ enum End {
     Follow,
 }
 
+/// A table's sets and chains by name.
+struct Index<'r> {
+    sets: HashMap<&'r str, &'r Set>,
+    chains: HashMap<&'r str, &'r Chain>,
+}
+
+impl<'r> Index<'r> {
+    /// The first of each name, as a search in order finds it.
+    fn of(ruleset: &'r Ruleset) -> Index<'r> {
+        let mut index = Index {
+            sets: HashMap::new(),
+            chains: HashMap::new(),
+        };
+        for set in &ruleset.sets {
+            index.sets.entry(set.name.as_str()).or_insert(set);
+        }
+        for chain in &ruleset.chains {
+            index.chains.entry(chain.name.as_str()).or_insert(chain);
+        }
+        index
+    }
+
+    fn set(&self, name: &str) -> Option<&'r Set> {
+        self.sets.get(name).copied()
+    }
+
+    fn chain(&self, name: &str) -> Option<&'r Chain> {
+        self.chains.get(name).copied()
+    }
+}
+
 struct Walker<'r, R> {
-    ruleset: &'r Ruleset,
+    index: Index<'r>,
     /// The instant `meta time` matches are read at, seconds since 1970 (UTC).
     now: i64,
     reading: R,
@@ -282,7 +313,7 @@ impl<'r, R: Reading> Walker<'r, R> {
                 Match::ReversePathMissing | Match::Loopback { .. } | Match::NeighbourDiscovery => {
                     return Ok(None)
                 }
-                other => matched = self.reading.restrict(self.ruleset, &matched, other)?,
+                other => matched = self.reading.restrict(&self.index, &matched, other)?,
             }
         }
         Ok((!self.reading.is_empty(&matched)).then_some(matched))
@@ -309,10 +340,8 @@ impl<'r, R: Reading> Walker<'r, R> {
                 // Flows in no element go on with the next rule.
                 Statement::Vmap { key, map } => {
                     let set = self
-                        .ruleset
-                        .sets
-                        .iter()
-                        .find(|s| &s.name == map)
+                        .index
+                        .set(map)
                         .ok_or_else(|| here(Problem::MissingMap(map.clone())))?;
                     let verdicts = set
                         .verdicts
@@ -367,7 +396,7 @@ impl<'r, R: Reading> Walker<'r, R> {
     ) -> Result<bool, ReadError> {
         // The first frame of the chain a `goto` or `jump` names.
         let start = |name: &String, missing: fn(String) -> Problem| {
-            let chain = self.ruleset.chains.iter().find(|c| c.name == *name);
+            let chain = self.index.chain(name);
             let chain = chain.ok_or_else(|| here(missing(name.clone())))?;
             Ok::<_, ReadError>(Frame {
                 chain,
@@ -466,7 +495,7 @@ impl Reading for Symbolic {
 
     fn restrict(
         &self,
-        ruleset: &Ruleset,
+        index: &Index<'_>,
         flows: &Vec<Piece>,
         m: &Match,
     ) -> Result<Vec<Piece>, Problem> {
@@ -486,10 +515,8 @@ impl Reading for Symbolic {
                 ..Piece::all()
             }],
             Match::InSet { key, set, negate } => {
-                let set = ruleset
-                    .sets
-                    .iter()
-                    .find(|s| &s.name == set)
+                let set = index
+                    .set(set)
                     .ok_or_else(|| Problem::MissingSet(set.clone()))?;
                 let elements: Vec<Piece> = set
                     .elements
@@ -739,7 +766,7 @@ impl Reading for Packet<'_> {
         !*here || self.state.is_some()
     }
 
-    fn restrict(&self, ruleset: &Ruleset, here: &bool, m: &Match) -> Result<bool, Problem> {
+    fn restrict(&self, index: &Index<'_>, here: &bool, m: &Match) -> Result<bool, Problem> {
         Ok(*here
             && match m {
                 Match::CtState(states) => states.contains(&"new"),
@@ -751,10 +778,8 @@ impl Reading for Packet<'_> {
                 Match::L4protoIn(protos) => protos.contains(&self.flow.service.proto),
                 Match::L4protoNotIn(protos) => !protos.contains(&self.flow.service.proto),
                 Match::InSet { key, set, negate } => {
-                    let set = ruleset
-                        .sets
-                        .iter()
-                        .find(|s| &s.name == set)
+                    let set = index
+                        .set(set)
                         .ok_or_else(|| Problem::MissingSet(set.clone()))?;
                     // A packet without the key's fields matches nothing.
                     let has_key = key.iter().all(|s| value(*s, self.flow).is_some());
