@@ -63,6 +63,7 @@ codes! {
     CorrelatedRules => "bw103_correlated_rules.rs", "BW103", "correlated-rules", Warning, "two rules with different actions overlap partially";
     Generalization => "bw104_generalization.rs", "BW104", "generalization", Allow, "a later rule with another action covers an earlier one";
     OutOfScopeRule => "bw105_out_of_scope_rule.rs", "BW105", "out-of-scope-rule", Warning, "a rule none of whose flows is in scope";
+    UnwatchedNetwork => "bw106_unwatched_network.rs", "BW106", "unwatched-network", Warning, "a `watch` network whose flows the table does not govern";
     InternetExposure => "bw201_internet_exposure.rs", "BW201", "internet-exposure", Error, "a flow from the internet to a BMC is allowed";
     TransitiveExposure => "bw202_transitive_exposure.rs", "BW202", "transitive-exposure", Error, "the internet reaches a host that reaches a BMC";
     BmcEgress => "bw203_bmc_egress.rs", "BW203", "bmc-egress", Error, "a BMC may open flows to the internet";

@@ -18,6 +18,7 @@ mod bw102_redundant_rule;
 mod bw103_correlated_rules;
 mod bw104_generalization;
 mod bw105_out_of_scope_rule;
+mod bw106_unwatched_network;
 mod bw201_internet_exposure;
 mod bw202_transitive_exposure;
 mod bw203_bmc_egress;

@@ -12,6 +12,7 @@ pub const CHECKS: &[Check] = &[
     super::bw103_correlated_rules::check,
     super::bw104_generalization::check,
     super::bw105_out_of_scope_rule::check,
+    super::bw106_unwatched_network::check,
     super::bw201_internet_exposure::check,
     super::bw202_transitive_exposure::check,
     super::bw203_bmc_egress::check,

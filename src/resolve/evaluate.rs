@@ -10,6 +10,7 @@ use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::DefKind;
+use crate::source::Span;
 use crate::syntax::{
     self, AddrExpr, Definition, NetLiteral, ServiceItem, ServiceKind, Term, TermKind,
 };
@@ -35,10 +36,11 @@ impl Resolver<'_> {
             None => AddrSet::any(),
         };
         let unresolved_core = self.unresolved_uses > unresolved_before;
-        let mut watched = AddrSet::empty();
-        for expr in &watch {
-            watched = watched.union(&self.addrs(expr));
-        }
+        let watches: Vec<(AddrSet, Span)> = watch
+            .iter()
+            .map(|(expr, span)| (self.addrs(expr), *span))
+            .collect();
+        let watched = AddrSet::union_of(watches.iter().map(|(set, _)| set));
         let mut definitions = Vec::new();
         for index in 0..self.definitions.len() {
             let name = self.definitions[index].name.name.clone();
@@ -101,6 +103,7 @@ impl Resolver<'_> {
             gateways,
             enforcement: Default::default(),
             watch: watched,
+            watches,
         };
         if !policy.gateways.is_empty() {
             scope = policy.fleet_scope();

@@ -265,6 +265,7 @@ impl Policy {
             // What is unknown on the watched networks is the fleet's: the
             // other gateways are known devices too.
             watch: self.unknown_watched(),
+            watches: Vec::new(),
         }
     }
 

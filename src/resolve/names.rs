@@ -44,8 +44,8 @@ pub(super) struct Collected {
     /// Where the top-level `scope` is.
     pub scope_span: Option<Span>,
     pub gateways: Vec<GatewayDecl>,
-    /// The `watch` statements' addresses, in order.
-    pub watch: Vec<AddrExpr>,
+    /// The `watch` statements' addresses and spans, in order.
+    pub watch: Vec<(AddrExpr, Span)>,
     pub rules: Vec<Rule>,
     pub expectations: Vec<Expectation>,
 }
@@ -162,7 +162,7 @@ impl<'a> Resolver<'a> {
                         scope_expr = Some((expr, span));
                     }
                 }
-                Statement::Watch(expr, _) => watch.push(expr),
+                Statement::Watch(expr, span) => watch.push((expr, span)),
                 Statement::Inventory(spec, _) => {
                     self.inventory(&dir.join(&spec.path.value), &spec, ahead)
                 }

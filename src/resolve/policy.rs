@@ -221,6 +221,8 @@ pub struct Policy {
     /// The management networks of the `watch` statements: the denied flows
     /// of their devices that are no BMC and no `host` are recorded.
     pub watch: AddrSet,
+    /// Each `watch` statement's addresses and where it is.
+    pub watches: Vec<(AddrSet, Span)>,
 }
 
 impl Policy {

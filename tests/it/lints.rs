@@ -76,6 +76,7 @@ const CODES: &[(&str, Level)] = &[
     ("BW103", Level::Warning),
     ("BW104", Level::Allow),
     ("BW105", Level::Warning),
+    ("BW106", Level::Warning),
     ("BW201", Level::Error),
     ("BW202", Level::Error),
     ("BW203", Level::Error),
