@@ -19,6 +19,7 @@ use super::{Chain, Field, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::compare::{State, TableRule};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -101,7 +102,10 @@ pub fn table_rules(ruleset: &Ruleset, now: i64) -> Result<Vec<TableRule>, ReadEr
     let mut walker = Walker {
         index: Index::of(ruleset),
         now,
-        reading: Symbolic { rules: Vec::new() },
+        reading: Symbolic {
+            rules: Vec::new(),
+            lookups: RefCell::default(),
+        },
     };
     let start = Frame {
         chain: ruleset.base_chain(),
@@ -484,7 +488,12 @@ impl Piece {
 /// The symbolic reading: the decisions met so far, as table rules.
 struct Symbolic {
     rules: Vec<TableRule>,
+    /// What each set lookup matches, by set, key and negation.
+    lookups: RefCell<HashMap<Lookup, Vec<Piece>>>,
 }
+
+/// A set lookup: the set, the key and whether it is negated.
+type Lookup = (String, Vec<Selector>, bool);
 
 impl Reading for Symbolic {
     type Flows = Vec<Piece>;
@@ -515,26 +524,15 @@ impl Reading for Symbolic {
                 ..Piece::all()
             }],
             Match::InSet { key, set, negate } => {
-                let set = index
-                    .set(set)
-                    .ok_or_else(|| Problem::MissingSet(set.clone()))?;
-                let elements: Vec<Piece> = set
-                    .elements
-                    .iter()
-                    .map(|element| element_piece(key, element))
-                    .collect::<Result<_, _>>()?;
-                if *negate {
-                    if key.len() != 1 {
-                        return Err(Problem::NegatedConcatenation);
-                    }
-                    vec![complement_one(key[0], &elements)]
-                } else if key.iter().all(|&s| dimension(s) == dimension(key[0])) {
-                    // Elements that differ in one dimension only are one box:
-                    // flows times elements would multiply lookups in turn.
-                    vec![union_along(key[0], &elements)]
-                } else {
-                    elements
+                // A set's elements are read once however often it is looked
+                // up (the recording chain, from every deny rule's chain).
+                let id = (set.clone(), key.clone(), *negate);
+                if let Some(allowed) = self.lookups.borrow().get(&id) {
+                    return Ok(intersect_all(flows, allowed));
                 }
+                let allowed = lookup_pieces(index, key, set, *negate)?;
+                self.lookups.borrow_mut().insert(id, allowed.clone());
+                allowed
             }
         };
         Ok(intersect_all(flows, &allowed))
@@ -569,6 +567,35 @@ impl Reading for Symbolic {
     fn absorb(&self, into: &mut Vec<Piece>, more: Vec<Piece>) {
         into.extend(more);
     }
+}
+
+/// The flows a lookup of `key` in set `name` matches (or, `negate`, does not).
+fn lookup_pieces(
+    index: &Index<'_>,
+    key: &[Selector],
+    name: &str,
+    negate: bool,
+) -> Result<Vec<Piece>, Problem> {
+    let set = index
+        .set(name)
+        .ok_or_else(|| Problem::MissingSet(name.to_string()))?;
+    let elements: Vec<Piece> = set
+        .elements
+        .iter()
+        .map(|element| element_piece(key, element))
+        .collect::<Result<_, _>>()?;
+    Ok(if negate {
+        if key.len() != 1 {
+            return Err(Problem::NegatedConcatenation);
+        }
+        vec![complement_one(key[0], &elements)]
+    } else if key.iter().all(|&s| dimension(s) == dimension(key[0])) {
+        // Elements that differ in one dimension only are one box: flows
+        // times elements would multiply lookups in turn.
+        vec![union_along(key[0], &elements)]
+    } else {
+        elements
+    })
 }
 
 /// Every non-empty intersection of a box of `a` with a box of `b`.
