@@ -184,24 +184,29 @@ pub fn check(path: &Path, today: Date, settings: &Settings) -> Checked {
         SourceMap::default(),
         today,
         settings,
+        None,
         None::<fn(&Policy, &Analysis, &SourceMap)>,
     )
     .0
 }
 
-/// [`check`], reading policy files from `open` (an editor's unsaved
-/// buffers, by canonical path) where it holds them.
+/// [`check`], reading policy and inventory files from `open` (an editor's
+/// unsaved buffers, by canonical path) where it holds them, and taking the
+/// inventories `cache` kept from an earlier check where their files read
+/// as they did then (it keeps the ones parsed now).
 pub fn check_open(
     path: &Path,
     open: std::collections::BTreeMap<std::path::PathBuf, String>,
     today: Date,
     settings: &Settings,
+    cache: &resolve::Cache,
 ) -> Checked {
     run(
         path,
         SourceMap::with_open(open),
         today,
         settings,
+        Some(cache),
         None::<fn(&Policy, &Analysis, &SourceMap)>,
     )
     .0
@@ -216,7 +221,14 @@ pub fn check_alongside<R: Send>(
     settings: &Settings,
     alongside: impl FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send,
 ) -> (Checked, Option<R>) {
-    run(path, SourceMap::default(), today, settings, Some(alongside))
+    run(
+        path,
+        SourceMap::default(),
+        today,
+        settings,
+        None,
+        Some(alongside),
+    )
 }
 
 fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
@@ -224,16 +236,18 @@ fn run<R: Send, F: FnOnce(&Policy, &Analysis, &SourceMap) -> R + Send>(
     mut sources: SourceMap,
     today: Date,
     settings: &Settings,
+    cache: Option<&resolve::Cache>,
     alongside: Option<F>,
 ) -> (Checked, Option<R>) {
     let levels = &settings.levels;
-    let (policy, mut diagnostics) = resolve::load(
+    let (policy, mut diagnostics) = resolve::load_kept(
         path,
         &mut sources,
         &resolve::Options {
             today,
             confine: settings.confine.clone(),
         },
+        cache,
     );
     let inventories = policy.inventories.clone();
     let invalid = diagnostics

@@ -34,7 +34,7 @@ impl Span {
 }
 
 /// One file: the path as shown to people, and its text.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
@@ -71,17 +71,27 @@ impl SourceFile {
 pub struct SourceMap {
     files: Vec<SourceFile>,
     /// Texts that stand for files on disk: an editor's unsaved buffers, by
-    /// canonical path. A policy file or include with one is read from it.
-    open: std::collections::BTreeMap<PathBuf, String>,
+    /// canonical path. A policy file, include or inventory file with one is
+    /// read from it.
+    open: Open,
 }
+
+/// An editor's unsaved buffers, by canonical path, shared with the threads
+/// that read inventories ahead.
+pub type Open = std::sync::Arc<std::collections::BTreeMap<PathBuf, String>>;
 
 impl SourceMap {
     /// A map whose policy files are read from `open` where it holds them.
     pub fn with_open(open: std::collections::BTreeMap<PathBuf, String>) -> SourceMap {
         SourceMap {
             files: Vec::new(),
-            open,
+            open: Open::new(open),
         }
+    }
+
+    /// Every open buffer (see [`SourceMap::open_buffer`]).
+    pub fn open_buffers(&self) -> Open {
+        Open::clone(&self.open)
     }
 
     /// The open buffer standing for the file whose canonical path is

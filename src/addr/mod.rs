@@ -185,8 +185,20 @@ impl<T: Bound> IntervalSet<T> {
         false
     }
 
+    /// Whether every member of `self` is in `other`, without building the
+    /// difference: `other` being normalised (no two intervals touch), each
+    /// interval of `self` lies inside one of `other`'s or is not covered.
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.difference(other).is_empty()
+        let theirs = &other.intervals;
+        let mut j = 0;
+        self.intervals.iter().all(|&(lo, hi)| {
+            while theirs.get(j).is_some_and(|&(_, their_hi)| their_hi < lo) {
+                j += 1;
+            }
+            theirs
+                .get(j)
+                .is_some_and(|&(their_lo, their_hi)| their_lo <= lo && hi <= their_hi)
+        })
     }
 }
 

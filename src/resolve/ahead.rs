@@ -10,7 +10,8 @@
 //! reading one file after the other.
 
 use super::inventory::{self, Parsed, Request};
-use super::Root;
+use super::{Cache, Root};
+use crate::source::Open;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -27,8 +28,22 @@ struct Job {
 }
 
 impl Job {
-    fn run(&self) -> Outcome {
-        std::panic::catch_unwind(|| inventory::read(&self.path, &self.request))
+    fn run(&self, reading: &Reading) -> Outcome {
+        std::panic::catch_unwind(|| reading.read(&self.path, &self.request))
+    }
+}
+
+/// How files are read: the editor's buffers that stand for files, and the
+/// inventories kept from an earlier run.
+#[derive(Default)]
+pub(super) struct Reading {
+    pub open: Open,
+    pub cache: Option<Cache>,
+}
+
+impl Reading {
+    fn read(&self, path: &Path, request: &Request) -> std::io::Result<Parsed> {
+        inventory::read(path, request, &self.open, self.cache.as_ref())
     }
 }
 
@@ -50,10 +65,10 @@ impl Queue {
     }
 }
 
-#[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
     changed: Condvar,
+    reading: Reading,
 }
 
 impl Shared {
@@ -80,10 +95,14 @@ pub(super) struct Ahead {
 }
 
 impl Ahead {
-    pub fn new(root: Root) -> Self {
+    pub fn new(root: Root, reading: Reading) -> Self {
         Self {
             root,
-            shared: Arc::default(),
+            shared: Arc::new(Shared {
+                queue: Mutex::default(),
+                changed: Condvar::new(),
+                reading,
+            }),
             workers: Vec::new(),
             max_workers: thread::available_parallelism().map_or(1, usize::from) - 1,
             asked: Vec::new(),
@@ -117,6 +136,11 @@ impl Ahead {
         }
     }
 
+    /// The cache the inventories are read through, if any.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.shared.reading.cache.as_ref()
+    }
+
     /// The inventory at `path`: the one asked for (the first not taken yet),
     /// or read now if it was not asked for.
     pub fn take(&mut self, path: &Path, request: &Request) -> std::io::Result<Parsed> {
@@ -126,7 +150,7 @@ impl Ahead {
             .iter()
             .position(|a| a.as_ref().is_some_and(|(p, r)| p == path && r == request));
         let Some(index) = asked else {
-            return inventory::read(path, request);
+            return self.shared.reading.read(path, request);
         };
         self.asked[index] = None;
         let mut queue = self.shared.lock();
@@ -137,12 +161,12 @@ impl Ahead {
             if let Some(at) = queue.waiting.iter().position(|job| job.index == index) {
                 let job = queue.waiting.remove(at);
                 drop(queue);
-                break job.run();
+                break job.run(&self.shared.reading);
             }
             // Another thread has the file: parse another meanwhile.
             if let Some(job) = queue.largest() {
                 drop(queue);
-                self.shared.finish(job.index, job.run());
+                self.shared.finish(job.index, job.run(&self.shared.reading));
                 queue = self.shared.lock();
             } else {
                 queue = self
@@ -176,7 +200,7 @@ fn work(shared: &Shared) {
         }
         if let Some(job) = queue.largest() {
             drop(queue);
-            shared.finish(job.index, job.run());
+            shared.finish(job.index, job.run(&shared.reading));
             queue = shared.lock();
         } else {
             queue = shared

@@ -5,7 +5,7 @@
 use super::ahead::Ahead;
 use super::inventory::Request;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{normalize, FileId, SourceMap, Span};
+use crate::source::{normalize, FileId, Open, SourceMap, Span};
 use crate::syntax::{self, Statement};
 use std::path::{Path, PathBuf};
 
@@ -59,8 +59,14 @@ pub(super) fn read_policy(
 /// A policy file's text: its open buffer when an editor holds one, else
 /// the file.
 fn read(sources: &SourceMap, path: &Path) -> std::io::Result<String> {
-    match sources.open_buffer(&canonical(path)) {
-        Some(text) => Ok(text.to_string()),
+    read_open(&sources.open_buffers(), path)
+}
+
+/// A file's text: its buffer in `open` when an editor holds one, else the
+/// file.
+pub(super) fn read_open(open: &Open, path: &Path) -> std::io::Result<String> {
+    match open.get(&canonical(path)) {
+        Some(text) => Ok(text.clone()),
         None => read_text(path),
     }
 }

@@ -6,6 +6,7 @@
 //! policy is incomplete and must not be analysed or compiled.
 
 mod ahead;
+mod cache;
 mod evaluate;
 mod gateways;
 mod includes;
@@ -14,6 +15,7 @@ mod names;
 pub mod policy;
 mod selectors;
 
+pub use cache::Cache;
 pub use includes::{read_text, MAX_FILE_BYTES};
 pub use selectors::selected;
 pub mod services;
@@ -114,8 +116,23 @@ impl Root {
 
 /// Reads `path` (and everything it includes) and resolves it.
 pub fn load(path: &Path, sources: &mut SourceMap, options: &Options) -> (Policy, Vec<Diagnostic>) {
+    load_kept(path, sources, options, None)
+}
+
+/// [`load`], taking the inventories `cache` kept where their files read as
+/// they did then, and keeping the ones parsed now.
+pub fn load_kept(
+    path: &Path,
+    sources: &mut SourceMap,
+    options: &Options,
+    cache: Option<&Cache>,
+) -> (Policy, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut ahead = Ahead::new(Root(options.confine.root(path)));
+    let reading = ahead::Reading {
+        open: sources.open_buffers(),
+        cache: cache.cloned(),
+    };
+    let mut ahead = Ahead::new(Root(options.confine.root(path)), reading);
     let statements = includes::read_policy(path, sources, &mut ahead, &mut diagnostics);
     let policy =
         names::Resolver::new(sources, &mut diagnostics, options).resolve(statements, &mut ahead);

@@ -4,10 +4,11 @@
 //! for unknown names (BW002) are reported from here.
 
 use super::ahead::Ahead;
+use super::cache::{Across, Placed};
 use super::includes::{error_text, Located};
 use super::inventory::Request;
 use super::selectors::Selection;
-use super::{inventory, services, Options};
+use super::{inventory, services, Cache, Options};
 use super::{InventoryEntry, InventorySummary, Policy};
 use crate::addr::service::ServiceSet;
 use crate::addr::AddrSet;
@@ -81,6 +82,9 @@ pub(super) struct Resolver<'a> {
     /// The symbols and services whose value depends on such a name.
     pub(super) unresolved: HashSet<Symbol>,
     pub(super) unresolved_services: HashSet<String>,
+    /// Where each inventory's files were placed, while every inventory so
+    /// far is one a cache keeps (`None` after one that is not).
+    pub(super) placed: Option<Vec<Placed>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -109,6 +113,7 @@ impl<'a> Resolver<'a> {
             unresolved_uses: 0,
             unresolved: HashSet::new(),
             unresolved_services: HashSet::new(),
+            placed: Some(Vec::new()),
         }
     }
 
@@ -190,8 +195,7 @@ impl<'a> Resolver<'a> {
                 Statement::Include(..) => {}
             }
         }
-        inventory::check_unique(&self.inventory, self.diagnostics);
-        inventory::check_confusable(&self.inventory, self.diagnostics);
+        self.check_across(ahead.cache());
 
         Collected {
             scope_span: scope_expr.as_ref().map(|&(_, span)| span),
@@ -240,13 +244,44 @@ impl<'a> Resolver<'a> {
         true
     }
 
+    /// The checks across every inventory (names and addresses used twice,
+    /// look-alike text), and the selectors' index: what `cache` kept for
+    /// the same inventories placed in the same files, or found now (and
+    /// kept).
+    fn check_across(&mut self, cache: Option<&Cache>) {
+        let placed = cache.zip(self.placed.take());
+        if let Some(kept) = placed.as_ref().and_then(|(c, placed)| c.across(placed)) {
+            self.diagnostics.extend(kept.diagnostics);
+            self.selection = Selection::sharing(kept.index);
+            return;
+        }
+        let mut found = Vec::new();
+        inventory::check_unique(&self.inventory, &mut found);
+        inventory::check_confusable(&self.inventory, &mut found);
+        self.diagnostics.extend(found.iter().cloned());
+        if let Some((cache, placed)) = placed {
+            let across = Across {
+                diagnostics: found,
+                index: self.selection.index(),
+            };
+            cache.keep_across(placed, across);
+        }
+    }
+
     /// Adds the inventory at `full` (`path` as written) to the source map and
     /// its entries to the inventory.
     pub(super) fn inventory(&mut self, full: &Path, spec: &InventorySpec, ahead: &mut Ahead) {
         let path = &spec.path;
         match ahead.take(full, &Request::of(spec)) {
             Ok(parsed) => {
+                let kept = parsed.kept;
+                let first = self.sources.files().count();
                 let (entries, summary, empty) = parsed.place(self.sources, self.diagnostics);
+                let files = self.sources.files().count() - first;
+                match (kept, &mut self.placed) {
+                    (Some(kept), Some(placed)) => placed.push((kept, first as u32, files as u32)),
+                    _ => self.placed = None,
+                }
                 if let Some(empty) = empty {
                     self.diagnostics.push(
                         Diagnostic::new(
@@ -261,19 +296,22 @@ impl<'a> Resolver<'a> {
                 self.inventory.extend(entries);
                 self.inventories.push(summary);
             }
-            Err(error) => self.diagnostics.push(
-                Diagnostic::new(
-                    Code::InventoryError,
-                    format!(
-                        "cannot read inventory `{}`: {}",
-                        path.value,
-                        error_text(&error)
-                    ),
-                    path.span,
-                    format!("{} not readable", normalize(full).display()),
+            Err(error) => {
+                self.placed = None;
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InventoryError,
+                        format!(
+                            "cannot read inventory `{}`: {}",
+                            path.value,
+                            error_text(&error)
+                        ),
+                        path.span,
+                        format!("{} not readable", normalize(full).display()),
+                    )
+                    .with_help("inventory paths are relative to the policy file"),
                 )
-                .with_help("inventory paths are relative to the policy file"),
-            ),
+            }
         }
     }
 

@@ -82,7 +82,8 @@ pub type Labels = BTreeMap<String, BTreeSet<String>>;
 pub struct InventoryEntry {
     pub name: String,
     pub addresses: AddrSet,
-    pub labels: Labels,
+    /// Shared by the entry's copies (a kept inventory's, `resolve::Cache`).
+    pub labels: std::sync::Arc<Labels>,
     /// The entry's name in the inventory file.
     pub span: Span,
     /// Each address as written, with its location, for duplicate reports.

@@ -9,15 +9,28 @@ use crate::addr::AddrSet;
 use crate::diagnostic::{closest, Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::Condition;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// Selects entries of one inventory, indexing it on the first selector.
+/// Selects entries of one inventory, indexing each label on the first
+/// selector that names it.
 #[derive(Default)]
 pub(super) struct Selection {
-    index: Option<LabelIndex>,
+    /// Shared with a cache that keeps it for the same inventories.
+    index: Arc<Mutex<LabelIndex>>,
 }
 
 impl Selection {
+    /// A selection over the index `index`, as far as it is built.
+    pub(super) fn sharing(index: Arc<Mutex<LabelIndex>>) -> Selection {
+        Selection { index }
+    }
+
+    /// The index, to share.
+    pub(super) fn index(&self) -> Arc<Mutex<LabelIndex>> {
+        Arc::clone(&self.index)
+    }
+
     /// The addresses of the entries of `inventory` that every condition holds
     /// for; an empty selection pushes a BW008 at `span`.
     pub(super) fn select(
@@ -27,7 +40,9 @@ impl Selection {
         span: Span,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> AddrSet {
-        let index = self.index.get_or_insert_with(|| label_index(inventory));
+        let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = &mut *index;
+        index.add(inventory, conditions);
         let set = union_all(matching(index, inventory, conditions).map(|i| &inventory[i]));
         if set.is_empty() {
             let mut diagnostic = Diagnostic::new(
@@ -42,7 +57,7 @@ impl Selection {
                 conditions
                     .iter()
                     .filter(|c| !c.negated)
-                    .find_map(|c| typo(index, c))
+                    .find_map(|c| typo(index, inventory, c))
                     .unwrap_or_else(|| {
                         "check the labels and values against the inventory files".into()
                     })
@@ -59,7 +74,8 @@ pub fn selected<'e>(
     inventory: &'e [InventoryEntry],
     conditions: &[Condition],
 ) -> Vec<&'e InventoryEntry> {
-    let index = label_index(inventory);
+    let mut index = LabelIndex::default();
+    index.add(inventory, conditions);
     let mut found: Vec<usize> = matching(&index, inventory, conditions).collect();
     found.sort_unstable();
     found.into_iter().map(|i| &inventory[i]).collect()
@@ -79,6 +95,7 @@ fn matching<'a>(
         .filter(|c| !c.negated)
         .map(|c| {
             index
+                .by_label
                 .get(c.label.name.as_str())
                 .and_then(|values| values.get(c.value.value.as_str()))
                 .map_or(&[][..], Vec::as_slice)
@@ -108,14 +125,23 @@ fn matching<'a>(
 /// Why a `label = "value"` condition matches no entry, with the closest
 /// label name or value the inventories have (vendors are a closed set);
 /// `None` when some entry has that label and value.
-fn typo(index: &LabelIndex, condition: &Condition) -> Option<String> {
+fn typo(index: &LabelIndex, inventory: &[InventoryEntry], condition: &Condition) -> Option<String> {
     let (label, value) = (
         condition.label.name.as_str(),
         condition.value.value.as_str(),
     );
-    let Some(values) = index.get(label) else {
-        let mut labels: Vec<&str> = index.keys().map(String::as_str).collect();
-        labels.sort_unstable();
+    let Some(values) = index
+        .by_label
+        .get(label)
+        .filter(|values| !values.is_empty())
+    else {
+        let labels: BTreeSet<&str> = std::iter::once("name")
+            .chain(
+                inventory
+                    .iter()
+                    .flat_map(|entry| entry.labels.keys().map(String::as_str)),
+            )
+            .collect();
         return Some(match closest(label, labels) {
             Some(known) => format!("no entry has the label `{label}`; did you mean `{known}`?"),
             None => format!("no entry has the label `{label}`"),
@@ -143,26 +169,42 @@ fn typo(index: &LabelIndex, condition: &Condition) -> Option<String> {
     })
 }
 
-/// Inventory entry indices by label, then value.
-type LabelIndex = HashMap<String, HashMap<String, Vec<usize>>>;
+/// Inventory entry positions by label, then value, for the labels
+/// selectors have named (most inventories have labels no selector names,
+/// and a value per entry of `name`).
+#[derive(Default)]
+pub(super) struct LabelIndex {
+    by_label: HashMap<String, HashMap<String, Vec<usize>>>,
+}
 
-fn label_index(inventory: &[InventoryEntry]) -> LabelIndex {
-    let mut index = LabelIndex::new();
-    for (i, entry) in inventory.iter().enumerate() {
-        index
-            .entry("name".to_string())
-            .or_default()
-            .entry(entry.name.clone())
-            .or_default()
-            .push(i);
-        for (label, values) in &entry.labels {
-            let by_value = index.entry(label.clone()).or_default();
-            for value in values {
-                by_value.entry(value.clone()).or_default().push(i);
+impl LabelIndex {
+    /// Indexes the labels `conditions` name that are not indexed yet (a
+    /// label no entry has gets no values).
+    fn add(&mut self, inventory: &[InventoryEntry], conditions: &[Condition]) {
+        for condition in conditions.iter().filter(|c| !c.negated) {
+            let label = condition.label.name.as_str();
+            if self.by_label.contains_key(label) {
+                continue;
             }
+            let mut by_value: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut add = |value: &str, i: usize| match by_value.get_mut(value) {
+                Some(positions) => positions.push(i),
+                None => {
+                    by_value.insert(value.to_string(), vec![i]);
+                }
+            };
+            for (i, entry) in inventory.iter().enumerate() {
+                if label == "name" {
+                    add(&entry.name, i);
+                } else if let Some(values) = entry.labels.get(label) {
+                    for value in values {
+                        add(value, i);
+                    }
+                }
+            }
+            self.by_label.insert(label.to_string(), by_value);
         }
     }
-    index
 }
 
 /// The union of many entries' addresses, sorted once (folding `union` over

@@ -23,6 +23,11 @@ struct Editor {
 
 impl Editor {
     fn start() -> Editor {
+        Editor::start_with(Value::Null)
+    }
+
+    /// A server initialized with these `initializationOptions`.
+    fn start_with(options: Value) -> Editor {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bmcwall"))
             .args(["lsp", "--today", TODAY])
             .stdin(Stdio::piped())
@@ -65,7 +70,10 @@ impl Editor {
             notifications: Vec::new(),
             next_id: 1,
         };
-        let init = editor.request("initialize", json!({"capabilities": {}}));
+        let init = editor.request(
+            "initialize",
+            json!({"capabilities": {}, "initializationOptions": options}),
+        );
         assert_eq!(init["capabilities"]["hoverProvider"], true);
         editor.notify("initialized", json!({}));
         editor
@@ -747,6 +755,46 @@ fn a_fleet_in_the_editor_outlines_its_gateways_and_checks_clean() {
         "{said}"
     );
     assert!(said.ends_with("governs 3 BMCs"), "{said}");
+    // Completion in a gateway's braces: the peers after `pair` (not the
+    // gateway itself), the words of `mode` and `sync`, the items' keywords
+    // where an item starts, and addresses after `scope`.
+    let complete = |editor: &mut Editor, needle: &str, after: u32| {
+        let (line, character) = pos(&text, needle);
+        let items = editor.at("textDocument/completion", &uri, line, character + after);
+        strings(&items, "label")
+    };
+    assert_eq!(
+        complete(&mut editor, "pair ams1-gw;", 5),
+        ["ams1-gw", "fra1-gw", "jump-fra1-fw", "nyc1-gw"]
+    );
+    assert_eq!(
+        complete(&mut editor, "pair ams1-gw;", 9),
+        ["ams1-gw", "fra1-gw", "jump-fra1-fw", "nyc1-gw"],
+        "while the name is typed"
+    );
+    assert_eq!(
+        complete(&mut editor, "mode host; }", 5),
+        ["forward", "host"]
+    );
+    assert_eq!(
+        complete(&mut editor, "sync vrrp, conntrackd;", 11),
+        ["conntrackd", "vrrp"]
+    );
+    assert_eq!(
+        complete(&mut editor, "{ mode host; }", 2),
+        ["mode", "pair", "scope", "sync"]
+    );
+    assert_eq!(
+        complete(&mut editor, "mode host; }", 11),
+        ["mode", "pair", "scope", "sync"],
+        "after an item"
+    );
+    let in_scope = complete(&mut editor, "scope inventory(site = \"fra1\")", 6);
+    assert!(
+        in_scope.contains(&"jump-fra1".to_string()) && in_scope.contains(&"bmcs".to_string()),
+        "{in_scope:?}"
+    );
+    assert!(!in_scope.contains(&"ssh".to_string()), "{in_scope:?}");
     // An unsaved edit that makes a pair member name no gateway: BW502 at
     // the name, as `check` reports it.
     let broken = text.replace("{ pair ams1-gw; }", "{ pair ams1-gx; }");
@@ -762,6 +810,296 @@ fn a_fleet_in_the_editor_outlines_its_gateways_and_checks_clean() {
     assert!(
         formatted.is_null() || formatted == json!([]),
         "the example is formatted: no edits, got {formatted}"
+    );
+    editor.shutdown();
+}
+
+/// A policy that loads `bmcs.yaml` and selects from it, in a temporary
+/// directory: the policy's URI and text, the inventory's URI and text.
+fn with_inventory(dir: &Path) -> (String, String, String, String) {
+    let policy = "inventory \"bmcs.yaml\";\n\
+                  host admin1 = 10.1.0.1;\n\
+                  bmc db = inventory(name = \"db1-bmc\");\n\
+                  bmc dell = inventory(vendor = \"dell\");\n\
+                  allow admin1 -> db : ssh;\n\
+                  allow admin1 -> dell : https;\n";
+    let inventory = "bmcs:\n  - name: db1-bmc\n    address: 10.9.0.1\n    vendor: dell\n  \
+                     - name: db2-bmc\n    address: 10.9.0.2\n    vendor: dell\n";
+    std::fs::write(dir.join("site.wall"), policy).expect("write");
+    std::fs::write(dir.join("bmcs.yaml"), inventory).expect("write");
+    let uri = |name: &str| {
+        let path = std::fs::canonicalize(dir.join(name)).expect("path");
+        format!("file://{}", path.display())
+    };
+    (
+        uri("site.wall"),
+        policy.into(),
+        uri("bmcs.yaml"),
+        inventory.into(),
+    )
+}
+
+#[test]
+fn an_inventory_edited_in_its_buffer_is_what_is_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (policy_uri, policy, inventory_uri, inventory) = with_inventory(dir.path());
+    let mut editor = Editor::start();
+    editor.open(&policy_uri, &policy);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    assert_eq!(summary(&editor.diagnostics(&inventory_uri)), []);
+    editor.open(&inventory_uri, &inventory);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    assert_eq!(summary(&editor.diagnostics(&inventory_uri)), []);
+
+    // `db1-bmc` disappears from the buffer (renamed), and `db2-bmc`'s
+    // address is not one: the selector of `db1-bmc` selects nothing, and
+    // the address is an error in the inventory, on the buffer's URI.
+    let edited = inventory
+        .replace("db1-bmc", "db3-bmc")
+        .replace("10.9.0.2", "10.9.0.300");
+    editor.change(&inventory_uri, 2, &edited);
+    let (line, character) = pos(&policy, "inventory(name");
+    let on_policy = editor.diagnostics(&policy_uri);
+    assert_eq!(
+        summary(&on_policy),
+        [(
+            "BW008".into(),
+            line as u64,
+            character as u64,
+            line as u64,
+            character as u64 + 27
+        )]
+    );
+    let (line, character) = pos(&edited, "10.9.0.300");
+    let on_inventory = editor.diagnostics(&inventory_uri);
+    assert_eq!(
+        summary(&on_inventory),
+        [(
+            "BW005".into(),
+            line as u64,
+            character as u64,
+            line as u64,
+            character as u64 + 10
+        )]
+    );
+    let message = on_inventory[0]["message"].as_str().expect("message");
+    assert!(message.contains("10.9.0.300"), "{message}");
+    // The file on disk was never what was checked.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("bmcs.yaml")).expect("file"),
+        inventory
+    );
+
+    // Repaired in the buffer: both clean again.
+    editor.change(&inventory_uri, 3, &inventory);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    assert_eq!(summary(&editor.diagnostics(&inventory_uri)), []);
+    editor.shutdown();
+}
+
+#[test]
+fn from_a_selector_to_the_inventory_entries() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (policy_uri, policy, inventory_uri, inventory) = with_inventory(dir.path());
+    let mut editor = Editor::start();
+    editor.open(&policy_uri, &policy);
+    assert_eq!(summary(&editor.diagnostics(&policy_uri)), []);
+    let entry = |name: &str| {
+        let (line, character) = pos(&inventory, name);
+        json!({"uri": inventory_uri, "range": {
+            "start": {"line": line, "character": character},
+            "end": {"line": line, "character": character + name.len() as u32}}})
+    };
+    // A BMC's name goes to its entry.
+    let (line, character) = pos(&policy, "db1-bmc");
+    let definition = editor.at("textDocument/definition", &policy_uri, line, character + 2);
+    assert_eq!(definition, entry("db1-bmc"));
+    let references = editor.at("textDocument/references", &policy_uri, line, character);
+    assert_eq!(references, json!([entry("db1-bmc")]));
+    // A label value goes to every entry that has it, in inventory order;
+    // so does its label.
+    let (line, character) = pos(&policy, "\"dell\"");
+    let definition = editor.at("textDocument/definition", &policy_uri, line, character + 1);
+    assert_eq!(definition, json!([entry("db1-bmc"), entry("db2-bmc")]));
+    let (line, character) = pos(&policy, "vendor =");
+    let references = editor.at("textDocument/references", &policy_uri, line, character);
+    assert_eq!(references, json!([entry("db1-bmc"), entry("db2-bmc")]));
+    // Elsewhere in a selector, nothing.
+    let (line, character) = pos(&policy, "inventory(vendor");
+    let nothing = editor.at("textDocument/definition", &policy_uri, line, character + 3);
+    assert_eq!(nothing, Value::Null);
+    editor.shutdown();
+}
+
+/// What a check with kept inventories finds, next to a fresh `check` of
+/// the same files: the same findings, also after the inventory changes on
+/// disk, and with a buffer standing for it.
+#[test]
+fn kept_inventories_find_what_a_fresh_check_finds() {
+    use bmcwall::pipeline::{self, Settings};
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().expect("temp dir");
+    with_inventory(dir.path());
+    let policy = std::fs::canonicalize(dir.path().join("site.wall")).expect("path");
+    let inventory = std::fs::canonicalize(dir.path().join("bmcs.yaml")).expect("path");
+    let original = std::fs::read_to_string(&inventory).expect("inventory");
+    let cache = bmcwall::resolve::Cache::default();
+    let settings = Settings::default();
+    let findings = |checked: &pipeline::Checked| -> Vec<String> {
+        checked
+            .findings
+            .iter()
+            .map(|f| format!("{:?}", f.diagnostic))
+            .collect()
+    };
+    let kept = |open: BTreeMap<PathBuf, String>| {
+        findings(&pipeline::check_open(
+            &policy,
+            open,
+            crate::support::today(),
+            &settings,
+            &cache,
+        ))
+    };
+    assert_eq!(kept(BTreeMap::new()), Vec::<String>::new());
+    assert_eq!(kept(BTreeMap::new()), Vec::<String>::new(), "kept");
+    std::fs::write(&inventory, original.replace("db1-bmc", "db3-bmc")).expect("write");
+    let changed = kept(BTreeMap::new());
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].contains("EmptySelector"), "{changed:?}");
+    assert_eq!(changed, findings(&crate::support::check(&policy)));
+    // The buffer holds the text before the change: that is what counts.
+    let open = BTreeMap::from([(inventory.clone(), original.clone())]);
+    assert_eq!(kept(open), Vec::<String>::new());
+    assert_eq!(kept(BTreeMap::new()), changed, "the file again");
+    // A name used twice: found across the inventories, kept, found again.
+    std::fs::write(&inventory, original.replace("db1-bmc", "db2-bmc")).expect("write");
+    let twice = kept(BTreeMap::new());
+    assert!(
+        twice
+            .iter()
+            .any(|f| f.contains("duplicate inventory name `db2-bmc`")),
+        "{twice:?}"
+    );
+    assert_eq!(twice, findings(&crate::support::check(&policy)));
+    assert_eq!(kept(BTreeMap::new()), twice, "kept");
+}
+
+/// The ams1 example's table as `nft -j list table` shows it once loaded:
+/// the compiled JSON's objects, with 12 packets and 3400 bytes on the first
+/// rule's counter (`admins manage rack A`).
+fn saved_listing(dir: &Path) -> PathBuf {
+    let out = crate::support::bmcwall_in(
+        dir,
+        &["compile", "ams1.wall", "--format", "json", "--today", TODAY],
+        "",
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&out)
+    );
+    let compiled: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut first = true;
+    let objects: Vec<Value> = compiled["nftables"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|command| command.get("add").cloned())
+        .map(|mut object| {
+            if first && object.get("counter").is_some() {
+                first = false;
+                object["counter"]["packets"] = json!(12);
+                object["counter"]["bytes"] = json!(3400);
+            }
+            object
+        })
+        .collect();
+    let path = dir.join("saved.json");
+    std::fs::write(&path, json!({"nftables": objects}).to_string()).expect("write");
+    path
+}
+
+#[test]
+fn hover_on_a_rule_shows_its_findings_and_its_hits_in_a_saved_table() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, uri, text) = ams1(dir.path());
+    let saved = saved_listing(dir.path());
+    let mut editor = Editor::start_with(json!({"bmcwall": {"liveTable": saved}}));
+    editor.open(&uri, &text);
+    assert_eq!(summary(&editor.diagnostics(&uri)), []);
+    let rule = "allow admins    -> rack-a  : redfish, ssh, vendor-kvm  \"admins manage rack A\";";
+    let (line, character) = pos(&text, rule);
+    let hover = editor.at("textDocument/hover", &uri, line, character + 2);
+    assert_eq!(
+        hover["contents"]["value"],
+        format!(
+            "`allow` rule: admins manage rack A\n\ndecides flows such as 10.20.0.5 -> \
+             10.10.1.11 tcp 22 (first match; 9 cells of the decision table)\n\nhits in {}: \
+             12 packets, 3400 bytes",
+            saved.display()
+        )
+    );
+    assert_eq!(
+        hover["range"],
+        json!({"start": {"line": line, "character": character},
+               "end": {"line": line, "character": character + rule.len() as u32}})
+    );
+    // The second rule's counter is in the table, with nothing counted.
+    let (line, _) = pos(&text, "allow jump-ams1 -> bmcs");
+    let hover = editor.at("textDocument/hover", &uri, line, 1);
+    assert_eq!(
+        hover["contents"]["value"],
+        format!(
+            "`allow` rule\n\ndecides flows such as 10.20.0.5 -> 10.10.2.11 tcp 443 (first \
+             match; 6 cells of the decision table)\n\nhits in {}: 0 packets, 0 bytes",
+            saved.display()
+        )
+    );
+
+    // A rule that earlier ones make redundant: its finding, and, the buffer
+    // being another policy now, no counts from the table.
+    let redundant = text.replace(
+        "deny  any       -> bmcs    log;",
+        "deny  any       -> bmcs    log;\nallow admins -> rack-a : ssh;",
+    );
+    editor.change(&uri, 2, &redundant);
+    let (line, _) = pos(&redundant, "allow admins -> rack-a : ssh;");
+    assert_eq!(
+        summary(&editor.diagnostics(&uri)),
+        [("BW102".into(), line as u64, 0, line as u64, 29)]
+    );
+    let hover = editor.at("textDocument/hover", &uri, line, 2);
+    let said = hover["contents"]["value"].as_str().expect("a hover");
+    let prefix = format!(
+        "`allow` rule\n\ndecides no flow: earlier rules decide every flow it matches\n\n\
+         findings: BW102 redundant-rule\n\nhits in {}: compiled from policy sha256:",
+        saved.display()
+    );
+    assert!(said.starts_with(&prefix), "{said}");
+    assert!(said.contains(", not from this one (sha256:"), "{said}");
+
+    // A setting changed to a file that is not there.
+    editor.change(&uri, 3, &text);
+    assert_eq!(summary(&editor.diagnostics(&uri)), []);
+    let missing = dir.path().join("missing.json");
+    editor.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"bmcwall": {"liveTable": missing}}}),
+    );
+    let (line, character) = pos(&text, rule);
+    let hover = editor.at("textDocument/hover", &uri, line, character + 2);
+    let said = hover["contents"]["value"].as_str().expect("a hover");
+    assert!(
+        said.starts_with(&format!(
+            "`allow` rule: admins manage rack A\n\ndecides flows such as 10.20.0.5 -> \
+             10.10.1.11 tcp 22 (first match; 9 cells of the decision table)\n\nhits in {}: \
+             not readable: ",
+            missing.display()
+        )),
+        "{said}"
     );
     editor.shutdown();
 }

@@ -5,9 +5,11 @@
 //! with the same pipeline call as `check` ([`pipeline::check_open`]), with
 //! the unsaved buffers standing for their files, so diagnostics are the same
 //! codes, levels, waivers and related locations. A buffer included by another
-//! open one is checked as part of it, not on its own. A full check of the
-//! shipped example takes a few milliseconds, so each change re-checks
-//! everything open rather than keeping results that a change might spoil.
+//! open one is checked as part of it, not on its own. Each change re-checks
+//! everything open; what the pipeline keeps across changes is only the
+//! parsed inventories (`resolve::Cache`), taken again while their files and
+//! buffers read the same, so an inventory buffer edited is parsed anew and
+//! a keystroke in a policy parses no inventory.
 //!
 //! A request that panics is answered with an error and the server goes on.
 
@@ -27,8 +29,8 @@ use crate::source::{SourceMap, Span};
 use index::{offset, range, Index, SymbolKind};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
-    PublishDiagnostics,
+    DidChangeConfiguration, DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
+    Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
     CodeActionRequest, CodeLensRequest, Completion, DocumentSymbolRequest, Formatting,
@@ -91,6 +93,7 @@ pub(super) fn run(args: LspArgs) -> Exit {
         Ok(params) => params,
         Err(error) => return failed(&format!("the client did not initialize: {error}")),
     };
+    let live_table = live_table_setting(&init["initializationOptions"]);
     let _: Option<InitializeParams> = serde_json::from_value(init).ok();
     let mut server = Server {
         connection: &connection,
@@ -99,6 +102,8 @@ pub(super) fn run(args: LspArgs) -> Exit {
         today: args.common.today(),
         common: args.common,
         checks: Vec::new(),
+        cache: crate::resolve::Cache::default(),
+        live_table,
     };
     let outcome = server.serve();
     drop(connection);
@@ -137,6 +142,12 @@ struct Server<'c> {
     /// settings.
     common: super::Common,
     checks: Vec<RootCheck>,
+    /// The inventories parsed by earlier checks, taken again while their
+    /// files and buffers read the same.
+    cache: crate::resolve::Cache,
+    /// `bmcwall.liveTable`: a saved `nft -j list table` whose counters
+    /// hover shows on rules.
+    live_table: Option<PathBuf>,
 }
 
 impl Server<'_> {
@@ -202,10 +213,7 @@ impl Server<'_> {
             }
             GotoDefinition::METHOD => {
                 let p: lsp_types::GotoDefinitionParams = params(request)?;
-                to_json(
-                    self.definition(&p.text_document_position_params)
-                        .map(GotoDefinitionResponse::Scalar),
-                )
+                to_json(self.definition(&p.text_document_position_params))
             }
             References::METHOD => {
                 let p: lsp_types::ReferenceParams = params(request)?;
@@ -278,6 +286,11 @@ impl Server<'_> {
                     }
                 }
             }
+            DidChangeConfiguration::METHOD => {
+                if let Some(path) = live_table_setting(&notification.params["settings"]) {
+                    self.live_table = Some(path);
+                }
+            }
             DidCloseTextDocument::METHOD => {
                 if let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(
                     notification.params,
@@ -315,7 +328,13 @@ impl Server<'_> {
                 let settings = self.common.settings(&doc.path).unwrap_or_default();
                 RootCheck {
                     root: canonical(&doc.path),
-                    checked: pipeline::check_open(&doc.path, open.clone(), self.today, &settings),
+                    checked: pipeline::check_open(
+                        &doc.path,
+                        open.clone(),
+                        self.today,
+                        &settings,
+                        &self.cache,
+                    ),
                 }
             })
             .collect();
@@ -412,10 +431,13 @@ impl Server<'_> {
         let cursor = offset(&doc.text, at.position);
         let index = Index::of(&doc.text);
         if index.at(cursor).is_none() {
-            let (start, end, conditions) = index
+            let Some((start, end, conditions)) = index
                 .selectors
                 .iter()
-                .find(|(start, end, _)| *start <= cursor && cursor <= *end)?;
+                .find(|(start, end, _)| *start <= cursor && cursor <= *end)
+            else {
+                return self.hover_rule(doc, cursor);
+            };
             let (_, policy) = self.policy_of(&doc.path)?;
             return Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
@@ -472,15 +494,121 @@ impl Server<'_> {
         })
     }
 
-    fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Location> {
-        let (doc, found) = self.name_at(at)?;
-        let (checked, policy) = self.policy_of(&doc.path)?;
-        if found.gateway {
-            let index = policy.gateway_named(&found.name)?;
-            return location(&checked.sources, policy.gateways[index].name_span);
+    /// Hover on a rule (not on a name in it): its action and description,
+    /// the findings on it, and with `bmcwall.liveTable` set, its counter's
+    /// packets and bytes when the saved table is this policy's.
+    fn hover_rule(&self, doc: &Doc, cursor: usize) -> Option<Hover> {
+        let (checked, file) = self.check_of(&doc.path)?;
+        if checked.sources.file(file).text != doc.text {
+            return None;
         }
-        let definition = policy.definitions.iter().find(|d| d.name == found.name)?;
-        location(&checked.sources, definition.name_span)
+        let (policy, analysis) = checked.model.as_ref()?;
+        let (number, rule) = policy.rules.iter().enumerate().find(|(_, rule)| {
+            rule.span.file == file
+                && rule.span.start as usize <= cursor
+                && cursor <= rule.span.end as usize
+        })?;
+        let mut text = format!("`{}` rule", rule.action.as_str());
+        if let Some(description) = &rule.description {
+            text.push_str(&format!(": {description}"));
+        }
+        // The flows it decides: cells of the decision table, and one of them.
+        if let Some(ordinal) = analysis.rules.iter().position(|&r| r == number) {
+            let facts = crate::analysis::rules::facts(policy, analysis);
+            let fact = &facts[ordinal];
+            let decides = match fact.effective_witness {
+                Some(flow) => format!(
+                    "decides flows such as {} (first match; {} cell{} of the decision table)",
+                    flow.witness(),
+                    fact.effective_cells,
+                    if fact.effective_cells == 1 { "" } else { "s" },
+                ),
+                None => "decides no flow: earlier rules decide every flow it matches".into(),
+            };
+            text.push_str(&format!("\n\n{decides}"));
+        }
+        let findings: Vec<String> = self
+            .findings_in(&doc.path)
+            .into_iter()
+            .filter(|(d, _)| {
+                let span = d.primary().span;
+                rule.span.start <= span.start && span.end <= rule.span.end
+            })
+            .map(|(d, _)| format!("{} {}", d.code.as_str(), d.code.name()))
+            .collect();
+        if !findings.is_empty() {
+            text.push_str(&format!("\n\nfindings: {}", findings.join(", ")));
+        }
+        if let Some(path) = &self.live_table {
+            let hits = if rule.expired {
+                "expired: not in the table".to_string()
+            } else {
+                live_hits(path, policy, &checked.sources, number)
+            };
+            text.push_str(&format!("\n\nhits in {}: {hits}", path.display()));
+        }
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: text,
+            }),
+            range: Some(range(
+                &doc.text,
+                rule.span.start as usize,
+                rule.span.end as usize,
+            )),
+        })
+    }
+
+    fn definition(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Option<GotoDefinitionResponse> {
+        let Some((doc, found)) = self.name_at(at) else {
+            let mut entries = self.entries_at(at)?;
+            return Some(match entries.len() {
+                0 => return None,
+                1 => GotoDefinitionResponse::Scalar(entries.remove(0)),
+                _ => GotoDefinitionResponse::Array(entries),
+            });
+        };
+        let (checked, policy) = self.policy_of(&doc.path)?;
+        let span = if found.gateway {
+            policy.gateways[policy.gateway_named(&found.name)?].name_span
+        } else {
+            policy
+                .definitions
+                .iter()
+                .find(|d| d.name == found.name)?
+                .name_span
+        };
+        location(&checked.sources, span).map(GotoDefinitionResponse::Scalar)
+    }
+
+    /// For a cursor on a condition of an `inventory(...)` selector (its
+    /// label or its value), the inventory entries whose label has that
+    /// value (`name`: the entry of that name), each at its name in its
+    /// inventory file, in inventory order.
+    fn entries_at(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Vec<Location>> {
+        let doc = self.doc(&at.text_document.uri)?;
+        let cursor = offset(&doc.text, at.position);
+        let index = Index::of(&doc.text);
+        let condition = index
+            .selectors
+            .iter()
+            .flat_map(|(_, _, conditions)| conditions)
+            .find(|c| {
+                c.label.span.start as usize <= cursor && cursor <= c.value.span.end as usize
+            })?;
+        let (checked, policy) = self.policy_of(&doc.path)?;
+        Some(
+            policy
+                .inventory
+                .iter()
+                .filter(|entry| entry.has_label(&condition.label.name, &condition.value.value))
+                .filter_map(|entry| location(&checked.sources, entry.span))
+                .collect(),
+        )
     }
 
     /// Every occurrence of the name under the cursor in every policy file
@@ -490,7 +618,9 @@ impl Server<'_> {
         at: &lsp_types::TextDocumentPositionParams,
         declaration: bool,
     ) -> Option<Vec<Location>> {
-        let (doc, found) = self.name_at(at)?;
+        let Some((doc, found)) = self.name_at(at) else {
+            return self.entries_at(at);
+        };
         let (checked, _) = self.check_of(&doc.path)?;
         let mut locations = Vec::new();
         for (_, file) in checked.sources.files() {
@@ -788,6 +918,9 @@ impl Server<'_> {
             }
             return Some(CompletionResponse::Array(items));
         }
+        if let Some(items) = self.complete_gateway_item(doc, cursor) {
+            return Some(CompletionResponse::Array(items));
+        }
         let services_here = before
             .find("->")
             .is_some_and(|arrow| before[arrow..].contains(':'));
@@ -835,6 +968,102 @@ impl Server<'_> {
         items.sort_by(|a, b| a.label.cmp(&b.label));
         items.dedup_by(|a, b| a.label == b.label);
         Some(CompletionResponse::Array(items))
+    }
+}
+
+impl Server<'_> {
+    /// Completion inside a gateway's braces: the items' keywords where an
+    /// item starts, the other gateways' names after `pair`, the words of
+    /// `mode` and `sync`; `None` outside the braces and after `scope` (an
+    /// address expression, completed as one).
+    fn complete_gateway_item(&self, doc: &Doc, cursor: usize) -> Option<Vec<CompletionItem>> {
+        let before = &doc.text[..cursor];
+        let brace = before.rfind('{')?;
+        if before[brace..].contains('}') {
+            return None;
+        }
+        let item_start = before.rfind(';').filter(|&at| at > brace).unwrap_or(brace) + 1;
+        let item_text = &before[item_start..];
+        let words: Vec<&str> = item_text.split_whitespace().collect();
+        let typing = !item_text.ends_with(char::is_whitespace);
+        let keyword = |word: &str| item(word, CompletionItemKind::KEYWORD, "");
+        if words.is_empty() || typing && words.len() == 1 {
+            return Some(["mode", "pair", "scope", "sync"].map(keyword).to_vec());
+        }
+        match words[0] {
+            "mode" => Some(["forward", "host"].map(keyword).to_vec()),
+            "sync" => Some(["conntrackd", "vrrp"].map(keyword).to_vec()),
+            "pair" => {
+                // The gateway the braces belong to is not its own peer.
+                let own = before[..brace]
+                    .rfind("gateway")
+                    .and_then(|at| {
+                        before[at + "gateway".len()..brace]
+                            .split_whitespace()
+                            .next()
+                    })
+                    .map(|name| name.trim_end_matches('='));
+                let names: BTreeSet<String> = match self.policy_of(&doc.path) {
+                    Some((_, policy)) => policy.gateways.iter().map(|g| g.name.clone()).collect(),
+                    None => Index::of(&doc.text)
+                        .occurrences
+                        .into_iter()
+                        .filter(|o| o.gateway && o.definition)
+                        .map(|o| o.name)
+                        .collect(),
+                };
+                Some(
+                    names
+                        .iter()
+                        .filter(|name| Some(name.as_str()) != own)
+                        .map(|name| item(name, CompletionItemKind::VARIABLE, "gateway"))
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The `bmcwall.liveTable` path of an editor's settings or initialization
+/// options: `{"liveTable": PATH}` or `{"bmcwall": {"liveTable": PATH}}`.
+fn live_table_setting(settings: &serde_json::Value) -> Option<PathBuf> {
+    let value = settings
+        .get("bmcwall")
+        .and_then(|b| b.get("liveTable"))
+        .or_else(|| settings.get("liveTable"))?;
+    value.as_str().filter(|s| !s.is_empty()).map(PathBuf::from)
+}
+
+/// Rule `number`'s packets and bytes in the saved listing at `path`, or why
+/// there are none: the listing is read as `bmcwall usage --listing` reads
+/// it, and counts only when its policy digest is this policy's (the buffers
+/// as they are now).
+fn live_hits(path: &Path, policy: &Policy, sources: &SourceMap, number: usize) -> String {
+    let text = match crate::resolve::read_text(path) {
+        Ok(text) => text,
+        Err(error) => return format!("not readable: {error}"),
+    };
+    let table = crate::nft::DEFAULT_TABLE;
+    let ruleset = match crate::nft::parse::listing(&text, table) {
+        Ok(ruleset) => ruleset,
+        Err(error) => return format!("not a table bmcwall can read: {error}"),
+    };
+    let ours = sources.digest();
+    match crate::nft::policy_digest(&ruleset) {
+        Some(theirs) if theirs == ours => {}
+        Some(theirs) => {
+            return format!("compiled from policy {theirs}, not from this one ({ours})")
+        }
+        None => return "the table does not name the policy it was compiled from".into(),
+    }
+    let names = crate::nft::counter_names(policy, sources);
+    let Some(name) = names.get(number) else {
+        return "no counter".into();
+    };
+    match ruleset.counters.iter().find(|c| &c.name == name) {
+        Some(counter) => format!("{} packets, {} bytes", counter.packets, counter.bytes),
+        None => format!("no counter {name}"),
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::InventoryEntry;
 use crate::source::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use unicode_security::{skeleton, MixedScript};
 
 /// The values written with one skeleton, each with the first entry that
@@ -16,15 +16,27 @@ type Written<'e> = BTreeMap<&'e str, (Span, &'e str)>;
 /// Reports each entry whose name or a label value mixes scripts or is
 /// confusable with another entry's (BW311), at the entry's name.
 pub fn check(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
+    // Only a value that is not plain ASCII is reported, so only the labels
+    // that have one need skeletons (most inventories have none).
+    let mut wanted: BTreeSet<&str> = BTreeSet::new();
+    for entry in entries {
+        for (label, value) in values(entry) {
+            if !value.is_ascii() {
+                wanted.insert(label);
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
     // Per label (`name` for the names), each value's skeleton: the values
     // written, with the first entry that has each.
     let mut looks: BTreeMap<(&str, String), Written> = BTreeMap::new();
     for entry in entries {
-        let values =
-            std::iter::once(("name", entry.name.as_str())).chain(entry.labels.iter().flat_map(
-                |(label, values)| values.iter().map(move |v| (label.as_str(), v.as_str())),
-            ));
-        for (label, value) in values {
+        for (label, value) in values(entry) {
+            if !wanted.contains(label) {
+                continue;
+            }
             if !value.is_ascii() && !value.is_single_script() {
                 diagnostics.push(
                     Diagnostic::new(
@@ -77,6 +89,16 @@ pub fn check(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// An entry's name (as the label `name`) and label values.
+fn values(entry: &InventoryEntry) -> impl Iterator<Item = (&str, &str)> {
+    std::iter::once(("name", entry.name.as_str())).chain(
+        entry
+            .labels
+            .iter()
+            .flat_map(|(label, values)| values.iter().map(move |v| (label.as_str(), v.as_str()))),
+    )
 }
 
 /// What a value is, for messages: `the name `x`` or `the `rack` value

@@ -33,7 +33,8 @@ mod tree;
 use super::policy::{InventoryEntry, InventorySummary, Labels, Resolution};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::source::{normalize, FileId, SourceFile, SourceMap, Span};
+use crate::resolve::Cache;
+use crate::source::{normalize, FileId, Open, SourceFile, SourceMap, Span};
 use crate::syntax::{InventoryFormat, InventorySpec};
 use address::Address;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -53,7 +54,7 @@ pub(in crate::resolve) const VENDORS: &[&str] = &[
 ];
 
 /// How one inventory is to be read: the `inventory` statement's options.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Request {
     /// `None`: detected from the content.
     pub format: Option<InventoryFormat>,
@@ -77,6 +78,7 @@ impl Request {
 /// An inventory read and parsed before it has its place in the source map:
 /// its entries' and diagnostics' spans point at placeholder files until
 /// [`Parsed::place`] adds the files.
+#[derive(Clone)]
 pub struct Parsed {
     sources: Vec<SourceFile>,
     entries: Vec<InventoryEntry>,
@@ -84,10 +86,13 @@ pub struct Parsed {
     summary: InventorySummary,
     /// Why the inventory yields no BMC, when that is all that is wrong.
     empty: Option<Empty>,
+    /// The number of the parse, when a cache keeps it.
+    pub(in crate::resolve) kept: Option<u64>,
 }
 
 /// An inventory without a BMC: said at the `inventory` statement, where
 /// `address KEY` would be added.
+#[derive(Clone)]
 pub struct Empty {
     pub message: String,
     pub help: String,
@@ -133,21 +138,71 @@ impl Parsed {
 }
 
 /// Reads and parses the inventory at `path` (a file, or for Ansible a
-/// directory).
-pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
-    let mut files = Files::default();
+/// directory), each file from its open buffer in `open` where it has one.
+/// With a `cache`, an inventory whose files read as they did the last time
+/// is not parsed again: the cache's copy is the result.
+pub fn read(
+    path: &Path,
+    request: &Request,
+    open: &Open,
+    cache: Option<&Cache>,
+) -> std::io::Result<Parsed> {
+    let gathered = gather(path, request, open)?;
+    let Some(cache) = cache else {
+        return Ok(parse_files(path, request, gathered));
+    };
+    if let Some(kept) = cache.get(path, request, gathered.files.texts()) {
+        return Ok(kept);
+    }
+    let texts = gathered
+        .files
+        .texts()
+        .map(|(path, text)| (path.to_path_buf(), text.to_string()))
+        .collect();
+    let mut parsed = parse_files(path, request, gathered);
+    cache.keep(path, request, texts, &mut parsed);
+    Ok(parsed)
+}
+
+/// The files of one inventory, read, and what the first looks like.
+struct Gathered {
+    files: Files,
+    looks: detect::Looks,
+}
+
+/// Reads the files of the inventory at `path`: the file, or the files of
+/// an Ansible directory, and for an Ansible file the variables beside it.
+fn gather(path: &Path, request: &Request, open: &Open) -> std::io::Result<Gathered> {
+    let mut files = Files {
+        sources: Vec::new(),
+        open: Open::clone(open),
+    };
     let is_dir = std::fs::metadata(path)?.is_dir();
     if is_dir {
         ansible::gather_directory(path, &mut files)?;
     } else {
-        files.add(path, crate::resolve::read_text(path)?);
+        files.read(path)?;
     }
-    let mut diagnostics = Vec::new();
     let looks = if is_dir {
         detect::Looks::Format(InventoryFormat::Ansible, "an Ansible inventory directory")
     } else {
         detect::detect(&files.sources[0].text)
     };
+    let format = match (request.format, &looks) {
+        (Some(format), _) => Some(format),
+        (None, detect::Looks::Format(format, _)) => Some(*format),
+        (None, _) => None,
+    };
+    if format == Some(InventoryFormat::Ansible) && !is_dir {
+        ansible::gather_vars_beside(path, &mut files)?;
+    }
+    Ok(Gathered { files, looks })
+}
+
+/// Parses and checks the files of the inventory at `path`.
+fn parse_files(path: &Path, request: &Request, gathered: Gathered) -> Parsed {
+    let Gathered { files, looks } = gathered;
+    let mut diagnostics = Vec::new();
     let format = match (request.format, &looks) {
         (Some(format), _) => Some(format),
         (None, detect::Looks::Format(format, _)) => Some(*format),
@@ -167,11 +222,8 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
         resolved: Vec::new(),
     };
     let Some(format) = format else {
-        return Ok(files.finish(Vec::new(), diagnostics, summary, None, None));
+        return files.finish(Vec::new(), diagnostics, summary, None, None);
     };
-    if format == InventoryFormat::Ansible && !is_dir {
-        ansible::gather_vars_beside(path, &mut files)?;
-    }
     let reader = Reader::of(format);
     let mut found = Vec::new();
     let records = (reader.load)(&files, &mut found);
@@ -182,7 +234,7 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
     if request.format.is_some() && (reader_failed || records.is_empty() || plainly_other) {
         if let Some(diagnostic) = detect::mismatch(&files.locator(0), format, &looks) {
             found = vec![diagnostic];
-            return Ok(files.finish(Vec::new(), found, summary, None, Some(format)));
+            return files.finish(Vec::new(), found, summary, None, Some(format));
         }
     }
     diagnostics.extend(found);
@@ -202,7 +254,7 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
     summary.bmcs = entries.len();
     summary.resolved.sort_by(|a, b| a.name.cmp(&b.name));
     summary.resolved.dedup_by(|a, b| a.name == b.name);
-    Ok(files.finish(entries, diagnostics, summary, empty, Some(format)))
+    files.finish(entries, diagnostics, summary, empty, Some(format))
 }
 
 /// The files of one inventory (one, or for an Ansible directory several),
@@ -210,6 +262,8 @@ pub fn read(path: &Path, request: &Request) -> std::io::Result<Parsed> {
 #[derive(Default)]
 struct Files {
     sources: Vec<SourceFile>,
+    /// The editor's buffers that stand for files.
+    open: Open,
 }
 
 impl Files {
@@ -217,6 +271,20 @@ impl Files {
     fn add(&mut self, path: &Path, text: String) -> usize {
         self.sources.push(SourceFile::new(normalize(path), text));
         self.sources.len() - 1
+    }
+
+    /// Reads the file at `path` (its open buffer, if it has one) and adds
+    /// it; returns its index.
+    fn read(&mut self, path: &Path) -> std::io::Result<usize> {
+        let text = crate::resolve::includes::read_open(&self.open, path)?;
+        Ok(self.add(path, text))
+    }
+
+    /// Each file's path and text, as read.
+    fn texts(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.sources
+            .iter()
+            .map(|file| (file.path.as_path(), file.text.as_str()))
     }
 
     fn len(&self) -> usize {
@@ -268,6 +336,7 @@ impl Files {
             diagnostics,
             summary,
             empty,
+            kept: None,
         }
     }
 }
@@ -895,8 +964,8 @@ pub use confusable::check as check_confusable;
 /// says which entries share an address (a warning: virtual BMCs behind one
 /// endpoint, chassis managers).
 pub fn check_unique(entries: &[InventoryEntry], diagnostics: &mut Vec<Diagnostic>) {
-    let mut names: HashMap<&str, Span> = HashMap::new();
-    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::new();
+    let mut names: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+    let mut addresses: HashMap<IpAddr, (&str, Span)> = HashMap::with_capacity(entries.len());
     for entry in entries {
         if let Some(&first) = names.get(entry.name.as_str()) {
             diagnostics.push(
@@ -1096,7 +1165,7 @@ fn entry(name: String, span: Span, written: Vec<(IpAddr, Span)>, labels: Labels)
             v4: IntervalSet::from_intervals(v4),
             v6: IntervalSet::from_intervals(v6),
         },
-        labels,
+        labels: std::sync::Arc::new(labels),
         span,
         written,
     }

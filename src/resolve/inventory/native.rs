@@ -45,7 +45,9 @@ const FIELDS: &[&str] = &["name", "address", "addresses", "vendor"];
 fn misspelt_field(key: &str) -> Option<&'static str> {
     FIELDS.iter().copied().find(|field| {
         let most = if field.len() <= 4 { 1 } else { 2 };
-        key.eq_ignore_ascii_case(field) || strsim::levenshtein(key, field) <= most
+        // Lengths further apart than `most` are more edits apart.
+        let near = key.chars().count().abs_diff(field.len()) <= most;
+        key.eq_ignore_ascii_case(field) || near && strsim::levenshtein(key, field) <= most
     })
 }
 

@@ -93,7 +93,7 @@ pub(super) fn gather_directory(path: &Path, files: &mut Files) -> std::io::Resul
         {
             continue;
         }
-        files.add(&entry, crate::resolve::read_text(&entry)?);
+        files.read(&entry)?;
     }
     gather_vars(path, files)
 }
@@ -136,7 +136,7 @@ fn gather_vars(dir: &Path, files: &mut Files) -> std::io::Result<()> {
                     && [".yml", ".yaml", ".json"].iter().any(|e| name.ends_with(e))
                     || !name.contains('.') && file.is_file();
                 if wanted {
-                    files.add(&file, crate::resolve::read_text(&file)?);
+                    files.read(&file)?;
                 }
             }
         }
