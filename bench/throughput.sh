@@ -223,8 +223,8 @@ echo "| ruleset | nft rules | rules the probe's SYN meets | rules met by an unma
 echo "|---|---|---|---|---|---|---|---|---|"
 # The rule that accepts the probe's SYN in each ruleset (an IPv4 flow: both tools
 # write a rule's IPv4 match before its IPv6 one).
-declare -A accepts=([conntrack]='^accept$' [sets]='ip saddr vmap @sources_v4'
-                    [sets-norecord]='ip saddr vmap @sources_v4'
+declare -A accepts=([conntrack]='^accept$' [sets]='ip [sd]addr vmap @(sources|destinations)_v4'
+                    [sets-norecord]='ip [sd]addr vmap @(sources|destinations)_v4'
                     [rules]="${where//./\\.}" [aerleon]="^jump rule$RULE(-tcp)?\$")
 for cfg in "${configs[@]}"; do
     if [[ "$cfg" == none ]]; then nrules=0; worst=0; met=0

@@ -472,9 +472,10 @@ pub(crate) enum OutputFormat {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Layout {
-    /// The allowed flows as verdict maps, in two lookups: the source picks
-    /// its row of the decision table, whose own map decides destination,
-    /// protocol and port; a handful of rules per packet.
+    /// The allowed flows as verdict maps, in three lookups: the source picks
+    /// its row of the decision table (or the destination its column), whose
+    /// own map picks the other address's chain of services, whose map
+    /// decides protocol and port; a handful of rules per packet.
     Sets,
     /// One nft rule per policy rule, in policy order, with counters and comments.
     Rules,

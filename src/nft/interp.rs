@@ -15,10 +15,11 @@
 //! they came from), the walk follows them on at once, to the rule a `jump`
 //! returns to or to the base chain's policy (accept, outside the scope).
 
-use super::{Chain, Field, Match, Rule, Ruleset, Selector, Statement};
+use super::{Chain, Field, Match, Rule, Ruleset, Selector, Set, Statement};
 use crate::addr::service::{self, ServiceSet};
 use crate::addr::{AddrSet, IntervalSet};
 use crate::analysis::compare::{State, TableRule};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -99,9 +100,12 @@ impl std::error::Error for ReadError {}
 /// `meta time` matches are read at `now`, seconds since 1970 (UTC).
 pub fn table_rules(ruleset: &Ruleset, now: i64) -> Result<Vec<TableRule>, ReadError> {
     let mut walker = Walker {
-        ruleset,
+        index: Index::of(ruleset),
         now,
-        reading: Symbolic { rules: Vec::new() },
+        reading: Symbolic {
+            rules: Vec::new(),
+            lookups: RefCell::default(),
+        },
     };
     let start = Frame {
         chain: ruleset.base_chain(),
@@ -135,7 +139,7 @@ impl Ruleset {
     /// `now` (seconds since 1970, UTC).
     pub fn evaluate_at(&self, flow: &crate::analysis::Flow, now: i64) -> Verdict {
         let mut walker = Walker {
-            ruleset: self,
+            index: Index::of(self),
             now,
             reading: Packet {
                 flow,
@@ -169,7 +173,7 @@ trait Reading {
     /// The flows that match `m` (not a connection state).
     fn restrict(
         &self,
-        ruleset: &Ruleset,
+        index: &Index<'_>,
         flows: &Self::Flows,
         m: &Match,
     ) -> Result<Self::Flows, Problem>;
@@ -212,8 +216,39 @@ enum End {
     Follow,
 }
 
+/// A table's sets and chains by name.
+struct Index<'r> {
+    sets: HashMap<&'r str, &'r Set>,
+    chains: HashMap<&'r str, &'r Chain>,
+}
+
+impl<'r> Index<'r> {
+    /// The first of each name, as a search in order finds it.
+    fn of(ruleset: &'r Ruleset) -> Index<'r> {
+        let mut index = Index {
+            sets: HashMap::new(),
+            chains: HashMap::new(),
+        };
+        for set in &ruleset.sets {
+            index.sets.entry(set.name.as_str()).or_insert(set);
+        }
+        for chain in &ruleset.chains {
+            index.chains.entry(chain.name.as_str()).or_insert(chain);
+        }
+        index
+    }
+
+    fn set(&self, name: &str) -> Option<&'r Set> {
+        self.sets.get(name).copied()
+    }
+
+    fn chain(&self, name: &str) -> Option<&'r Chain> {
+        self.chains.get(name).copied()
+    }
+}
+
 struct Walker<'r, R> {
-    ruleset: &'r Ruleset,
+    index: Index<'r>,
     /// The instant `meta time` matches are read at, seconds since 1970 (UTC).
     now: i64,
     reading: R,
@@ -282,7 +317,7 @@ impl<'r, R: Reading> Walker<'r, R> {
                 Match::ReversePathMissing | Match::Loopback { .. } | Match::NeighbourDiscovery => {
                     return Ok(None)
                 }
-                other => matched = self.reading.restrict(self.ruleset, &matched, other)?,
+                other => matched = self.reading.restrict(&self.index, &matched, other)?,
             }
         }
         Ok((!self.reading.is_empty(&matched)).then_some(matched))
@@ -309,10 +344,8 @@ impl<'r, R: Reading> Walker<'r, R> {
                 // Flows in no element go on with the next rule.
                 Statement::Vmap { key, map } => {
                     let set = self
-                        .ruleset
-                        .sets
-                        .iter()
-                        .find(|s| &s.name == map)
+                        .index
+                        .set(map)
                         .ok_or_else(|| here(Problem::MissingMap(map.clone())))?;
                     let verdicts = set
                         .verdicts
@@ -367,7 +400,7 @@ impl<'r, R: Reading> Walker<'r, R> {
     ) -> Result<bool, ReadError> {
         // The first frame of the chain a `goto` or `jump` names.
         let start = |name: &String, missing: fn(String) -> Problem| {
-            let chain = self.ruleset.chains.iter().find(|c| c.name == *name);
+            let chain = self.index.chain(name);
             let chain = chain.ok_or_else(|| here(missing(name.clone())))?;
             Ok::<_, ReadError>(Frame {
                 chain,
@@ -455,7 +488,12 @@ impl Piece {
 /// The symbolic reading: the decisions met so far, as table rules.
 struct Symbolic {
     rules: Vec<TableRule>,
+    /// What each set lookup matches, by set, key and negation.
+    lookups: RefCell<HashMap<Lookup, Vec<Piece>>>,
 }
+
+/// A set lookup: the set, the key and whether it is negated.
+type Lookup = (String, Vec<Selector>, bool);
 
 impl Reading for Symbolic {
     type Flows = Vec<Piece>;
@@ -466,7 +504,7 @@ impl Reading for Symbolic {
 
     fn restrict(
         &self,
-        ruleset: &Ruleset,
+        index: &Index<'_>,
         flows: &Vec<Piece>,
         m: &Match,
     ) -> Result<Vec<Piece>, Problem> {
@@ -486,24 +524,15 @@ impl Reading for Symbolic {
                 ..Piece::all()
             }],
             Match::InSet { key, set, negate } => {
-                let set = ruleset
-                    .sets
-                    .iter()
-                    .find(|s| &s.name == set)
-                    .ok_or_else(|| Problem::MissingSet(set.clone()))?;
-                let elements: Vec<Piece> = set
-                    .elements
-                    .iter()
-                    .map(|element| element_piece(key, element))
-                    .collect::<Result<_, _>>()?;
-                if *negate {
-                    if key.len() != 1 {
-                        return Err(Problem::NegatedConcatenation);
-                    }
-                    vec![complement_one(key[0], &elements)]
-                } else {
-                    elements
+                // A set's elements are read once however often it is looked
+                // up (the recording chain, from every deny rule's chain).
+                let id = (set.clone(), key.clone(), *negate);
+                if let Some(allowed) = self.lookups.borrow().get(&id) {
+                    return Ok(intersect_all(flows, allowed));
                 }
+                let allowed = lookup_pieces(index, key, set, *negate)?;
+                self.lookups.borrow_mut().insert(id, allowed.clone());
+                allowed
             }
         };
         Ok(intersect_all(flows, &allowed))
@@ -538,6 +567,35 @@ impl Reading for Symbolic {
     fn absorb(&self, into: &mut Vec<Piece>, more: Vec<Piece>) {
         into.extend(more);
     }
+}
+
+/// The flows a lookup of `key` in set `name` matches (or, `negate`, does not).
+fn lookup_pieces(
+    index: &Index<'_>,
+    key: &[Selector],
+    name: &str,
+    negate: bool,
+) -> Result<Vec<Piece>, Problem> {
+    let set = index
+        .set(name)
+        .ok_or_else(|| Problem::MissingSet(name.to_string()))?;
+    let elements: Vec<Piece> = set
+        .elements
+        .iter()
+        .map(|element| element_piece(key, element))
+        .collect::<Result<_, _>>()?;
+    Ok(if negate {
+        if key.len() != 1 {
+            return Err(Problem::NegatedConcatenation);
+        }
+        vec![complement_one(key[0], &elements)]
+    } else if key.iter().all(|&s| dimension(s) == dimension(key[0])) {
+        // Elements that differ in one dimension only are one box: flows
+        // times elements would multiply lookups in turn.
+        vec![union_along(key[0], &elements)]
+    } else {
+        elements
+    })
 }
 
 /// Every non-empty intersection of a box of `a` with a box of `b`.
@@ -585,13 +643,62 @@ fn element_piece(key: &[Selector], element: &[Field]) -> Result<Piece, Problem> 
     Ok(piece)
 }
 
+/// Which dimension of a flow a selector reads.
+#[derive(PartialEq, Eq)]
+enum Dimension {
+    Source,
+    Destination,
+    Service,
+}
+
+fn dimension(selector: Selector) -> Dimension {
+    match selector {
+        Selector::IpSaddr | Selector::Ip6Saddr => Dimension::Source,
+        Selector::IpDaddr | Selector::Ip6Daddr => Dimension::Destination,
+        Selector::L4proto | Selector::ThDport => Dimension::Service,
+    }
+}
+
+/// The flows in some element, when the elements (looked up through
+/// selectors of `selector`'s dimension) differ in that dimension only.
+fn union_along(selector: Selector, elements: &[Piece]) -> Piece {
+    let mut piece = Piece::all();
+    match dimension(selector) {
+        Dimension::Source => piece.src = addr_union(elements, |b| &b.src),
+        Dimension::Destination => piece.dst = addr_union(elements, |b| &b.dst),
+        Dimension::Service => {
+            piece.services = IntervalSet::from_intervals(
+                elements
+                    .iter()
+                    .flat_map(|b| b.services.intervals().iter().copied())
+                    .collect(),
+            )
+        }
+    }
+    piece
+}
+
+/// The union of one address dimension of the elements.
+fn addr_union(elements: &[Piece], pick: fn(&Piece) -> &AddrSet) -> AddrSet {
+    AddrSet {
+        v4: IntervalSet::from_intervals(
+            elements
+                .iter()
+                .flat_map(|b| pick(b).v4.intervals().iter().copied())
+                .collect(),
+        ),
+        v6: IntervalSet::from_intervals(
+            elements
+                .iter()
+                .flat_map(|b| pick(b).v6.intervals().iter().copied())
+                .collect(),
+        ),
+    }
+}
+
 /// The flows whose `selector` value is in none of the elements.
 fn complement_one(selector: Selector, elements: &[Piece]) -> Piece {
-    let union = |pick: fn(&Piece) -> &AddrSet| {
-        elements
-            .iter()
-            .fold(AddrSet::default(), |acc, b| acc.union(pick(b)))
-    };
+    let union = |pick: fn(&Piece) -> &AddrSet| addr_union(elements, pick);
     // The complement within the selector's own family.
     let outside = |set: AddrSet, v4: bool| {
         if v4 {
@@ -686,7 +793,7 @@ impl Reading for Packet<'_> {
         !*here || self.state.is_some()
     }
 
-    fn restrict(&self, ruleset: &Ruleset, here: &bool, m: &Match) -> Result<bool, Problem> {
+    fn restrict(&self, index: &Index<'_>, here: &bool, m: &Match) -> Result<bool, Problem> {
         Ok(*here
             && match m {
                 Match::CtState(states) => states.contains(&"new"),
@@ -698,10 +805,8 @@ impl Reading for Packet<'_> {
                 Match::L4protoIn(protos) => protos.contains(&self.flow.service.proto),
                 Match::L4protoNotIn(protos) => !protos.contains(&self.flow.service.proto),
                 Match::InSet { key, set, negate } => {
-                    let set = ruleset
-                        .sets
-                        .iter()
-                        .find(|s| &s.name == set)
+                    let set = index
+                        .set(set)
                         .ok_or_else(|| Problem::MissingSet(set.clone()))?;
                     // A packet without the key's fields matches nothing.
                     let has_key = key.iter().all(|s| value(*s, self.flow).is_some());

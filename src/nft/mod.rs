@@ -39,9 +39,11 @@ pub const LOG_DENY_PREFIX: &str = "bmcwall deny: ";
 /// How the policy becomes nft rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
-    /// The decision table as verdict maps: the source address picks its row's
-    /// chain, whose maps decide destination, protocol and port. A constant
-    /// number of rules per packet whatever the policy's size.
+    /// The decision table as verdict maps: one address picks its row's (or
+    /// column's) chain, whose map looks up the other address and jumps to
+    /// the chain of the cell's decision vector, whose maps decide protocol
+    /// and port. A constant number of rules per packet whatever the policy's
+    /// size.
     Sets,
     /// One nft rule per policy rule (and address family), in policy order,
     /// with named sets, a counter and a comment naming the rule.

@@ -1,20 +1,22 @@
 //! The `sets` layout: the allowed part of the decision table as verdict maps,
-//! in two steps. A packet's source address picks, in one map lookup, the
-//! chain of its row of the table (source classes allowed the same flows share
-//! a row); that chain looks up destination, protocol and port in the row's
-//! own maps, whose verdicts go to the chain of the rule that allows the cell,
-//! which counts it in the rule's named counter and accepts (or logs and
-//! accepts). A packet the row does not accept returns to the base chain,
+//! in three steps. One address of a packet (its source, or its destination:
+//! whichever gives the smaller table) picks, in one map lookup, the chain of
+//! its group of classes (classes that decide the same cells share a group);
+//! that chain looks the other address up in the group's own map, whose
+//! verdict is the chain of the cell's decision vector (which rule allows
+//! which service), shared by every group and family that has it; that chain
+//! looks protocol and port up and goes to the chain of the rule that allows
+//! them, which counts the packet in the rule's named counter and accepts (or
+//! logs and accepts). A packet no map accepts returns to the base chain,
 //! where each deny rule, in policy order, looks up its own flows and goes to
 //! its chain (count, then drop or log and drop), and the rest is counted as
 //! matching no rule and dropped. Each allowed packet meets a constant number
-//! of rules whatever the policy's size, and a lookup searches one row, not
-//! the whole allowed space.
+//! of rules whatever the policy's size, and a lookup searches one group's
+//! map, not the whole allowed space.
 //!
 //! # The table
 //!
-//! One table, `table inet NAME`: the allowed part of the decision table as verdict maps,
-//! looked up in two steps.
+//! One table, `table inet NAME`:
 //!
 //! ```text
 //! chain forward { type filter hook forward priority filter; policy accept;
@@ -23,39 +25,49 @@
 //!     ip saddr != @scope_v4 ip daddr != @scope_v4 accept    # not ours to govern
 //!     ip6 saddr != @scope_v6 ip6 daddr != @scope_v6 accept
 //!     ip saddr vmap @sources_v4                          # source -> jump rowN_v4
-//!     ip6 saddr vmap @sources_v6
+//!     ip6 daddr vmap @destinations_v6                    # or destination -> jump columnN_v6
 //!     ip saddr @deny_partners_v4 ip daddr @deny_site_v4 meta l4proto . th dport @deny_https_ports goto deny_<hash>
 //!     counter name "no_rule_matched" drop
 //! }
-//! chain rowN_v4 {
-//!     meta l4proto { tcp, udp } ip daddr . meta l4proto . th dport vmap @rowN_ports_v4
-//!     ip daddr . meta l4proto vmap @rowN_proto_v4        # goto allow_<hash>
+//! chain rowN_v4 { ip daddr vmap @rowN_v4 }                # destination -> jump servicesK
+//! chain columnN_v6 { ip6 saddr vmap @columnN_v6 }         # source -> jump servicesK
+//! chain servicesK {
+//!     meta l4proto { tcp, udp } meta l4proto . th dport vmap @servicesK_ports   # goto allow_<hash>
+//!     meta l4proto vmap @servicesK_proto                 # other protocols
 //! }
 //! chain allow_<hash> { counter name "allow_<hash>" accept comment "ams1.wall:16: ..." }
 //! chain log_allow { limit rate 10/second burst 20 packets log prefix "bmcwall allow: "; accept }
 //! ```
 //!
-//! A row is what one source class is allowed: per destination class, the services it
-//! may use and the rule that allows each. Source classes with the same row share it
-//! (`sources_v4` maps each of their intervals to `jump rowN_v4`); classes allowed
-//! nothing are not in the map. A row's chain looks up destination, protocol and port in
-//! its own maps (`rowN_ports_v4`: `ipv4_addr . inet_proto . inet_service`, TCP and UDP,
-//! behind `meta l4proto { tcp, udp }`; `rowN_proto_v4`: `ipv4_addr . inet_proto`, other
-//! protocols), whose verdicts are `goto` the deciding rule's chain; destination classes
-//! that get the same services from the same rule merge into one element first, never
-//! across rules, so a packet counts for the rule that decided it (first match). Only
-//! cells in scope are written (the scope rule accepts the others before). Each rule's
-//! chain is named as its counter ([`super::counter_names`]). A packet its row does not
-//! accept returns to the base chain: the deny rules, in policy order, as the `rules`
-//! layout writes them (sets named `deny_...`), each `goto` its chain; a flow in a deny
-//! rule's box that gets there is that rule's, since allowed flows were accepted and an
-//! earlier deny rule's flows met its lookup first. What is left matched no rule:
-//! counted in `no_rule_matched` and dropped. Elements are disjoint and sorted. An
-//! allowed packet meets a constant number of rules whatever the policy's size (its
-//! rule's chain among them), a denied one also each deny rule's lookup, and a
-//! lookup searches one row's map, not the whole allowed space. Both forms add the table, delete it and add it in full, so loading
-//! replaces it atomically whether or not it existed; the JSON form adds sets, then
-//! chains, then maps (their elements name chains), then rules.
+//! A row is what one source class is allowed: per destination class, the
+//! services it may use and the rule that allows each (its decision vector). A
+//! column is the same seen from a destination class. Each family is written
+//! by rows or by columns, whichever has fewer map elements (rows when equal):
+//! the dispatch map's intervals plus each group's map's, where the other
+//! address's classes with the same vector merge into one element. Classes
+//! with the same row (column) share it; classes allowed nothing are not in
+//! the dispatch map. Only cells in scope are written (the scope rule accepts
+//! the others before). A group's map `jump`s to the vector's chain
+//! `servicesK`, numbered in the order the maps first name them; its maps
+//! (`servicesK_ports`: `inet_proto . inet_service`, TCP and UDP, behind `meta
+//! l4proto { tcp, udp }`; `servicesK_proto`: `inet_proto`, other protocols)
+//! `goto` the deciding rule's chain, one element per service piece and rule,
+//! never merged across rules, so a packet counts for the rule that decided it
+//! (first match). Each rule's chain is named as its counter
+//! ([`super::counter_names`]). A packet the vector's chain does not accept
+//! returns through the group's chain to the base chain: the deny rules, in
+//! policy order, as the `rules` layout writes them (sets named `deny_...`),
+//! each `goto` its chain; a flow in a deny rule's box that gets there is that
+//! rule's, since allowed flows were accepted and an earlier deny rule's flows
+//! met its lookup first. What is left matched no rule: counted in
+//! `no_rule_matched` and dropped. Elements are disjoint and sorted. An
+//! allowed packet meets a constant number of rules whatever the policy's size
+//! (its rule's chain among them), a denied one also each deny rule's lookup.
+//! The vectors take the services out of the address maps: a group's map holds
+//! each address interval once, not once per service piece. Both forms add the
+//! table, delete it and add it in full, so loading replaces it atomically
+//! whether or not it existed; the JSON form adds sets, then chains, then maps
+//! (their elements name chains), then rules.
 
 use super::{
     log_chain, prelude, ruleset, AddrField, Chain, FamilySpec, Field, Input, KeyType, Match, Rule,
@@ -289,15 +301,18 @@ fn build_one(
     } = input;
     let mut sets = Vec::new();
     let mut rules = prelude(policy, &mut sets);
-    let mut row_chains = Vec::new();
-    let v4 = family(policy, analysis, &analysis.v4, &V4, counters, used);
-    let v6 = family(policy, analysis, &analysis.v6, &V6, counters, used);
+    let mut vectors = Vectors::default();
+    let v4 = family(policy, analysis, &analysis.v4, &V4, &mut vectors);
+    let v6 = family(policy, analysis, &analysis.v6, &V6, &mut vectors);
+    // The vectors' chains first: the groups' maps name them.
+    let (mut row_chains, vector_maps) = vector_chains(analysis, &vectors, counters, used);
     for part in [v4, v6].into_iter().flatten() {
         sets.push(part.dispatch);
         sets.extend(part.maps);
         rules.push(part.rule);
         row_chains.extend(part.chains);
     }
+    sets.extend(vector_maps);
     // Each deny rule in policy order, as the `rules` layout writes it (its
     // sources, destinations and services in sets of their own), going to its
     // chain, which counts and drops (or logs and drops). A flow in a deny
@@ -335,8 +350,9 @@ fn build_one(
     ruleset(table, sets, row_chains, rules)
 }
 
-/// One family's part of the table: the map from source address to row chain,
-/// the rule that looks it up, and each row's chain and maps.
+/// One family's part of the table: the map from the first address looked up
+/// to its group's chain, the rule that looks it up, and each group's chain and
+/// map.
 struct FamilyPart {
     dispatch: Set,
     rule: Rule,
@@ -344,71 +360,209 @@ struct FamilyPart {
     maps: Vec<Set>,
 }
 
-/// A row of the table: the source classes that share it, and its cells that
-/// a map decides.
-struct Row {
-    sources: Vec<usize>,
-    cells: Cells,
-}
-
-/// Cells as `(destination class, deciding rule ordinal, word, service class
-/// bits)`, in that order, with the zero words left out.
-type Cells = Vec<(u32, u32, u16, u64)>;
-
 /// The service classes a pair row's allow rules decide, as `(rule ordinal,
-/// word, bits)` by ascending ordinal and word, zero words left out.
+/// word, bits)` by ascending ordinal and word, zero words left out: a
+/// decision vector, what each service of a cell is allowed by.
 type RuleBits = Vec<(u32, u16, u64)>;
 
+/// The distinct decision vectors of a table, numbered in the order the
+/// groups' maps first name them; each becomes chain `servicesN`, shared by
+/// both families and every group that has it.
+#[derive(Default)]
+struct Vectors {
+    number: HashMap<RuleBits, usize>,
+    list: Vec<RuleBits>,
+}
+
+impl Vectors {
+    /// The chain of `bits`, numbering it when it is new.
+    fn chain(&mut self, bits: &RuleBits) -> String {
+        let n = match self.number.get(bits) {
+            Some(&n) => n,
+            None => {
+                self.list.push(bits.clone());
+                self.number.insert(bits.clone(), self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        format!("services{}", n + 1)
+    }
+}
+
+/// Which address a family's first lookup reads: the source, whose class
+/// picks its row (what it may reach), or the destination, whose class picks
+/// its column (who may reach it). The table takes the one with fewer
+/// elements.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum First {
+    Source,
+    Destination,
+}
+
+/// Classes of the first address that decide the same cells, as one group:
+/// the intervals of their addresses, and per decision vector the intervals
+/// of the other address that get it.
+struct Group<T> {
+    first: Vec<(T, T)>,
+    second: Vec<(T, T, u32)>,
+}
+
+/// A cell seen from one of its classes: the other class and its vector.
+type Cell = (u32, u32);
+
+/// The groups of one orientation, numbered in the order of their first
+/// class; `cells[c]` are class `c`'s cells by ascending other class.
+fn groups<T: AddrField>(
+    cells: &[Vec<Cell>],
+    first: &[IntervalSet<T>],
+    second: &[IntervalSet<T>],
+) -> Vec<Group<T>> {
+    let mut number: HashMap<&[Cell], usize> = HashMap::new();
+    let mut members: Vec<(&[Cell], Vec<usize>)> = Vec::new();
+    for (c, list) in cells.iter().enumerate() {
+        if list.is_empty() {
+            continue;
+        }
+        match number.get(list.as_slice()) {
+            Some(&g) => members[g].1.push(c),
+            None => {
+                number.insert(list, members.len());
+                members.push((list, vec![c]));
+            }
+        }
+    }
+    members
+        .into_iter()
+        .map(|(list, classes)| {
+            let union = |of: &mut dyn Iterator<Item = &IntervalSet<T>>| {
+                IntervalSet::from_intervals(
+                    of.flat_map(|set| set.intervals().iter().copied()).collect(),
+                )
+            };
+            let first = union(&mut classes.iter().map(|&c| &first[c]));
+            let mut by_vector: Vec<(u32, Vec<usize>)> = Vec::new();
+            let mut at: HashMap<u32, usize> = HashMap::new();
+            for &(other, v) in list {
+                let i = *at.entry(v).or_insert_with(|| {
+                    by_vector.push((v, Vec::new()));
+                    by_vector.len() - 1
+                });
+                by_vector[i].1.push(other as usize);
+            }
+            let mut second_part = Vec::new();
+            for (v, others) in by_vector {
+                let set = union(&mut others.iter().map(|&o| &second[o]));
+                second_part.extend(set.intervals().iter().map(|&(lo, hi)| (lo, hi, v)));
+            }
+            second_part.sort_unstable_by_key(|&(lo, _, _)| lo);
+            Group {
+                first: first.intervals().to_vec(),
+                second: second_part,
+            }
+        })
+        .collect()
+}
+
+/// How many map elements an orientation's groups take.
+fn element_count<T>(groups: &[Group<T>]) -> usize {
+    groups.iter().map(|g| g.first.len() + g.second.len()).sum()
+}
+
 /// One family's part of the table, or `None` when no source class is allowed
-/// anything in it; the rules whose chains its maps name go to `used`.
+/// anything in it. Its cells in scope are split by the first address into
+/// groups; each group's chain looks the other address up in its own map,
+/// whose verdicts go to the chain of the cell's decision vector.
 fn family<T: AddrField>(
     policy: &Policy,
     analysis: &Analysis,
     table: &FamilyTable<T>,
     spec: &FamilySpec,
-    counters: &[String],
-    used: &mut BTreeSet<usize>,
+    vectors: &mut Vectors,
 ) -> Option<FamilyPart> {
     let row_bits = rule_bits(policy, analysis, table);
-    let rows = distinct_rows(table, analysis.layout.scope_bit(), &row_bits);
+    // The family's distinct vectors, by pair row id (`None`: nothing allowed).
+    let mut local: HashMap<&RuleBits, u32> = HashMap::new();
+    let mut distinct: Vec<&RuleBits> = Vec::new();
+    let vector_of: Vec<Option<u32>> = row_bits
+        .iter()
+        .map(|bits| {
+            if bits.is_empty() {
+                return None;
+            }
+            Some(*local.entry(bits).or_insert_with(|| {
+                distinct.push(bits);
+                distinct.len() as u32 - 1
+            }))
+        })
+        .collect();
+    let scope = analysis.layout.scope_bit();
+    let mut by_src: Vec<Vec<Cell>> = vec![Vec::new(); table.src.len()];
+    let mut by_dst: Vec<Vec<Cell>> = vec![Vec::new(); table.dst.len()];
+    for (s, cells) in by_src.iter_mut().enumerate() {
+        let src_in_scope = table.src.membership[s].get(scope);
+        for (d, id, _) in table.pairs(s) {
+            // Flows with both ends outside the scope are accepted before.
+            if !src_in_scope && !table.dst.membership[d].get(scope) {
+                continue;
+            }
+            let Some(v) = vector_of[id] else {
+                continue;
+            };
+            cells.push((d as u32, v));
+            by_dst[d].push((s as u32, v));
+        }
+    }
+    let rows = groups(&by_src, &table.src.classes, &table.dst.classes);
     if rows.is_empty() {
         return None;
     }
+    let columns = groups(&by_dst, &table.dst.classes, &table.src.classes);
+    let (first, groups) = if element_count(&columns) < element_count(&rows) {
+        (First::Destination, columns)
+    } else {
+        (First::Source, rows)
+    };
     let suffix = spec.suffix;
+    let (dispatch_name, word, first_key, second_key) = match first {
+        First::Source => ("sources", "row", spec.saddr, spec.daddr),
+        First::Destination => ("destinations", "column", spec.daddr, spec.saddr),
+    };
     let mut dispatch = Vec::new();
     let mut chains = Vec::new();
     let mut maps = Vec::new();
-    for (r, row) in rows.iter().enumerate() {
-        let chain = format!("row{}_{suffix}", r + 1);
-        let sources = IntervalSet::from_intervals(
-            row.sources
-                .iter()
-                .flat_map(|&s| table.src.classes[s].intervals().iter().copied())
-                .collect(),
-        );
-        for &(lo, hi) in sources.intervals() {
-            dispatch.push((vec![T::field(lo, hi)], Statement::Jump(chain.clone())));
+    for (g, group) in groups.iter().enumerate() {
+        let name = format!("{word}{}_{suffix}", g + 1);
+        for &(lo, hi) in &group.first {
+            dispatch.push((vec![T::field(lo, hi)], Statement::Jump(name.clone())));
         }
-        let (ported, bare) = row_elements(analysis, table, row, counters, used);
-        let mut rules = Vec::new();
-        let prefix = format!("row{}", r + 1);
-        for (map, rule) in row_maps(spec, &prefix, ported, bare) {
-            maps.push(map);
-            rules.push(rule);
-        }
+        let elements = group
+            .second
+            .iter()
+            .map(|&(lo, hi, v)| {
+                let chain = vectors.chain(distinct[v as usize]);
+                (vec![T::field(lo, hi)], Statement::Jump(chain))
+            })
+            .collect();
+        maps.push(verdict_map(&name, vec![spec.addr], elements));
         chains.push(Chain {
-            name: chain,
+            name: name.clone(),
             hook: None,
-            rules,
+            rules: vec![Rule::new(
+                Vec::new(),
+                vec![Statement::Vmap {
+                    key: vec![second_key],
+                    map: name,
+                }],
+            )],
         });
     }
-    let name = format!("sources_{suffix}");
+    let name = format!("{dispatch_name}_{suffix}");
     Some(FamilyPart {
         dispatch: verdict_map(&name, vec![spec.addr], dispatch),
         rule: Rule::new(
             Vec::new(),
             vec![Statement::Vmap {
-                key: vec![spec.saddr],
+                key: vec![first_key],
                 map: name,
             }],
         ),
@@ -417,48 +571,86 @@ fn family<T: AddrField>(
     })
 }
 
-/// A row's maps `PREFIX_ports_FAMILY` (destination . protocol . port, TCP
-/// and UDP) and `PREFIX_proto_FAMILY` (destination . protocol, others), with
-/// the rules that look them up; empty maps are left out.
-fn row_maps(
-    spec: &FamilySpec,
-    prefix: &str,
-    ported: VerdictElements,
-    bare: VerdictElements,
-) -> Vec<(Set, Rule)> {
-    let suffix = spec.suffix;
-    let mut out = Vec::new();
-    if !ported.is_empty() {
-        let name = format!("{prefix}_ports_{suffix}");
-        out.push((
-            verdict_map(
-                &name,
-                vec![spec.addr, KeyType::InetProto, KeyType::InetService],
+/// The chain of each decision vector and its maps: `servicesN_ports`
+/// (protocol . port, TCP and UDP) and `servicesN_proto` (other protocols),
+/// whose verdicts are `goto` the chain of the rule that allows the service,
+/// so a packet counts for the rule that decided it. The rules named go to
+/// `used`.
+fn vector_chains(
+    analysis: &Analysis,
+    vectors: &Vectors,
+    counters: &[String],
+    used: &mut BTreeSet<usize>,
+) -> (Vec<Chain>, Vec<Set>) {
+    let mut chains = Vec::new();
+    let mut maps = Vec::new();
+    for (n, bits) in vectors.list.iter().enumerate() {
+        let name = format!("services{}", n + 1);
+        let mut ported = Vec::new();
+        let mut bare = Vec::new();
+        let mut i = 0;
+        while i < bits.len() {
+            let ordinal = bits[i].0;
+            let mut services = Vec::new();
+            while i < bits.len() && bits[i].0 == ordinal {
+                let (_, w, word) = bits[i];
+                for b in 0..64 {
+                    if word & (1 << b) != 0 {
+                        let v = usize::from(w) * 64 + b;
+                        services.extend(analysis.services.classes[v].intervals().iter().copied());
+                    }
+                }
+                i += 1;
+            }
+            let index = analysis.rules[ordinal as usize];
+            used.insert(index);
+            let verdict = Statement::Goto(counters[index].clone());
+            for piece in service::pieces(&IntervalSet::from_intervals(services)) {
+                match piece {
+                    ServicePiece::Ports { proto, lo, hi } => ported.push((
+                        vec![Field::Proto(proto, proto), Field::Port(lo, hi)],
+                        verdict.clone(),
+                    )),
+                    ServicePiece::Protocols { lo, hi } => {
+                        bare.push((vec![Field::Proto(lo, hi)], verdict.clone()))
+                    }
+                }
+            }
+        }
+        let mut rules = Vec::new();
+        if !ported.is_empty() {
+            let map = format!("{name}_ports");
+            maps.push(verdict_map(
+                &map,
+                vec![KeyType::InetProto, KeyType::InetService],
                 ported,
-            ),
-            Rule::new(
+            ));
+            rules.push(Rule::new(
                 vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
                 vec![Statement::Vmap {
-                    key: vec![spec.daddr, Selector::L4proto, Selector::ThDport],
-                    map: name,
+                    key: vec![Selector::L4proto, Selector::ThDport],
+                    map,
                 }],
-            ),
-        ));
-    }
-    if !bare.is_empty() {
-        let name = format!("{prefix}_proto_{suffix}");
-        out.push((
-            verdict_map(&name, vec![spec.addr, KeyType::InetProto], bare),
-            Rule::new(
+            ));
+        }
+        if !bare.is_empty() {
+            let map = format!("{name}_proto");
+            maps.push(verdict_map(&map, vec![KeyType::InetProto], bare));
+            rules.push(Rule::new(
                 Vec::new(),
                 vec![Statement::Vmap {
-                    key: vec![spec.daddr, Selector::L4proto],
-                    map: name,
+                    key: vec![Selector::L4proto],
+                    map,
                 }],
-            ),
-        ));
+            ));
+        }
+        chains.push(Chain {
+            name,
+            hook: None,
+            rules,
+        });
     }
-    out
+    (chains, maps)
 }
 
 /// The allowed service classes of each distinct pair row of the table, by
@@ -493,114 +685,8 @@ fn rule_bits<T: AddrField>(
         .collect()
 }
 
-/// The distinct rows of the table's source classes, cells in scope only,
-/// numbered in the order of their first source class.
-fn distinct_rows<T: AddrField>(
-    table: &FamilyTable<T>,
-    scope: usize,
-    row_bits: &[RuleBits],
-) -> Vec<Row> {
-    // Each distinct row's cells, with its number and sources.
-    let mut row_of: HashMap<Cells, (usize, Vec<usize>)> = HashMap::new();
-    let mut cells = Vec::new();
-    for s in 0..table.src.len() {
-        cells.clear();
-        let src_in_scope = table.src.membership[s].get(scope);
-        for (d, id, _) in table.pairs(s) {
-            // Flows with both ends outside the scope are accepted before.
-            if !src_in_scope && !table.dst.membership[d].get(scope) {
-                continue;
-            }
-            for &(o, w, bits) in &row_bits[id] {
-                cells.push((d as u32, o, w, bits));
-            }
-        }
-        if cells.is_empty() {
-            continue;
-        }
-        match row_of.get_mut(&cells) {
-            Some((_, sources)) => sources.push(s),
-            None => {
-                let number = row_of.len();
-                row_of.insert(std::mem::take(&mut cells), (number, vec![s]));
-            }
-        }
-    }
-    let mut numbered: Vec<(usize, Row)> = row_of
-        .into_iter()
-        .map(|(cells, (number, sources))| (number, Row { sources, cells }))
-        .collect();
-    numbered.sort_unstable_by_key(|(number, _)| *number);
-    numbered.into_iter().map(|(_, row)| row).collect()
-}
-
 /// Map elements with their verdicts.
 type VerdictElements = Vec<(Vec<Field>, Statement)>;
-
-/// A row's map elements: TCP and UDP with ports, and other protocols without,
-/// each to the chain of the rule that decides it. Destination classes merge
-/// into one element only when the same rule gives them the same services, so
-/// every element has one deciding rule. The rules named go to `used`.
-fn row_elements<T: AddrField>(
-    analysis: &Analysis,
-    table: &FamilyTable<T>,
-    row: &Row,
-    counters: &[String],
-    used: &mut BTreeSet<usize>,
-) -> (VerdictElements, VerdictElements) {
-    let words = analysis.services.len().div_ceil(64);
-    let service_count = analysis.services.len();
-    // Each (rule, destination class)'s service bits.
-    let mut services_of: Vec<((u32, usize), Vec<u64>)> = Vec::new();
-    let mut at: HashMap<(u32, usize), usize> = HashMap::new();
-    for &(d, o, w, bits) in &row.cells {
-        let key = (o, d as usize);
-        let i = *at.entry(key).or_insert_with(|| {
-            services_of.push((key, vec![0; words]));
-            services_of.len() - 1
-        });
-        services_of[i].1[usize::from(w)] = bits;
-    }
-    // Per rule, the destination classes grouped by the services they get.
-    let mut by_services: HashMap<(u32, &[u64]), Vec<usize>> = HashMap::new();
-    for ((o, d), bits) in &services_of {
-        by_services.entry((*o, bits)).or_default().push(*d);
-    }
-    let mut ported = Vec::new();
-    let mut bare = Vec::new();
-    for ((ordinal, bits), dsts) in by_services {
-        let index = analysis.rules[ordinal as usize];
-        used.insert(index);
-        let verdict = Statement::Goto(counters[index].clone());
-        let services = IntervalSet::from_intervals(
-            (0..service_count)
-                .filter(|&v| bits[v / 64] & (1 << (v % 64)) != 0)
-                .flat_map(|v| analysis.services.classes[v].intervals().iter().copied())
-                .collect(),
-        );
-        let dst = IntervalSet::from_intervals(
-            dsts.iter()
-                .flat_map(|&d| table.dst.classes[d].intervals().iter().copied())
-                .collect(),
-        );
-        let pieces = service::pieces(&services);
-        for &(lo, hi) in dst.intervals() {
-            let d = T::field(lo, hi);
-            for piece in &pieces {
-                match *piece {
-                    ServicePiece::Ports { proto, lo, hi } => ported.push((
-                        vec![d, Field::Proto(proto, proto), Field::Port(lo, hi)],
-                        verdict.clone(),
-                    )),
-                    ServicePiece::Protocols { lo, hi } => {
-                        bare.push((vec![d, Field::Proto(lo, hi)], verdict.clone()))
-                    }
-                }
-            }
-        }
-    }
-    (ported, bare)
-}
 
 /// A verdict map of `elements`, sorted.
 fn verdict_map(name: &str, key: Vec<KeyType>, mut elements: VerdictElements) -> Set {

@@ -1039,7 +1039,12 @@ fn provisioning_tools_files_load_as_written() {
     );
     let output = bmcwall(&["compile", MACHINES]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(text(&output.stdout).contains("10.44.1.10/31 . tcp . 443 : goto allow_"));
+    let table = text(&output.stdout);
+    assert!(table.contains("10.44.1.10/31 : jump services1\n"));
+    assert!(table.contains("map services1_ports {"));
+    let services1 = &table[table.find("map services1_ports {").unwrap()..];
+    let services1 = &services1[..services1.find("\n\t}").unwrap()];
+    assert!(services1.contains("tcp . 443 : goto allow_"));
 }
 
 /// What is wrong in the files of provisioning tools, each said once where it
