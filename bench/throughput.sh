@@ -210,11 +210,11 @@ for ((round = 1; round <= REPEAT; round++)); do
     done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END{ if (NR % 2) print v[(NR+1)/2]; else printf "%.6g\n", (v[NR/2]+v[NR/2+1])/2 }'; }
-range() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END { if (NR > 1) printf " (%s-%s)", lo, hi }'; }
+median() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{v[NR]=$1} END{ if (NR % 2) print v[(NR+1)/2]; else printf "%.6g\n", (v[NR/2]+v[NR/2+1])/2 }'; }
+range() { tr ' ' '\n' | { grep . || true; } | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END { if (NR > 1) printf " (%s-%s)", lo, hi }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-base_g=$(median <<<"${gbits[none]}"); base_c=$(median <<<"${conns[none]}")
+base_g=$(median <<<"${gbits[none]:-}"); base_c=$(median <<<"${conns[none]:-}")
 echo
 echo "Forwarding, policy $SIZE (${rules} rules), probe flow $SRC -> $DST $PROTO $PORT decided by rule $RULE of $rules;"
 echo "medians of $REPEAT rounds of ${DURATION} s (lowest-highest in brackets); $(nproc) CPUs shared by sender, gateway and receiver."

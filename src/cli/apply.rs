@@ -6,7 +6,7 @@
 //! not write only when asked.
 
 use super::gateway::{Gateway, Lock, StateDir};
-use super::live::{CompareFailure, Comparison, Nft, Saved};
+use super::live::{Comparison, Nft, Saved};
 use super::watchdog::{Guard, Watchdog};
 use super::Exit;
 use super::{checked_with_report, compilable, fleet, layout, plan, ApplyArgs};
@@ -198,11 +198,13 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
     if state.applied(&gateway, table) == Some((digest.clone(), live.fingerprint.clone())) {
         return already();
     }
+    let today = args.common.today();
     let compared = match &new.compare {
-        Some(compare) => runner
-            .compare(table, &compare.compiled, args.common.today())
-            .map(|comparison| Some((comparison, compare))),
-        None => runner.readable(table, args.common.today()).map(|()| None),
+        Some(compare) => {
+            super::live::compare(live.listing.clone(), table, &compare.compiled, today)
+                .map(|comparison| Some((comparison, compare)))
+        }
+        None => super::live::readable(live.listing.as_deref(), table, today).map(|()| None),
     };
     // The table to load with the counts of the rules that did not change.
     let mut carried: Option<String> = None;
@@ -233,14 +235,10 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
         // A table compiled elsewhere: its counters and recorded elements
         // carried over as well.
         Ok(None) => {
-            let listing = runner.list(table, true).ok().flatten();
-            carried = nft::carried_text(text, listing.as_deref(), table, super::now());
+            carried = nft::carried_text(text, live.listing.as_deref(), table, super::now());
         }
         Err(failure) => {
-            let why = match failure {
-                CompareFailure::Unreadable(error) => error.to_string(),
-                CompareFailure::NotComparable(error) => error.to_string(),
-            };
+            let why = failure.to_string();
             if !args.replace_foreign {
                 say(&format!(
                     "table inet {table} in {place} is not one bmcwall wrote ({why}); nothing \
@@ -303,6 +301,9 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
 struct Live {
     /// Its fingerprint (`absent` for none).
     fingerprint: String,
+    /// Its `nft -j list table`, `None` for none: what is compared and
+    /// carried over.
+    listing: Option<String>,
     saved: Saved,
 }
 
@@ -311,9 +312,10 @@ impl Live {
     /// saved or is not the one the plan saw (`--expect-live`).
     fn read(runner: &Nft, table: &str, args: &ApplyArgs) -> Result<Live, String> {
         let place = runner.place();
-        let fingerprint = runner
-            .fingerprint(table)
+        let listing = runner
+            .list(table, true)
             .map_err(|error| format!("cannot read table inet {table} in {place}: {error}"))?;
+        let fingerprint = super::live::fingerprint_of_listing(listing.as_deref());
         if let Some(expected) = &args.expect_live {
             if *expected != fingerprint {
                 return Err(format!(
@@ -331,7 +333,11 @@ impl Live {
                 ))
             }
         };
-        Ok(Live { fingerprint, saved })
+        Ok(Live {
+            fingerprint,
+            listing,
+            saved,
+        })
     }
 }
 

@@ -329,21 +329,21 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    /// Reads table `inet NAME` with nft, its fingerprint first: were the
-    /// table to change while the plan is made, the apply that names this
-    /// fingerprint refuses rather than acting on a stale plan.
+    /// Reads table `inet NAME` with nft, and its fingerprint from the same
+    /// listing: were the table to change after the plan, the apply that
+    /// names this fingerprint refuses rather than acting on a stale plan.
     pub fn read(runner: &super::live::Nft, table: &str) -> Result<Live, String> {
         let place = runner.place();
         runner.reachable().map_err(|e| e.to_string())?;
         let unreadable = |error: super::live::LiveError| {
             format!("cannot read table inet {table} in {place}: {error}")
         };
-        let fingerprint = runner.fingerprint(table).map_err(unreadable)?;
+        // One read: the listing and its fingerprint are of the same table.
         let listing = runner.list(table, true).map_err(unreadable)?;
         Ok(Live {
             place,
+            fingerprint: Some(super::live::fingerprint_of_listing(listing.as_deref())),
             listing,
-            fingerprint: Some(fingerprint),
         })
     }
 

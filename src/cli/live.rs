@@ -65,15 +65,6 @@ impl Comparison {
     }
 }
 
-/// Why the live table was not compared.
-#[derive(Debug)]
-pub enum CompareFailure {
-    /// Listing it failed.
-    Unreadable(LiveError),
-    /// It is not one bmcwall can compare.
-    NotComparable(nft::CompareError),
-}
-
 /// Where `ip netns` keeps the named network namespaces.
 const NETNS_DIR: &str = "/var/run/netns";
 
@@ -91,6 +82,51 @@ pub fn fingerprint_of(listing: Option<&str>) -> String {
             format!("sha256:{}", crate::source::hex(&digest))
         }
     }
+}
+
+/// What a table is, as one word: `sha256:` and the SHA-256 of its `nft -j
+/// list table` listing without what traffic changes (counter values, the
+/// elements of the recording sets), or `absent` for none. The same table
+/// gives the same fingerprint however many packets it counted or flows it
+/// recorded; any change to its chains, rules, sets, maps or counter objects
+/// gives another.
+pub fn fingerprint_of_listing(listing: Option<&str>) -> String {
+    let Some(text) = listing else {
+        return fingerprint_of(None);
+    };
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return fingerprint_of(Some(text));
+    };
+    let objects = value.get_mut("nftables").and_then(|o| o.as_array_mut());
+    for object in objects.into_iter().flatten() {
+        if let Some(counter) = object.get_mut("counter").and_then(|c| c.as_object_mut()) {
+            counter.remove("packets");
+            counter.remove("bytes");
+        }
+        for kind in ["set", "map"] {
+            let Some(set) = object.get_mut(kind).and_then(|s| s.as_object_mut()) else {
+                continue;
+            };
+            let filled = set["flags"]
+                .as_array()
+                .is_some_and(|flags| flags.iter().any(|f| f == "timeout" || f == "dynamic"));
+            if filled {
+                set.remove("elem");
+            }
+        }
+        let exprs = object
+            .get_mut("rule")
+            .and_then(|r| r.get_mut("expr"))
+            .and_then(|e| e.as_array_mut());
+        for expr in exprs.into_iter().flatten() {
+            if let Some(counter) = expr.get_mut("counter").filter(|c| c.is_object()) {
+                if counter.get("name").is_none() {
+                    *counter = serde_json::Value::Null;
+                }
+            }
+        }
+    }
+    fingerprint_of(Some(&value.to_string()))
 }
 
 /// How to run nft: which binary (`BMCWALL_NFT`, default `nft` on the PATH)
@@ -233,42 +269,34 @@ impl Nft {
         self.run(&["-f", &path], None).map(|_| ())
     }
 
-    /// What table `inet NAME` is now, as one word: `sha256:` and the SHA-256
-    /// of its stateless listing (`nft -s list table`, without counters), or
-    /// `absent`. The same table gives the same fingerprint; any change to its
-    /// chains, rules or set elements gives another.
+    /// What table `inet NAME` is now, as one word ([`fingerprint_of_listing`]
+    /// of its `nft -j list table`), or `absent`.
     pub fn fingerprint(&self, table: &str) -> Result<String, LiveError> {
-        match self.run(&["-s", "list", "table", "inet", table], None) {
-            Ok(listing) => Ok(fingerprint_of(Some(&listing))),
-            Err(LiveError::Refused(said)) if said.starts_with(NO_SUCH_TABLE) => {
-                Ok(fingerprint_of(None))
-            }
-            Err(error) => Err(error),
-        }
+        Ok(fingerprint_of_listing(self.list(table, true)?.as_deref()))
     }
+}
 
-    /// Whether table `inet NAME`, if there is one, is a table bmcwall wrote
-    /// and can read, as it stands on `today`.
-    pub fn readable(&self, table: &str, today: crate::model::Date) -> Result<(), CompareFailure> {
-        let Some(listing) = self.list(table, true).map_err(CompareFailure::Unreadable)? else {
-            return Ok(());
-        };
-        let now = today.start_second();
-        nft::readable(&listing, table, now).map_err(CompareFailure::NotComparable)
+/// Whether table `inet NAME` of `listing` (its `nft -j list table`; `None`
+/// for none) is a table bmcwall wrote and can read, as it stands on `today`.
+pub fn readable(
+    listing: Option<&str>,
+    table: &str,
+    today: crate::model::Date,
+) -> Result<(), nft::CompareError> {
+    match listing {
+        Some(listing) => nft::readable(listing, table, today.start_second()),
+        None => Ok(()),
     }
+}
 
-    /// Reads table `inet NAME` and compares it with the compiled one, both
-    /// as they stand on `today`.
-    pub fn compare(
-        &self,
-        table: &str,
-        compiled: &Compiled<'_>,
-        today: crate::model::Date,
-    ) -> Result<Comparison, CompareFailure> {
-        let listing = self.list(table, true).map_err(CompareFailure::Unreadable)?;
-        let changes =
-            nft::compare_listing(listing.as_deref(), table, compiled, today.start_second())
-                .map_err(CompareFailure::NotComparable)?;
-        Ok(Comparison { listing, changes })
-    }
+/// Compares table `inet NAME` of `listing` with the compiled one, both as
+/// they stand on `today`.
+pub fn compare(
+    listing: Option<String>,
+    table: &str,
+    compiled: &Compiled<'_>,
+    today: crate::model::Date,
+) -> Result<Comparison, nft::CompareError> {
+    let changes = nft::compare_listing(listing.as_deref(), table, compiled, today.start_second())?;
+    Ok(Comparison { listing, changes })
 }

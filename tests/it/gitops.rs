@@ -84,8 +84,41 @@ fn table_text(ns: &Namespace) -> String {
 fn fingerprint_of(ns: &Namespace) -> String {
     use sha2::Digest;
     let listing = ns
-        .nft(&["-s", "list", "table", "inet", "bmcwall"])
+        .nft(&["-j", "-p", "list", "table", "inet", "bmcwall"])
         .unwrap_or_else(|e| panic!("{e}"));
+    // The listing without what traffic changes: counters' values, the
+    // elements of sets the packet path fills, anonymous counters' values.
+    let mut value: serde_json::Value = serde_json::from_str(&listing).expect("JSON");
+    for object in value["nftables"].as_array_mut().expect("objects") {
+        if let Some(counter) = object.get_mut("counter") {
+            let counter = counter.as_object_mut().expect("a counter");
+            counter.remove("packets");
+            counter.remove("bytes");
+        }
+        if let Some(set) = object.get_mut("set").and_then(|s| s.as_object_mut()) {
+            let flags = set.get("flags").cloned().unwrap_or_default();
+            if flags
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f == "timeout"))
+            {
+                set.remove("elem");
+            }
+        }
+        if let Some(exprs) = object
+            .pointer_mut("/rule/expr")
+            .and_then(|e| e.as_array_mut())
+        {
+            for expr in exprs {
+                if expr
+                    .get("counter")
+                    .is_some_and(|c| c.get("name").is_none() && c.is_object())
+                {
+                    expr["counter"] = serde_json::Value::Null;
+                }
+            }
+        }
+    }
+    let listing = value.to_string();
     let digest = sha2::Sha256::digest(listing.as_bytes());
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("sha256:{hex}")

@@ -843,3 +843,40 @@ fn refusals_change_nothing() {
     assert!(stderr(&replaced).contains("replaced, as --replace-foreign asks"));
     assert_ne!(foreign.ruleset(), before);
 }
+
+/// What traffic changes in a table (counts, recorded flows) between a plan
+/// and its apply does not make the plan stale: a BMC knocked at, recorded,
+/// and the apply that names the plan's fingerprint goes ahead.
+#[test]
+fn traffic_recorded_since_the_plan_does_not_make_it_stale() {
+    if harness::skipped() {
+        return;
+    }
+    let gateway = Gateway::new();
+    let seen = plan_json(&gateway, &gateway.new)["live_fingerprint"]
+        .as_str()
+        .expect("a fingerprint")
+        .to_string();
+    gateway
+        .ns
+        .nft(&[
+            "add",
+            "element",
+            "inet",
+            "bmcwall",
+            "denied_to_bmcs_proto_v4",
+            "{ 203.0.113.7 . 10.10.1.11 . icmp counter packets 3 bytes 252 }",
+        ])
+        .expect("a recorded flow");
+    gateway
+        .ns
+        .nft(&["reset", "counters", "table", "inet", "bmcwall"])
+        .expect("counters reset");
+    assert_eq!(
+        plan_json(&gateway, &gateway.new)["live_fingerprint"],
+        seen,
+        "the same table"
+    );
+    let applied = gateway.apply(&gateway.new, &["--expect-live", &seen]);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+}
