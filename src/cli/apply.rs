@@ -144,9 +144,10 @@ fn ruleset_file(file: &std::path::Path, table: &str) -> Result<String, String> {
     Ok(text)
 }
 
-/// Loads `new` on the gateway: `nft -c`, the gateway's lock, the live table
-/// saved (and compared), then one transaction; with `--confirm`, through the
-/// rollback watchdog.
+/// Loads `new` on the gateway: the gateway's lock, the live table read (and
+/// compared), the table to load (with the counts carried over) checked with
+/// `nft -c`, then one transaction; with `--confirm`, through the rollback
+/// watchdog.
 fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
     let table = &args.live.table;
     let text = &new.text;
@@ -154,12 +155,6 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
     let place = runner.place();
     if let Err(error) = runner.reachable() {
         say(&format!("{error}; nothing changed"));
-        return Exit::Refused;
-    }
-    if let Err(error) = runner.check(text) {
-        say(&format!(
-            "nft -c refused the ruleset; nothing changed in {place}:\n{error}"
-        ));
         return Exit::Refused;
     }
     // From reading the live table to the end of the window, this apply (and
@@ -253,6 +248,14 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
         }
     }
     let text = carried.as_deref().unwrap_or(text);
+    // What is loaded, counts carried over, checked by nft first: a table
+    // that is in place already needs no check.
+    if let Err(error) = runner.check(text) {
+        say(&format!(
+            "nft -c refused the ruleset; nothing changed in {place}:\n{error}"
+        ));
+        return Exit::Refused;
+    }
     // A ruleset file has no model to see that it is loaded already: the
     // record of what it loaded does.
     let record = |state: &StateDir| {
@@ -304,7 +307,9 @@ struct Live {
     /// Its `nft -j list table`, `None` for none: what is compared and
     /// carried over.
     listing: Option<String>,
-    saved: Saved,
+    /// Its `nft list table` text, which a rollback loads back: read for
+    /// `--confirm` only.
+    saved: Option<Saved>,
 }
 
 impl Live {
@@ -324,10 +329,12 @@ impl Live {
                 ));
             }
         }
-        let saved = match runner.list(table, false) {
-            Ok(Some(text)) => Saved::Present(text),
-            Ok(None) => Saved::Absent,
-            Err(error) => {
+        // What a rollback restores: only a window has one.
+        let saved = match args.confirm.map(|_| runner.list(table, false)) {
+            None => None,
+            Some(Ok(Some(text))) => Some(Saved::Present(text)),
+            Some(Ok(None)) => Some(Saved::Absent),
+            Some(Err(error)) => {
                 return Err(format!(
                     "cannot save table inet {table} in {place}: {error}"
                 ))
@@ -361,7 +368,8 @@ impl Window<'_> {
     ) -> Exit {
         let (runner, table) = (self.runner, self.table);
         let place = runner.place();
-        let restore = nft::text::restore(table, live.saved.listing());
+        let saved = live.saved.as_ref().expect("saved for --confirm");
+        let restore = nft::text::restore(table, saved.listing());
         let (saved, new) = (
             state.path(gateway, table, "restore"),
             state.path(gateway, table, "new"),
