@@ -210,6 +210,18 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A report for people (`explain`, `plan`, `diff`, `usage`, `audit`), with every
+/// hidden control character written as `\u{..}`: names, descriptions and
+/// labels come from policies and inventories, and an escape sequence in one
+/// must reach the terminal as text, never as a command to it. Reports for
+/// machines are JSON, whose writer escapes controls itself.
+pub fn for_people(text: String) -> String {
+    match escape_controls(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
+}
+
 /// [`escape_controls`] for text that must stay on one line (a comment, a
 /// header line): newlines are escaped too.
 pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {

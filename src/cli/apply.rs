@@ -216,7 +216,7 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
             carried = nft::carried(listing.as_deref(), &compare.ruleset, super::now())
                 .map(|ruleset| nft::text::render(&ruleset, &compare.header));
             let title = format!("table inet {table} in {place}");
-            let report = super::render::for_people(plan::human(
+            let report = crate::source::for_people(plan::human(
                 &changes,
                 compare.policy,
                 compare.sources,

@@ -172,7 +172,7 @@ pub(super) fn run(args: SensorArgs) -> Exit {
         summary,
     };
     let text = match args.format {
-        UsageFormat::Human => super::render::for_people(human(&report, &tables)),
+        UsageFormat::Human => crate::source::for_people(human(&report, &tables)),
         UsageFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(text) => text + "\n",
             Err(error) => return super::unwritten(&error),

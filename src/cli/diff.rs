@@ -80,10 +80,10 @@ pub(super) fn run(args: DiffArgs) -> Exit {
     );
     let text = match args.format {
         DiffFormat::Text => {
-            super::render::for_people(text(&title, &changes, &findings, new_checked))
+            crate::source::for_people(text(&title, &changes, &findings, new_checked))
         }
         DiffFormat::Markdown => {
-            super::render::for_people(markdown(&title, &changes, &findings, new_checked))
+            crate::source::for_people(markdown(&title, &changes, &findings, new_checked))
         }
         DiffFormat::Json => {
             let (added, removed, other) = counts(&changes);

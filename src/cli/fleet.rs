@@ -472,7 +472,7 @@ pub(crate) fn plan_all(
                 out.push_str(line);
                 out.push('\n');
             }
-            super::render::for_people(out)
+            crate::source::for_people(out)
         }
         super::PlanFormat::Json => {
             let document = json!({"version": 1, "table": table, "gateways": documents});

@@ -331,7 +331,7 @@ fn plan_command(args: PlanArgs) -> Exit {
             } else {
                 format!("table inet {table} in {place} (absent: everything is new)")
             };
-            render::for_people(plan::human(
+            crate::source::for_people(plan::human(
                 &changes,
                 policy,
                 &checked.sources,
@@ -408,7 +408,7 @@ fn explain_command(args: ExplainArgs) -> Exit {
             .as_deref()
             .expect("clap requires --gateway or --from/--to");
         return match fleet::gateway_index(policy, name) {
-            Ok(index) => printed(&render::for_people(explain::gateway_table(
+            Ok(index) => printed(&crate::source::for_people(explain::gateway_table(
                 &checked.sources,
                 policy,
                 index,
@@ -430,7 +430,7 @@ fn explain_command(args: ExplainArgs) -> Exit {
         }
     };
     let explanation = crate::analysis::explain::explain(policy, analysis, &flow);
-    let text = render::for_people(explain::render(&checked.sources, policy, &explanation));
+    let text = crate::source::for_people(explain::render(&checked.sources, policy, &explanation));
     if let Err(exit) = printed(&text) {
         return exit;
     }

@@ -121,18 +121,6 @@ fn snippet(
 
 /// Text from a file or about one, as people are shown it: hidden control
 /// characters escaped.
-/// A report for people (`explain`, `plan`, `diff`, `usage`, `audit`), with every
-/// hidden control character written as `\u{..}`: names, descriptions and
-/// labels come from policies and inventories, and an escape sequence in one
-/// must reach the terminal as text, never as a command to it. Reports for
-/// machines are JSON, whose writer escapes controls itself.
-pub(crate) fn for_people(text: String) -> String {
-    match crate::source::escape_controls(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(escaped) => escaped,
-    }
-}
-
 fn neutral(text: &str) -> std::borrow::Cow<'_, str> {
     crate::source::escape_controls(text)
 }

@@ -146,7 +146,7 @@ pub(super) fn run(args: SensorArgs) -> Exit {
         let (unused, not_needed) = fleet_unused(policy, &reports);
         match args.format {
             UsageFormat::Human => {
-                super::render::for_people(fleet_human(&reports, &tables, &unused, &not_needed))
+                crate::source::for_people(fleet_human(&reports, &tables, &unused, &not_needed))
             }
             UsageFormat::Json => {
                 let document = serde_json::json!({
@@ -165,7 +165,7 @@ pub(super) fn run(args: SensorArgs) -> Exit {
     } else {
         let report = &reports[0];
         match args.format {
-            UsageFormat::Human => super::render::for_people(human(report, &tables[0].place)),
+            UsageFormat::Human => crate::source::for_people(human(report, &tables[0].place)),
             UsageFormat::Json => match serde_json::to_string_pretty(report) {
                 Ok(text) => text + "\n",
                 Err(error) => return super::unwritten(&error),

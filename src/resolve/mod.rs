@@ -8,6 +8,7 @@
 mod ahead;
 mod cache;
 mod evaluate;
+mod files;
 mod gateways;
 mod includes;
 pub(crate) mod inventory;
@@ -16,7 +17,7 @@ pub mod policy;
 mod selectors;
 
 pub use cache::Cache;
-pub use includes::{read_bytes, read_text, MAX_FILE_BYTES};
+pub use files::{read_bytes, read_text, MAX_FILE_BYTES};
 pub use selectors::selected;
 pub mod services;
 

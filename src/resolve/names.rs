@@ -5,7 +5,8 @@
 
 use super::ahead::Ahead;
 use super::cache::{Across, Placed};
-use super::includes::{error_text, Located};
+use super::files::error_text;
+use super::includes::Located;
 use super::inventory::Request;
 use super::selectors::Selection;
 use super::{inventory, services, Cache, Options};

@@ -300,7 +300,7 @@ impl Files {
     /// error at its place in the file (the first of them), whose text is
     /// then kept with each byte that is not UTF-8 shown as U+FFFD.
     fn read(&mut self, path: &Path) -> std::io::Result<usize> {
-        let (text, not_utf8) = match crate::resolve::includes::open_text(&self.open, path) {
+        let (text, not_utf8) = match crate::resolve::files::open_text(&self.open, path) {
             Some(text) => (text, None),
             None => match String::from_utf8(crate::resolve::read_bytes(path)?) {
                 Ok(text) => (text, None),
