@@ -103,12 +103,9 @@ pub(super) fn run(args: SensorArgs) -> Exit {
         Err(exit) => return exit,
     };
     let now = super::now();
-    let mut state = match &args.state {
-        Some(file) => match sensor::read_state(file) {
-            Ok(state) => Some(state),
-            Err(exit) => return exit,
-        },
-        None => None,
+    let mut state = match sensor::read_state(args.state.as_deref()) {
+        Ok(state) => state,
+        Err(exit) => return exit,
     };
     let namer = Namer::new(policy, &checked.sources);
     let mut findings = Vec::new();
@@ -136,8 +133,8 @@ pub(super) fn run(args: SensorArgs) -> Exit {
             });
         }
     }
-    if let (Some(state), Some(file)) = (state, &args.state) {
-        if let Err(exit) = state.write(file, now) {
+    if let Some(state) = state {
+        if let Err(exit) = state.write(now) {
             return exit;
         }
     }

@@ -96,15 +96,17 @@ pub(super) fn tables(
     }])
 }
 
-/// A saved listing; exit 3 when it cannot be read or is empty (no table).
+/// A saved listing, as `plan` reads one; exit 3 when it cannot be read or
+/// is empty (there was no table).
 fn saved(file: &Path) -> Result<String, Exit> {
-    match std::fs::read_to_string(file) {
-        Ok(text) if text.trim().is_empty() => Err(refused(&format!(
-            "{} is empty: there was no table when it was saved",
-            file.display()
-        ))),
-        Ok(text) => Ok(text),
-        Err(error) => Err(refused(&format!("cannot read {}: {error}", file.display()))),
+    match super::fleet::Live::saved(file) {
+        Ok(live) => live.listing.ok_or_else(|| {
+            refused(&format!(
+                "{} is empty: there was no table when it was saved",
+                file.display()
+            ))
+        }),
+        Err(message) => Err(refused(&message)),
     }
 }
 
@@ -148,6 +150,9 @@ const STATE_KEEPS_SECONDS: i64 = 30 * 86_400;
 pub(super) struct State {
     version: u32,
     tables: BTreeMap<String, TableState>,
+    /// Where it is kept.
+    #[serde(skip)]
+    file: std::path::PathBuf,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -206,21 +211,22 @@ impl Kept {
     }
 }
 
-/// The state of `--state FILE`, read (an absent file is an empty state).
-pub(super) fn read_state(file: &Path) -> Result<State, Exit> {
-    match std::fs::read_to_string(file) {
+/// The state of `--state FILE`, read (an absent file is an empty state);
+/// `None` without `--state`.
+pub(super) fn read_state(file: Option<&Path>) -> Result<Option<State>, Exit> {
+    let Some(file) = file else { return Ok(None) };
+    let mut state: State = match std::fs::read_to_string(file) {
         Ok(text) => serde_json::from_str(&text).map_err(|error| {
             refused(&format!(
                 "{} is not a bmcwall state file: {error}",
                 file.display()
             ))
-        }),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(State {
-            version: 1,
-            tables: BTreeMap::new(),
-        }),
-        Err(error) => Err(refused(&format!("cannot read {}: {error}", file.display()))),
-    }
+        })?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => State::default(),
+        Err(error) => return Err(refused(&format!("cannot read {}: {error}", file.display()))),
+    };
+    state.file = file.to_path_buf();
+    Ok(Some(state))
 }
 
 impl State {
@@ -238,7 +244,7 @@ impl State {
 
     /// Writes the state to `file` (replaced whole), dropping flows not seen
     /// for [`STATE_KEEPS_SECONDS`].
-    pub fn write(mut self, file: &Path, now: i64) -> Result<(), Exit> {
+    pub fn write(mut self, now: i64) -> Result<(), Exit> {
         self.version = 1;
         for table in self.tables.values_mut() {
             table
@@ -246,7 +252,7 @@ impl State {
                 .retain(|_, kept| now - kept.last_seen <= STATE_KEEPS_SECONDS);
         }
         let text = serde_json::to_string_pretty(&self).map_err(|e| super::unwritten(&e))? + "\n";
-        super::write::output(file, text.as_bytes()).map_err(|e| super::unwritten(&e))
+        super::write::output(&self.file, text.as_bytes()).map_err(|e| super::unwritten(&e))
     }
 }
 
