@@ -22,6 +22,7 @@ const STATEMENT_START = {
   inventory: "keyword.other.inventory.bmcwall",
   internal: "keyword.other.internal.bmcwall",
   scope: "keyword.other.scope.bmcwall",
+  watch: "keyword.other.watch.bmcwall",
   host: "storage.type.definition.bmcwall",
   network: "storage.type.definition.bmcwall",
   group: "storage.type.definition.bmcwall",
