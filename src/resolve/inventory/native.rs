@@ -51,39 +51,60 @@ fn misspelt_field(key: &str) -> Option<&'static str> {
     })
 }
 
-/// How often each spelling of a key is used across an inventory's entries,
-/// by the key in lower case: a label written `Site` in one entry and `site`
-/// in the others is a typo, not a second label.
+/// What is wrong with each spelling of a key used across an inventory's
+/// entries, worked out once per spelling rather than once per entry: a
+/// misspelt field (`adress`), or a label written `Site` in one entry and
+/// `site` in the others, which is a typo, not a second label.
 struct Spellings {
-    by_lower: HashMap<String, BTreeMap<String, usize>>,
+    wrong: HashMap<Text, Wrong>,
+}
+
+enum Wrong {
+    /// The field it is a misspelling of.
+    Field(&'static str),
+    /// The usual spelling of a label that differs only in case, and how many
+    /// entries use it.
+    Case(String, usize),
 }
 
 impl Spellings {
     fn of(nodes: &[Spanned<Node>]) -> Self {
-        let mut by_lower: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
         for node in nodes {
             if let Node::Map(keys) = &node.value {
                 for (key, _) in keys {
-                    *by_lower
-                        .entry(key.value.to_lowercase().into_string())
-                        .or_default()
-                        .entry(key.value.to_string())
-                        .or_default() += 1;
+                    *counts.entry(key.value.as_str()).or_default() += 1;
                 }
             }
         }
-        Spellings { by_lower }
+        let mut by_lower: HashMap<String, BTreeMap<&str, usize>> = HashMap::new();
+        for (&spelling, &count) in &counts {
+            by_lower
+                .entry(spelling.to_lowercase())
+                .or_default()
+                .insert(spelling, count);
+        }
+        let mut wrong = HashMap::new();
+        for &spelling in counts.keys().filter(|k| !FIELDS.contains(k)) {
+            // Of two spellings used as often, the usual one sorts last
+            // (lower case before upper).
+            let usual = by_lower[&spelling.to_lowercase()]
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)))
+                .filter(|(usual, _)| **usual != spelling);
+            let verdict = match (misspelt_field(spelling), usual) {
+                (Some(field), _) => Wrong::Field(field),
+                (None, Some((usual, &count))) => Wrong::Case(usual.to_string(), count),
+                (None, None) => continue,
+            };
+            wrong.insert(Text::from(spelling), verdict);
+        }
+        Spellings { wrong }
     }
 
-    /// The usual spelling of `key`, with how many entries use it, when
-    /// `key` is another, less used one (of two used as often, the one that
-    /// sorts last, lower case before upper).
-    fn usual(&self, key: &str) -> Option<(&str, usize)> {
-        let spellings = self.by_lower.get(&key.to_lowercase())?;
-        let (usual, &count) = spellings
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)))?;
-        (usual != key).then_some((usual.as_str(), count))
+    /// What is wrong with `key` as a label, if anything.
+    fn of_label(&self, key: &str) -> Option<&Wrong> {
+        self.wrong.get(key)
     }
 }
 
@@ -275,8 +296,8 @@ fn read_key(
 ) {
     let key_span = locator.span(key.at);
     let span = locator.span(value.at);
-    let label = !FIELDS.contains(&key.value.as_str());
-    if let Some(field) = misspelt_field(&key.value).filter(|_| label) {
+    let wrong = spellings.of_label(&key.value);
+    if let Some(&Wrong::Field(field)) = wrong {
         report.error(
             key_span,
             format!("unknown key `{}` in an inventory entry", key.value),
@@ -288,7 +309,8 @@ fn read_key(
         parts.ok = false;
         return;
     }
-    if let Some((usual, count)) = spellings.usual(&key.value).filter(|_| label) {
+    if let Some(Wrong::Case(usual, count)) = wrong {
+        let count = *count;
         report.error(
             key_span,
             format!(

@@ -13,6 +13,7 @@ use libyaml_safer::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle, S
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
+mod block;
 mod json;
 mod panics;
 
@@ -274,6 +275,9 @@ fn join_surrogate_pairs(text: &str) -> (Option<String>, Positions) {
 /// Expanding aliases may make at most `max(4 * text length, 10,000)` nodes:
 /// a few lines of anchors must not make millions of nodes.
 pub(super) fn read(text: &str) -> Result<Spanned<Node>, ReadError> {
+    if let Some(root) = block::read(text) {
+        return Ok(root);
+    }
     let mut documents = read_as(text, text, Positions::default(), false)?;
     Ok(documents.pop().unwrap_or(Spanned {
         value: Node::Null,
