@@ -1,6 +1,9 @@
 //! bmcwall: compile a BMC management-network policy into nftables, after
 //! checking it. The modules follow the pipeline; see ARCHITECTURE.md.
 
+// The parser pest derives without its `std` feature names `alloc`.
+extern crate alloc;
+
 pub mod addr;
 pub mod analysis;
 pub mod cli;

@@ -38,7 +38,9 @@ impl Span {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Where each line starts, worked out when a position is first shown
+    /// (most files read are never quoted: an inventory of 40,000 lines).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
     /// The file is not what it was read as (not an inventory of its
     /// format, not text): a snippet of it shows the lines its labels are on
     /// and none around them, so it never quotes more of a file that may
@@ -48,12 +50,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Self {
             path,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
             labelled_lines_only: false,
         }
     }
@@ -61,8 +61,13 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
-        let start = self.line_starts[line];
+        let line_starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = line_starts.partition_point(|&start| start <= offset) - 1;
+        let start = line_starts[line];
         let column = self.text[start..offset].chars().count() + 1;
         (line + 1, column)
     }

@@ -375,7 +375,7 @@ impl Files {
             .into_iter()
             .zip(self.not_read)
             .map(|(file, not_read)| {
-                let (text, values) = secrets::mask(&file.text, format);
+                let (text, values) = secrets::mask(file.text, format);
                 secret_values.extend(values);
                 let mut file = SourceFile::new(file.path, text);
                 file.labelled_lines_only = not_read.get();

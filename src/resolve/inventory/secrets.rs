@@ -38,16 +38,19 @@ pub(super) fn is_secret(key: &str) -> bool {
 
 /// `text` with the value of every secret key masked, of the same length in
 /// bytes and with the same line breaks, and the secret values themselves.
-pub(super) fn mask(text: &str, format: Option<InventoryFormat>) -> (String, Vec<String>) {
+pub(super) fn mask(text: String, format: Option<InventoryFormat>) -> (String, Vec<String>) {
     let mut ranges = Vec::new();
-    key_values(text, &mut ranges);
-    url_passwords(text, &mut ranges);
-    kubernetes_secret_data(text, &mut ranges);
+    // A secret's key has a secret word in it: text without any has none.
+    if is_secret(&text) {
+        key_values(&text, &mut ranges);
+    }
+    url_passwords(&text, &mut ranges);
+    kubernetes_secret_data(&text, &mut ranges);
     if format == Some(InventoryFormat::Csv) {
-        csv_columns(text, &mut ranges);
+        csv_columns(&text, &mut ranges);
     }
     if ranges.is_empty() {
-        return (text.to_string(), Vec::new());
+        return (text, Vec::new());
     }
     let mut values: Vec<String> = ranges
         .iter()
@@ -59,9 +62,10 @@ pub(super) fn mask(text: &str, format: Option<InventoryFormat>) -> (String, Vec<
         .collect();
     values.sort();
     values.dedup();
-    let mut bytes = text.as_bytes().to_vec();
+    let length = text.len();
+    let mut bytes = text.into_bytes();
     for (start, end) in ranges {
-        for byte in &mut bytes[start..end.min(text.len())] {
+        for byte in &mut bytes[start..end.min(length)] {
             if *byte != b'\n' && *byte != b'\r' {
                 *byte = b'*';
             }
