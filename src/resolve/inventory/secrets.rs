@@ -307,7 +307,7 @@ bmc:
 pullSecret: '{\"auths\": {\"x\": 1}}'
 uri: https://admin:pa55@10.0.0.9/redfish
 ";
-        let (masked, values) = mask(text, None);
+        let (masked, values) = mask(text.to_string(), None);
         assert!(values.contains(&"calvin".to_string()), "{values:?}");
         assert_eq!(masked.len(), text.len());
         assert_eq!(
@@ -335,7 +335,7 @@ uri: https://admin:****@10.0.0.9/redfish
     fn kubernetes_secret_data_and_csv_columns() {
         let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bmc-secret\ndata:\n  username: YWRtaW4=\n  other: cGFzc3dvcmQ=\ntype: Opaque\n";
         assert_eq!(
-            mask(text, None).0,
+            mask(text.to_string(), None).0,
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bmc-secret\ndata:\n  username: ********\n  other: ************\ntype: Opaque\n"
         );
         let csv = "name,bmc_ip,bmc_password\nn1,10.0.0.1,calvin\nn2,10.0.0.2,\n";
