@@ -340,7 +340,7 @@ uri: https://admin:****@10.0.0.9/redfish
         );
         let csv = "name,bmc_ip,bmc_password\nn1,10.0.0.1,calvin\nn2,10.0.0.2,\n";
         assert_eq!(
-            mask(csv, Some(InventoryFormat::Csv)).0,
+            mask(csv.to_string(), Some(InventoryFormat::Csv)).0,
             "name,bmc_ip,bmc_password\nn1,10.0.0.1,******\nn2,10.0.0.2,\n"
         );
     }
