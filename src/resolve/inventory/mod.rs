@@ -258,8 +258,9 @@ fn parse_files(path: &Path, request: &Request, gathered: Gathered) -> Parsed {
         conventions: &reader.conventions,
         request,
     };
-    let mut entries = Vec::new();
-    for record in &records {
+    let mut entries = Vec::with_capacity(records.len());
+    let mut records = records;
+    for record in &mut records {
         if let Some(entry) = checker.entry(record, &mut report, &mut summary.resolved) {
             entries.push(entry);
         }
@@ -592,9 +593,11 @@ enum Found<'r> {
 impl Checker<'_> {
     /// The entry of one record; `None` when it has no address (not a BMC)
     /// or something is wrong (reported).
+    /// The entry `record` describes, which takes its name and labels; `None`
+    /// when something is wrong with it (reported), the record left whole.
     fn entry(
         &self,
-        record: &Record,
+        record: &mut Record,
         report: &mut Reporter,
         resolved: &mut Vec<Resolution>,
     ) -> Option<InventoryEntry> {
@@ -606,7 +609,7 @@ impl Checker<'_> {
         if found.is_empty() && self.conventions.required.is_none() {
             return None;
         }
-        let Some((name, name_span)) = record.name.clone() else {
+        let Some((_, name_span)) = record.name else {
             report.error(
                 record.span,
                 format!("{noun} has no name"),
@@ -638,7 +641,7 @@ impl Checker<'_> {
             }
             return None;
         }
-        let mut labels = record.labels.clone();
+        let mut labels = std::mem::take(&mut record.labels);
         for key in self.conventions.keys.iter().copied().chain(self.key()) {
             let top = key.split('.').next().unwrap_or(key);
             labels.remove(top);
@@ -651,6 +654,7 @@ impl Checker<'_> {
                 );
             }
         }
+        let name = record.name.take().map(|(name, _)| name).unwrap_or_default();
         Some(entry(name, name_span, written, labels))
     }
 

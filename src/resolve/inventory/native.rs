@@ -30,10 +30,13 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
     let mut report = Reporter::new(diagnostics);
     let nodes = entry_nodes(&locator, document, &mut report);
     let spellings = Spellings::of(&nodes);
-    nodes
-        .into_iter()
-        .filter_map(|node| read_entry(&locator, node, &spellings, &mut report))
-        .collect()
+    let mut records = Vec::with_capacity(nodes.len());
+    records.extend(
+        nodes
+            .into_iter()
+            .filter_map(|node| read_entry(&locator, node, &spellings, &mut report)),
+    );
+    records
 }
 
 /// The keys that are not labels.
