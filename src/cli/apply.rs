@@ -1,6 +1,6 @@
-//! `bmcwall apply`: check with `nft -c`, take the gateway's lock, save the
-//! live table, and load the new one in one transaction from a file written
-//! in full. With `--confirm` the rollback watchdog loads it and restores the
+//! `bmcwall apply`: take the gateway's lock, save the live table, and load
+//! the new one in one transaction from a file written in full: all of it or,
+//! if nft refuses it, nothing. With `--confirm` the rollback watchdog loads it and restores the
 //! saved table unless the change is confirmed in time, whatever happens to
 //! this process. Only bmcwall's own table is touched, and a table bmcwall did
 //! not write only when asked.
@@ -145,9 +145,10 @@ fn ruleset_file(file: &std::path::Path, table: &str) -> Result<String, String> {
 }
 
 /// Loads `new` on the gateway: the gateway's lock, the live table read (and
-/// compared), the table to load (with the counts carried over) checked with
-/// `nft -c`, then one transaction; with `--confirm`, through the rollback
-/// watchdog.
+/// compared), then the table to load (with the counts carried over) in one
+/// transaction, which leaves the previous table in place if nft refuses it
+/// (a check with `nft -c` first would only read it twice); with `--confirm`,
+/// through the rollback watchdog.
 fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
     let table = &args.live.table;
     let text = &new.text;
@@ -248,14 +249,6 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
         }
     }
     let text = carried.as_deref().unwrap_or(text);
-    // What is loaded, counts carried over, checked by nft first: a table
-    // that is in place already needs no check.
-    if let Err(error) = runner.check(text) {
-        say(&format!(
-            "nft -c refused the ruleset; nothing changed in {place}:\n{error}"
-        ));
-        return Exit::Refused;
-    }
     // A ruleset file has no model to see that it is loaded already: the
     // record of what it loaded does.
     let record = |state: &StateDir| {

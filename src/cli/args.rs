@@ -76,7 +76,7 @@ pub(crate) enum Command {
         after_help = "Example:\n  sudo bmcwall audit site.wall --netns gw1\n  bmcwall audit site.wall --live saved.json --format json\n  sudo bmcwall audit site.wall --state /var/lib/bmcwall/audit.json --format prometheus"
     )]
     Audit(SensorArgs),
-    /// Load the compiled table atomically (nft -c first), optionally wait for a
+    /// Load the compiled table in one transaction (all or nothing), optionally wait for a
     /// confirmation and restore the previous table without one (exit 0
     /// applied or unchanged, 3 refused and nothing changed, 4 rolled back, 5
     /// rollback failed).

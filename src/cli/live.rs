@@ -256,11 +256,6 @@ impl Nft {
         }
     }
 
-    /// `nft -c -f -`: would the kernel take this ruleset?
-    pub fn check(&self, ruleset: &str) -> Result<(), LiveError> {
-        self.run(&["-c", "-f", "-"], Some(ruleset)).map(|_| ())
-    }
-
     /// `nft -f FILE`: one transaction, all or nothing. Loaded from a file
     /// written in full beforehand, never from a pipe: nft that is fed by a
     /// process killed halfway would load the half it got.

@@ -278,26 +278,19 @@ fn apply_leaves_foreign_tables_and_chains_alone() {
     );
 }
 
-/// An nft that spoils what it is asked to load (`-f FILE`), and with `-c` in
-/// its arguments also what it is asked to check, so the real nft refuses it.
-fn spoiling_nft(dir: &Path, also_check: bool) -> PathBuf {
-    let path = dir.join(if also_check {
-        "nft-bad-check"
-    } else {
-        "nft-bad-load"
-    });
-    let check = if also_check {
-        ""
-    } else {
-        "*\" -c \"*) exec nft \"$@\" ;;"
-    };
+/// An nft that spoils every ruleset it is given (`-f FILE`, `-f -`), so the
+/// real nft refuses it, and writes down how it is called, one line a call.
+fn spoiling_nft(dir: &Path) -> (PathBuf, PathBuf) {
+    let path = dir.join("nft-spoiling");
+    let calls = dir.join("nft-calls");
     let script = format!(
-        "#!/bin/sh\nspoil() {{ cat \"$@\"; echo 'add rule inet bmcwall forward meta nosuchkey 1'; }}\ncase \" $* \" in\n  {check}\n  *\" -f - \"*) spoil | nft \"$@\"; exit $? ;;\n  *\" -f \"*) for last; do :; done; spoil \"$last\" | nft -f -; exit $? ;;\nesac\nexec nft \"$@\"\n"
+        "#!/bin/sh\necho \"$*\" >> '{}'\nspoil() {{ cat \"$@\"; echo 'add rule inet bmcwall forward meta nosuchkey 1'; }}\ncase \" $* \" in\n  *\" -f - \"*) spoil | nft \"$@\"; exit $? ;;\n  *\" -f \"*) for last; do :; done; spoil \"$last\" | nft -f -; exit $? ;;\nesac\nexec nft \"$@\"\n",
+        calls.display()
     );
     std::fs::write(&path, script).expect("write script");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    path
+    (path, calls)
 }
 
 #[test]
@@ -310,37 +303,48 @@ fn a_refused_ruleset_leaves_the_previous_table_in_place() {
     let (old, new) = ams1_and_open_ntp(dir.path());
     assert_eq!(apply(&old, &ns, &[]).status.code(), Some(0));
     let saved = table_text(&ns);
-    for (also_check, message) in [
-        (true, "nft -c refused the ruleset; nothing changed"),
-        (
-            false,
-            "nft refused the ruleset; the previous table is still in place",
-        ),
-    ] {
-        let nft = spoiling_nft(dir.path(), also_check);
-        let nft = nft.to_str().expect("path");
-        // Loaded by the apply, or by the rollback watchdog of a --confirm.
-        for extra in [&[][..], &["--confirm", "5", "--confirm-with", "true"]] {
-            let refused = apply_with(&new, &ns, extra, "", &[("BMCWALL_NFT", nft)]);
-            assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
-            assert!(stderr(&refused).contains(message), "{}", stderr(&refused));
-            assert!(
-                stderr(&refused).contains("nosuchkey"),
-                "nft's own message is shown"
-            );
-            assert_eq!(table_text(&ns), saved);
-            let left: Vec<_> = std::fs::read_dir(ns.run_dir.path())
-                .expect("state directory")
-                .map(|e| e.expect("entry").file_name())
-                .filter(|name| name.to_string_lossy().ends_with(".nft"))
-                .collect();
-            assert_eq!(
-                left,
-                Vec::<std::ffi::OsString>::new(),
-                "no saved table is left"
-            );
-        }
+    let (nft, calls) = spoiling_nft(dir.path());
+    let nft = nft.to_str().expect("path");
+    // Loaded by the apply, or by the rollback watchdog of a --confirm.
+    for extra in [&[][..], &["--confirm", "5", "--confirm-with", "true"]] {
+        let refused = apply_with(&new, &ns, extra, "", &[("BMCWALL_NFT", nft)]);
+        assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused)
+                .contains("nft refused the ruleset; the previous table is still in place"),
+            "{}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("nosuchkey"),
+            "nft's own message is shown"
+        );
+        assert_eq!(table_text(&ns), saved);
+        let left: Vec<_> = std::fs::read_dir(ns.run_dir.path())
+            .expect("state directory")
+            .map(|e| e.expect("entry").file_name())
+            .filter(|name| name.to_string_lossy().ends_with(".nft"))
+            .collect();
+        assert_eq!(
+            left,
+            Vec::<std::ffi::OsString>::new(),
+            "no saved table is left"
+        );
     }
+    // Each apply gave nft the table once, in the one transaction that loads
+    // it, and never to `nft -c` first.
+    let calls = std::fs::read_to_string(calls).expect("calls");
+    let given: Vec<&str> = calls
+        .lines()
+        .filter(|call| call.split_whitespace().any(|word| word == "-f"))
+        .collect();
+    assert_eq!(given.len(), 2, "{calls}");
+    assert!(
+        !given
+            .iter()
+            .any(|call| call.split_whitespace().any(|word| word == "-c")),
+        "{calls}"
+    );
 }
 
 #[test]
