@@ -17,22 +17,28 @@ use crate::syntax::InventoryFormat;
 /// `private_key`, `privatekey`, `api_key`, `apikey`.
 pub(super) fn is_secret(key: &str) -> bool {
     // Without lowering a copy of the key: this is asked of every key of
-    // every file. At each byte only the words with that first letter are
-    // compared.
+    // every file, and of a whole file before its keys are looked at. Only at
+    // a byte that can start a word (folded to lower case by `| 0x20`, which
+    // takes no other byte to these letters) are the words compared.
+    const WORDS: [&[u8]; 9] = [
+        b"pass",
+        b"private_key",
+        b"privatekey",
+        b"secret",
+        b"token",
+        b"credential",
+        b"community",
+        b"api_key",
+        b"apikey",
+    ];
+    const SHORTEST: usize = 4;
     let key = key.as_bytes();
-    (0..key.len()).any(|at| {
-        let words: &[&str] = match key[at].to_ascii_lowercase() {
-            b'p' => &["pass", "private_key", "privatekey"],
-            b's' => &["secret"],
-            b't' => &["token"],
-            b'c' => &["credential", "community"],
-            b'a' => &["api_key", "apikey"],
-            _ => return false,
-        };
-        words.iter().any(|word| {
-            key.get(at..at + word.len())
-                .is_some_and(|window| window.eq_ignore_ascii_case(word.as_bytes()))
-        })
+    (0..key.len().saturating_sub(SHORTEST - 1)).any(|at| {
+        matches!(key[at] | 0x20, b'p' | b's' | b't' | b'c' | b'a')
+            && WORDS.iter().any(|word| {
+                key.get(at..at + word.len())
+                    .is_some_and(|window| window.eq_ignore_ascii_case(word))
+            })
     })
 }
 
@@ -329,6 +335,49 @@ pullSecret: '*******************'
 uri: https://admin:****@10.0.0.9/redfish
 "
         );
+    }
+
+    #[test]
+    fn secret_keys_have_a_secret_word_in_any_case() {
+        let secret = [
+            "pass",
+            "bmc_password",
+            "BMC_PASS",
+            "ansible_become_pass",
+            "pm_Password",
+            "pullSecret",
+            "x_TOKEN",
+            "Credentials",
+            "snmp_community",
+            "ssh_private_key",
+            "PrivateKey",
+            "api_key",
+            "ApiKey",
+            "a.pass.b",
+        ];
+        let plain = [
+            "",
+            "pas",
+            "pa",
+            "name",
+            "address",
+            "ansible_host",
+            "ipmi_address",
+            "site",
+            "rack",
+            "vendor",
+            "p@ss",
+            "private-key",
+            "api-key",
+            "tok",
+            "secre",
+        ];
+        for key in secret {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in plain {
+            assert!(!is_secret(key), "{key}");
+        }
     }
 
     #[test]
