@@ -10,6 +10,7 @@ use super::{
     Set, Statement,
 };
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -139,13 +140,19 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
         chains: Vec::new(),
         resolved: Vec::new(),
     };
+    // Each chain's place in `ruleset.chains`, by name: a rule names its chain.
+    let mut chain_index: HashMap<String, usize> = HashMap::new();
     for object in objects {
         if let Some(set) = object.get("set") {
             ruleset.sets.push(parse_set(set, false)?);
         } else if let Some(map) = object.get("map") {
             ruleset.sets.push(parse_set(map, true)?);
         } else if let Some(chain) = object.get("chain") {
-            ruleset.chains.push(parse_chain(chain)?);
+            let chain = parse_chain(chain)?;
+            chain_index
+                .entry(chain.name.clone())
+                .or_insert(ruleset.chains.len());
+            ruleset.chains.push(chain);
         } else if let Some(rule) = object.get("rule") {
             let chain_name = rule["chain"]
                 .as_str()
@@ -154,12 +161,10 @@ pub fn listing(json: &str, table: &str) -> Result<Ruleset, ListingError> {
                 chain: chain_name.to_string(),
                 error: Box::new(e),
             })?;
-            let chain = ruleset
-                .chains
-                .iter_mut()
-                .find(|c| c.name == chain_name)
+            let index = *chain_index
+                .get(chain_name)
                 .ok_or_else(|| ListingError::UnknownChain(chain_name.to_string()))?;
-            chain.rules.push(parsed);
+            ruleset.chains[index].rules.push(parsed);
         } else if let Some(counter) = object.get("counter") {
             ruleset.counters.push(parse_counter(counter)?);
         } else if object.get("metainfo").is_none() && object.get("table").is_none() {
