@@ -1,8 +1,8 @@
 //! `bmcwall apply`: take the gateway's lock, save the live table, and load
 //! the new one in one transaction from a file written in full: all of it or,
-//! if nft refuses it, nothing. With `--confirm` the rollback watchdog loads it and restores the
-//! saved table unless the change is confirmed in time, whatever happens to
-//! this process. Only bmcwall's own table is touched, and a table bmcwall did
+//! if nft refuses it, nothing. With `--confirm` the rollback watchdog loads
+//! it and restores the saved table unless the change is confirmed in time,
+//! whatever happens to this process. Only bmcwall's own table is touched, and a table bmcwall did
 //! not write only when asked.
 
 use super::gateway::{Gateway, Lock, StateDir};

@@ -591,10 +591,9 @@ enum Found<'r> {
 }
 
 impl Checker<'_> {
-    /// The entry of one record; `None` when it has no address (not a BMC)
-    /// or something is wrong (reported).
-    /// The entry `record` describes, which takes its name and labels; `None`
-    /// when something is wrong with it (reported), the record left whole.
+    /// The entry of one record, which takes the record's name and labels;
+    /// `None` when it has no address (not a BMC) or something is wrong
+    /// (reported), the record then left whole.
     fn entry(
         &self,
         record: &mut Record,
