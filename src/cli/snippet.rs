@@ -55,9 +55,7 @@ impl Snippet {
     pub fn new(file: &SourceFile, spans: &[(usize, usize)]) -> (Snippet, Vec<(usize, usize)>) {
         let text = file.text.as_str();
         let line_of = |offset: usize| file.line_col(offset).0 - 1;
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = file.line_starts();
         let line_end = |line: usize| {
             line_starts
                 .get(line + 1)

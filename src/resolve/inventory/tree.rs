@@ -165,6 +165,31 @@ impl ReadError {
     }
 }
 
+/// Whether a plain scalar written `text` is null to YAML: `null`, `~` or
+/// nothing.
+fn plain_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// The keys of a mapping being read, for telling a key given twice: the
+/// entries are searched while they are few, a set of them kept once they
+/// are many (a mapping of 10,000 hosts).
+#[derive(Default)]
+struct Seen(HashSet<Text>);
+
+impl Seen {
+    /// Whether `key` is one of `entries`' keys (the entries read so far).
+    fn repeated(&mut self, entries: &[Entry], key: &str) -> bool {
+        if entries.len() < 16 {
+            return entries.iter().any(|(k, _)| k.value == key);
+        }
+        if self.0.is_empty() {
+            self.0.extend(entries.iter().map(|(k, _)| k.value.clone()));
+        }
+        !self.0.insert(Text::from(key))
+    }
+}
+
 /// A list or mapping that starts at `start`: a flow one covers its bracket.
 fn collection(value: Node, flow: bool, start: usize) -> Spanned<Node> {
     Spanned {
@@ -452,9 +477,7 @@ impl Reader<'_, '_> {
                 tag,
                 ..
             } => {
-                let null = tag.is_none()
-                    && style == ScalarStyle::Plain
-                    && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL");
+                let null = tag.is_none() && style == ScalarStyle::Plain && plain_null(&value);
                 let len = if null && value.is_empty() {
                     0
                 } else {
@@ -521,8 +544,7 @@ impl Reader<'_, '_> {
     fn mapping(&mut self) -> Result<Node, ReadError> {
         let mut entries: Vec<Entry> = Vec::new();
         let mut merged: Vec<Spanned<Node>> = Vec::new();
-        // Keys seen, once the mapping is too long to search.
-        let mut seen: HashSet<Text> = HashSet::new();
+        let mut seen = Seen::default();
         loop {
             let event = self.next()?;
             if matches!(event.data, EventData::MappingEnd) {
@@ -545,15 +567,7 @@ impl Reader<'_, '_> {
                 merged.push(value);
                 continue;
             }
-            let duplicate = if entries.len() < 16 {
-                entries.iter().any(|(k, _)| k.value == key_text)
-            } else {
-                if seen.is_empty() {
-                    seen.extend(entries.iter().map(|(k, _)| k.value.clone()));
-                }
-                !seen.insert(key_text.clone())
-            };
-            if duplicate {
+            if seen.repeated(&entries, &key_text) {
                 return Err(ReadError::at(
                     format!("duplicate mapping key `{key_text}` is not allowed here"),
                     key.at,
