@@ -6,7 +6,7 @@
 //! not write only when asked.
 
 use super::gateway::{Gateway, Lock, StateDir};
-use super::live::{Comparison, Nft, Saved};
+use super::live::{Nft, Saved};
 use super::watchdog::{Guard, Watchdog};
 use super::Exit;
 use super::{checked_with_report, compilable, fleet, layout, plan, ApplyArgs};
@@ -118,6 +118,51 @@ struct Compare<'a> {
     sources: &'a crate::source::SourceMap,
 }
 
+/// What the live table means for the table an apply loads.
+enum Against {
+    /// It is the compiled table already.
+    Loaded,
+    /// The compiled table replaces it: what that changes, and the table's
+    /// text with the live table's counts.
+    Changes(Vec<crate::analysis::compare::Change>, String),
+    /// A ruleset file replaces it: its text with the live table's counts.
+    Carried(String),
+}
+
+/// Reads the live table's `listing` (`None`: there is none) against `new`,
+/// `meta time` matches at `today` (seconds since 1970); `Err` when it is not
+/// a table bmcwall wrote and reads. Read once for all three: whether it is
+/// loaded already, what loading changes, and the counts carried over.
+fn against(
+    new: &New<'_>,
+    listing: Option<&str>,
+    table: &str,
+    today: i64,
+) -> Result<Against, nft::CompareError> {
+    let live = listing
+        .map(|listing| nft::read_listing(listing, table))
+        .transpose()?;
+    let Some(compare) = &new.compare else {
+        if let Some(live) = &live {
+            nft::readable(live, today)?;
+        }
+        let text = nft::carried_text(&new.text, live.as_ref(), super::now());
+        return Ok(Against::Carried(text));
+    };
+    if live
+        .as_ref()
+        .is_some_and(|live| nft::is_loaded(live, &compare.ruleset))
+    {
+        return Ok(Against::Loaded);
+    }
+    let changes = nft::compare_live(live.as_ref(), &compare.compiled, None, today)?;
+    let ruleset = nft::carried(live.as_ref(), &compare.ruleset, super::now());
+    Ok(Against::Changes(
+        changes,
+        nft::text::render(&ruleset, &compare.header),
+    ))
+}
+
 /// The text of a ruleset file `compile` wrote for table `inet TABLE`.
 fn ruleset_file(file: &std::path::Path, table: &str) -> Result<String, String> {
     let text = std::fs::read_to_string(file)
@@ -194,45 +239,29 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
     if state.applied(&gateway, table) == Some((digest.clone(), live.fingerprint.clone())) {
         return already();
     }
-    let today = args.common.today();
-    let compared = match &new.compare {
-        Some(compare) => {
-            super::live::compare(live.listing.clone(), table, &compare.compiled, today)
-                .map(|comparison| Some((comparison, compare)))
-        }
-        None => super::live::readable(live.listing.as_deref(), table, today).map(|()| None),
-    };
+    let today = args.common.today().start_second();
     // The table to load with the counts of the rules that did not change.
-    let mut carried: Option<String> = None;
-    match compared {
-        Ok(Some((comparison, compare))) => {
-            let present = comparison.present();
-            let Comparison { listing, changes } = comparison;
-            let same = listing
-                .as_deref()
-                .is_some_and(|listing| nft::is_loaded(listing, &compare.ruleset));
-            if same {
-                return already();
-            }
-            carried = nft::carried(listing.as_deref(), &compare.ruleset, super::now())
-                .map(|ruleset| nft::text::render(&ruleset, &compare.header));
+    let carried = match against(&new, live.listing.as_deref(), table, today) {
+        Ok(Against::Loaded) => return already(),
+        Ok(Against::Changes(changes, carried)) => {
+            let compare = new
+                .compare
+                .as_ref()
+                .expect("changes are of a compiled table");
             let title = format!("table inet {table} in {place}");
             let report = crate::source::for_people(plan::human(
                 &changes,
                 compare.policy,
                 compare.sources,
                 &title,
-                present,
+                live.listing.is_some(),
             ));
             if let Err(exit) = super::printed(&report) {
                 return exit;
             }
+            Some(carried)
         }
-        // A table compiled elsewhere: its counters and recorded elements
-        // carried over as well.
-        Ok(None) => {
-            carried = nft::carried_text(text, live.listing.as_deref(), table, super::now());
-        }
+        Ok(Against::Carried(carried)) => Some(carried),
         Err(failure) => {
             let why = failure.to_string();
             if !args.replace_foreign {
@@ -246,8 +275,9 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
                 "table inet {table} in {place} is not one bmcwall wrote ({why}): replaced, \
                  as --replace-foreign asks"
             ));
+            None
         }
-    }
+    };
     let text = carried.as_deref().unwrap_or(text);
     // A ruleset file has no model to see that it is loaded already: the
     // record of what it loaded does.

@@ -359,21 +359,39 @@ impl Live {
         })
     }
 
-    /// What replacing it with the compiled table changes, both as they
-    /// stand on `today`.
+    /// What replacing it with the table compiled from `input` changes, both
+    /// as they stand on `today`. A live table that names the same policy is
+    /// first compared with the table `apply` would load (its default layout
+    /// and options): when it is exactly that table, nothing changes, and it
+    /// is not interpreted.
     pub fn compare(
         &self,
         table: &str,
-        compiled: &crate::analysis::compare::Compiled<'_>,
+        input: nft::Input<'_>,
         today: crate::model::Date,
     ) -> Result<Vec<crate::analysis::compare::Change>, String> {
-        let now = today.start_second();
-        nft::compare_listing(self.listing.as_deref(), table, compiled, now).map_err(|error| {
+        let fail = |error: nft::CompareError| {
             format!(
                 "table inet {table} in {} is not one bmcwall can compare: {error}",
                 self.place
             )
-        })
+        };
+        let live = match self.listing.as_deref() {
+            Some(listing) => Some(nft::read_listing(listing, table).map_err(fail)?),
+            None => None,
+        };
+        let expected = live
+            .as_ref()
+            .filter(|live| nft::names_policy(live, input.sources))
+            .map(|_| nft::build(Layout::Sets, input, table));
+        let compiled = crate::analysis::compare::Compiled::of(input.policy, input.analysis);
+        nft::compare_live(
+            live.as_ref(),
+            &compiled,
+            expected.as_ref(),
+            today.start_second(),
+        )
+        .map_err(fail)
     }
 }
 
@@ -414,10 +432,14 @@ pub(crate) fn plan_all(
             own = Some((target, gateway_policy, gateway_analysis));
         }
         let (_, gateway_policy, gateway_analysis) = own.as_ref().expect("built above");
-        let compiled = crate::analysis::compare::Compiled::of(gateway_policy, gateway_analysis);
+        let input = nft::Input {
+            policy: gateway_policy,
+            analysis: gateway_analysis,
+            sources,
+        };
         let file = dir.join(format!("{name}.json"));
         let compared = Live::saved(&file).and_then(|live| {
-            let changes = live.compare(table, &compiled, args.common.today())?;
+            let changes = live.compare(table, input, args.common.today())?;
             Ok((live, changes))
         });
         let (live, changes) = match compared {

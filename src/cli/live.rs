@@ -1,10 +1,6 @@
 //! The live ruleset: running `nft` (in a named network namespace if asked) to
-//! read, check, load and restore bmcwall's table, and nothing else; and the
-//! one comparison of the live table with the compiled one, for `plan` and
-//! `apply`.
+//! read, load and restore bmcwall's table, and nothing else.
 
-use crate::analysis::compare::{Change, Compiled};
-use crate::nft;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
@@ -50,20 +46,6 @@ impl fmt::Display for LiveError {
 }
 
 impl std::error::Error for LiveError {}
-
-/// The live table compared with the compiled one.
-pub struct Comparison {
-    /// The live table's listing (`nft -j`), `None` when there is none.
-    pub listing: Option<String>,
-    pub changes: Vec<Change>,
-}
-
-impl Comparison {
-    /// Whether there is a live table.
-    pub fn present(&self) -> bool {
-        self.listing.is_some()
-    }
-}
 
 /// Where `ip netns` keeps the named network namespaces.
 const NETNS_DIR: &str = "/var/run/netns";
@@ -269,29 +251,4 @@ impl Nft {
     pub fn fingerprint(&self, table: &str) -> Result<String, LiveError> {
         Ok(fingerprint_of_listing(self.list(table, true)?.as_deref()))
     }
-}
-
-/// Whether table `inet NAME` of `listing` (its `nft -j list table`; `None`
-/// for none) is a table bmcwall wrote and can read, as it stands on `today`.
-pub fn readable(
-    listing: Option<&str>,
-    table: &str,
-    today: crate::model::Date,
-) -> Result<(), nft::CompareError> {
-    match listing {
-        Some(listing) => nft::readable(listing, table, today.start_second()),
-        None => Ok(()),
-    }
-}
-
-/// Compares table `inet NAME` of `listing` with the compiled one, both as
-/// they stand on `today`.
-pub fn compare(
-    listing: Option<String>,
-    table: &str,
-    compiled: &Compiled<'_>,
-    today: crate::model::Date,
-) -> Result<Comparison, nft::CompareError> {
-    let changes = nft::compare_listing(listing.as_deref(), table, compiled, today.start_second())?;
-    Ok(Comparison { listing, changes })
 }

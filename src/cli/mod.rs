@@ -24,7 +24,6 @@ mod usage;
 mod watchdog;
 mod write;
 
-use crate::analysis::compare::Compiled;
 use crate::diagnostic::Code;
 use crate::nft;
 use crate::pipeline::{self, Checked};
@@ -317,8 +316,12 @@ fn plan_command(args: PlanArgs) -> Exit {
         Ok(live) => live,
         Err(message) => return fail(message),
     };
-    let compiled = Compiled::of(policy, analysis);
-    let changes = match live.compare(table, &compiled, args.common.today()) {
+    let input = nft::Input {
+        policy,
+        analysis,
+        sources: &checked.sources,
+    };
+    let changes = match live.compare(table, input, args.common.today()) {
         Ok(changes) => changes,
         Err(message) => return fail(message),
     };

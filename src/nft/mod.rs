@@ -7,7 +7,7 @@
 //! `rules` layout writes the policy's rules in order and lets nft's first
 //! match do what the table's first match does. A table is read back from
 //! its listing (`parse`) and interpreted (`interp`), as nft would run it, for
-//! `plan` to compare with the compiled one ([`compare_listing`]). Every policy
+//! `plan` to compare with the compiled one ([`compare_live`]). Every policy
 //! rule counts in a named counter of its own ([`counter_names`]), and the
 //! flows the policy denies that start or end at a BMC are recorded in
 //! bounded sets ([`RECORD_SETS`]).
@@ -379,53 +379,64 @@ impl std::fmt::Display for CompareError {
 
 impl std::error::Error for CompareError {}
 
-/// What replacing a live table with the compiled one changes: the live
-/// table is its `nft -j -p list table inet NAME` listing, `None` when there
-/// is no such table (then only what becomes allowed is reported). Its
-/// `meta time` matches are read at `now` (seconds since 1970, UTC): the
-/// start of the day the compiled table is for.
-pub fn compare_listing(
-    listing: Option<&str>,
-    table: &str,
+/// A live table, read from its `nft -j -p list table inet NAME` listing into
+/// the model a compiled table has; `Err` when it is not a table bmcwall
+/// wrote.
+pub fn read_listing(listing: &str, table: &str) -> Result<Ruleset, CompareError> {
+    parse::listing(listing, table).map_err(CompareError::Listing)
+}
+
+/// What replacing the `live` table (read with [`read_listing`], `None` when
+/// there is no such table: then only what becomes allowed is reported)
+/// with the compiled one changes. Its `meta time` matches are read at `now`
+/// (seconds since 1970, UTC): the start of the day the compiled table is
+/// for. When `expected` is the table compiled from the same model and the
+/// live table is exactly it ([`is_loaded`]), nothing changes, and the live
+/// table is not interpreted.
+pub fn compare_live(
+    live: Option<&Ruleset>,
     compiled: &Compiled<'_>,
+    expected: Option<&Ruleset>,
     now: i64,
 ) -> Result<Vec<Change>, CompareError> {
-    let Some(json) = listing else {
+    let Some(live) = live else {
         return Ok(compare::changes(compiled, None));
     };
-    let ruleset = parse::listing(json, table).map_err(CompareError::Listing)?;
-    let rules = interp::table_rules(&ruleset, now).map_err(CompareError::Reading)?;
+    if expected.is_some_and(|expected| is_loaded(live, expected)) {
+        return Ok(Vec::new());
+    }
+    let rules = interp::table_rules(live, now).map_err(CompareError::Reading)?;
     Ok(compare::changes(compiled, Some(&rules)))
 }
 
-/// Whether a live table (its `nft -j -p list table inet NAME` listing) is
-/// one bmcwall wrote and its interpreter reads, at `now`.
-pub fn readable(listing: &str, table: &str, now: i64) -> Result<(), CompareError> {
-    let ruleset = parse::listing(listing, table).map_err(CompareError::Listing)?;
-    interp::table_rules(&ruleset, now).map_err(CompareError::Reading)?;
+/// Whether a live table (read with [`read_listing`]) is one whose rules the
+/// interpreter reads, at `now`.
+pub fn readable(live: &Ruleset, now: i64) -> Result<(), CompareError> {
+    interp::table_rules(live, now).map_err(CompareError::Reading)?;
     Ok(())
 }
 
-/// `ruleset` as it replaces the live table (its `nft -j list table`
-/// listing, `None` when there is none) at `now` (seconds since 1970): each
-/// counter whose name the live table has keeps its count and the time the
-/// count started (unknown when the live table did not know it), the others
-/// start at zero now; each recording set the live table has with the same
-/// key keeps its elements, with what they counted and the time they have
-/// left. `None` when the live table is not one bmcwall can read.
-pub fn carried(listing: Option<&str>, ruleset: &Ruleset, now: i64) -> Option<Ruleset> {
-    let live = match listing {
-        Some(listing) => Some(parse::listing(listing, &ruleset.table).ok()?),
-        None => None,
-    };
+/// Whether the `live` table names the policy of `sources` ([`policy_digest`]):
+/// only such a table can be the one compiled from it.
+pub fn names_policy(live: &Ruleset, sources: &SourceMap) -> bool {
+    policy_digest(live) == Some(sources.digest().as_str())
+}
+
+/// `ruleset` as it replaces the `live` table (`None` when there is none) at
+/// `now` (seconds since 1970): each counter whose name the live table has
+/// keeps its count and the time the count started (unknown when the live
+/// table did not know it), the others start at zero now; each recording set
+/// the live table has with the same key keeps its elements, with what they
+/// counted and the time they have left.
+pub fn carried(live: Option<&Ruleset>, ruleset: &Ruleset, now: i64) -> Ruleset {
     let mut out = ruleset.clone();
     for counter in &mut out.counters {
-        carry_counter(counter, live.as_ref(), now);
+        carry_counter(counter, live, now);
     }
     for set in out.sets.iter_mut().filter(|s| s.record.is_some()) {
-        carry_elements(set, live.as_ref());
+        carry_elements(set, live);
     }
-    Some(out)
+    out
 }
 
 /// `counter` with the count and start of the live table's counter of the
@@ -460,31 +471,25 @@ fn carry_elements(set: &mut Set, live: Option<&Ruleset>) {
 
 /// [`carried`] for a table compiled elsewhere: `text`, as [`text::render`]
 /// wrote it, with its counters and recording sets carried over from the
-/// live table's listing (`None`: there is none); the rest of the text as it
-/// is. `None` when the live table is not one bmcwall can read.
-pub fn carried_text(text: &str, listing: Option<&str>, table: &str, now: i64) -> Option<String> {
-    let live = match listing {
-        Some(listing) => Some(parse::listing(listing, table).ok()?),
-        None => None,
-    };
-    Some(text::carry_into(
+/// `live` table (`None`: there is none); the rest of the text as it is.
+pub fn carried_text(text: &str, live: Option<&Ruleset>, now: i64) -> String {
+    text::carry_into(
         text,
-        |counter| carry_counter(counter, live.as_ref(), now),
-        |set| carry_elements(set, live.as_ref()),
-    ))
+        |counter| carry_counter(counter, live, now),
+        |set| carry_elements(set, live),
+    )
 }
 
-/// Whether the live table (its `nft -j -p list table` listing) is exactly
+/// Whether the `live` table (read with [`read_listing`]) is exactly
 /// `ruleset`: the same counter names, sets, elements, chains, rules and
 /// comments, so that loading `ruleset` would change nothing but its
 /// counters' values. nft lists sets and counters in an order of its own.
-pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
-    let Ok(mut live) = parse::listing(listing, &ruleset.table) else {
-        return false;
-    };
-    let mut sets: Vec<&Set> = ruleset.sets.iter().collect();
-    sets.sort_by(|a, b| a.name.cmp(&b.name));
-    live.sets.sort_by(|a, b| a.name.cmp(&b.name));
+pub fn is_loaded(live: &Ruleset, ruleset: &Ruleset) -> bool {
+    fn by_name(sets: &[Set]) -> Vec<&Set> {
+        let mut sets: Vec<&Set> = sets.iter().collect();
+        sets.sort_by(|a, b| a.name.cmp(&b.name));
+        sets
+    }
     fn names(counters: &[CounterObject]) -> Vec<&str> {
         let mut names: Vec<&str> = counters.iter().map(|c| c.name.as_str()).collect();
         names.sort_unstable();
@@ -493,20 +498,22 @@ pub fn is_loaded(listing: &str, ruleset: &Ruleset) -> bool {
     live.table == ruleset.table
         && names(&live.counters) == names(&ruleset.counters)
         && live.chains == ruleset.chains
-        && live.sets.len() == sets.len()
-        && live.sets.iter().zip(sets).all(|(a, b)| {
-            // What a recording set holds is the traffic's, not the table's.
-            match (a.record, b.record) {
-                (Some(_), Some(_)) => {
-                    Set {
-                        elements: Vec::new(),
-                        counted: Vec::new(),
-                        ..a.clone()
-                    } == *b
+        && live.sets.len() == ruleset.sets.len()
+        && by_name(&live.sets)
+            .into_iter()
+            .zip(by_name(&ruleset.sets))
+            .all(|(a, b)| {
+                // What a recording set holds is the traffic's, not the table's.
+                match (a.record, b.record) {
+                    (Some(_), Some(_)) => {
+                        a.name == b.name
+                            && a.key == b.key
+                            && a.verdicts == b.verdicts
+                            && a.record == b.record
+                    }
+                    _ => a == b,
                 }
-                _ => a == b,
-            }
-        })
+            })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
