@@ -17,28 +17,26 @@ use crate::syntax::InventoryFormat;
 /// `private_key`, `privatekey`, `api_key`, `apikey`.
 pub(super) fn is_secret(key: &str) -> bool {
     // Without lowering a copy of the key: this is asked of every key of
-    // every file, and of a whole file before its keys are looked at. Only at
-    // a byte that can start a word (folded to lower case by `| 0x20`, which
-    // takes no other byte to these letters) are the words compared.
-    const WORDS: [&[u8]; 9] = [
-        b"pass",
-        b"private_key",
-        b"privatekey",
-        b"secret",
-        b"token",
-        b"credential",
-        b"community",
-        b"api_key",
-        b"apikey",
-    ];
-    const SHORTEST: usize = 4;
+    // every file, and of a whole file before its keys are looked at. Only
+    // where two bytes can start a word (each folded to lower case by
+    // `| 0x20`, which takes no other byte to these letters) are the words
+    // compared.
     let key = key.as_bytes();
-    (0..key.len().saturating_sub(SHORTEST - 1)).any(|at| {
-        matches!(key[at] | 0x20, b'p' | b's' | b't' | b'c' | b'a')
-            && WORDS.iter().any(|word| {
-                key.get(at..at + word.len())
-                    .is_some_and(|window| window.eq_ignore_ascii_case(word))
-            })
+    (0..key.len().saturating_sub(3)).any(|at| {
+        let words: &[&[u8]] = match [key[at] | 0x20, key[at + 1] | 0x20] {
+            [b'p', b'a'] => &[b"pass"],
+            [b'p', b'r'] => &[b"private_key", b"privatekey"],
+            [b's', b'e'] => &[b"secret"],
+            [b't', b'o'] => &[b"token"],
+            [b'c', b'r'] => &[b"credential"],
+            [b'c', b'o'] => &[b"community"],
+            [b'a', b'p'] => &[b"api_key", b"apikey"],
+            _ => return false,
+        };
+        words.iter().any(|word| {
+            key.get(at..at + word.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(word))
+        })
     })
 }
 
@@ -377,6 +375,24 @@ uri: https://admin:****@10.0.0.9/redfish
         }
         for key in plain {
             assert!(!is_secret(key), "{key}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::analysis::testing::config(2000))]
+
+        /// The word search is lowering the key and looking for each word in
+        /// it, whatever the bytes around it.
+        #[test]
+        fn a_key_is_secret_exactly_when_lowered_it_has_a_word(
+            key in "([pP][aArR]?|[sS][eE]?|[tT][oO]?|[cC][oOrR]?|[aA][pP]?|[ikKyYnNwW_@`é-]|ass|rivate|ecret|oken|redential|ommunity|pi|ey){0,12}"
+        ) {
+            let lowered = key.to_lowercase();
+            let words = [
+                "pass", "private_key", "privatekey", "secret", "token", "credential",
+                "community", "api_key", "apikey",
+            ];
+            proptest::prop_assert_eq!(is_secret(&key), words.iter().any(|w| lowered.contains(w)));
         }
     }
 
