@@ -321,7 +321,7 @@ impl<'a> Namer<'a> {
                 labels: entry
                     .labels
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+                    .map(|(k, v)| (k.to_string(), v.iter().map(str::to_string).collect()))
                     .collect(),
             };
         }

@@ -220,7 +220,7 @@ fn belongs_to(policy: &Policy, address: IpAddr) -> String {
             .labels
             .iter()
             .map(|(key, values)| {
-                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                let values: Vec<&str> = values.iter().collect();
                 format!("{key}={}", values.join("|"))
             })
             .collect();

@@ -6,7 +6,6 @@ use crate::addr::AddrSet;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Action, Date, DefKind, ExpectKind};
 use crate::source::{SourceMap, Span};
-use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
 pub struct Waiver {
@@ -72,10 +71,113 @@ pub enum NamedKind {
     Service(ServiceSet),
 }
 
-/// An inventory entry's labels: each key has a set of values. Native entries
-/// have one value per key; importers may give several (an Ansible host in two
-/// groups has two values of `group`).
-pub type Labels = BTreeMap<String, BTreeSet<String>>;
+/// An inventory entry's labels: each label has a set of values. Native
+/// entries have one value per label; importers may give several (an Ansible
+/// host in two groups has two values of `group`). Kept as one list of
+/// (label, value) pairs sorted by label then value, no pair twice: one
+/// allocation per entry, and labels and values of up to 24 bytes inline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels {
+    pairs: Vec<(Text, Text)>,
+}
+
+/// A label or value.
+type Text = compact_str::CompactString;
+
+impl Labels {
+    pub fn new() -> Labels {
+        Labels::default()
+    }
+
+    /// Where `label`'s pairs are.
+    fn range(&self, label: &str) -> std::ops::Range<usize> {
+        let start = self.pairs.partition_point(|(l, _)| l.as_str() < label);
+        let len = self.pairs[start..].partition_point(|(l, _)| l == label);
+        start..start + len
+    }
+
+    /// Adds `value` to `label`'s values.
+    pub fn add(
+        &mut self,
+        label: impl AsRef<str> + Into<Text>,
+        value: impl AsRef<str> + Into<Text>,
+    ) {
+        let at = self
+            .pairs
+            .partition_point(|(l, v)| (l.as_str(), v.as_str()) < (label.as_ref(), value.as_ref()));
+        let there = self
+            .pairs
+            .get(at)
+            .is_some_and(|(l, v)| l == label.as_ref() && v == value.as_ref());
+        if !there {
+            self.pairs.insert(at, (label.into(), value.into()));
+        }
+    }
+
+    /// `label` with `value` as its only value, instead of any it had.
+    pub fn set(
+        &mut self,
+        label: impl AsRef<str> + Into<Text>,
+        value: impl AsRef<str> + Into<Text>,
+    ) {
+        self.remove(label.as_ref());
+        self.add(label, value);
+    }
+
+    /// Removes `label` and its values.
+    pub fn remove(&mut self, label: &str) {
+        let range = self.range(label);
+        self.pairs.drain(range);
+    }
+
+    /// The values of `label`, `None` when the entry does not have it.
+    pub fn get(&self, label: &str) -> Option<Values<'_>> {
+        let range = self.range(label);
+        (!range.is_empty()).then(|| Values(&self.pairs[range]))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Each label and its values, in label order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Values<'_>)> {
+        self.pairs
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|pairs| (pairs[0].0.as_str(), Values(pairs)))
+    }
+
+    /// The labels, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(label, _)| label)
+    }
+}
+
+/// The values of one label, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Values<'a>(&'a [(Text, Text)]);
+
+impl<'a> Values<'a> {
+    pub fn contains(&self, value: &str) -> bool {
+        self.0
+            .binary_search_by(|(_, v)| v.as_str().cmp(value))
+            .is_ok()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.0.iter().map(|(_, v)| v.as_str())
+    }
+}
+
+impl<'a> IntoIterator for Values<'a> {
+    type Item = &'a str;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (Text, Text)>, fn(&'a (Text, Text)) -> &'a str>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(_, v)| v.as_str())
+    }
+}
 
 /// One BMC from an inventory file.
 #[derive(Clone, Debug)]
@@ -392,4 +494,79 @@ fn size(set: &AddrSet) -> u128 {
     set.v6.intervals().iter().fold(v4, |acc, &(lo, hi)| {
         acc.saturating_add((hi - lo).saturating_add(1))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Labels;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// What an entry's labels are: each label's set of values.
+    fn as_map(labels: &Labels) -> BTreeMap<String, BTreeSet<String>> {
+        labels
+            .iter()
+            .map(|(label, values)| {
+                let values: BTreeSet<String> = values.iter().map(str::to_string).collect();
+                (label.to_string(), values)
+            })
+            .collect()
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Add(String, String),
+        Set(String, String),
+        Remove(String),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let word = "[a-c]{0,2}";
+        prop_oneof![
+            (word, word).prop_map(|(l, v)| Step::Add(l, v)),
+            (word, word).prop_map(|(l, v)| Step::Set(l, v)),
+            word.prop_map(Step::Remove),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Labels behave as a map of each label to its set of values, in
+        /// order: adding, setting and removing, looking up and listing.
+        #[test]
+        fn labels_are_a_map_of_sets(steps in prop::collection::vec(step(), 0..24)) {
+            let mut labels = Labels::new();
+            let mut model: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for step in steps {
+                match step {
+                    Step::Add(l, v) => {
+                        labels.add(l.as_str(), v.as_str());
+                        model.entry(l).or_default().insert(v);
+                    }
+                    Step::Set(l, v) => {
+                        labels.set(l.as_str(), v.as_str());
+                        model.insert(l, BTreeSet::from([v]));
+                    }
+                    Step::Remove(l) => {
+                        labels.remove(&l);
+                        model.remove(&l);
+                    }
+                }
+                prop_assert_eq!(&as_map(&labels), &model);
+                prop_assert_eq!(labels.is_empty(), model.is_empty());
+                let keys: Vec<&str> = labels.keys().collect();
+                let expected: Vec<&str> = model.keys().map(String::as_str).collect();
+                prop_assert_eq!(keys, expected);
+                for label in ["", "a", "ab", "c"] {
+                    let values = labels.get(label);
+                    prop_assert_eq!(values.is_some(), model.contains_key(label));
+                    for value in ["", "a", "b", "bc"] {
+                        let has = model.get(label).is_some_and(|set| set.contains(value));
+                        prop_assert_eq!(values.is_some_and(|v| v.contains(value)), has);
+                    }
+                }
+            }
+        }
+    }
 }

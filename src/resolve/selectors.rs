@@ -136,11 +136,7 @@ fn typo(index: &LabelIndex, inventory: &[InventoryEntry], condition: &Condition)
         .filter(|values| !values.is_empty())
     else {
         let labels: BTreeSet<&str> = std::iter::once("name")
-            .chain(
-                inventory
-                    .iter()
-                    .flat_map(|entry| entry.labels.keys().map(String::as_str)),
-            )
+            .chain(inventory.iter().flat_map(|entry| entry.labels.keys()))
             .collect();
         return Some(match closest(label, labels) {
             Some(known) => format!("no entry has the label `{label}`; did you mean `{known}`?"),

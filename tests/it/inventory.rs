@@ -68,10 +68,7 @@ fn entries(policy: &Policy) -> Vec<String> {
                 .labels
                 .iter()
                 .map(|(key, values)| {
-                    format!(
-                        "{key}={}",
-                        values.iter().cloned().collect::<Vec<_>>().join(",")
-                    )
+                    format!("{key}={}", values.iter().collect::<Vec<_>>().join(","))
                 })
                 .collect();
             format!(

@@ -1096,7 +1096,7 @@ fn selection(entries: &[&crate::resolve::InventoryEntry]) -> String {
             .labels
             .iter()
             .map(|(key, values)| {
-                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                let values: Vec<&str> = values.iter().collect();
                 format!("{key}={}", values.join("|"))
             })
             .collect();

@@ -97,7 +97,7 @@ fn values(entry: &InventoryEntry) -> impl Iterator<Item = (&str, &str)> {
         entry
             .labels
             .iter()
-            .flat_map(|(label, values)| values.iter().map(move |v| (label.as_str(), v.as_str()))),
+            .flat_map(|(label, values)| values.iter().map(move |v| (label, v))),
     )
 }
 

@@ -8,7 +8,6 @@
 use super::{secrets, Conventions, Field, Files, Record, Reporter, Value};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::Labels;
-use std::collections::BTreeSet;
 
 pub(super) const CONVENTIONS: Conventions = Conventions {
     keys: &[
@@ -93,7 +92,7 @@ pub(super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Vec<Reco
             if Some(column) == name_column && !text.is_empty() {
                 name = Some((text.to_string(), span));
             } else if !text.is_empty() && !secrets::is_secret(key) {
-                labels.insert(key.clone(), BTreeSet::from([text.to_string()]));
+                labels.set(key.as_str(), text);
             }
             fields.push((key.as_str().into(), Field { value, span }));
         }

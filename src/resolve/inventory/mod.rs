@@ -647,10 +647,7 @@ impl Checker<'_> {
         }
         if let Some(vendor) = &record.vendor {
             if let Some(text) = vendor.text() {
-                labels.insert(
-                    "vendor".into(),
-                    BTreeSet::from([vendor_label(text, vendor.span, report)]),
-                );
+                labels.set("vendor", vendor_label(text, vendor.span, report));
             }
         }
         let name = record.name.take().map(|(name, _)| name).unwrap_or_default();

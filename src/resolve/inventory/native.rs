@@ -6,8 +6,9 @@ use super::{
     parse, secrets, Conventions, Field, Files, Language, Locator, Record, Reporter, Value,
 };
 use crate::diagnostic::Diagnostic;
+use crate::resolve::policy::Labels;
 use crate::source::Span;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 pub(super) const CONVENTIONS: Conventions = Conventions {
     keys: &["address", "addresses"],
@@ -218,7 +219,7 @@ fn read_entry(
         name_given: false,
         fields: Vec::new(),
         vendor: None,
-        labels: BTreeMap::new(),
+        labels: Labels::new(),
         ok: true,
     };
     for (key, value) in keys {
@@ -259,7 +260,7 @@ struct Parts {
     name_given: bool,
     fields: Vec<(Text, Field)>,
     vendor: Option<Field>,
-    labels: BTreeMap<String, BTreeSet<String>>,
+    labels: Labels,
     /// Nothing wrong was found.
     ok: bool,
 }
@@ -392,9 +393,7 @@ fn read_key(
         ("vendor", Node::Scalar(_)) => parts.vendor = Some(field),
         (_, Node::Scalar(text)) => {
             if !secrets::is_secret(&key.value) {
-                parts
-                    .labels
-                    .insert(key.value.to_string(), BTreeSet::from([text.into_string()]));
+                parts.labels.set(key.value.clone(), text);
             }
             parts.fields.push((key.value, field));
         }

@@ -246,7 +246,7 @@ impl Reader<'_, '_> {
         for (label, path) in fields {
             match self.nested(device, path) {
                 Ok(Some(value)) => {
-                    labels.insert(label.into(), BTreeSet::from([value]));
+                    labels.set(label, value);
                 }
                 Ok(None) => {}
                 Err(Reported) => ok = false,
@@ -272,7 +272,10 @@ impl Reader<'_, '_> {
                     }
                 }
                 if !values.is_empty() {
-                    labels.insert("tag".into(), values);
+                    labels.remove("tag");
+                    for value in values {
+                        labels.add("tag", value);
+                    }
                 }
             }
             Some(node) => {

@@ -379,7 +379,7 @@ uri: https://admin:****@10.0.0.9/redfish
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::analysis::testing::config(2000))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
         /// The word search is lowering the key and looking for each word in
         /// it, whatever the bytes around it.

@@ -431,11 +431,14 @@ fn record(host: &Host, vars: &BTreeMap<&str, &Field>, groups: BTreeSet<String>) 
             || text.contains("{%")
             || text.starts_with("$ANSIBLE_VAULT");
         if !skipped {
-            labels.insert(name.to_string(), BTreeSet::from([text.to_string()]));
+            labels.set(name, text);
         }
     }
     if !groups.is_empty() {
-        labels.insert("group".into(), groups);
+        labels.remove("group");
+        for group in groups {
+            labels.add("group", group);
+        }
     }
     Record {
         name: Some((host.name.clone(), host.span)),

@@ -83,7 +83,9 @@ fn label(labels: &mut Labels, label: &str, node: &Spanned<Node>, path: &[&str]) 
     };
     let values: BTreeSet<String> = values.into_iter().filter(|v| label_value(v)).collect();
     if !values.is_empty() && !secrets::is_secret(label) {
-        labels.entry(label.to_string()).or_default().extend(values);
+        for value in values {
+            labels.add(label, value);
+        }
     }
 }
 
@@ -94,10 +96,7 @@ fn labels_of_map(labels: &mut Labels, node: &Spanned<Node>, path: &[&str]) {
         for (key, value) in entries {
             if let Node::Scalar(text) = &value.value {
                 if label_value(text) && !secrets::is_secret(&key.value) {
-                    labels
-                        .entry(key.value.to_string())
-                        .or_default()
-                        .insert(text.to_string());
+                    labels.add(key.value.as_str(), text.as_str());
                 }
             }
         }

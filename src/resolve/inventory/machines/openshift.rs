@@ -9,7 +9,6 @@ use super::super::{Conventions, Files, Record, Reporter};
 use super::{document, label, mappings, name_at, record, shape, text_at};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::Labels;
-use std::collections::BTreeSet;
 
 pub(in super::super) const CONVENTIONS: Conventions = Conventions {
     keys: &["bmc.address"],
@@ -90,7 +89,7 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
             let mut labels = Labels::new();
             label(&mut labels, "role", host, &["role"]);
             if let Some(cluster) = &cluster {
-                labels.insert("cluster".into(), BTreeSet::from([cluster.clone()]));
+                labels.set("cluster", cluster.as_str());
             }
             let name = name_at(&locator, host, &["name"]);
             record(&locator, host, name, labels)

@@ -78,7 +78,7 @@ pub(in super::super) fn load(files: &Files, diagnostics: &mut Vec<Diagnostic>) -
                     if let Some((key, value)) = capability.split_once(':') {
                         let (key, value) = (key.trim(), value.trim());
                         if !key.is_empty() && !value.is_empty() {
-                            labels.entry(key.into()).or_default().insert(value.into());
+                            labels.add(key, value);
                         }
                     }
                 }
