@@ -32,7 +32,7 @@
 //! chain rowN_v4 { ip daddr vmap @rowN_v4 }                # destination -> jump servicesK
 //! chain columnN_v6 { ip6 saddr vmap @columnN_v6 }         # source -> jump servicesK
 //! chain servicesK {
-//!     meta l4proto { tcp, udp } meta l4proto . th dport vmap @servicesK_ports   # goto allow_<hash>
+//!     meta l4proto . th dport vmap @servicesK_ports      # TCP and UDP: goto allow_<hash>
 //!     meta l4proto vmap @servicesK_proto                 # other protocols
 //! }
 //! chain allow_<hash> { counter name "allow_<hash>" accept comment "ams1.wall:16: ..." }
@@ -49,8 +49,9 @@
 //! the dispatch map. Only cells in scope are written (the scope rule accepts
 //! the others before). A group's map `jump`s to the vector's chain
 //! `servicesK`, numbered in the order the maps first name them; its maps
-//! (`servicesK_ports`: `inet_proto . inet_service`, TCP and UDP, behind `meta
-//! l4proto { tcp, udp }`; `servicesK_proto`: `inet_proto`, other protocols)
+//! (`servicesK_ports`: `inet_proto . inet_service`, of TCP and UDP only, so no
+//! other protocol's packet is in it; `servicesK_proto`: `inet_proto`, other
+//! protocols)
 //! `goto` the deciding rule's chain, one element per service piece and rule,
 //! never merged across rules, so a packet counts for the rule that decided it
 //! (first match). Each rule's chain is named as its counter
@@ -625,8 +626,13 @@ fn vector_chains(
                 vec![KeyType::InetProto, KeyType::InetService],
                 ported,
             ));
+            // No `meta l4proto { tcp, udp }` before it: the map's keys are
+            // TCP and UDP alone, so another protocol's packet finds no
+            // element however its header reads; and each such inline set
+            // is an anonymous set the kernel binds by walking the whole
+            // load's transaction, which made a load quadratic in chains.
             rules.push(Rule::new(
-                vec![Match::L4protoIn(vec![service::TCP, service::UDP])],
+                Vec::new(),
                 vec![Statement::Vmap {
                     key: vec![Selector::L4proto, Selector::ThDport],
                     map,
@@ -755,14 +761,13 @@ where
                 record: None,
                 counted: Vec::new(),
             },
-            vec![
-                Match::L4protoIn(vec![service::TCP, service::UDP]),
-                Match::InSet {
-                    key: vec![spec.saddr, spec.daddr, Selector::L4proto, Selector::ThDport],
-                    set: ports_name,
-                    negate: false,
-                },
-            ],
+            // Its elements are TCP and UDP alone: no protocol match before
+            // it (see `vector_chains`).
+            vec![Match::InSet {
+                key: vec![spec.saddr, spec.daddr, Selector::L4proto, Selector::ThDport],
+                set: ports_name,
+                negate: false,
+            }],
         ));
     }
     let proto_name = format!("{prefix}_proto_{}", spec.suffix);

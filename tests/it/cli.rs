@@ -82,7 +82,7 @@ fn expired_rule_is_warned_and_left_out() {
         "in force on its last day"
     );
     assert!(
-        stdout(&before).contains("meta time < 1806537600 meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @until4_ports_v4 goto allow_6a183851a266"),
+        stdout(&before).contains("meta time < 1806537600 ip saddr . ip daddr . meta l4proto . th dport @until4_ports_v4 goto allow_6a183851a266"),
         "{}",
         stdout(&before)
     );
