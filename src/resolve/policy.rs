@@ -124,6 +124,18 @@ impl Labels {
         self.add(label, value);
     }
 
+    /// `label` with `values` as its values, instead of any it had.
+    pub fn set_all<V: AsRef<str> + Into<Text>>(
+        &mut self,
+        label: &str,
+        values: impl IntoIterator<Item = V>,
+    ) {
+        self.remove(label);
+        for value in values {
+            self.add(label, value);
+        }
+    }
+
     /// Removes `label` and its values.
     pub fn remove(&mut self, label: &str) {
         let range = self.range(label);
@@ -517,6 +529,7 @@ mod tests {
     enum Step {
         Add(String, String),
         Set(String, String),
+        SetAll(String, Vec<String>),
         Remove(String),
     }
 
@@ -525,6 +538,7 @@ mod tests {
         prop_oneof![
             (word, word).prop_map(|(l, v)| Step::Add(l, v)),
             (word, word).prop_map(|(l, v)| Step::Set(l, v)),
+            (word, prop::collection::vec(word, 0..4)).prop_map(|(l, v)| Step::SetAll(l, v)),
             word.prop_map(Step::Remove),
         ]
     }
@@ -547,6 +561,13 @@ mod tests {
                     Step::Set(l, v) => {
                         labels.set(l.as_str(), v.as_str());
                         model.insert(l, BTreeSet::from([v]));
+                    }
+                    Step::SetAll(l, values) => {
+                        labels.set_all(&l, &values);
+                        model.remove(&l);
+                        if !values.is_empty() {
+                            model.insert(l, values.into_iter().collect());
+                        }
                     }
                     Step::Remove(l) => {
                         labels.remove(&l);

@@ -272,10 +272,7 @@ impl Reader<'_, '_> {
                     }
                 }
                 if !values.is_empty() {
-                    labels.remove("tag");
-                    for value in values {
-                        labels.add("tag", value);
-                    }
+                    labels.set_all("tag", values);
                 }
             }
             Some(node) => {

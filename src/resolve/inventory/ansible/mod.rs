@@ -435,10 +435,7 @@ fn record(host: &Host, vars: &BTreeMap<&str, &Field>, groups: BTreeSet<String>) 
         }
     }
     if !groups.is_empty() {
-        labels.remove("group");
-        for group in groups {
-            labels.add("group", group);
-        }
+        labels.set_all("group", groups);
     }
     Record {
         name: Some((host.name.clone(), host.span)),
