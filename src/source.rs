@@ -90,6 +90,9 @@ pub struct SourceMap {
     /// canonical path. A policy file, include or inventory file with one is
     /// read from it.
     open: Open,
+    /// [`SourceMap::digest`], worked out once: every gateway's table and
+    /// every live table compared names it.
+    digest: std::sync::OnceLock<String>,
 }
 
 /// An editor's unsaved buffers, by canonical path, shared with the threads
@@ -100,8 +103,8 @@ impl SourceMap {
     /// A map whose policy files are read from `open` where it holds them.
     pub fn with_open(open: std::collections::BTreeMap<PathBuf, String>) -> SourceMap {
         SourceMap {
-            files: Vec::new(),
             open: Open::new(open),
+            ..SourceMap::default()
         }
     }
 
@@ -131,6 +134,7 @@ impl SourceMap {
     /// Adds a file read elsewhere (an inventory read ahead, see
     /// `resolve::ahead`).
     pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.digest = std::sync::OnceLock::new();
         self.files.push(file);
         FileId((self.files.len() - 1) as u32)
     }
@@ -152,12 +156,16 @@ impl SourceMap {
     /// the same files read from another directory give the same digest.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for file in &self.files {
-            hasher.update(file.text.as_bytes());
-            hasher.update([0]);
-        }
-        format!("sha256:{}", hex(&hasher.finalize()))
+        self.digest
+            .get_or_init(|| {
+                let mut hasher = Sha256::new();
+                for file in &self.files {
+                    hasher.update(file.text.as_bytes());
+                    hasher.update([0]);
+                }
+                format!("sha256:{}", hex(&hasher.finalize()))
+            })
+            .clone()
     }
 
     pub fn text(&self, span: Span) -> &str {

@@ -119,12 +119,16 @@ struct Compare<'a> {
 }
 
 /// What the live table means for the table an apply loads.
-enum Against {
+enum Against<'c, 'a> {
     /// It is the compiled table already.
     Loaded,
     /// The compiled table replaces it: what that changes, and the table's
     /// text with the live table's counts.
-    Changes(Vec<crate::analysis::compare::Change>, String),
+    Changes(
+        &'c Compare<'a>,
+        Vec<crate::analysis::compare::Change>,
+        String,
+    ),
     /// A ruleset file replaces it: its text with the live table's counts.
     Carried(String),
 }
@@ -133,12 +137,12 @@ enum Against {
 /// `meta time` matches at `today` (seconds since 1970); `Err` when it is not
 /// a table bmcwall wrote and reads. Read once for all three: whether it is
 /// loaded already, what loading changes, and the counts carried over.
-fn against(
-    new: &New<'_>,
+fn against<'c, 'a>(
+    new: &'c New<'a>,
     listing: Option<&str>,
     table: &str,
     today: i64,
-) -> Result<Against, nft::CompareError> {
+) -> Result<Against<'c, 'a>, nft::CompareError> {
     let live = listing
         .map(|listing| nft::read_listing(listing, table))
         .transpose()?;
@@ -158,6 +162,7 @@ fn against(
     let changes = nft::compare_live(live.as_ref(), &compare.compiled, None, today)?;
     let ruleset = nft::carried(live.as_ref(), &compare.ruleset, super::now());
     Ok(Against::Changes(
+        compare,
         changes,
         nft::text::render(&ruleset, &compare.header),
     ))
@@ -243,11 +248,7 @@ fn load(args: &ApplyArgs, new: New<'_>) -> Exit {
     // The table to load with the counts of the rules that did not change.
     let carried = match against(&new, live.listing.as_deref(), table, today) {
         Ok(Against::Loaded) => return already(),
-        Ok(Against::Changes(changes, carried)) => {
-            let compare = new
-                .compare
-                .as_ref()
-                .expect("changes are of a compiled table");
+        Ok(Against::Changes(compare, changes, carried)) => {
             let title = format!("table inet {table} in {place}");
             let report = crate::source::for_people(plan::human(
                 &changes,

@@ -115,13 +115,8 @@ impl Labels {
     }
 
     /// `label` with `value` as its only value, instead of any it had.
-    pub fn set(
-        &mut self,
-        label: impl AsRef<str> + Into<Text>,
-        value: impl AsRef<str> + Into<Text>,
-    ) {
-        self.remove(label.as_ref());
-        self.add(label, value);
+    pub fn set(&mut self, label: &str, value: impl AsRef<str> + Into<Text>) {
+        self.set_all(label, [value]);
     }
 
     /// `label` with `values` as its values, instead of any it had.
@@ -177,7 +172,7 @@ impl<'a> Values<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.0.iter().map(|(_, v)| v.as_str())
+        self.into_iter()
     }
 }
 

@@ -393,7 +393,7 @@ fn read_key(
         ("vendor", Node::Scalar(_)) => parts.vendor = Some(field),
         (_, Node::Scalar(text)) => {
             if !secrets::is_secret(&key.value) {
-                parts.labels.set(key.value.clone(), text);
+                parts.labels.set(&key.value, text);
             }
             parts.fields.push((key.value, field));
         }

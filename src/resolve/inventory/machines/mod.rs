@@ -21,7 +21,6 @@ use super::{parse, secrets, Field, Files, Language, Locator, Record, Reporter};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::policy::Labels;
 use crate::source::Span;
-use std::collections::BTreeSet;
 
 /// The one document of the file: JSON when it starts with `{` or `[`, YAML
 /// otherwise.
@@ -70,21 +69,22 @@ fn label_value(text: &str) -> bool {
 /// Adds the label `label` with the value at `path`: a single value, or
 /// each single value of a list. Anything else gives no label.
 fn label(labels: &mut Labels, label: &str, node: &Spanned<Node>, path: &[&str]) {
-    let values: BTreeSet<String> = match at(node, path).map(|n| &n.value) {
-        Some(Node::Scalar(text)) => [text.to_string()].into(),
-        Some(Node::List(items)) => items
-            .iter()
-            .filter_map(|item| match &item.value {
-                Node::Scalar(text) => Some(text.to_string()),
-                _ => None,
-            })
-            .collect(),
-        _ => BTreeSet::new(),
+    if secrets::is_secret(label) {
+        return;
+    }
+    let items = match at(node, path) {
+        Some(Spanned {
+            value: Node::List(items),
+            ..
+        }) => items.as_slice(),
+        Some(scalar) => std::slice::from_ref(scalar),
+        None => &[],
     };
-    let values: BTreeSet<String> = values.into_iter().filter(|v| label_value(v)).collect();
-    if !values.is_empty() && !secrets::is_secret(label) {
-        for value in values {
-            labels.add(label, value);
+    for item in items {
+        if let Node::Scalar(text) = &item.value {
+            if label_value(text) {
+                labels.add(label, text.as_str());
+            }
         }
     }
 }
